@@ -1,0 +1,1 @@
+//! vigil-exam: the exam engine. Pure Rust, no I/O, no clock of its own.

@@ -1,0 +1,2 @@
+//! Vigil candidate app entry point.
+fn main() {}
