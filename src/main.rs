@@ -1,2 +1,5 @@
-//! Vigil candidate app entry point.
-fn main() {}
+//! Entry point of the web app (built by Trunk from index.html).
+
+fn main() {
+    vigil_app::run();
+}

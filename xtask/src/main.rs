@@ -1,1 +1,49 @@
-fn main() {}
+//! `cargo xtask`: the project's commands, in Rust so they run wherever
+//! cargo does (the xtask pattern). Each subcommand is one module.
+//!
+//! - `setup`: installs the tools the build and tests need (idempotent).
+//! - `build`: builds the web app with Trunk into `dist/` (release).
+//! - `demo`: builds everything and serves a fresh demo session.
+//! - `test`: every check and test suite, with a one-line summary.
+//! - `e2e [FILTER]`: only the end-to-end browser tests.
+//! - `media`: the fake-camera clips for the browser tests.
+//! - `size`: raw and gzip sizes of what `dist/` ships.
+//! - `bench <engine>`: benchmarks that print figures.
+
+mod bench;
+mod build;
+mod demo;
+mod media;
+mod setup;
+mod size;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <setup|build|demo|test|e2e [FILTER]|media|size|bench NAME>";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(),
+        Some("build") => setup::run().and_then(|_| build::app()),
+        Some("demo") => demo::run(),
+        Some("test") => test::run(),
+        Some("e2e") => test::e2e_only(args.get(1).map(String::as_str)),
+        Some("media") => media::run().map(|_| ()),
+        Some("size") => size::run(),
+        Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

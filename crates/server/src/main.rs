@@ -1,1 +1,270 @@
-fn main() {}
+//! `vigil-server`: the command line of the Vigil server.
+//!
+//! `serve` runs the service; `demo` creates a ready demo session and serves
+//! it; `exam import` and `session create` are the operator's tools. All the
+//! work is in the library (`vigil_server::…`); this file parses arguments,
+//! binds the socket and waits for Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use vigil_server::auth::CodeHashing;
+use vigil_server::clock::{Clock, SystemClock};
+use vigil_server::db::{Db, SessionRow};
+use vigil_server::{app, demo, AppState};
+
+#[derive(Parser)]
+#[command(name = "vigil-server", version, about = "Vigil exam server")]
+struct Cli {
+    /// SQLite database file (created if missing).
+    #[arg(long, global = true, env = "VIGIL_DB", default_value = "vigil.sqlite3")]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the built web app.
+    Serve(ServeArgs),
+    /// Create a fresh demo session with candidates, print their logins, and serve.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// The exam of the demo session.
+        #[arg(long, default_value = "exams/demo-short.toml")]
+        exam: PathBuf,
+        /// Seconds until the start window opens.
+        #[arg(long, env = "VIGIL_DEMO_START_IN", default_value_t = 0)]
+        start_in: u32,
+        /// Number of candidates to create.
+        #[arg(long, default_value_t = demo::DEMO_CANDIDATES)]
+        candidates: usize,
+        /// Where to write the demo logins as JSON.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Create the session and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Exam definitions.
+    Exam {
+        #[command(subcommand)]
+        command: ExamCommand,
+    },
+    /// Exam sessions (one exam at a scheduled time).
+    Session {
+        #[command(subcommand)]
+        command: SessionCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "VIGIL_ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The built web app to serve (Trunk's dist/).
+    #[arg(long, env = "VIGIL_STATIC_DIR")]
+    static_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum ExamCommand {
+    /// Validate an exam written in TOML and store it.
+    Import { file: PathBuf },
+}
+
+#[derive(Subcommand)]
+enum SessionCommand {
+    /// Schedule a session of an imported exam and create its candidates.
+    Create {
+        /// Exam id (as imported).
+        #[arg(long)]
+        exam: String,
+        /// Scheduled start, RFC 3339 (e.g. 2026-12-01T09:00:00Z).
+        #[arg(long)]
+        start: String,
+        /// Late-entry grace in minutes (0: a late candidate cannot sit).
+        #[arg(long, default_value_t = 0)]
+        grace: u32,
+        /// Number of candidates to create with fresh access codes.
+        #[arg(long, default_value_t = 0)]
+        candidates: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "vigil_server=info,tower_http=warn".into()),
+        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let db = Db::open_file(&cli.db)
+        .await
+        .with_context(|| format!("opening database {}", cli.db.display()))?;
+    let clock = SystemClock;
+    let hashing = CodeHashing::default();
+    match cli.command {
+        Command::Serve(args) => serve(db, hashing, args, &cli.db).await,
+        Command::Demo {
+            serve: args,
+            exam,
+            start_in,
+            candidates,
+            out,
+            no_serve,
+        } => {
+            let text = std::fs::read_to_string(&exam)
+                .with_context(|| format!("reading exam {}", exam.display()))?;
+            let url = format!("http://{}/", args.addr);
+            let info = demo::create_demo(
+                &db,
+                &hashing,
+                &text,
+                clock.now_ms(),
+                i64::from(start_in) * 1000,
+                candidates,
+                url,
+            )
+            .await?;
+            print_demo(&info, &cli.db);
+            if let Some(path) = out {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&path, serde_json::to_string_pretty(&info)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("Demo logins written to {}", path.display());
+            }
+            if no_serve {
+                return Ok(());
+            }
+            serve(db, hashing, args, &cli.db).await
+        }
+        Command::Exam {
+            command: ExamCommand::Import { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let summary = demo::import_exam(&db, &text, clock.now_ms())
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
+            println!(
+                "Imported exam {} \"{}\": {} sections, {} questions, {} min",
+                summary.id,
+                summary.title,
+                summary.section_count,
+                summary.question_count,
+                summary.duration_ms / 60_000
+            );
+            Ok(())
+        }
+        Command::Session {
+            command:
+                SessionCommand::Create {
+                    exam,
+                    start,
+                    grace,
+                    candidates,
+                },
+        } => {
+            anyhow::ensure!(
+                db.exam_json(&exam).await?.is_some(),
+                "no exam {exam:?}: import it first with `vigil-server exam import FILE`"
+            );
+            let start = humantime::parse_rfc3339_weak(&start)
+                .with_context(|| format!("--start {start:?} is not an RFC 3339 time"))?;
+            let starts_at = start
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("--start is before 1970")?
+                .as_millis() as i64;
+            let session = SessionRow {
+                id: vigil_server::auth::new_id("s"),
+                exam_id: exam,
+                starts_at,
+                grace_ms: i64::from(grace) * 60_000,
+            };
+            db.create_session(&session, clock.now_ms()).await?;
+            println!("Session {} created", session.id);
+            if candidates > 0 {
+                let logins =
+                    demo::create_candidates(&db, &hashing, &session.id, candidates).await?;
+                println!("candidate,code");
+                for c in logins {
+                    println!("{},{}", c.id, c.code);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_demo(info: &demo::DemoInfo, db: &std::path::Path) {
+    println!();
+    println!("Vigil demo");
+    println!("  URL:       {}", info.url);
+    println!("  database:  {}", db.display());
+    println!("  exam:      {}", info.exam);
+    println!("  session:   {}", info.session);
+    println!("  candidates (id / code):");
+    for c in &info.candidates {
+        println!("    {}  {}", c.id, c.code);
+    }
+    println!();
+}
+
+async fn serve(
+    db: Db,
+    hashing: CodeHashing,
+    args: ServeArgs,
+    db_path: &std::path::Path,
+) -> anyhow::Result<()> {
+    if let Some(dir) = &args.static_dir {
+        anyhow::ensure!(
+            dir.join("index.html").is_file(),
+            "--static-dir {}: no index.html there (build the app first: `cargo xtask build`)",
+            dir.display()
+        );
+    }
+    let state = AppState {
+        db,
+        clock: Arc::new(SystemClock),
+        static_dir: args.static_dir,
+        hashing,
+    };
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("binding {}", args.addr))?;
+    tracing::info!(addr = %args.addr, db = %db_path.display(), "serving");
+    println!("Listening on http://{}/ (Ctrl-C to stop)", args.addr);
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    println!("Stopped.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

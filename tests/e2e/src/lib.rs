@@ -1,1 +1,282 @@
-//! placeholder
+//! The end-to-end harness: a real `vigil-server` on a free loopback port
+//! serving the built app (`dist/`) and a fresh demo session, and a real
+//! headless Chromium driven through Debian's chromedriver by fantoccini,
+//! with a fake camera playing a clip made from a photograph.
+//!
+//! `cargo xtask test` (or `cargo xtask e2e`) builds everything and passes
+//! the paths in `VIGIL_*` variables; run directly, the harness falls back to
+//! the default build locations and says what to build if they are missing.
+//! A failing test leaves a screenshot in `target/e2e/`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde::Deserialize;
+use serde_json::json;
+
+/// How long a step may wait for the page before the test fails.
+pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Which clip the fake camera plays.
+#[derive(Debug, Clone, Copy)]
+pub enum Clip {
+    Face,
+    NoFace,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DemoCandidate {
+    pub id: String,
+    pub code: String,
+}
+
+/// `target/demo.json`-shaped logins of the harness's demo session.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Demo {
+    pub url: String,
+    pub session: String,
+    pub candidates: Vec<DemoCandidate>,
+}
+
+pub struct Harness {
+    pub client: Client,
+    pub base: String,
+    pub demo: Demo,
+    server: Option<Child>,
+    driver: Child,
+    _tmp: tempfile::TempDir,
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+fn path_from_env(var: &str, default: &str, hint: &str) -> Result<PathBuf> {
+    let path = std::env::var_os(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(default));
+    if !path.exists() {
+        bail!("{} is missing ({var}); {hint}", path.display());
+    }
+    Ok(path)
+}
+
+/// Where screenshots go.
+pub fn out_dir() -> PathBuf {
+    let dir = std::env::var_os("VIGIL_E2E_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/e2e"));
+    std::fs::create_dir_all(&dir).expect("create the e2e output folder");
+    dir
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+async fn wait_for_port(port: u16, child: &mut Child, what: &str) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("{what} exited before listening ({status})");
+        }
+        if start.elapsed() > STEP_TIMEOUT {
+            bail!("{what} did not listen on port {port} within {STEP_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl Harness {
+    /// Starts the server with a fresh demo session, chromedriver and a browser.
+    pub async fn start(clip: Clip) -> Result<Harness> {
+        let hint = "run `cargo xtask e2e` (it builds the app, the server and the clips)";
+        let server_bin = path_from_env("VIGIL_SERVER_BIN", "target/debug/vigil-server", hint)?;
+        let dist = path_from_env("VIGIL_DIST", "dist", hint)?;
+        let clip_path = match clip {
+            Clip::Face => path_from_env("VIGIL_FACE_CLIP", "target/e2e/media/face.y4m", hint)?,
+            Clip::NoFace => {
+                path_from_env("VIGIL_NO_FACE_CLIP", "target/e2e/media/no-face.y4m", hint)?
+            }
+        };
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let tmp = tempfile::tempdir()?;
+
+        let port = free_port()?;
+        let demo_json = tmp.path().join("demo.json");
+        let mut server = Command::new(&server_bin)
+            .current_dir(root())
+            .arg("--db")
+            .arg(tmp.path().join("vigil.sqlite3"))
+            .args([
+                "demo",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--candidates",
+                "8",
+            ])
+            .arg("--static-dir")
+            .arg(&dist)
+            .arg("--out")
+            .arg(&demo_json)
+            .env("VIGIL_DEMO_START_IN", "0")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", server_bin.display()))?;
+        wait_for_port(port, &mut server, "vigil-server").await?;
+        let demo: Demo = serde_json::from_str(&std::fs::read_to_string(&demo_json)?)?;
+
+        let driver_port = free_port()?;
+        let mut driver_cmd = Command::new(&chromedriver);
+        driver_cmd
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own process group, so the browser it starts can be killed with it.
+            driver_cmd.process_group(0);
+        }
+        let mut driver = driver_cmd
+            .spawn()
+            .with_context(|| format!("starting {chromedriver}"))?;
+        wait_for_port(driver_port, &mut driver, "chromedriver").await?;
+
+        let profile = tmp.path().join("profile");
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                    format!("--user-data-dir={}", profile.display()),
+                    "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                    format!("--use-file-for-fake-video-capture={}", clip_path.display()),
+                ]
+            }
+        });
+        let caps = match caps {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("a JSON object literal"),
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await
+            .context("connecting to chromedriver")?;
+        Ok(Harness {
+            client,
+            base: format!("http://127.0.0.1:{port}"),
+            demo,
+            server: Some(server),
+            driver,
+            _tmp: tmp,
+        })
+    }
+
+    /// Stops the server (for the "server unreachable" cases).
+    pub fn stop_server(&mut self) {
+        if let Some(mut s) = self.server.take() {
+            let _ = s.kill();
+            let _ = s.wait();
+        }
+    }
+
+    pub async fn open(&self, path: &str) -> Result<()> {
+        self.client.goto(&format!("{}{path}", self.base)).await?;
+        Ok(())
+    }
+
+    /// The element with `data-testid=id`, waiting for it to appear.
+    pub async fn testid(&self, id: &str) -> Result<Element> {
+        self.css(&format!("[data-testid=\"{id}\"]")).await
+    }
+
+    pub async fn css(&self, selector: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(STEP_TIMEOUT)
+            .for_element(Locator::Css(selector))
+            .await
+            .with_context(|| format!("waiting for `{selector}`"))
+    }
+
+    /// Waits until the screen `name` (`data-screen`) is shown.
+    pub async fn screen(&self, name: &str) -> Result<Element> {
+        self.css(&format!("[data-screen=\"{name}\"]")).await
+    }
+
+    /// Runs a script in the page and returns its value.
+    pub async fn js(&self, script: &str) -> Result<serde_json::Value> {
+        Ok(self.client.execute(script, vec![]).await?)
+    }
+
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await?;
+        let path = out_dir().join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+
+    /// Types the demo login of candidate `n` (with `code` instead of the right one, if given).
+    pub async fn fill_login(&self, n: usize, code: Option<&str>) -> Result<()> {
+        let c = &self.demo.candidates[n];
+        self.testid("login-session")
+            .await?
+            .send_keys(&self.demo.session)
+            .await?;
+        self.testid("login-candidate")
+            .await?
+            .send_keys(&c.id)
+            .await?;
+        self.testid("login-code")
+            .await?
+            .send_keys(code.unwrap_or(&c.code))
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a test: on failure a screenshot `<name>-failure.png`, then the
+    /// browser, chromedriver and server are stopped, then the failure is raised.
+    pub async fn finish(mut self, name: &str, result: Result<()>) {
+        if let Err(e) = &result {
+            match self.screenshot(&format!("{name}-failure")).await {
+                Ok(p) => eprintln!("screenshot of the failure: {}", p.display()),
+                Err(se) => eprintln!("no screenshot ({se:#})"),
+            }
+            eprintln!("{name} failed: {e:#}");
+        }
+        let _ = self.client.clone().close().await;
+        self.stop_server();
+        if let Err(e) = result {
+            panic!("{name}: {e:#}");
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.stop_server();
+        // chromedriver and the Chromium it started share a process group.
+        let _ = Command::new("kill")
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
+        let _ = self.driver.wait();
+    }
+}

@@ -1,0 +1,172 @@
+//! The candidate's side of the API: log in, then read one's own attempt.
+//!
+//! A login names the session, the candidate id and the access code; a
+//! success returns a bearer token bound to that candidate's single attempt.
+//! Wrong session, unknown candidate and wrong code give the same answer, in
+//! the same time, so the API does not reveal which ids exist.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::Json;
+use vigil_api::{AttemptView, ExamSummary, LoginRequest, LoginResponse, SessionView};
+use vigil_exam::Exam;
+
+use crate::auth::{self, MAX_CODE_INPUT};
+use crate::db::{AttemptRow, SessionRow};
+use crate::{ApiError, AppState};
+
+/// Longest session or candidate id accepted in a login.
+pub const MAX_ID_LEN: usize = 64;
+/// How long after the exam the token still works: the sync deadline (12 h).
+pub const SYNC_GRACE_MS: i64 = 12 * 3600 * 1000;
+
+/// `POST /api/login`
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let Json(req) = body?;
+    let session_id = req.session.trim();
+    let candidate_id = req.candidate.trim();
+    for (field, value) in [("session", session_id), ("candidate", candidate_id)] {
+        if value.is_empty() {
+            return Err(ApiError::bad_request(
+                "missing_field",
+                format!("{field} is empty"),
+            ));
+        }
+        if value.len() > MAX_ID_LEN {
+            return Err(ApiError::bad_request(
+                "field_too_long",
+                format!("{field} is longer than {MAX_ID_LEN} bytes"),
+            ));
+        }
+    }
+    if req.code.len() > MAX_CODE_INPUT {
+        return Err(ApiError::bad_request(
+            "field_too_long",
+            format!("code is longer than {MAX_CODE_INPUT} bytes"),
+        ));
+    }
+
+    let bad = || ApiError::unauthorized("bad_credentials", "unknown session, candidate or code");
+    let hashing = state.hashing.clone();
+    let code = req.code.clone();
+    let Some(candidate) = state.db.candidate(session_id, candidate_id).await? else {
+        // Same cost as a real check, off the async runtime.
+        let _ = tokio::task::spawn_blocking(move || hashing.verify_dummy(&code)).await;
+        return Err(bad());
+    };
+    let stored = candidate.code_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || hashing.verify(&code, &stored))
+        .await
+        .map_err(ApiError::internal)?;
+    if !ok {
+        return Err(bad());
+    }
+
+    let session = load_session(&state, &candidate.session_id).await?;
+    let exam = load_exam_summary(&state, &session.exam_id).await?;
+    let now = state.clock.now_ms();
+    let window_closes = session.starts_at + session.grace_ms;
+    // Long enough for any accommodation (up to twice the time) and the sync deadline.
+    let expires_at = window_closes + 2 * exam.duration_ms + SYNC_GRACE_MS;
+    if now >= expires_at {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "session_over",
+            "this session is over",
+        ));
+    }
+    let token = auth::new_token();
+    state
+        .db
+        .insert_token(
+            &auth::token_hash(&token),
+            &candidate.attempt_id,
+            now,
+            expires_at,
+        )
+        .await?;
+    let attempt = state
+        .db
+        .attempt_for_token(&auth::token_hash(&token), now)
+        .await?
+        .ok_or_else(|| ApiError::internal("token vanished right after insert"))?;
+    tracing::info!(session = %session.id, candidate = %candidate.candidate_id, "login");
+    Ok(Json(LoginResponse {
+        token,
+        attempt: attempt_view(attempt, &session, exam),
+    }))
+}
+
+/// `GET /api/attempt`: the caller's attempt, schedule and exam summary.
+pub async fn attempt(
+    State(state): State<AppState>,
+    CandidateAuth(attempt): CandidateAuth,
+) -> Result<Json<AttemptView>, ApiError> {
+    let session = load_session(&state, &attempt.session_id).await?;
+    let exam = load_exam_summary(&state, &session.exam_id).await?;
+    Ok(Json(attempt_view(attempt, &session, exam)))
+}
+
+fn attempt_view(a: AttemptRow, s: &SessionRow, exam: ExamSummary) -> AttemptView {
+    AttemptView {
+        id: a.id,
+        candidate: a.candidate_id,
+        state: a.state,
+        started_at_ms: a.started_at,
+        session: SessionView {
+            id: s.id.clone(),
+            starts_at_ms: s.starts_at,
+            closes_at_ms: s.starts_at + s.grace_ms,
+        },
+        exam,
+    }
+}
+
+async fn load_session(state: &AppState, id: &str) -> Result<SessionRow, ApiError> {
+    state
+        .db
+        .session(id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("attempt refers to missing session {id}")))
+}
+
+async fn load_exam_summary(state: &AppState, exam_id: &str) -> Result<ExamSummary, ApiError> {
+    let json =
+        state.db.exam_json(exam_id).await?.ok_or_else(|| {
+            ApiError::internal(format!("session refers to missing exam {exam_id}"))
+        })?;
+    let exam = Exam::from_json(&json).map_err(ApiError::internal)?;
+    Ok(exam.summary())
+}
+
+/// The attempt a request's `Authorization: Bearer …` token grants.
+pub struct CandidateAuth(pub AttemptRow);
+
+impl FromRequestParts<AppState> for CandidateAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::unauthorized("no_token", "missing bearer token"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("no_token", "expected `Authorization: Bearer <token>`")
+            })?;
+        let now = state.clock.now_ms();
+        state
+            .db
+            .attempt_for_token(&auth::token_hash(token), now)
+            .await?
+            .map(CandidateAuth)
+            .ok_or_else(|| ApiError::unauthorized("bad_token", "unknown or expired token"))
+    }
+}

@@ -1,0 +1,39 @@
+//! The HTTP surface: the candidate JSON API under `/api`, and the built web
+//! app (`dist/`) for every other path, with `index.html` as the fallback so
+//! a reload on any app URL opens the app.
+
+mod candidate;
+mod system;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+use crate::{ApiError, AppState};
+
+/// Largest JSON body the candidate API takes on routes without a limit of
+/// their own (login, start). Sync routes set theirs.
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(system::health))
+        .route("/time", get(system::time))
+        .route("/login", post(candidate::login))
+        .route("/attempt", get(candidate::attempt))
+        .fallback(api_not_found)
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT));
+
+    let mut app = Router::new().nest("/api", api);
+    if let Some(dir) = &state.static_dir {
+        let index = dir.join("index.html");
+        app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+    }
+    app.layer(TraceLayer::new_for_http()).with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("no such API route")
+}

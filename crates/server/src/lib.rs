@@ -1,0 +1,39 @@
+//! vigil-server: the service that hands out exams and receives attempts.
+//!
+//! Shaped after axum's `examples/testing`: [`app`] builds the whole
+//! [`Router`] from an [`AppState`], so tests drive it with `oneshot` and no
+//! socket, and `main.rs` only parses the command line and binds a port.
+//! Storage lives behind [`db::Db`]; time behind [`clock::Clock`], so every
+//! rule that depends on "now" is testable with a fixed clock.
+
+pub mod api;
+pub mod auth;
+pub mod clock;
+pub mod db;
+pub mod demo;
+pub mod error;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+
+pub use error::ApiError;
+
+/// Everything a request handler may need. Cheap to clone (all shared).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: db::Db,
+    pub clock: Arc<dyn clock::Clock>,
+    /// Folder holding the built web app (`dist/`), served for every path
+    /// that is not `/api/...`. `None` serves the API alone.
+    pub static_dir: Option<PathBuf>,
+    /// Cost of hashing access codes; tests lower it, production keeps the
+    /// argon2 defaults.
+    pub hashing: auth::CodeHashing,
+}
+
+/// The whole HTTP service: the JSON API under `/api`, and the web app.
+pub fn app(state: AppState) -> Router {
+    api::router(state)
+}

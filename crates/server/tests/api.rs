@@ -1,0 +1,335 @@
+//! The candidate API driven through `app(state)` with `oneshot`: no socket,
+//! an in-memory database and a fixed clock.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+use vigil_server::auth::CodeHashing;
+use vigil_server::clock::FixedClock;
+use vigil_server::db::Db;
+use vigil_server::demo::{self, DemoInfo};
+use vigil_server::{app, AppState};
+
+const NOW: i64 = 1_800_000_000_000;
+const DEMO_EXAM: &str = include_str!("../../../exams/demo-short.toml");
+
+struct Fixture {
+    state: AppState,
+    clock: Arc<FixedClock>,
+    demo: DemoInfo,
+}
+
+async fn fixture() -> Fixture {
+    let db = Db::open_memory().await.unwrap();
+    let clock = Arc::new(FixedClock::new(NOW));
+    let hashing = CodeHashing::fast_for_tests();
+    let demo = demo::create_demo(&db, &hashing, DEMO_EXAM, NOW, 0, 3, "http://test/".into())
+        .await
+        .unwrap();
+    let state = AppState {
+        db,
+        clock: clock.clone(),
+        static_dir: None,
+        hashing,
+    };
+    Fixture { state, clock, demo }
+}
+
+impl Fixture {
+    fn app(&self) -> Router {
+        app(self.state.clone())
+    }
+
+    async fn login(&self, n: usize) -> String {
+        let c = &self.demo.candidates[n];
+        let (status, body) = send(
+            self.app(),
+            post_json(
+                "/api/login",
+                json!({"session": self.demo.session, "candidate": c.id, "code": c.code}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn post_json(uri: &str, body: Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+fn get_with_token(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value) {
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+    (status, body)
+}
+
+fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn health_reports_storage() {
+    let f = fixture().await;
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/health").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["storage"], "ok");
+}
+
+#[tokio::test]
+async fn time_is_the_server_clock() {
+    let f = fixture().await;
+    f.clock.advance(1234);
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/time").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["now_ms"], NOW + 1234);
+}
+
+#[tokio::test]
+async fn login_with_a_demo_code_returns_a_token_and_the_attempt() {
+    let f = fixture().await;
+    let c = &f.demo.candidates[1];
+    // Codes are accepted lower-case and without the dash.
+    let typed = c.code.replace('-', " ").to_lowercase();
+    let (status, body) = send(
+        f.app(),
+        post_json(
+            "/api/login",
+            json!({"session": f.demo.session, "candidate": c.id, "code": typed}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["token"].as_str().unwrap().len(), 64);
+    let attempt = &body["attempt"];
+    assert_eq!(attempt["candidate"], c.id.as_str());
+    assert_eq!(attempt["state"], "registered");
+    assert_eq!(attempt["session"]["id"], f.demo.session.as_str());
+    assert_eq!(attempt["session"]["starts_at_ms"], NOW);
+    assert_eq!(
+        attempt["session"]["closes_at_ms"],
+        NOW + demo::DEMO_WINDOW_MS
+    );
+    assert_eq!(attempt["exam"]["id"], f.demo.exam.as_str());
+    assert!(attempt["exam"]["duration_ms"].as_i64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn wrong_code_unknown_candidate_and_unknown_session_look_the_same() {
+    let f = fixture().await;
+    let c = &f.demo.candidates[0];
+    let other = &f.demo.candidates[1];
+    for body in [
+        json!({"session": f.demo.session, "candidate": c.id, "code": "AAAA-AAAA"}),
+        json!({"session": f.demo.session, "candidate": c.id, "code": other.code}),
+        json!({"session": f.demo.session, "candidate": "C999", "code": c.code}),
+        json!({"session": "nope", "candidate": c.id, "code": c.code}),
+    ] {
+        let (status, res) = send(f.app(), post_json("/api/login", body)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert_error(&res, "bad_credentials");
+    }
+}
+
+#[tokio::test]
+async fn malformed_logins_are_refused_with_the_reason() {
+    let f = fixture().await;
+    let cases = [
+        (Body::from("{not json"), "malformed_json"),
+        (
+            Body::from(json!({"session": "s"}).to_string()),
+            "malformed_json",
+        ),
+        (
+            Body::from(json!({"session": "", "candidate": "C001", "code": "x"}).to_string()),
+            "missing_field",
+        ),
+        (
+            Body::from(
+                json!({"session": "s".repeat(65), "candidate": "C001", "code": "x"}).to_string(),
+            ),
+            "field_too_long",
+        ),
+        (
+            Body::from(
+                json!({"session": "s", "candidate": "C001", "code": "x".repeat(65)}).to_string(),
+            ),
+            "field_too_long",
+        ),
+    ];
+    for (body, code) in cases {
+        let req = Request::post("/api/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .unwrap();
+        let (status, res) = send(f.app(), req).await;
+        assert!(status.is_client_error(), "{status} {res}");
+        assert_error(&res, code);
+    }
+    // Without a JSON content type.
+    let req = Request::post("/api/login").body(Body::from("{}")).unwrap();
+    let (status, res) = send(f.app(), req).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_error(&res, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn oversized_login_body_is_refused() {
+    let f = fixture().await;
+    let huge = json!({"session": "s", "candidate": "c", "code": "x".repeat(64 * 1024)});
+    let (status, res) = send(f.app(), post_json("/api/login", huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error(&res, "too_large");
+}
+
+#[tokio::test]
+async fn attempt_needs_a_valid_unexpired_token() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+
+    let (status, body) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["candidate"], f.demo.candidates[0].id.as_str());
+
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/attempt").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "no_token");
+
+    let (status, body) = send(f.app(), get_with_token("/api/attempt", &"0".repeat(64))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "bad_token");
+
+    // Long after the session and its sync deadline, the token is dead.
+    f.clock.advance(demo::DEMO_WINDOW_MS + 48 * 3600 * 1000);
+    let (status, body) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "bad_token");
+}
+
+#[tokio::test]
+async fn each_token_sees_only_its_own_attempt() {
+    let f = fixture().await;
+    let a = f.login(0).await;
+    let b = f.login(1).await;
+    let (_, body_a) = send(f.app(), get_with_token("/api/attempt", &a)).await;
+    let (_, body_b) = send(f.app(), get_with_token("/api/attempt", &b)).await;
+    assert_eq!(body_a["candidate"], f.demo.candidates[0].id.as_str());
+    assert_eq!(body_b["candidate"], f.demo.candidates[1].id.as_str());
+    assert_ne!(body_a["id"], body_b["id"]);
+}
+
+#[tokio::test]
+async fn unknown_api_routes_answer_json_404() {
+    let f = fixture().await;
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/nothing-here")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_error(&body, "not_found");
+}
+
+#[tokio::test]
+async fn the_web_app_is_served_with_an_index_fallback() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html>vigil</html>").unwrap();
+    let mut f = fixture().await;
+    f.state.static_dir = Some(dir.path().to_owned());
+    for path in ["/", "/exam/3"] {
+        let res = f
+            .app()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{path}");
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(&bytes[..], b"<html>vigil</html>");
+    }
+}
+
+#[tokio::test]
+async fn demo_sessions_are_fresh_and_refuse_bad_input() {
+    let f = fixture().await;
+    let again = demo::create_demo(
+        &f.state.db,
+        &f.state.hashing,
+        DEMO_EXAM,
+        NOW,
+        60_000,
+        8,
+        "u".into(),
+    )
+    .await
+    .unwrap();
+    assert_ne!(again.session, f.demo.session);
+    assert_eq!(again.candidates.len(), 8);
+    assert_eq!(again.starts_at_ms, NOW + 60_000);
+    let codes: std::collections::HashSet<_> = again.candidates.iter().map(|c| &c.code).collect();
+    assert_eq!(codes.len(), 8);
+
+    let err = demo::create_demo(
+        &f.state.db,
+        &f.state.hashing,
+        "not = [valid",
+        NOW,
+        0,
+        1,
+        "u".into(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("invalid exam"), "{err}");
+    let err = demo::create_demo(
+        &f.state.db,
+        &f.state.hashing,
+        DEMO_EXAM,
+        NOW,
+        0,
+        0,
+        "u".into(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("candidate count"), "{err}");
+}

@@ -1,0 +1,57 @@
+//! The HTTP client of the candidate API (same origin as the app).
+//!
+//! Failures are sorted into what the candidate can act on: the server could
+//! not be reached (check your connection), the server refused with a code
+//! (wrong credentials…), or the server answered something unreadable.
+
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
+use vigil_api::{ErrorBody, LoginRequest, LoginResponse};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiFailure {
+    /// No HTTP answer at all: offline, server down, DNS, TLS.
+    Unreachable,
+    /// An HTTP error with the API's error body.
+    Refused { status: u16, code: String },
+    /// An answer that is not what the API promises (a proxy page, say).
+    Malformed { status: u16 },
+}
+
+impl ApiFailure {
+    /// A short reference a candidate can read to support.
+    pub fn reference(&self) -> String {
+        match self {
+            ApiFailure::Unreachable => "unreachable".into(),
+            ApiFailure::Refused { status, code } => format!("{status}/{code}"),
+            ApiFailure::Malformed { status } => format!("{status}/malformed"),
+        }
+    }
+}
+
+/// `POST /api/login`.
+pub async fn login(req: &LoginRequest) -> Result<LoginResponse, ApiFailure> {
+    let request = Request::post("/api/login")
+        .json(req)
+        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+}
+
+async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {
+    let status = res.status();
+    if res.ok() {
+        return res
+            .json::<T>()
+            .await
+            .map_err(|_| ApiFailure::Malformed { status });
+    }
+    match res.json::<ErrorBody>().await {
+        Ok(body) => Err(ApiFailure::Refused {
+            status,
+            code: body.error.code,
+        }),
+        // A gateway's 502/503/504 page: the exam server itself is not answering.
+        Err(_) if matches!(status, 502..=504) => Err(ApiFailure::Unreachable),
+        Err(_) => Err(ApiFailure::Malformed { status }),
+    }
+}

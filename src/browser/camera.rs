@@ -1,0 +1,86 @@
+//! The camera: open it, show it in a `<video>`, measure its frames, stop it.
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement, MediaStream,
+    MediaStreamConstraints,
+};
+
+use crate::checks;
+
+/// Why the camera could not be opened, in the browser's words
+/// (`NotAllowedError`, `NotFoundError`, `NotReadableError`…).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraError(pub String);
+
+/// Asks for the camera (video only); the browser may prompt the candidate.
+pub async fn open() -> Result<MediaStream, CameraError> {
+    let window = web_sys::window().ok_or_else(|| CameraError("no window".into()))?;
+    let devices = window
+        .navigator()
+        .media_devices()
+        .map_err(|_| CameraError("mediaDevices unavailable".into()))?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_video(&JsValue::TRUE);
+    constraints.set_audio(&JsValue::FALSE);
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| CameraError(error_name(&e)))?;
+    let stream = JsFuture::from(promise)
+        .await
+        .map_err(|e| CameraError(error_name(&e)))?;
+    stream
+        .dyn_into::<MediaStream>()
+        .map_err(|_| CameraError("not a MediaStream".into()))
+}
+
+fn error_name(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_else(|| "Error".into())
+}
+
+/// Shows the stream in the element (muted, inline, playing).
+pub fn attach(video: &HtmlVideoElement, stream: &MediaStream) {
+    video.set_muted(true);
+    video.set_autoplay(true);
+    let _ = video.set_attribute("playsinline", "");
+    video.set_src_object(Some(stream));
+    let _ = video.play();
+}
+
+/// Stops every track, which turns the camera light off.
+pub fn stop(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+            track.stop();
+        }
+    }
+}
+
+/// Mean luma of the current frame, from a 64×48 copy; `None` while no
+/// frame has arrived.
+pub fn frame_luma(video: &HtmlVideoElement) -> Option<f64> {
+    if video.video_width() == 0 || video.video_height() == 0 {
+        return None;
+    }
+    let (w, h) = (64u32, 48u32);
+    let canvas: HtmlCanvasElement = web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w.into(), h.into())
+        .ok()?;
+    let data = ctx
+        .get_image_data(0.0, 0.0, w.into(), h.into())
+        .ok()?
+        .data();
+    checks::mean_luma(&data)
+}

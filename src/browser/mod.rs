@@ -1,0 +1,9 @@
+//! Every call into the browser (web-sys, js-sys, gloo) lives under this
+//! module, as in lldap's `infra/`: screens and components call these typed
+//! functions and never touch the DOM APIs themselves, so the browser
+//! surface of the app can be read (and audited) in one place.
+
+pub mod api;
+pub mod camera;
+pub mod capabilities;
+pub mod dom;

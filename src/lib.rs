@@ -1,0 +1,19 @@
+//! vigil-app: the candidate's side of Vigil, a Yew app compiled to wasm32.
+//!
+//! Layout (see DESIGN.md): [`app`] routes between [`screens`] from the pure
+//! [`state`] reducer; [`components`] are the shared pieces; [`browser`] holds
+//! every web-sys/js-sys/gloo call; [`checks`] and [`i18n`] are pure and
+//! tested natively.
+
+pub mod app;
+pub mod browser;
+pub mod checks;
+pub mod components;
+pub mod i18n;
+pub mod screens;
+pub mod state;
+
+/// Mounts the app on `<body>`.
+pub fn run() {
+    yew::Renderer::<app::App>::new().render();
+}

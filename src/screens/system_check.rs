@@ -1,0 +1,115 @@
+//! The system check: can this computer run the exam? Each item says pass,
+//! warn or fail with what to do; a failure blocks the way on, a warning
+//! does not. Opened after login, or on its own from the login screen.
+
+use yew::prelude::*;
+
+use crate::browser::capabilities;
+use crate::checks::{self, CheckStatus};
+use crate::components::camera_preview::{CameraOutcome, CameraPreview};
+use crate::components::check_item::CheckItem;
+use crate::i18n::{fill, Lang};
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lang: Lang,
+    /// Signed-in candidate id; `None` for the equipment test without login.
+    pub candidate: Option<AttrValue>,
+    pub on_back: Callback<()>,
+}
+
+fn format_gb(gb: f64) -> String {
+    if gb.fract() == 0.0 {
+        format!("{gb:.0}")
+    } else {
+        format!("{gb}")
+    }
+}
+
+#[component]
+pub fn SystemCheckScreen(props: &Props) -> Html {
+    let t = props.lang.texts();
+    // Measured once: these do not change while the screen is open.
+    let missing = use_memo((), |_| capabilities::missing_features());
+    let memory = use_memo((), |_| capabilities::device_memory_gb());
+    let extended = use_memo((), |_| capabilities::screen_is_extended());
+    let camera = use_state(|| None::<CameraOutcome>);
+
+    let browser_status = if missing.is_empty() {
+        CheckStatus::Pass
+    } else {
+        CheckStatus::Fail
+    };
+    let browser_message = if missing.is_empty() {
+        t.check_browser_ok.to_owned()
+    } else {
+        fill(t.check_browser_missing, &missing.join(", "))
+    };
+
+    let (camera_status, camera_message) = match &*camera {
+        None => (CheckStatus::Pending, t.check_camera_pending.to_owned()),
+        Some(CameraOutcome::Working) => (CheckStatus::Pass, t.check_camera_ok.to_owned()),
+        Some(CameraOutcome::Dark) => (CheckStatus::Fail, t.check_camera_dark.to_owned()),
+        Some(CameraOutcome::Unavailable(why)) => {
+            (CheckStatus::Fail, fill(t.check_camera_denied, why))
+        }
+    };
+
+    let memory_status = checks::memory_status(*memory);
+    let memory_message = match (*memory, memory_status) {
+        (None, _) => t.check_memory_unknown.to_owned(),
+        (Some(gb), CheckStatus::Fail) => fill(t.check_memory_too_low, &format_gb(gb)),
+        (Some(gb), CheckStatus::Warn) => fill(t.check_memory_low, &format_gb(gb)),
+        (Some(gb), _) => fill(t.check_memory_ok, &format_gb(gb)),
+    };
+
+    let screens_status = checks::screens_status(*extended);
+    let screens_message = match *extended {
+        Some(false) => t.check_screens_ok,
+        Some(true) => t.check_screens_extended,
+        None => t.check_screens_unknown,
+    };
+
+    let statuses = [browser_status, camera_status, memory_status, screens_status];
+    let can_continue = checks::can_continue(&statuses);
+    let blocked = statuses.contains(&CheckStatus::Fail);
+
+    let on_outcome = {
+        let camera = camera.clone();
+        Callback::from(move |o| camera.set(Some(o)))
+    };
+    let on_back = props.on_back.reform(|_: MouseEvent| ());
+
+    html! {
+        <section class="screen" data-screen="system-check" aria-labelledby="check-title">
+            <h1 id="check-title">{ t.check_title }</h1>
+            <p class="lead">{ t.check_intro }</p>
+            if props.candidate.is_none() {
+                <p class="note">{ t.check_standalone_note }</p>
+            }
+            <div class="check-layout">
+                <CameraPreview label={t.camera_preview_label} {on_outcome} />
+                <ul class="checks" aria-live="polite">
+                    <CheckItem id="browser" label={t.check_browser} status={browser_status}
+                        message={browser_message} />
+                    <CheckItem id="camera" label={t.check_camera} status={camera_status}
+                        message={camera_message} />
+                    <CheckItem id="memory" label={t.check_memory} status={memory_status}
+                        message={memory_message} />
+                    <CheckItem id="screens" label={t.check_screens} status={screens_status}
+                        message={screens_message} />
+                </ul>
+            </div>
+            if blocked {
+                <p class="alert alert--error" role="alert">{ t.check_blocked }</p>
+            }
+            <div class="actions">
+                <button type="button" class="button" onclick={on_back}>{ t.back_to_login }</button>
+                if props.candidate.is_some() {
+                    <button type="button" class="button button--primary" data-testid="continue"
+                        disabled={!can_continue}>{ t.continue_label }</button>
+                }
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,124 @@
+//! `cargo xtask setup`: everything the build and the tests need, installed
+//! from the package registries only (crates.io, npm, Debian), skipping each
+//! tool whose version already matches, so a warm run takes seconds.
+//!
+//! Versions, and why:
+//! - trunk 0.21.14 (`--locked`): newer trunk needs a newer rustc than 1.95.
+//! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of Cargo.lock
+//!   (pinned with `=` in Cargo.toml): the CLI refuses other library versions.
+//!   Installed without `--locked`, whose lockfile names a yanked crate.
+//! - wasm-opt from npm `binaryen@132` into `target/tools`: Debian's binaryen
+//!   is too old to read current wasm-bindgen output.
+//! - Debian's chromium and chromium-driver for the browser tests.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+use crate::util;
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+pub fn run() -> Result<()> {
+    println!("== setup");
+    wasm_target()?;
+    trunk()?;
+    wasm_bindgen()?;
+    wasm_opt()?;
+    chromium()?;
+    println!("== setup done");
+    Ok(())
+}
+
+fn wasm_target() -> Result<()> {
+    let installed = util::program("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("rustup is needed to add the wasm32 target")?;
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l == "wasm32-unknown-unknown")
+    {
+        println!("ok   rustup target wasm32-unknown-unknown");
+        return Ok(());
+    }
+    util::run(util::program("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn trunk() -> Result<()> {
+    let want = format!("trunk {TRUNK_VERSION}");
+    if util::version_of(&mut util::program("trunk")).as_deref() == Some(want.as_str()) {
+        println!("ok   {want}");
+        return Ok(());
+    }
+    util::run(util::cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
+}
+
+fn wasm_bindgen() -> Result<()> {
+    let version = util::locked_version("wasm-bindgen")?;
+    let trunk_toml = std::fs::read_to_string(util::root().join("Trunk.toml"))?;
+    if !trunk_toml.contains(&format!("wasm_bindgen = \"{version}\"")) {
+        bail!("Trunk.toml [tools] wasm_bindgen must be {version}, the version in Cargo.lock");
+    }
+    let want = format!("wasm-bindgen {version}");
+    if util::version_of(&mut util::program("wasm-bindgen")).as_deref() == Some(want.as_str()) {
+        println!("ok   {want}");
+        return Ok(());
+    }
+    util::run(util::cargo().args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &format!("={version}"),
+    ]))
+}
+
+fn wasm_opt() -> Result<()> {
+    let bin = util::tools_dir().join("node_modules/.bin/wasm-opt");
+    let want = format!("wasm-opt version {BINARYEN_VERSION}");
+    if let Some(v) = util::version_of(&mut std::process::Command::new(&bin)) {
+        if v.starts_with(&want) {
+            println!("ok   {v}");
+            return Ok(());
+        }
+    }
+    if util::version_of(&mut util::program("npm")).is_none() {
+        apt_install(&["nodejs", "npm"])?;
+    }
+    std::fs::create_dir_all(util::tools_dir())?;
+    util::run(util::program("npm").args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        &util::tools_dir().to_string_lossy(),
+        &format!("binaryen@{BINARYEN_VERSION}"),
+    ]))
+}
+
+fn chromium() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        let v = util::version_of(&mut std::process::Command::new(CHROMIUM)).unwrap_or_default();
+        println!("ok   {v} + chromedriver");
+        return Ok(());
+    }
+    apt_install(&["chromium", "chromium-driver"])
+}
+
+/// Installs Debian packages when root; otherwise says exactly what to run.
+fn apt_install(packages: &[&str]) -> Result<()> {
+    let list = packages.join(" ");
+    if !util::is_root() {
+        bail!("missing packages; run: sudo apt-get update && sudo apt-get install -y {list}");
+    }
+    util::run(std::process::Command::new("apt-get").arg("update"))?;
+    util::run(
+        std::process::Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(packages)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}

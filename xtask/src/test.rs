@@ -1,0 +1,224 @@
+//! `cargo xtask test`: every check and test suite of the project, in the
+//! order a failure is cheapest to find, ending with one summary line
+//! (`summary: N passed, N failed`). CI runs exactly this (`.ci/run`).
+//!
+//! Steps: setup (tools); rustfmt; clippy (native, and the app on wasm32);
+//! native tests of every crate; wasm32 build of the pure crates;
+//! wasm-bindgen tests in headless Chromium; end-to-end tests (the real
+//! server and the built app driven in headless Chromium, with a fake camera
+//! playing a face clip).
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+use crate::{build, media, setup, util};
+
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    /// A check without test counts (fmt, clippy, a build): one pass or one failure.
+    fn check(&mut self, name: &str, cmd: &mut Command) {
+        println!("\n== {name}");
+        match util::run(cmd) {
+            Ok(()) => self.passed += 1,
+            Err(e) => {
+                eprintln!("FAILED: {name}: {e:#}");
+                self.failed += 1;
+                self.failures.push(name.to_owned());
+            }
+        }
+    }
+
+    /// A test suite: its `test result:` lines are added up.
+    fn suite(&mut self, name: &str, cmd: &mut Command) {
+        println!("\n== {name}");
+        let (ok, out) = match util::run_tee(cmd) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("FAILED: {name}: {e:#}");
+                (false, String::new())
+            }
+        };
+        let (p, f) = count_results(&out);
+        self.passed += p;
+        self.failed += f;
+        if !ok {
+            if f == 0 {
+                self.failed += 1; // it failed before any test could (build error…)
+            }
+            self.failures.push(name.to_owned());
+        }
+    }
+
+    fn finish(self) -> Result<()> {
+        println!();
+        if !self.failures.is_empty() {
+            println!("failed steps: {}", self.failures.join(", "));
+        }
+        println!("summary: {} passed, {} failed", self.passed, self.failed);
+        if self.failed > 0 || !self.failures.is_empty() {
+            bail!("tests failed");
+        }
+        Ok(())
+    }
+}
+
+/// Adds up `test result: ok. N passed; M failed; …` lines.
+fn count_results(out: &str) -> (u64, u64) {
+    let mut totals = (0, 0);
+    for line in out.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        let number_before = |word: &str| -> u64 {
+            rest.split(';')
+                .find_map(|part| part.trim().strip_suffix(word))
+                .and_then(|n| n.trim().rsplit(' ').next())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+        };
+        totals.0 += number_before("passed");
+        totals.1 += number_before("failed");
+    }
+    totals
+}
+
+pub fn run() -> Result<()> {
+    setup::run()?;
+    let mut t = Tally::default();
+    t.check(
+        "rustfmt",
+        util::cargo().args(["fmt", "--all", "--", "--check"]),
+    );
+    t.check(
+        "clippy (native)",
+        util::cargo().args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    t.check(
+        "clippy (app, wasm32)",
+        util::cargo().args([
+            "clippy",
+            "-p",
+            "vigil-app",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+    );
+    t.suite(
+        "native tests",
+        util::cargo().args(["test", "--workspace", "--exclude", "vigil-e2e"]),
+    );
+    t.check(
+        "wasm32 build of the pure crates",
+        util::cargo().args([
+            "build",
+            "-p",
+            "vigil-exam",
+            "-p",
+            "vigil-api",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    );
+    t.suite(
+        "browser tests (wasm-bindgen-test, headless Chromium)",
+        &mut wasm_tests()?,
+    );
+    e2e(&mut t, None)?;
+    t.finish()
+}
+
+/// `cargo xtask e2e [FILTER]`: only the end-to-end tests.
+pub fn e2e_only(filter: Option<&str>) -> Result<()> {
+    setup::run()?;
+    let mut t = Tally::default();
+    e2e(&mut t, filter)?;
+    t.finish()
+}
+
+fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
+    let clips = media::run()?;
+    build::app()?;
+    let server = build::server_debug()?;
+    let out = util::root().join("target/e2e");
+    let mut cmd = util::cargo();
+    cmd.args(["test", "-p", "vigil-e2e", "--"]);
+    if let Some(f) = filter {
+        cmd.arg(f);
+    }
+    // One browser at a time: two cores, and each test starts its own Chromium.
+    cmd.arg("--test-threads=1")
+        .env("VIGIL_SERVER_BIN", server)
+        .env("VIGIL_DIST", util::root().join("dist"))
+        .env("VIGIL_FACE_CLIP", clips.face)
+        .env("VIGIL_NO_FACE_CLIP", clips.no_face)
+        .env("VIGIL_E2E_OUT", out)
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER);
+    t.suite(
+        "end-to-end tests (server + app in headless Chromium)",
+        &mut cmd,
+    );
+    Ok(())
+}
+
+/// `cargo test` on wasm32: wasm-bindgen-test-runner drives Debian's
+/// chromedriver; extra Chromium flags come from a webdriver.json it reads.
+fn wasm_tests() -> Result<Command> {
+    let dir = util::root().join("target/e2e");
+    std::fs::create_dir_all(&dir)?;
+    let caps = dir.join("webdriver.json");
+    std::fs::write(
+        &caps,
+        format!(
+            r#"{{"goog:chromeOptions": {{"binary": "{}", "args": [
+  "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--no-first-run", "--use-fake-ui-for-media-stream",
+  "--use-fake-device-for-media-stream"]}}}}"#,
+            setup::CHROMIUM
+        ),
+    )?;
+    let mut cmd = util::cargo();
+    cmd.args([
+        "test",
+        "-p",
+        "vigil-app",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])
+    .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", caps)
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+    Ok(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_results;
+
+    #[test]
+    fn counts_cargo_and_wasm_bindgen_results() {
+        let out = "running 3 tests\n\
+                   test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n\
+                   test result: FAILED. 1 passed; 2 failed; 0 ignored\n\
+                   noise\n";
+        assert_eq!(count_results(out), (4, 2));
+        assert_eq!(count_results(""), (0, 0));
+    }
+}

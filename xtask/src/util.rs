@@ -1,0 +1,129 @@
+//! Paths and process helpers shared by the xtask commands.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+/// The workspace root (the parent of `xtask/`).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_owned()
+}
+
+/// Where xtask installs project-local tools (npm's binaryen).
+pub fn tools_dir() -> PathBuf {
+    root().join("target").join("tools")
+}
+
+/// PATH with the project-local tools and cargo's bin directory first, so
+/// Trunk finds the wasm-bindgen and wasm-opt that setup installed.
+pub fn tool_path() -> OsString {
+    let mut dirs = vec![tools_dir().join("node_modules").join(".bin")];
+    if let Some(home) = cargo_home() {
+        dirs.push(home.join("bin"));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).expect("PATH entries are valid")
+}
+
+pub fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+}
+
+/// `cargo` as invoked us, in the workspace root, with the tools on PATH.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root()).env("PATH", tool_path());
+    cmd
+}
+
+/// A program from PATH (with the tools first), in the workspace root.
+pub fn program(name: &str) -> Command {
+    let mut cmd = Command::new(name);
+    cmd.current_dir(root()).env("PATH", tool_path());
+    cmd
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Runs a command to completion, failing with the command line if it fails.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let line = describe(cmd);
+    println!("$ {line}");
+    let status = cmd
+        .status()
+        .with_context(|| format!("could not start `{line}`"))?;
+    if !status.success() {
+        bail!("`{line}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs a command, echoing its stdout, and returns that stdout as well (the
+/// test command reads the `test result:` lines from it).
+pub fn run_tee(cmd: &mut Command) -> Result<(bool, String)> {
+    let line = describe(cmd);
+    println!("$ {line}");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start `{line}`"))?;
+    let mut out = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    for l in BufReader::new(stdout).lines() {
+        let l = l.unwrap_or_default();
+        println!("{l}");
+        out.push_str(&l);
+        out.push('\n');
+    }
+    let status = child.wait()?;
+    Ok((status.success(), out))
+}
+
+/// The first line a program prints for `--version`, or `None` if it does not run.
+pub fn version_of(cmd: &mut Command) -> Option<String> {
+    let out = cmd.arg("--version").stderr(Stdio::null()).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+}
+
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The version of a package as locked in Cargo.lock.
+pub fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")? + start;
+    Ok(lock[start..end].to_owned())
+}
