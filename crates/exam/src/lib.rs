@@ -10,7 +10,8 @@
 //!   (TOML authored, JSON carried) and its rules;
 //! - [`time`]: the start window and the deadlines derived from the actual start;
 //! - [`clock`]: the trusted clock model (server offset + monotonic clock);
-//! - [`event`], [`canonical`], [`log`]: the hash-chained event log;
+//! - [`event`], [`log`]: the events and the hash-chained log, with its
+//!   canonical encoding;
 //! - [`answer`], [`state`], [`attempt`], [`replay`]: the attempt state machine
 //!   — one transition function shared by live commands and replay;
 //! - [`scoring`]: per-question, per-section and total scores;
@@ -19,12 +20,33 @@
 //! See the crate README for the format, the canonical encoding, the scoring
 //! rule, the proctoring defaults and the limits.
 
+pub mod answer;
+pub mod attempt;
+pub mod clock;
 pub mod definition;
 pub mod error;
+pub mod event;
 pub mod limits;
+pub mod log;
 pub mod proctoring;
+pub mod replay;
+pub mod scoring;
+pub mod state;
+pub mod time;
 pub mod validate;
 
+pub use answer::{parse_number, Answer};
+pub use attempt::Attempt;
+pub use clock::{ClockJump, ClockReading, ClockSync, TrustedClock};
 pub use definition::*;
 pub use error::*;
+pub use event::*;
+pub use log::{
+    canonical_bytes, decode_events, encode_events, event_hash, verify, verify_continuation,
+    ChainError, ChainFault, DecodeError, EventLog, GENESIS_HASH,
+};
 pub use proctoring::*;
+pub use replay::{replay, replay_events, ReplayError};
+pub use scoring::{score, Outcome, QuestionScore, ScoreReport, SectionScore, Tally};
+pub use state::{AttemptError, AttemptState, Phase, SectionProgress};
+pub use time::{deadlines, Deadlines, Schedule, ScheduleError, StartError, StartWindow};
