@@ -40,16 +40,21 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 /// The canonical bytes of an event (see the module header).
 pub fn canonical_bytes(seq: u64, at: i64, kind: &EventKind) -> Vec<u8> {
     let mut out = Vec::with_capacity(160);
+    write_canonical(&mut out, seq, at, kind);
+    out
+}
+
+fn write_canonical(out: &mut Vec<u8>, seq: u64, at: i64, kind: &EventKind) {
+    use std::io::Write as _;
     out.extend_from_slice(b"{\"at\":");
-    out.extend_from_slice(at.to_string().as_bytes());
+    write!(out, "{at}").expect("writing to a Vec cannot fail");
     out.extend_from_slice(b",\"body\":");
-    kind.write_body(&mut out);
+    kind.write_body(out);
     out.extend_from_slice(b",\"kind\":\"");
     out.extend_from_slice(kind.name().as_bytes());
     out.extend_from_slice(b"\",\"seq\":");
-    out.extend_from_slice(seq.to_string().as_bytes());
+    write!(out, "{seq}").expect("writing to a Vec cannot fail");
     out.push(b'}');
-    out
 }
 
 fn decode_hash(hex_str: &str) -> Option<[u8; 32]> {
@@ -61,14 +66,36 @@ fn decode_hash(hex_str: &str) -> Option<[u8; 32]> {
     Some(raw)
 }
 
+fn lower_hex(raw: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in raw.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 0xf)];
+    }
+    out
+}
+
+fn digest(prev: &[u8; 32], seq: u64, at: i64, kind: &EventKind, buf: &mut Vec<u8>) -> [u8; 32] {
+    buf.clear();
+    write_canonical(buf, seq, at, kind);
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(&buf[..]);
+    h.finalize().into()
+}
+
 /// `hash` of an event given its predecessor's hash (hex). `None` when
 /// `prev_hash` is not 64 lowercase hex digits.
 pub fn event_hash(prev_hash: &str, seq: u64, at: i64, kind: &EventKind) -> Option<String> {
     let prev = decode_hash(prev_hash)?;
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(canonical_bytes(seq, at, kind));
-    Some(hex::encode(h.finalize()))
+    Some(hex::encode(digest(
+        &prev,
+        seq,
+        at,
+        kind,
+        &mut Vec::with_capacity(160),
+    )))
 }
 
 /// What is wrong in a chain.
@@ -108,6 +135,8 @@ pub fn verify_continuation(last_stored: Option<&Event>, batch: &[Event]) -> Resu
         Some(e) => (e.seq, e.hash.as_str(), Some(e.at)),
         None => (0, GENESIS_HASH, None),
     };
+    let mut prev_raw = decode_hash(prev_hash);
+    let mut buf = Vec::with_capacity(256);
     for e in batch {
         let expected = seq + 1;
         let fail = |what| {
@@ -134,11 +163,17 @@ pub fn verify_continuation(last_stored: Option<&Event>, batch: &[Event]) -> Resu
                 at: e.at,
             });
         }
-        if event_hash(&e.prev_hash, e.seq, e.at, &e.kind).as_deref() != Some(e.hash.as_str()) {
+        // A stored predecessor with a malformed hash cannot be continued.
+        let Some(prev) = prev_raw else {
+            return fail(ChainFault::PrevHash);
+        };
+        let own = digest(&prev, e.seq, e.at, &e.kind, &mut buf);
+        if e.hash.as_bytes() != lower_hex(&own) {
             return fail(ChainFault::Hash);
         }
         seq = expected;
         prev_hash = &e.hash;
+        prev_raw = Some(own);
         prev_at = Some(e.at);
     }
     Ok(())
