@@ -66,8 +66,8 @@ fn build_log(exam: &Exam, n: usize) -> Vec<Event> {
         let r = match i % 5 {
             0 | 1 => a.answer(exam, &q.id, Answer::Single { choice: i % 4 }, now),
             2 => a.navigate(exam, &q.id, now),
-            3 => a.flag(exam, &q.id, i % 2 == 0, now),
-            _ => a.record_focus(i % 2 == 0, now),
+            3 => a.flag(exam, &q.id, i & 1 == 0, now),
+            _ => a.record_focus(i & 1 == 0, now),
         };
         r.unwrap();
         i += 1;
