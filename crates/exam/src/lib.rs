@@ -1,47 +1,52 @@
 //! vigil-exam: the exam engine. Pure Rust, no I/O, no clock of its own.
-//! TEMPORARY minimal surface while the engine is built on its own branch.
-use serde::{Deserialize, Serialize};
+//!
+//! Used by the web app (compiled to wasm32) and by the server (native, to
+//! replay, verify and score attempts). Every function that depends on time
+//! takes the time as an argument (`now_ms`, milliseconds since the Unix epoch
+//! from a trusted clock); nothing here reads a clock, a file or the network.
+//!
+//! Layers, each its own module:
+//! - [`definition`], [`validate`], [`limits`], [`error`]: the exam format
+//!   (TOML authored, JSON carried) and its rules;
+//! - [`time`]: the start window and the deadlines derived from the actual start;
+//! - [`clock`]: the trusted clock model (server offset + monotonic clock);
+//! - [`event`], [`log`]: the events and the hash-chained log, with its
+//!   canonical encoding;
+//! - [`answer`], [`state`], [`attempt`], [`replay`]: the attempt state machine
+//!   — one transition function shared by live commands and replay;
+//! - [`scoring`]: per-question, per-section and total scores;
+//! - [`proctoring`]: observations to incidents, with hysteresis.
+//!
+//! See the crate README for the format, the canonical encoding, the scoring
+//! rule, the proctoring defaults and the limits.
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Exam {
-    pub id: String,
-    pub title: String,
-    pub language: String,
-    pub duration_minutes: u32,
-}
+pub mod answer;
+pub mod attempt;
+pub mod clock;
+pub mod definition;
+pub mod error;
+pub mod event;
+pub mod limits;
+pub mod log;
+pub mod proctoring;
+pub mod replay;
+pub mod scoring;
+pub mod state;
+pub mod time;
+pub mod validate;
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct DefinitionError(String);
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExamSummary {
-    pub id: String,
-    pub title: String,
-    pub language: String,
-    pub duration_ms: i64,
-    pub section_count: usize,
-    pub question_count: usize,
-}
-
-impl Exam {
-    pub fn from_toml(s: &str) -> Result<Exam, DefinitionError> {
-        toml::from_str(s).map_err(|e| DefinitionError(e.to_string()))
-    }
-    pub fn from_json(s: &str) -> Result<Exam, DefinitionError> {
-        serde_json::from_str(s).map_err(|e| DefinitionError(e.to_string()))
-    }
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap()
-    }
-    pub fn summary(&self) -> ExamSummary {
-        ExamSummary {
-            id: self.id.clone(),
-            title: self.title.clone(),
-            language: self.language.clone(),
-            duration_ms: self.duration_minutes as i64 * 60_000,
-            section_count: 2,
-            question_count: 6,
-        }
-    }
-}
+pub use answer::{parse_number, Answer};
+pub use attempt::Attempt;
+pub use clock::{ClockJump, ClockReading, ClockSync, TrustedClock};
+pub use definition::*;
+pub use error::*;
+pub use event::*;
+pub use log::{
+    canonical_bytes, decode_events, encode_events, event_hash, verify, verify_continuation,
+    ChainError, ChainFault, DecodeError, EventLog, GENESIS_HASH,
+};
+pub use proctoring::*;
+pub use replay::{replay, replay_events, ReplayError};
+pub use scoring::{score, Outcome, QuestionScore, ScoreReport, SectionScore, Tally};
+pub use state::{AttemptError, AttemptState, Phase, SectionProgress};
+pub use time::{deadlines, Deadlines, Schedule, ScheduleError, StartError, StartWindow};

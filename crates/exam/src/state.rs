@@ -1,0 +1,625 @@
+//! The attempt state and its one transition function.
+//!
+//! [`AttemptState::step`] is the only place where the rules of an attempt
+//! live. It first checks that an event may happen now (phase, time, question,
+//! answer) and only then changes the state, so a refused event changes
+//! nothing. Live commands ([`crate::attempt::Attempt`]) call it before
+//! appending; [`crate::replay`] calls it on each stored event. Both therefore
+//! agree, and the server's replay refuses exactly what the app would refuse.
+//!
+//! Time is never counted down. The state keeps instants (start, deadline,
+//! section deadlines fixed on entry), and a timeout is an event at its
+//! boundary instant, emitted by `tick`: an event at or after a pending
+//! boundary is refused with [`AttemptError::TickDue`] until the boundary's
+//! event is in the log. So `at` never decreases along the log.
+//!
+//! Phases: `Registered → Checked → Consented → Identified → RoomScanned →
+//! Waiting → InProgress{section} → Submitted{manual|timeout} → Synced`. The
+//! steps before the start do not need the exam definition (the app receives
+//! its key only at the start).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::answer::Answer;
+use crate::definition::{Exam, Question};
+use crate::event::*;
+use crate::limits::{MAX_CHECK_ITEMS, MAX_EVENT_TEXT_LEN};
+use crate::proctoring::{Incident, IncidentKind};
+use crate::time::{remaining, StartError};
+use crate::validate::is_sha256_hex;
+
+/// Where an attempt is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Phase {
+    Registered,
+    Checked,
+    Consented,
+    Identified,
+    RoomScanned,
+    Waiting,
+    InProgress { section: usize },
+    Submitted { reason: Reason },
+    Synced,
+}
+
+/// Time facts of one section of a started attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionProgress {
+    pub entered_at_ms: Option<i64>,
+    /// Effective deadline, fixed on entry: min(entry + own limit, exam
+    /// deadline); `None` for an untimed section.
+    pub deadline_ms: Option<i64>,
+    /// Left while `no_return`, timed out, or submitted.
+    pub locked: bool,
+    pub no_return: bool,
+    pub auto_advance: bool,
+}
+
+/// Everything known about an attempt: a fold over its event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptState {
+    pub phase: Phase,
+    pub checks: Vec<CheckResult>,
+    pub consent: Option<ConsentBody>,
+    pub id_document_sha256: Option<String>,
+    pub face_sha256: Option<String>,
+    pub room_scan_sha256: Option<String>,
+    pub started_at_ms: Option<i64>,
+    pub deadline_ms: Option<i64>,
+    pub extra_time: bool,
+    pub sections: Vec<SectionProgress>,
+    /// Question on screen.
+    pub current_question: Option<String>,
+    pub answers: BTreeMap<String, Answer>,
+    pub flags: BTreeSet<String>,
+    /// Every incident recorded, open ones with `closed_at = None`.
+    pub incidents: Vec<Incident>,
+    pub focused: bool,
+    pub fullscreen: bool,
+    /// Last measured server − device offset.
+    pub clock_offset_ms: Option<i64>,
+    pub submitted_at_ms: Option<i64>,
+    pub submit_seq: Option<u64>,
+    /// Highest seq the server acknowledged.
+    pub acked_seq: u64,
+    pub last_seq: u64,
+    pub last_at_ms: Option<i64>,
+}
+
+/// Why an event (a command, or a stored event on replay) is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AttemptError {
+    #[error("time went backwards: {at} is before the last event at {last_at}")]
+    TimeWentBackwards { last_at: i64, at: i64 },
+    #[error("a time boundary passed at {boundary_ms}: call tick first")]
+    TickDue { boundary_ms: i64 },
+    #[error("cannot {action} in phase {phase:?}")]
+    WrongPhase { action: &'static str, phase: Phase },
+    #[error("start refused: {0}")]
+    Start(StartError),
+    #[error("the attempt has already started")]
+    AlreadyStarted,
+    #[error("the attempt has not started")]
+    NotStarted,
+    #[error("the attempt has ended")]
+    AfterEnd,
+    #[error("inconsistent start event: {0}")]
+    BadStart(String),
+    #[error("unknown question `{0}`")]
+    UnknownQuestion(String),
+    #[error("question `{question}` is in section {section}, which is locked")]
+    SectionLocked { question: String, section: usize },
+    #[error("question `{question}` is in section {section}, not the current one")]
+    NotCurrentSection { question: String, section: usize },
+    #[error("section {section} time is up since {deadline_ms}")]
+    SectionTimeUp { section: usize, deadline_ms: i64 },
+    #[error("malformed answer to `{question}`: {reason}")]
+    Malformed { question: String, reason: String },
+    #[error("unknown section {0}")]
+    UnknownSection(u32),
+    #[error("section {section} is locked")]
+    LockedSection { section: usize },
+    #[error("section {from} is no_return: only section {next} may follow")]
+    NoReturn { from: usize, next: usize },
+    #[error("section change from {from} while in section {current}")]
+    NotFromCurrent { from: u32, current: usize },
+    #[error("already in section {0}")]
+    SameSection(usize),
+    #[error("timeout event does not match the pending boundary: {0}")]
+    BadTimeout(String),
+    #[error("incident {0:?} is already open")]
+    IncidentAlreadyOpen(IncidentKind),
+    #[error("incident {0:?} is not open")]
+    IncidentNotOpen(IncidentKind),
+    #[error("incident times out of order: {0}")]
+    BadIncidentTime(String),
+    #[error("ack of seq {acked} is not before this event (seq {seq})")]
+    AckAhead { acked: u64, seq: u64 },
+    #[error("ack of seq {acked} is below the previous ack {previous}")]
+    AckBackwards { acked: u64, previous: u64 },
+    #[error("{field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+    #[error("this event needs the exam definition")]
+    ExamRequired,
+}
+
+/// The event `tick` must append next, and when.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Boundary {
+    pub at: i64,
+    pub kind: EventKind,
+}
+
+fn sha(field: &'static str, s: &str) -> Result<(), AttemptError> {
+    if is_sha256_hex(s) && !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(AttemptError::InvalidField {
+            field,
+            reason: "not a lowercase hex SHA-256".into(),
+        })
+    }
+}
+
+fn short(field: &'static str, s: &str) -> Result<(), AttemptError> {
+    if s.len() > MAX_EVENT_TEXT_LEN {
+        return Err(AttemptError::InvalidField {
+            field,
+            reason: format!("too long: {} bytes (max {MAX_EVENT_TEXT_LEN})", s.len()),
+        });
+    }
+    Ok(())
+}
+
+impl Default for AttemptState {
+    fn default() -> Self {
+        AttemptState::new()
+    }
+}
+
+impl AttemptState {
+    /// A registered attempt with no event.
+    pub fn new() -> AttemptState {
+        AttemptState {
+            phase: Phase::Registered,
+            checks: Vec::new(),
+            consent: None,
+            id_document_sha256: None,
+            face_sha256: None,
+            room_scan_sha256: None,
+            started_at_ms: None,
+            deadline_ms: None,
+            extra_time: false,
+            sections: Vec::new(),
+            current_question: None,
+            answers: BTreeMap::new(),
+            flags: BTreeSet::new(),
+            incidents: Vec::new(),
+            focused: true,
+            fullscreen: false,
+            clock_offset_ms: None,
+            submitted_at_ms: None,
+            submit_seq: None,
+            acked_seq: 0,
+            last_seq: 0,
+            last_at_ms: None,
+        }
+    }
+
+    /// Current section, while in progress.
+    pub fn current_section(&self) -> Option<usize> {
+        match self.phase {
+            Phase::InProgress { section } => Some(section),
+            _ => None,
+        }
+    }
+
+    /// Time left in the attempt: `None` before the start, 0 once submitted.
+    /// Never negative; for a given state, never increasing as `now` grows.
+    pub fn remaining_ms(&self, now_ms: i64) -> Option<i64> {
+        let deadline = self.deadline_ms?;
+        match self.phase {
+            Phase::InProgress { .. } => Some(remaining(deadline, now_ms)),
+            _ => Some(0),
+        }
+    }
+
+    /// Time left in the current section (its own deadline, or the exam's):
+    /// `None` when not in progress.
+    pub fn section_remaining_ms(&self, now_ms: i64) -> Option<i64> {
+        let s = self.current_section()?;
+        let exam_deadline = self.deadline_ms?;
+        let d = self.sections[s]
+            .deadline_ms
+            .map_or(exam_deadline, |d| d.min(exam_deadline));
+        Some(remaining(d, now_ms))
+    }
+
+    /// Open incident of `kind`, if any.
+    pub fn open_incident(&self, kind: IncidentKind) -> Option<&Incident> {
+        self.incidents
+            .iter()
+            .rev()
+            .find(|i| i.kind == kind && i.closed_at.is_none())
+    }
+
+    /// The next timeout event and its instant, while in progress.
+    pub(crate) fn next_boundary(&self) -> Option<Boundary> {
+        let cur = self.current_section()?;
+        let exam_deadline = self.deadline_ms?;
+        let sp = &self.sections[cur];
+        match sp.deadline_ms {
+            Some(d) if sp.auto_advance && d < exam_deadline => {
+                let kind = if cur + 1 < self.sections.len() {
+                    EventKind::SectionChange(SectionChangeBody {
+                        from: cur as u32,
+                        reason: Reason::Timeout,
+                        to: cur as u32 + 1,
+                    })
+                } else {
+                    EventKind::Submit(SubmitBody {
+                        reason: Reason::Timeout,
+                    })
+                };
+                Some(Boundary { at: d, kind })
+            }
+            _ => Some(Boundary {
+                at: exam_deadline,
+                kind: EventKind::Submit(SubmitBody {
+                    reason: Reason::Timeout,
+                }),
+            }),
+        }
+    }
+
+    /// Where a question is, and whether it may be touched now.
+    fn accessible<'e>(
+        &self,
+        exam: &'e Exam,
+        question: &str,
+        at: i64,
+    ) -> Result<&'e Question, AttemptError> {
+        let cur = match self.phase {
+            Phase::InProgress { section } => section,
+            Phase::Submitted { .. } | Phase::Synced => return Err(AttemptError::AfterEnd),
+            _ => return Err(AttemptError::NotStarted),
+        };
+        let (r, q) = exam
+            .question(question)
+            .ok_or_else(|| AttemptError::UnknownQuestion(question.into()))?;
+        if self.sections.get(r.section).is_some_and(|s| s.locked) {
+            return Err(AttemptError::SectionLocked {
+                question: question.into(),
+                section: r.section,
+            });
+        }
+        if r.section != cur {
+            return Err(AttemptError::NotCurrentSection {
+                question: question.into(),
+                section: r.section,
+            });
+        }
+        if let Some(d) = self.sections[cur].deadline_ms.filter(|d| at >= *d) {
+            return Err(AttemptError::SectionTimeUp {
+                section: cur,
+                deadline_ms: d,
+            });
+        }
+        Ok(q)
+    }
+
+    fn enter_section(&mut self, exam: &Exam, to: usize, at: i64) {
+        let deadline = self.deadline_ms.unwrap_or(at);
+        let extra = self.extra_time;
+        let sp = &mut self.sections[to];
+        if sp.entered_at_ms.is_none() {
+            sp.entered_at_ms = Some(at);
+            sp.deadline_ms = exam
+                .section_limit_ms(to, extra)
+                .map(|l| at.saturating_add(l).min(deadline));
+        }
+        self.current_question = exam.sections[to].questions.first().map(|q| q.id.clone());
+        self.phase = Phase::InProgress { section: to };
+    }
+
+    fn need(exam: Option<&Exam>) -> Result<&Exam, AttemptError> {
+        exam.ok_or(AttemptError::ExamRequired)
+    }
+
+    /// Apply one event (`seq`, `at`, `kind`) if the rules allow it; on error
+    /// the state is unchanged.
+    pub fn step(
+        &mut self,
+        exam: Option<&Exam>,
+        kind: &EventKind,
+        at: i64,
+        seq: u64,
+    ) -> Result<(), AttemptError> {
+        use AttemptError as E;
+        if let Some(last) = self.last_at_ms.filter(|l| at < *l) {
+            return Err(E::TimeWentBackwards { last_at: last, at });
+        }
+        let is_timeout = matches!(
+            kind,
+            EventKind::SectionChange(SectionChangeBody {
+                reason: Reason::Timeout,
+                ..
+            }) | EventKind::Submit(SubmitBody {
+                reason: Reason::Timeout
+            })
+        );
+        let boundary = self.next_boundary();
+        if is_timeout {
+            match &boundary {
+                Some(b) if b.at == at && b.kind == *kind => {}
+                Some(b) => {
+                    return Err(E::BadTimeout(format!(
+                        "expected {} at {}, got {} at {at}",
+                        b.kind.name(),
+                        b.at,
+                        kind.name()
+                    )))
+                }
+                None => return Err(E::BadTimeout("no pending boundary".into())),
+            }
+        } else if let Some(b) = boundary.as_ref().filter(|b| at >= b.at) {
+            return Err(E::TickDue { boundary_ms: b.at });
+        }
+        let phase = self.phase;
+        let wrong = |action| Err(E::WrongPhase { action, phase });
+        match kind {
+            EventKind::Checks(b) => {
+                if !matches!(phase, Phase::Registered | Phase::Checked) {
+                    return wrong("record system checks");
+                }
+                if b.results.len() > MAX_CHECK_ITEMS {
+                    return Err(E::InvalidField {
+                        field: "results",
+                        reason: format!("{} items (max {MAX_CHECK_ITEMS})", b.results.len()),
+                    });
+                }
+                for r in &b.results {
+                    short("results.item", &r.item)?;
+                    short("results.detail", &r.detail)?;
+                }
+                let pass = b.results.iter().all(|r| r.status != CheckStatus::Fail);
+                self.checks = b.results.clone();
+                self.phase = if pass {
+                    Phase::Checked
+                } else {
+                    Phase::Registered
+                };
+            }
+            EventKind::Consent(b) => {
+                if phase != Phase::Checked {
+                    return wrong("consent");
+                }
+                sha("text_sha256", &b.text_sha256)?;
+                short("version", &b.version)?;
+                self.consent = Some(b.clone());
+                self.phase = Phase::Consented;
+            }
+            EventKind::IdentityCapture(b) => {
+                if !matches!(phase, Phase::Consented | Phase::Identified) {
+                    return wrong("capture identity");
+                }
+                sha("media_sha256", &b.media_sha256)?;
+                match b.what {
+                    IdentityWhat::IdDocument => {
+                        self.id_document_sha256 = Some(b.media_sha256.clone())
+                    }
+                    IdentityWhat::Face => self.face_sha256 = Some(b.media_sha256.clone()),
+                }
+                if self.id_document_sha256.is_some() && self.face_sha256.is_some() {
+                    self.phase = Phase::Identified;
+                }
+            }
+            EventKind::RoomScan(b) => {
+                if !matches!(phase, Phase::Identified | Phase::RoomScanned) {
+                    return wrong("record the room scan");
+                }
+                sha("media_sha256", &b.media_sha256)?;
+                self.room_scan_sha256 = Some(b.media_sha256.clone());
+                self.phase = Phase::RoomScanned;
+            }
+            EventKind::Waiting(_) => {
+                if phase != Phase::RoomScanned {
+                    return wrong("enter the waiting room");
+                }
+                self.phase = Phase::Waiting;
+            }
+            EventKind::Start(b) => {
+                match phase {
+                    Phase::Waiting => {}
+                    Phase::InProgress { .. } | Phase::Submitted { .. } | Phase::Synced => {
+                        return Err(E::AlreadyStarted)
+                    }
+                    _ => return wrong("start"),
+                }
+                let exam = Self::need(exam)?;
+                if at < b.window_opens_ms {
+                    return Err(E::Start(StartError::TooEarly {
+                        opens_at_ms: b.window_opens_ms,
+                    }));
+                }
+                if at > b.window_closes_ms {
+                    return Err(E::Start(StartError::TooLate {
+                        closed_at_ms: b.window_closes_ms,
+                    }));
+                }
+                if b.started_at_ms != at {
+                    return Err(E::BadStart(format!(
+                        "started_at_ms {} ≠ at {at}",
+                        b.started_at_ms
+                    )));
+                }
+                let deadline = at.saturating_add(exam.duration_ms(b.extra_time));
+                if b.deadline_ms != deadline {
+                    return Err(E::BadStart(format!(
+                        "deadline_ms {} ≠ {deadline}",
+                        b.deadline_ms
+                    )));
+                }
+                self.started_at_ms = Some(at);
+                self.deadline_ms = Some(deadline);
+                self.extra_time = b.extra_time;
+                self.sections = exam
+                    .sections
+                    .iter()
+                    .map(|s| SectionProgress {
+                        entered_at_ms: None,
+                        deadline_ms: None,
+                        locked: false,
+                        no_return: s.no_return,
+                        auto_advance: s.auto_advance,
+                    })
+                    .collect();
+                self.enter_section(exam, 0, at);
+            }
+            EventKind::Answer(b) => {
+                let exam = Self::need(exam)?;
+                let q = self.accessible(exam, &b.question, at)?;
+                b.answer.check(q).map_err(|reason| E::Malformed {
+                    question: b.question.clone(),
+                    reason,
+                })?;
+                self.answers.insert(b.question.clone(), b.answer.clone());
+            }
+            EventKind::ClearAnswer(b) => {
+                self.accessible(Self::need(exam)?, &b.question, at)?;
+                self.answers.remove(&b.question);
+            }
+            EventKind::Flag(b) => {
+                self.accessible(Self::need(exam)?, &b.question, at)?;
+                self.flags.insert(b.question.clone());
+            }
+            EventKind::Unflag(b) => {
+                self.accessible(Self::need(exam)?, &b.question, at)?;
+                self.flags.remove(&b.question);
+            }
+            EventKind::Navigate(b) => {
+                self.accessible(Self::need(exam)?, &b.question, at)?;
+                self.current_question = Some(b.question.clone());
+            }
+            EventKind::SectionChange(b) => {
+                let exam = Self::need(exam)?;
+                let cur = match phase {
+                    Phase::InProgress { section } => section,
+                    Phase::Submitted { .. } | Phase::Synced => return Err(E::AfterEnd),
+                    _ => return Err(E::NotStarted),
+                };
+                if b.from as usize != cur {
+                    return Err(E::NotFromCurrent {
+                        from: b.from,
+                        current: cur,
+                    });
+                }
+                let to = b.to as usize;
+                if to >= exam.sections.len() || to >= self.sections.len() {
+                    return Err(E::UnknownSection(b.to));
+                }
+                if b.reason == Reason::Manual {
+                    if to == cur {
+                        return Err(E::SameSection(cur));
+                    }
+                    if self.sections[to].locked {
+                        return Err(E::LockedSection { section: to });
+                    }
+                    if self.sections[cur].no_return && to != cur + 1 {
+                        return Err(E::NoReturn {
+                            from: cur,
+                            next: cur + 1,
+                        });
+                    }
+                }
+                if self.sections[cur].no_return || b.reason == Reason::Timeout {
+                    self.sections[cur].locked = true;
+                }
+                self.enter_section(exam, to, at);
+            }
+            EventKind::Submit(b) => {
+                match phase {
+                    Phase::InProgress { .. } => {}
+                    Phase::Submitted { .. } | Phase::Synced => return Err(E::AfterEnd),
+                    _ => return Err(E::NotStarted),
+                }
+                for s in &mut self.sections {
+                    s.locked = true;
+                }
+                self.phase = Phase::Submitted { reason: b.reason };
+                self.submitted_at_ms = Some(at);
+                self.submit_seq = Some(seq);
+            }
+            EventKind::IncidentOpen(b) => {
+                if self.open_incident(b.incident).is_some() {
+                    return Err(E::IncidentAlreadyOpen(b.incident));
+                }
+                if b.opened_at > at {
+                    return Err(E::BadIncidentTime(format!(
+                        "opened_at {} after at {at}",
+                        b.opened_at
+                    )));
+                }
+                if let Some(h) = &b.evidence_sha256 {
+                    sha("evidence_sha256", h)?;
+                }
+                self.incidents.push(Incident {
+                    kind: b.incident,
+                    severity: b.severity,
+                    opened_at: b.opened_at,
+                    closed_at: None,
+                    evidence: b.evidence_sha256.clone(),
+                });
+            }
+            EventKind::IncidentClose(b) => {
+                let opened_at = self
+                    .open_incident(b.incident)
+                    .map(|i| i.opened_at)
+                    .ok_or(E::IncidentNotOpen(b.incident))?;
+                if b.closed_at > at || b.closed_at < opened_at {
+                    return Err(E::BadIncidentTime(format!(
+                        "closed_at {} not within [{opened_at}, {at}]",
+                        b.closed_at
+                    )));
+                }
+                if let Some(i) = self
+                    .incidents
+                    .iter_mut()
+                    .rev()
+                    .find(|i| i.kind == b.incident && i.closed_at.is_none())
+                {
+                    i.closed_at = Some(b.closed_at);
+                }
+            }
+            EventKind::Focus(b) => self.focused = b.focused,
+            EventKind::Fullscreen(b) => self.fullscreen = b.active,
+            EventKind::ClockSync(b) => self.clock_offset_ms = Some(b.offset_ms),
+            EventKind::SyncAck(b) => {
+                if b.acked_seq >= seq {
+                    return Err(E::AckAhead {
+                        acked: b.acked_seq,
+                        seq,
+                    });
+                }
+                if b.acked_seq < self.acked_seq {
+                    return Err(E::AckBackwards {
+                        acked: b.acked_seq,
+                        previous: self.acked_seq,
+                    });
+                }
+                self.acked_seq = b.acked_seq;
+                if matches!(phase, Phase::Submitted { .. })
+                    && self.submit_seq.is_some_and(|s| s <= b.acked_seq)
+                {
+                    self.phase = Phase::Synced;
+                }
+            }
+        }
+        self.last_seq = seq;
+        self.last_at_ms = Some(at);
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! Shared fixtures of the integration tests.
+#![allow(dead_code)]
+
+use vigil_exam::*;
+
+pub const DEMO: &str = include_str!("../../../../exams/demo-short.toml");
+pub const TAGE: &str = include_str!("../../../../exams/tage-post-bac-practice.toml");
+
+/// Scheduled start of the fixtures (2026-06-01T08:00:00Z).
+pub const T0: i64 = 1_780_300_800_000;
+pub const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+pub const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+pub const SHA_C: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+
+pub fn demo() -> Exam {
+    Exam::from_toml(DEMO).unwrap()
+}
+
+pub fn tage() -> Exam {
+    Exam::from_toml(TAGE).unwrap()
+}
+
+pub fn window(exam: &Exam) -> StartWindow {
+    StartWindow::new(
+        exam,
+        &Schedule {
+            starts_at_ms: T0,
+            grace_ms: None,
+        },
+    )
+    .unwrap()
+}
+
+pub fn pass(item: &str) -> CheckResult {
+    CheckResult {
+        detail: String::new(),
+        item: item.into(),
+        status: CheckStatus::Pass,
+    }
+}
+
+/// An attempt in the waiting room, its last event before `T0`.
+pub fn waiting() -> Attempt {
+    let mut a = Attempt::new();
+    let t = T0 - 600_000;
+    a.record_checks(vec![pass("camera"), pass("microphone")], t)
+        .unwrap();
+    a.consent("v1", SHA_A, t + 1).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, SHA_B, t + 2)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, SHA_C, t + 3)
+        .unwrap();
+    a.room_scan(SHA_A, 30_000, t + 4).unwrap();
+    a.enter_waiting_room(t + 5).unwrap();
+    a
+}
+
+/// An attempt started at `T0` (no extra time).
+pub fn started(exam: &Exam) -> Attempt {
+    let mut a = waiting();
+    a.start(exam, &window(exam), false, T0).unwrap();
+    a
+}
