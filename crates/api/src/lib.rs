@@ -46,6 +46,65 @@ pub struct AttemptView {
     pub exam: ExamSummary,
 }
 
+/// `GET /api/attempt/package` answer: the exam, encrypted for its session.
+///
+/// Served at any time after login, so the candidate's machine holds the
+/// exam before the start even on a poor network. The key arrives with the
+/// start ([`StartResponse::key`]) or, when the network is down at the start,
+/// from the session's printed start code (see docs/architecture.md).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PackageResponse {
+    pub exam_id: String,
+    /// Always `"AES-256-GCM"`.
+    pub algorithm: String,
+    /// 12-byte GCM nonce, standard base64.
+    pub nonce: String,
+    /// The exam's JSON (`Exam::to_json`) encrypted, tag appended, standard base64.
+    pub ciphertext: String,
+    /// SHA-256 (hex) of the plaintext JSON: checked after decryption.
+    pub sha256: String,
+}
+
+/// `POST /api/attempt/start` body (an empty object is fine).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StartRequest {}
+
+/// `POST /api/attempt/start` answer: the start is recorded, the key released.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StartResponse {
+    /// The start as the server clock recorded it (ms).
+    pub started_at_ms: i64,
+    /// The attempt's deadline from that start (ms), extra time included.
+    pub deadline_ms: i64,
+    /// The 32-byte AES-256-GCM key of the package, standard base64.
+    pub key: String,
+}
+
+/// `POST /api/attempt/events` body: events `from_seq` onwards, in order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventsRequest {
+    /// The `seq` of the first event in `events` (events count from 1).
+    pub from_seq: u64,
+    pub events: Vec<vigil_exam::Event>,
+}
+
+/// `POST /api/attempt/events` answer.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct EventsResponse {
+    /// Highest seq the server holds for this attempt (0: none yet).
+    pub acked_seq: u64,
+}
+
+/// `PUT /api/attempt/media/{sha256}` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MediaResponse {
+    pub sha256: String,
+    /// Bytes the server holds so far (resumable uploads continue from here).
+    pub received: u64,
+    /// Whether the whole blob arrived and matched its hash.
+    pub complete: bool,
+}
+
 /// `GET /api/time` answer.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TimeResponse {
@@ -72,4 +131,9 @@ pub mod codes {
     pub const SESSION_OVER: &str = "session_over";
     pub const BAD_TOKEN: &str = "bad_token";
     pub const NO_TOKEN: &str = "no_token";
+    pub const TOO_EARLY: &str = "too_early";
+    pub const TOO_LATE: &str = "too_late";
+    pub const ALREADY_STARTED: &str = "already_started";
+    pub const CHAIN_BROKEN: &str = "chain_broken";
+    pub const CHAIN_CONFLICT: &str = "chain_conflict";
 }
