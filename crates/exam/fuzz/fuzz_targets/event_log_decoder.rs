@@ -16,8 +16,12 @@ fn exam() -> &'static Exam {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(events) = decode_events(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(events) = decode_events(text) else {
+        return;
+    };
     let again = decode_events(&encode_events(&events)).expect("re-encoded log decodes");
     assert_eq!(again, events);
     let _ = verify(&events);
