@@ -12,7 +12,7 @@
 //! - [`clock`]: the trusted clock model (server offset + monotonic clock);
 //! - [`event`], [`log`]: the events and the hash-chained log, with its
 //!   canonical encoding;
-//! - [`answer`], [`state`], [`attempt`], [`replay`]: the attempt state machine
+//! - [`answer`], [`state`], [`attempt`], [`mod@replay`]: the attempt state machine
 //!   — one transition function shared by live commands and replay;
 //! - [`scoring`]: per-question, per-section and total scores;
 //! - [`proctoring`]: observations to incidents, with hysteresis.

@@ -87,7 +87,7 @@ pub struct ScoreReport {
     pub total: Tally,
 }
 
-/// Score `state` (usually from [`crate::replay`]) against `exam`'s keys.
+/// Score `state` (usually from [`crate::replay()`]) against `exam`'s keys.
 pub fn score(exam: &Exam, state: &AttemptState) -> ScoreReport {
     let mut report = ScoreReport {
         exam: exam.id.clone(),

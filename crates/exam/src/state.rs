@@ -4,7 +4,7 @@
 //! live. It first checks that an event may happen now (phase, time, question,
 //! answer) and only then changes the state, so a refused event changes
 //! nothing. Live commands ([`crate::attempt::Attempt`]) call it before
-//! appending; [`crate::replay`] calls it on each stored event. Both therefore
+//! appending; [`mod@crate::replay`] calls it on each stored event. Both therefore
 //! agree, and the server's replay refuses exactly what the app would refuse.
 //!
 //! Time is never counted down. The state keeps instants (start, deadline,
