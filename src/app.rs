@@ -1,15 +1,22 @@
 //! The root component: holds the [`Model`](crate::state::Model) reducer and
 //! shows the screen the model derives. Screens report what happened through
-//! callbacks that become [`Action`]s; they never switch screens themselves.
+//! callbacks; the app turns them into engine commands, commits the events
+//! (see [`crate::session`]) and dispatches the result. Screens never switch
+//! screens themselves.
 
-use std::rc::Rc;
-
+use vigil_api::LoginResponse;
+use vigil_exam::{Attempt, AttemptError, Event};
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::browser::dom;
 use crate::components::language_switch::LanguageSwitch;
+use crate::i18n::fill;
+use crate::screens::consent::ConsentScreen;
 use crate::screens::login::LoginScreen;
 use crate::screens::system_check::SystemCheckScreen;
+use crate::screens::unavailable::UnavailableScreen;
+use crate::session;
 use crate::state::{Action, Model, Screen};
 
 /// A callback that turns what a screen reports into an action on the model.
@@ -18,27 +25,111 @@ fn dispatcher<T: 'static>(model: &UseReducerHandle<Model>, f: fn(T) -> Action) -
     Callback::from(move |x| model.dispatch(f(x)))
 }
 
+/// A callback that runs an engine command on the current attempt, stores
+/// its event and moves the model on; a failure is shown in `error`.
+fn committer<T: 'static>(
+    model: &UseReducerHandle<Model>,
+    error: &UseStateHandle<Option<String>>,
+    command: fn(&mut Attempt, T, i64) -> Result<Event, AttemptError>,
+) -> Callback<T> {
+    let (model, error) = (model.clone(), error.clone());
+    Callback::from(move |input: T| {
+        let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone()) else {
+            return;
+        };
+        let (model, error) = (model.clone(), error.clone());
+        spawn_local(async move {
+            let result =
+                session::commit(&login.attempt.id, &attempt, |a, now| command(a, input, now)).await;
+            match result {
+                Ok(next) => {
+                    error.set(None);
+                    model.dispatch(Action::Committed(next));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    })
+}
+
 #[component]
 pub fn App() -> Html {
     let model = use_reducer(Model::default);
+    let error = use_state(|| None::<String>);
     let lang = model.lang;
     let t = lang.texts();
     use_effect_with(lang, |lang| dom::set_document_lang(lang.code()));
+    {
+        let model = model.clone();
+        let error = error.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                match session::restore().await {
+                    Ok(found) => model.dispatch(Action::Restored(found)),
+                    Err(e) => {
+                        error.set(Some(e));
+                        model.dispatch(Action::Restored(None));
+                    }
+                }
+            });
+        });
+    }
 
-    let on_lang = dispatcher(&model, Action::SetLang);
+    let on_logged_in = {
+        let (model, error) = (model.clone(), error.clone());
+        Callback::from(move |login: LoginResponse| {
+            let (model, error) = (model.clone(), error.clone());
+            spawn_local(async move {
+                match session::sign_in(login).await {
+                    Ok((login, attempt)) => model.dispatch(Action::LoggedIn(login, attempt)),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+    let on_sign_out = {
+        let model = model.clone();
+        Callback::from(move |()| {
+            let model = model.clone();
+            spawn_local(async move {
+                // Even if forgetting fails, leave the screen: the events stay stored.
+                let _ = session::sign_out().await;
+                model.dispatch(Action::BackToLogin);
+            });
+        })
+    };
+    let storage_error = error
+        .as_ref()
+        .map(|e| AttrValue::from(fill(t.storage_error, e)));
     let candidate = model
         .login
         .as_ref()
         .map(|l| AttrValue::from(l.attempt.candidate.clone()));
 
     let screen = match model.screen() {
+        Screen::Loading => html! {
+            <p class="loading" data-screen="loading" aria-live="polite">{ t.loading }</p>
+        },
         Screen::Login => html! {
-            <LoginScreen {lang} on_logged_in={dispatcher(&model, |l| Action::LoggedIn(Rc::new(l)))}
+            <LoginScreen {lang} {on_logged_in}
                 on_test_equipment={dispatcher(&model, |()| Action::OpenEquipmentTest)} />
         },
         Screen::SystemCheck => html! {
             <SystemCheckScreen {lang} candidate={candidate.clone()}
-                on_back={dispatcher(&model, |()| Action::BackToLogin)} />
+                on_back={if candidate.is_some() { on_sign_out.clone() }
+                         else { dispatcher(&model, |()| Action::BackToLogin) }}
+                on_continue={committer(&model, &error, |a, results, now| a.record_checks(results, now))}
+                error={storage_error.clone()} />
+        },
+        Screen::Consent => html! {
+            <ConsentScreen {lang}
+                on_accept={committer(&model, &error, |a, (version, sha): (String, String), now| {
+                    a.consent(&version, &sha, now)
+                })}
+                error={storage_error.clone()} />
+        },
+        Screen::Unavailable => html! {
+            <UnavailableScreen {lang} on_sign_out={on_sign_out.clone()} />
         },
     };
 
@@ -49,7 +140,7 @@ pub fn App() -> Html {
                 if let Some(c) = &candidate {
                     <span class="topbar__who">{ format!("{} {}", t.signed_in_as, c) }</span>
                 }
-                <LanguageSwitch {lang} on_change={on_lang} />
+                <LanguageSwitch {lang} on_change={dispatcher(&model, Action::SetLang)} />
             </header>
             <main class="main" id="main">{ screen }</main>
         </div>

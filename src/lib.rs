@@ -11,6 +11,7 @@ pub mod checks;
 pub mod components;
 pub mod i18n;
 pub mod screens;
+pub mod session;
 pub mod state;
 
 /// Mounts the app on `<body>`.

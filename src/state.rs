@@ -1,12 +1,15 @@
 //! The app's state as a pure reducer (as in yew's function_todomvc).
 //!
-//! Screens send [`Action`]s; [`Model::reduce`] computes the next model; the
-//! screen shown is derived from the model, never stored beside it, so the
-//! two cannot disagree.
+//! Screens send [`Action`]s; [`Model::apply`] computes the next model; the
+//! screen shown is derived from the model — from the engine attempt's phase
+//! once signed in — never stored beside it, so the two cannot disagree. The
+//! attempt only changes through [`Action::Committed`], which the app sends
+//! after the new event is stored in IndexedDB.
 
 use std::rc::Rc;
 
 use vigil_api::LoginResponse;
+use vigil_exam::{Attempt, Phase};
 use yew::Reducible;
 
 use crate::i18n::Lang;
@@ -14,15 +17,23 @@ use crate::i18n::Lang;
 /// Which screen is on show (`data-screen` on its root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    /// Reading IndexedDB at start-up.
+    Loading,
     Login,
     SystemCheck,
+    Consent,
+    /// A phase whose screen is not part of this version yet.
+    Unavailable,
 }
 
 impl Screen {
     pub fn name(self) -> &'static str {
         match self {
+            Screen::Loading => "loading",
             Screen::Login => "login",
             Screen::SystemCheck => "system-check",
+            Screen::Consent => "consent",
+            Screen::Unavailable => "unavailable",
         }
     }
 }
@@ -30,8 +41,12 @@ impl Screen {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Model {
     pub lang: Lang,
-    /// Set once the candidate has signed in.
+    /// False until IndexedDB has been read at start-up.
+    pub restored: bool,
+    /// Set once the candidate has signed in (or was, before a reload).
     pub login: Option<Rc<LoginResponse>>,
+    /// The engine's attempt, as stored on this machine.
+    pub attempt: Option<Rc<Attempt>>,
     /// The equipment test opened from the login screen, without signing in.
     pub equipment_test: bool,
 }
@@ -39,17 +54,28 @@ pub struct Model {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     SetLang(Lang),
-    LoggedIn(Rc<LoginResponse>),
+    /// Start-up read of IndexedDB finished (with a session or not).
+    Restored(Option<(Rc<LoginResponse>, Rc<Attempt>)>),
+    LoggedIn(Rc<LoginResponse>, Rc<Attempt>),
+    /// A new event of the attempt is stored: the attempt moves on.
+    Committed(Rc<Attempt>),
     OpenEquipmentTest,
     BackToLogin,
 }
 
 impl Model {
     pub fn screen(&self) -> Screen {
-        if self.login.is_some() || self.equipment_test {
-            Screen::SystemCheck
-        } else {
-            Screen::Login
+        if !self.restored {
+            return Screen::Loading;
+        }
+        match (&self.login, &self.attempt) {
+            (Some(_), Some(attempt)) => match attempt.state().phase {
+                Phase::Registered => Screen::SystemCheck,
+                Phase::Checked => Screen::Consent,
+                _ => Screen::Unavailable,
+            },
+            _ if self.equipment_test => Screen::SystemCheck,
+            _ => Screen::Login,
         }
     }
 
@@ -57,13 +83,27 @@ impl Model {
         let mut next = self.clone();
         match action {
             Action::SetLang(lang) => next.lang = lang,
-            Action::LoggedIn(login) => {
+            Action::Restored(session) => {
+                next.restored = true;
+                if let Some((login, attempt)) = session {
+                    next.login = Some(login);
+                    next.attempt = Some(attempt);
+                }
+            }
+            Action::LoggedIn(login, attempt) => {
                 next.login = Some(login);
+                next.attempt = Some(attempt);
                 next.equipment_test = false;
+            }
+            Action::Committed(attempt) => {
+                if next.attempt.is_some() {
+                    next.attempt = Some(attempt);
+                }
             }
             Action::OpenEquipmentTest => next.equipment_test = true,
             Action::BackToLogin => {
                 next.login = None;
+                next.attempt = None;
                 next.equipment_test = false;
             }
         }
@@ -82,9 +122,10 @@ impl Reducible for Model {
 mod tests {
     use super::*;
     use vigil_api::{AttemptView, ExamSummary, SessionView};
+    use vigil_exam::{CheckResult, CheckStatus};
 
-    fn login() -> LoginResponse {
-        LoginResponse {
+    fn login() -> Rc<LoginResponse> {
+        Rc::new(LoginResponse {
             token: "t".into(),
             attempt: AttemptView {
                 id: "a".into(),
@@ -105,29 +146,71 @@ mod tests {
                     question_count: 1,
                 },
             },
-        }
+        })
+    }
+
+    fn ready() -> Model {
+        Model::default().apply(Action::Restored(None))
     }
 
     #[test]
-    fn starts_on_login_in_french() {
-        let m = Model::default();
+    fn loads_then_starts_on_login_in_french() {
+        assert_eq!(Model::default().screen(), Screen::Loading);
+        let m = ready();
         assert_eq!(m.screen(), Screen::Login);
         assert_eq!(m.lang, Lang::Fr);
     }
 
     #[test]
-    fn login_leads_to_the_system_check() {
-        let m = Model::default().apply(Action::LoggedIn(Rc::new(login())));
+    fn the_attempt_phase_picks_the_screen() {
+        let mut attempt = Attempt::new();
+        let m = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.clone())));
         assert_eq!(m.screen(), Screen::SystemCheck);
-        assert_eq!(m.screen().name(), "system-check");
+        attempt
+            .record_checks(
+                vec![CheckResult {
+                    detail: "ok".into(),
+                    item: "camera".into(),
+                    status: CheckStatus::Pass,
+                }],
+                10,
+            )
+            .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::Consent);
+        attempt.consent("v1", &"0".repeat(64), 20).unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt)));
+        assert_eq!(m.screen(), Screen::Unavailable);
         assert_eq!(m.apply(Action::BackToLogin).screen(), Screen::Login);
     }
 
     #[test]
+    fn a_restored_session_resumes_where_it_was() {
+        let mut attempt = Attempt::new();
+        attempt
+            .record_checks(
+                vec![CheckResult {
+                    detail: "ok".into(),
+                    item: "camera".into(),
+                    status: CheckStatus::Pass,
+                }],
+                10,
+            )
+            .unwrap();
+        let m = Model::default().apply(Action::Restored(Some((login(), Rc::new(attempt)))));
+        assert_eq!(m.screen(), Screen::Consent);
+    }
+
+    #[test]
     fn equipment_test_without_login() {
-        let m = Model::default().apply(Action::OpenEquipmentTest);
+        let m = ready().apply(Action::OpenEquipmentTest);
         assert_eq!(m.screen(), Screen::SystemCheck);
         assert!(m.login.is_none());
+        // A commit without an attempt (impossible from the UI) changes nothing.
+        assert_eq!(
+            m.apply(Action::Committed(Rc::new(Attempt::new()))).attempt,
+            None
+        );
         assert_eq!(m.apply(Action::SetLang(Lang::En)).lang, Lang::En);
     }
 }

@@ -20,3 +20,10 @@ pub fn set_document_lang(code: &str) {
         let _ = html.set_attribute("lang", code);
     }
 }
+
+/// Whether the checkbox a change event came from is now checked.
+pub fn checkbox_checked(target: Option<EventTarget>) -> bool {
+    target
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
+}

@@ -6,4 +6,6 @@
 pub mod api;
 pub mod camera;
 pub mod capabilities;
+pub mod clock;
 pub mod dom;
+pub mod idb;

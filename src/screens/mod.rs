@@ -1,4 +1,6 @@
 //! One module per screen of the candidate's journey.
 
+pub mod consent;
 pub mod login;
 pub mod system_check;
+pub mod unavailable;

@@ -2,6 +2,7 @@
 //! warn or fail with what to do; a failure blocks the way on, a warning
 //! does not. Opened after login, or on its own from the login screen.
 
+use vigil_exam::{CheckResult, CheckStatus as EngineStatus};
 use yew::prelude::*;
 
 use crate::browser::capabilities;
@@ -16,6 +17,21 @@ pub struct Props {
     /// Signed-in candidate id; `None` for the equipment test without login.
     pub candidate: Option<AttrValue>,
     pub on_back: Callback<()>,
+    /// Continue with the results (only offered to a signed-in candidate,
+    /// and only when nothing failed).
+    pub on_continue: Callback<Vec<CheckResult>>,
+    /// An error from recording the results, if any.
+    #[prop_or_default]
+    pub error: Option<AttrValue>,
+}
+
+/// The engine's form of a verdict (a pending item never gets this far).
+fn engine_status(s: CheckStatus) -> EngineStatus {
+    match s {
+        CheckStatus::Pass => EngineStatus::Pass,
+        CheckStatus::Warn | CheckStatus::Pending => EngineStatus::Warn,
+        CheckStatus::Fail => EngineStatus::Fail,
+    }
 }
 
 fn format_gb(gb: f64) -> String {
@@ -79,6 +95,22 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         Callback::from(move |o| camera.set(Some(o)))
     };
     let on_back = props.on_back.reform(|_: MouseEvent| ());
+    let results: Vec<CheckResult> = [
+        ("browser", browser_status, browser_message.clone()),
+        ("camera", camera_status, camera_message.clone()),
+        ("memory", memory_status, memory_message.clone()),
+        ("screens", screens_status, screens_message.to_owned()),
+    ]
+    .into_iter()
+    .map(|(item, status, detail)| CheckResult {
+        item: item.into(),
+        status: engine_status(status),
+        detail,
+    })
+    .collect();
+    let on_continue = props
+        .on_continue
+        .reform(move |_: MouseEvent| results.clone());
 
     html! {
         <section class="screen" data-screen="system-check" aria-labelledby="check-title">
@@ -103,11 +135,16 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
             if blocked {
                 <p class="alert alert--error" role="alert">{ t.check_blocked }</p>
             }
+            if let Some(err) = &props.error {
+                <p class="alert alert--error" role="alert">{ err }</p>
+            }
             <div class="actions">
-                <button type="button" class="button" onclick={on_back}>{ t.back_to_login }</button>
+                <button type="button" class="button" onclick={on_back}>
+                    { if props.candidate.is_some() { t.sign_out } else { t.back_to_login } }
+                </button>
                 if props.candidate.is_some() {
                     <button type="button" class="button button--primary" data-testid="continue"
-                        disabled={!can_continue}>{ t.continue_label }</button>
+                        disabled={!can_continue} onclick={on_continue}>{ t.continue_label }</button>
                 }
             </div>
         </section>

@@ -1,0 +1,150 @@
+//! IndexedDB: the candidate's machine is the first home of every fact.
+//!
+//! Stores (database `vigil`, version 1):
+//! - `session`: key `"current"` → the login answer (token, attempt, schedule)
+//!   as JSON, so a reload comes back signed in;
+//! - `events`: key `[attempt_id, seq]` → one engine event as JSON (its
+//!   transport form). Events are written one user action per transaction,
+//!   and the UI shows an action as saved only after that transaction
+//!   completed, so an acknowledged answer survives a crash or a reload.
+//!
+//! Values are JSON strings rather than structured-clone objects: the bytes
+//! read back are the bytes the engine hashed, whatever the browser does.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use idb::{Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, TransactionMode};
+use vigil_api::LoginResponse;
+use vigil_exam::Event;
+use wasm_bindgen::JsValue;
+
+const DB_NAME: &str = "vigil";
+const DB_VERSION: u32 = 1;
+const SESSION: &str = "session";
+const EVENTS: &str = "events";
+const CURRENT: &str = "current";
+
+/// A storage failure, in words for the candidate's support reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl<E: std::fmt::Display> From<E> for StoreError {
+    fn from(e: E) -> Self {
+        StoreError(e.to_string())
+    }
+}
+
+thread_local! {
+    static DB: RefCell<Option<Rc<Database>>> = const { RefCell::new(None) };
+}
+
+/// The open database (opened and upgraded on first use).
+async fn db() -> Result<Rc<Database>, StoreError> {
+    if let Some(db) = DB.with(|d| d.borrow().clone()) {
+        return Ok(db);
+    }
+    let factory = Factory::new()?;
+    let mut request = factory.open(DB_NAME, Some(DB_VERSION))?;
+    request.on_upgrade_needed(|event| {
+        let Ok(db) = event.database() else { return };
+        let names = db.store_names();
+        if !names.iter().any(|n| n == SESSION) {
+            let _ = db.create_object_store(SESSION, ObjectStoreParams::new());
+        }
+        if !names.iter().any(|n| n == EVENTS) {
+            let _ = db.create_object_store(EVENTS, ObjectStoreParams::new());
+        }
+    });
+    let db = Rc::new(request.await?);
+    DB.with(|d| *d.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+fn event_key(attempt_id: &str, seq: u64) -> JsValue {
+    let key = js_sys::Array::new();
+    key.push(&JsValue::from_str(attempt_id));
+    key.push(&JsValue::from_f64(seq as f64));
+    key.into()
+}
+
+/// Remembers the signed-in candidate.
+pub async fn save_session(login: &LoginResponse) -> Result<(), StoreError> {
+    let json = serde_json::to_string(login)?;
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
+    tx.object_store(SESSION)?
+        .put(&JsValue::from_str(&json), Some(&CURRENT.into()))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// The remembered candidate, if any.
+pub async fn load_session() -> Result<Option<LoginResponse>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(SESSION)?
+        .get(JsValue::from_str(CURRENT))?
+        .await?;
+    match value.and_then(|v| v.as_string()) {
+        Some(json) => Ok(Some(serde_json::from_str(&json)?)),
+        None => Ok(None),
+    }
+}
+
+/// Signs out on this machine. The attempt's events stay: nothing stored is lost.
+pub async fn clear_session() -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
+    tx.object_store(SESSION)?
+        .delete(JsValue::from_str(CURRENT))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// Appends events in one transaction; resolves once it is committed.
+pub async fn append_events(attempt_id: &str, events: &[Event]) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[EVENTS], TransactionMode::ReadWrite)?;
+    let store = tx.object_store(EVENTS)?;
+    for e in events {
+        let json = serde_json::to_string(e)?;
+        // `add`, not `put`: an event is never overwritten.
+        store
+            .add(
+                &JsValue::from_str(&json),
+                Some(&event_key(attempt_id, e.seq)),
+            )?
+            .await?;
+    }
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// Every stored event of an attempt, in seq order.
+pub async fn load_events(attempt_id: &str) -> Result<Vec<Event>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
+    let range = KeyRange::bound(
+        &event_key(attempt_id, 0),
+        &event_key(attempt_id, u64::from(u32::MAX) * 1024),
+        None,
+        None,
+    )?;
+    let values = tx
+        .object_store(EVENTS)?
+        .get_all(Some(range.into()), None)?
+        .await?;
+    values
+        .into_iter()
+        .map(|v| {
+            let json = v
+                .as_string()
+                .ok_or_else(|| StoreError("stored event is not text".into()))?;
+            Ok(serde_json::from_str(&json)?)
+        })
+        .collect()
+}

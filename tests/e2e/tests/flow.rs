@@ -1,0 +1,79 @@
+//! The candidate's journey so far, with reloads: every step is an engine
+//! event committed to IndexedDB, so a reload comes back to the same screen.
+
+use anyhow::{ensure, Result};
+use vigil_e2e::{Clip, Harness};
+
+/// Number of events of the signed-in attempt stored in IndexedDB.
+async fn stored_events(h: &Harness) -> Result<u64> {
+    let n = h
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const open = indexedDB.open('vigil');
+               open.onsuccess = () => {
+                 const req = open.result.transaction('events').objectStore('events').count();
+                 req.onsuccess = () => done(req.result);
+                 req.onerror = () => done(-1);
+               };
+               open.onerror = () => done(-1);"#,
+            vec![],
+        )
+        .await?;
+    n.as_u64()
+        .ok_or_else(|| anyhow::anyhow!("unexpected count {n}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_and_consent_are_stored_and_survive_reloads() {
+    let h = Harness::start(Clip::Face).await.expect("harness");
+    let r = async {
+        h.open("/").await?;
+        h.fill_login(3, None).await?;
+        h.testid("login-submit").await?.click().await?;
+        h.screen("system-check").await?;
+        ensure!(stored_events(&h).await? == 0, "events before any step");
+
+        // A reload keeps the candidate signed in, on the same screen.
+        h.client.refresh().await?;
+        h.screen("system-check").await?;
+        h.css("[data-testid=\"check-camera\"][data-status=\"pass\"]")
+            .await?;
+        h.css("[data-testid=\"continue\"]:not([disabled])")
+            .await?
+            .click()
+            .await?;
+
+        h.screen("consent").await?;
+        ensure!(
+            stored_events(&h).await? == 1,
+            "the checks event is not stored"
+        );
+        h.screenshot("consent").await?;
+        // Continue without ticking: refused, with the reason.
+        h.testid("continue").await?.click().await?;
+        let alert = h
+            .css("[data-screen=\"consent\"] [role=\"alert\"]")
+            .await?
+            .text()
+            .await?;
+        ensure!(alert.contains("Cochez"), "unexpected message: {alert}");
+
+        h.client.refresh().await?;
+        h.screen("consent").await?;
+        h.testid("consent-accept").await?.click().await?;
+        h.testid("continue").await?.click().await?;
+        h.screen("unavailable").await?;
+        ensure!(
+            stored_events(&h).await? == 2,
+            "the consent event is not stored"
+        );
+
+        h.client.refresh().await?;
+        h.screen("unavailable").await?;
+        ensure!(stored_events(&h).await? == 2, "a reload changed the log");
+        Ok(())
+    }
+    .await;
+    h.finish("checks_and_consent", r).await;
+}
