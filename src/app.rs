@@ -4,8 +4,10 @@
 //! (see [`crate::session`]) and dispatches the result. Screens never switch
 //! screens themselves.
 
+use std::rc::Rc;
+
 use vigil_api::LoginResponse;
-use vigil_exam::{Attempt, AttemptError, Event};
+use vigil_exam::{Attempt, AttemptError, Event, IdentityWhat};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -13,6 +15,7 @@ use crate::browser::dom;
 use crate::components::language_switch::LanguageSwitch;
 use crate::i18n::fill;
 use crate::screens::consent::ConsentScreen;
+use crate::screens::identity::IdentityScreen;
 use crate::screens::login::LoginScreen;
 use crate::screens::system_check::SystemCheckScreen;
 use crate::screens::unavailable::UnavailableScreen;
@@ -37,19 +40,28 @@ fn committer<T: 'static>(
         let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone()) else {
             return;
         };
-        let (model, error) = (model.clone(), error.clone());
-        spawn_local(async move {
-            let result =
-                session::commit(&login.attempt.id, &attempt, |a, now| command(a, input, now)).await;
-            match result {
-                Ok(next) => {
-                    error.set(None);
-                    model.dispatch(Action::Committed(next));
-                }
-                Err(e) => error.set(Some(e.to_string())),
-            }
+        settle(&model, &error, async move {
+            session::commit(&login.attempt.id, &attempt, |a, now| command(a, input, now)).await
         });
     })
+}
+
+/// Waits for a commit, then moves the model on or shows why it failed.
+fn settle(
+    model: &UseReducerHandle<Model>,
+    error: &UseStateHandle<Option<String>>,
+    commit: impl std::future::Future<Output = Result<Rc<Attempt>, session::CommitError>> + 'static,
+) {
+    let (model, error) = (model.clone(), error.clone());
+    spawn_local(async move {
+        match commit.await {
+            Ok(next) => {
+                error.set(None);
+                model.dispatch(Action::Committed(next));
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
 }
 
 #[component]
@@ -128,6 +140,31 @@ pub fn App() -> Html {
                 })}
                 error={storage_error.clone()} />
         },
+        Screen::Identity => {
+            let what = match model
+                .attempt
+                .as_ref()
+                .and_then(|a| a.state().id_document_sha256.as_ref())
+            {
+                None => IdentityWhat::IdDocument,
+                Some(_) => IdentityWhat::Face,
+            };
+            let on_keep = {
+                let (model, error) = (model.clone(), error.clone());
+                Callback::from(move |(what, bytes): (IdentityWhat, Vec<u8>)| {
+                    let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone())
+                    else {
+                        return;
+                    };
+                    settle(&model, &error, async move {
+                        let keep =
+                            |a: &mut Attempt, sha: &str, now| a.capture_identity(what, sha, now);
+                        session::commit_media(&login.attempt.id, &attempt, &bytes, keep).await
+                    });
+                })
+            };
+            html! { <IdentityScreen {lang} {what} {on_keep} error={storage_error.clone()} /> }
+        }
         Screen::Unavailable => html! {
             <UnavailableScreen {lang} on_sign_out={on_sign_out.clone()} />
         },

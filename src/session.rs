@@ -9,6 +9,7 @@
 
 use std::rc::Rc;
 
+use sha2::{Digest, Sha256};
 use vigil_api::LoginResponse;
 use vigil_exam::{Attempt, AttemptError, Event};
 
@@ -60,6 +61,21 @@ pub async fn sign_in(login: LoginResponse) -> Result<(Rc<LoginResponse>, Rc<Atte
 /// Forgets the login on this machine; the attempt's events stay stored.
 pub async fn sign_out() -> Result<(), String> {
     idb::clear_session().await.map_err(|e| e.0)
+}
+
+/// Stores a media blob (by its SHA-256), then runs the command that names
+/// it: the event never refers to bytes that are not on disk.
+pub async fn commit_media(
+    attempt_id: &str,
+    attempt: &Attempt,
+    bytes: &[u8],
+    command: impl FnOnce(&mut Attempt, &str, i64) -> Result<Event, AttemptError>,
+) -> Result<Rc<Attempt>, CommitError> {
+    let sha = hex::encode(Sha256::digest(bytes));
+    idb::put_media(&sha, bytes)
+        .await
+        .map_err(|e| CommitError::Storage(e.0))?;
+    commit(attempt_id, attempt, |a, now| command(a, &sha, now)).await
 }
 
 /// Runs one engine command at the current time and stores its event.

@@ -22,6 +22,7 @@ pub enum Screen {
     Login,
     SystemCheck,
     Consent,
+    Identity,
     /// A phase whose screen is not part of this version yet.
     Unavailable,
 }
@@ -33,6 +34,7 @@ impl Screen {
             Screen::Login => "login",
             Screen::SystemCheck => "system-check",
             Screen::Consent => "consent",
+            Screen::Identity => "identity",
             Screen::Unavailable => "unavailable",
         }
     }
@@ -72,6 +74,7 @@ impl Model {
             (Some(_), Some(attempt)) => match attempt.state().phase {
                 Phase::Registered => Screen::SystemCheck,
                 Phase::Checked => Screen::Consent,
+                Phase::Consented => Screen::Identity,
                 _ => Screen::Unavailable,
             },
             _ if self.equipment_test => Screen::SystemCheck,
@@ -179,6 +182,17 @@ mod tests {
         let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
         assert_eq!(m.screen(), Screen::Consent);
         attempt.consent("v1", &"0".repeat(64), 20).unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::Identity);
+        let sha = "1".repeat(64);
+        attempt
+            .capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 30)
+            .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::Identity);
+        attempt
+            .capture_identity(vigil_exam::IdentityWhat::Face, &sha, 40)
+            .unwrap();
         let m = m.apply(Action::Committed(Rc::new(attempt)));
         assert_eq!(m.screen(), Screen::Unavailable);
         assert_eq!(m.apply(Action::BackToLogin).screen(), Screen::Login);

@@ -84,3 +84,48 @@ pub fn frame_luma(video: &HtmlVideoElement) -> Option<f64> {
         .data();
     checks::mean_luma(&data)
 }
+
+/// Largest width of a stored photo; larger frames are scaled down.
+pub const PHOTO_MAX_WIDTH: u32 = 640;
+/// JPEG quality of stored photos.
+pub const PHOTO_QUALITY: f64 = 0.85;
+
+/// A captured still: the JPEG bytes, and a `data:` URL to show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Photo {
+    pub bytes: Vec<u8>,
+    pub data_url: String,
+}
+
+/// The current frame as a JPEG (at most [`PHOTO_MAX_WIDTH`] wide), or
+/// `None` while no frame has arrived.
+pub fn capture_jpeg(video: &HtmlVideoElement) -> Option<Photo> {
+    let (vw, vh) = (video.video_width(), video.video_height());
+    if vw == 0 || vh == 0 {
+        return None;
+    }
+    let w = vw.min(PHOTO_MAX_WIDTH);
+    let h = (f64::from(vh) * f64::from(w) / f64::from(vw)).round() as u32;
+    let canvas: HtmlCanvasElement = web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w.into(), h.into())
+        .ok()?;
+    let url = canvas
+        .to_data_url_with_type_and_encoder_options("image/jpeg", &PHOTO_QUALITY.into())
+        .ok()?;
+    let b64 = url.strip_prefix("data:image/jpeg;base64,")?;
+    let binary = web_sys::window()?.atob(b64).ok()?;
+    // `atob` yields one char per byte (Latin-1).
+    let bytes = binary.chars().map(|c| c as u32 as u8).collect();
+    Some(Photo {
+        bytes,
+        data_url: url,
+    })
+}

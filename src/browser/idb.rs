@@ -6,7 +6,9 @@
 //! - `events`: key `[attempt_id, seq]` → one engine event as JSON (its
 //!   transport form). Events are written one user action per transaction,
 //!   and the UI shows an action as saved only after that transaction
-//!   completed, so an acknowledged answer survives a crash or a reload.
+//!   completed, so an acknowledged answer survives a crash or a reload;
+//! - `media` (since version 2): key = SHA-256 hex → the bytes (a
+//!   `Uint8Array`) of a photo or video, stored before the event naming it.
 //!
 //! Values are JSON strings rather than structured-clone objects: the bytes
 //! read back are the bytes the engine hashed, whatever the browser does.
@@ -20,9 +22,10 @@ use vigil_exam::Event;
 use wasm_bindgen::JsValue;
 
 const DB_NAME: &str = "vigil";
-const DB_VERSION: u32 = 1;
+const DB_VERSION: u32 = 2;
 const SESSION: &str = "session";
 const EVENTS: &str = "events";
+const MEDIA: &str = "media";
 const CURRENT: &str = "current";
 
 /// A storage failure, in words for the candidate's support reference.
@@ -52,8 +55,10 @@ async fn db() -> Result<Rc<Database>, StoreError> {
         if !names.iter().any(|n| n == SESSION) {
             let _ = db.create_object_store(SESSION, ObjectStoreParams::new());
         }
-        if !names.iter().any(|n| n == EVENTS) {
-            let _ = db.create_object_store(EVENTS, ObjectStoreParams::new());
+        for store in [EVENTS, MEDIA] {
+            if !names.iter().any(|n| n == store) {
+                let _ = db.create_object_store(store, ObjectStoreParams::new());
+            }
         }
     });
     let db = Rc::new(request.await?);
@@ -147,4 +152,28 @@ pub async fn load_events(attempt_id: &str) -> Result<Vec<Event>, StoreError> {
             Ok(serde_json::from_str(&json)?)
         })
         .collect()
+}
+
+/// Stores a media blob under its SHA-256 (hex); storing the same bytes
+/// again is harmless.
+pub async fn put_media(sha256: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[MEDIA], TransactionMode::ReadWrite)?;
+    let array = js_sys::Uint8Array::from(bytes);
+    tx.object_store(MEDIA)?
+        .put(&array.into(), Some(&JsValue::from_str(sha256)))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// A stored media blob, if present.
+pub async fn get_media(sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[MEDIA], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(MEDIA)?
+        .get(JsValue::from_str(sha256))?
+        .await?;
+    Ok(value.map(|v| js_sys::Uint8Array::new(&v).to_vec()))
 }

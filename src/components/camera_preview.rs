@@ -31,11 +31,15 @@ const SAMPLE_EVERY_MS: u32 = 250;
 pub struct Props {
     pub label: AttrValue,
     pub on_outcome: Callback<CameraOutcome>,
+    /// The `<video>` element, for a parent that captures stills from it.
+    #[prop_or_default]
+    pub video_ref: Option<NodeRef>,
 }
 
 #[component]
 pub fn CameraPreview(props: &Props) -> Html {
-    let video = use_node_ref();
+    let own_ref = use_node_ref();
+    let video = props.video_ref.clone().unwrap_or(own_ref);
     let stream: Rc<RefCell<Option<MediaStream>>> = use_mut_ref(|| None);
     {
         let video = video.clone();

@@ -4,20 +4,24 @@
 use anyhow::{ensure, Result};
 use vigil_e2e::{Clip, Harness};
 
-/// Number of events of the signed-in attempt stored in IndexedDB.
+/// Number of records in an IndexedDB store of the app.
 async fn stored_events(h: &Harness) -> Result<u64> {
+    stored(h, "events").await
+}
+
+async fn stored(h: &Harness, store: &str) -> Result<u64> {
     let n = h
         .client
         .execute_async(
-            r#"const done = arguments[arguments.length - 1];
+            r#"const [store, done] = arguments;
                const open = indexedDB.open('vigil');
                open.onsuccess = () => {
-                 const req = open.result.transaction('events').objectStore('events').count();
+                 const req = open.result.transaction(store).objectStore(store).count();
                  req.onsuccess = () => done(req.result);
                  req.onerror = () => done(-1);
                };
                open.onerror = () => done(-1);"#,
-            vec![],
+            vec![store.into()],
         )
         .await?;
     n.as_u64()
@@ -25,7 +29,7 @@ async fn stored_events(h: &Harness) -> Result<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn checks_and_consent_are_stored_and_survive_reloads() {
+async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
     let h = Harness::start(Clip::Face).await.expect("harness");
     let r = async {
         h.open("/").await?;
@@ -63,17 +67,56 @@ async fn checks_and_consent_are_stored_and_survive_reloads() {
         h.screen("consent").await?;
         h.testid("consent-accept").await?.click().await?;
         h.testid("continue").await?.click().await?;
-        h.screen("unavailable").await?;
+        h.screen("identity").await?;
         ensure!(
             stored_events(&h).await? == 2,
             "the consent event is not stored"
         );
 
+        // The ID photo: take it, retake it, keep it.
+        h.css("[data-testid=\"capture-id\"]:not([disabled])")
+            .await?
+            .click()
+            .await?;
+        h.testid("identity-photo").await?;
+        h.screenshot("identity").await?;
+        h.css(".actions .button:not(.button--primary)")
+            .await?
+            .click()
+            .await?;
+        h.css("[data-testid=\"capture-id\"]:not([disabled])")
+            .await?
+            .click()
+            .await?;
+        h.testid("continue").await?.click().await?;
+        // Then the face, after a reload in between.
+        h.css("[data-testid=\"capture-face\"]").await?;
+        ensure!(
+            stored_events(&h).await? == 3,
+            "the ID photo event is not stored"
+        );
+        h.client.refresh().await?;
+        h.css("[data-testid=\"capture-face\"]:not([disabled])")
+            .await?
+            .click()
+            .await?;
+        h.testid("continue").await?.click().await?;
+        h.screen("unavailable").await?;
+        ensure!(
+            stored_events(&h).await? == 4,
+            "the face photo event is not stored"
+        );
+        let media = stored(&h, "media").await?;
+        ensure!(
+            (1..=2).contains(&media),
+            "{media} photos stored, expected 1 or 2"
+        );
+
         h.client.refresh().await?;
         h.screen("unavailable").await?;
-        ensure!(stored_events(&h).await? == 2, "a reload changed the log");
+        ensure!(stored_events(&h).await? == 4, "a reload changed the log");
         Ok(())
     }
     .await;
-    h.finish("checks_and_consent", r).await;
+    h.finish("checks_consent_identity", r).await;
 }
