@@ -131,3 +131,71 @@ pub fn assert_error(body: &Value, code: &str) {
         "{body}"
     );
 }
+
+/// The demo exam, as the engine reads it.
+pub fn demo_exam() -> vigil_exam::Exam {
+    vigil_exam::Exam::from_toml(DEMO_EXAM).unwrap()
+}
+
+/// The engine's start window of a fixture's demo session.
+pub fn demo_window(f: &Fixture) -> vigil_exam::StartWindow {
+    vigil_exam::StartWindow::new(
+        &demo_exam(),
+        &vigil_exam::Schedule {
+            starts_at_ms: f.demo.starts_at_ms,
+            grace_ms: Some(f.demo.closes_at_ms - f.demo.starts_at_ms),
+        },
+    )
+    .unwrap()
+}
+
+/// A whole attempt built with the engine: checks, consent, identity, room
+/// scan, waiting room, start at `start_at`, `answer` to the first question,
+/// then submit. About a dozen events.
+pub fn full_log(f: &Fixture, start_at: i64, answer: usize) -> Vec<vigil_exam::Event> {
+    use vigil_exam::*;
+    let exam = demo_exam();
+    let window = demo_window(f);
+    let sha = "a".repeat(64);
+    let mut a = Attempt::new();
+    let t = start_at - 60_000;
+    let pass = |item: &str| CheckResult {
+        detail: String::new(),
+        item: item.into(),
+        status: CheckStatus::Pass,
+    };
+    a.record_checks(vec![pass("camera")], t).unwrap();
+    a.consent("v1", &sha, t + 1).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
+    a.room_scan(&sha, 30_000, t + 4).unwrap();
+    a.enter_waiting_room(t + 5).unwrap();
+    a.start(&exam, &window, false, start_at).unwrap();
+    a.answer(
+        &exam,
+        "capitale",
+        Answer::Single {
+            choice: answer as u32,
+        },
+        start_at + 1_000,
+    )
+    .unwrap();
+    a.record_focus(false, start_at + 2_000).unwrap();
+    a.record_focus(true, start_at + 3_000).unwrap();
+    a.submit(&exam, start_at + 4_000).unwrap();
+    a.events().to_vec()
+}
+
+/// `POST /api/attempt/events` with `events[from_seq - 1 ..]` taken from a log.
+pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) -> Request<Body> {
+    let req = vigil_api::EventsRequest {
+        from_seq,
+        events: events.to_vec(),
+    };
+    post_json_with_token(
+        "/api/attempt/events",
+        token,
+        serde_json::to_value(&req).unwrap(),
+    )
+}
