@@ -10,7 +10,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use vigil_exam::Event;
+
+use crate::package::Sealed;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -43,6 +46,33 @@ pub struct AttemptRow {
     pub candidate_id: String,
     pub state: String,
     pub started_at: Option<i64>,
+    /// The extra-time accommodation (the exam's ratio) applies.
+    pub extra_time: bool,
+}
+
+/// A session's sealed package and its key (`None`: a session created
+/// before packages existed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageRow {
+    pub exam_id: String,
+    pub key: [u8; 32],
+    pub sealed: Sealed,
+}
+
+/// A candidate to register: id, argon2 hash of the code, attempt id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCandidate {
+    pub id: String,
+    pub code_hash: String,
+    pub attempt_id: String,
+}
+
+/// A review flag on an attempt (`tampering`, `late`, `offline_start`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagRow {
+    pub kind: String,
+    pub detail: String,
+    pub at: i64,
 }
 
 impl Db {
@@ -136,19 +166,66 @@ impl Db {
             .await
     }
 
-    pub async fn create_session(&self, s: &SessionRow, now: i64) -> Result<(), sqlx::Error> {
+    /// Creates a session with its sealed package and the package key.
+    pub async fn create_session(
+        &self,
+        s: &SessionRow,
+        key: &[u8; 32],
+        sealed: &Sealed,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO sessions (id, exam_id, starts_at, grace_ms, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (id, exam_id, starts_at, grace_ms, created_at,
+                 package_key, package_nonce, package_ciphertext, package_sha256)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&s.id)
         .bind(&s.exam_id)
         .bind(s.starts_at)
         .bind(s.grace_ms)
         .bind(now)
+        .bind(&key[..])
+        .bind(&sealed.nonce[..])
+        .bind(&sealed.ciphertext)
+        .bind(&sealed.sha256)
         .execute(&self.pool)
         .await
         .map(|_| ())
+    }
+
+    /// The sealed package of a session, with its key.
+    pub async fn package(&self, session_id: &str) -> Result<Option<PackageRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT exam_id, package_key, package_nonce, package_ciphertext, package_sha256
+             FROM sessions WHERE id = $1",
+        )
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let key: Option<Vec<u8>> = r.get("package_key");
+        let nonce: Option<Vec<u8>> = r.get("package_nonce");
+        let ciphertext: Option<Vec<u8>> = r.get("package_ciphertext");
+        let sha256: Option<String> = r.get("package_sha256");
+        let (Some(key), Some(nonce), Some(ciphertext), Some(sha256)) =
+            (key, nonce, ciphertext, sha256)
+        else {
+            return Ok(None);
+        };
+        let (Ok(key), Ok(nonce)) = (key.try_into(), nonce.try_into()) else {
+            return Err(sqlx::Error::Decode(
+                "package key or nonce of the wrong length".into(),
+            ));
+        };
+        Ok(Some(PackageRow {
+            exam_id: r.get("exam_id"),
+            key,
+            sealed: Sealed {
+                nonce,
+                ciphertext,
+                sha256,
+            },
+        }))
     }
 
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
@@ -189,6 +266,42 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         tx.commit().await
+    }
+
+    /// Registers many candidates and their attempts in one transaction:
+    /// all of them or, on any error, none.
+    pub async fn add_candidates(
+        &self,
+        session_id: &str,
+        candidates: &[NewCandidate],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for c in candidates {
+            sqlx::query("INSERT INTO candidates (session_id, id, code_hash) VALUES ($1, $2, $3)")
+                .bind(session_id)
+                .bind(&c.id)
+                .bind(&c.code_hash)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO attempts (id, session_id, candidate_id, state)
+                 VALUES ($1, $2, $3, 'registered')",
+            )
+            .bind(&c.attempt_id)
+            .bind(session_id)
+            .bind(&c.id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Ids of the candidates already registered in a session.
+    pub async fn candidate_ids(&self, session_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT id FROM candidates WHERE session_id = $1 ORDER BY id")
+            .bind(session_id)
+            .fetch_all(&self.pool)
+            .await
     }
 
     pub async fn candidate(
@@ -240,7 +353,7 @@ impl Db {
         now: i64,
     ) -> Result<Option<AttemptRow>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT a.id, a.session_id, a.candidate_id, a.state, a.started_at
+            "SELECT a.id, a.session_id, a.candidate_id, a.state, a.started_at, a.extra_time
              FROM tokens t JOIN attempts a ON a.id = t.attempt_id
              WHERE t.token_hash = $1 AND t.expires_at > $2",
         )
@@ -254,6 +367,262 @@ impl Db {
             candidate_id: r.get("candidate_id"),
             state: r.get("state"),
             started_at: r.get("started_at"),
+            extra_time: r.get::<i64, _>("extra_time") != 0,
         }))
+    }
+
+    /// Records the start of an attempt, once: `false` when it had already
+    /// started (the update is atomic, so two racing starts cannot both win).
+    pub async fn start_attempt(&self, attempt_id: &str, now: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE attempts SET started_at = $1, state = 'in_progress'
+             WHERE id = $2 AND started_at IS NULL",
+        )
+        .bind(now)
+        .bind(attempt_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The attempt with this id.
+    pub async fn attempt(&self, attempt_id: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT id, session_id, candidate_id, state, started_at, extra_time
+             FROM attempts WHERE id = $1",
+        )
+        .bind(attempt_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| AttemptRow {
+            id: r.get("id"),
+            session_id: r.get("session_id"),
+            candidate_id: r.get("candidate_id"),
+            state: r.get("state"),
+            started_at: r.get("started_at"),
+            extra_time: r.get::<i64, _>("extra_time") != 0,
+        }))
+    }
+
+    /// Opens the transaction of one sync of `attempt_id`. Its first statement
+    /// writes the attempt row, so concurrent syncs of one attempt queue up
+    /// (SQLite's write lock, PostgreSQL's row lock) instead of interleaving.
+    pub async fn begin_sync(&self, attempt_id: &str, now: i64) -> Result<SyncTx, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE attempts SET last_sync_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(attempt_id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(SyncTx {
+            tx,
+            attempt_id: attempt_id.to_owned(),
+        })
+    }
+
+    /// Highest stored seq of an attempt (0: none).
+    pub async fn acked_seq(&self, attempt_id: &str) -> Result<u64, sqlx::Error> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE attempt_id = $1")
+                .bind(attempt_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n as u64)
+    }
+
+    /// The stored events of an attempt, in order (transport JSON decoded).
+    pub async fn events(&self, attempt_id: &str) -> Result<Vec<Event>, sqlx::Error> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT json FROM events WHERE attempt_id = $1 ORDER BY seq")
+                .bind(attempt_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|j| decode_event(j)).collect()
+    }
+
+    /// Adds a review flag outside any sync transaction (a refused batch
+    /// stores nothing, but its tampering flag must stay).
+    pub async fn add_flag(
+        &self,
+        attempt_id: &str,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        insert_flag(&self.pool, attempt_id, kind, detail, now).await
+    }
+
+    /// The review flags of an attempt, oldest first.
+    pub async fn flags(&self, attempt_id: &str) -> Result<Vec<FlagRow>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT kind, detail, at FROM flags WHERE attempt_id = $1 ORDER BY id")
+                .bind(attempt_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| FlagRow {
+                kind: r.get("kind"),
+                detail: r.get("detail"),
+                at: r.get("at"),
+            })
+            .collect())
+    }
+
+    /// Size of a media blob the attempt completed, if it did.
+    pub async fn media_size(
+        &self,
+        attempt_id: &str,
+        sha256: &str,
+    ) -> Result<Option<u64>, sqlx::Error> {
+        let size: Option<i64> =
+            sqlx::query_scalar("SELECT size FROM media WHERE attempt_id = $1 AND sha256 = $2")
+                .bind(attempt_id)
+                .bind(sha256)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(size.map(|s| s as u64))
+    }
+
+    /// Records a completed media blob of an attempt (again: no change).
+    pub async fn insert_media(
+        &self,
+        attempt_id: &str,
+        sha256: &str,
+        size: u64,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO media (attempt_id, sha256, size, received_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (attempt_id, sha256) DO NOTHING",
+        )
+        .bind(attempt_id)
+        .bind(sha256)
+        .bind(size as i64)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+}
+
+fn decode_event(json: &str) -> Result<Event, sqlx::Error> {
+    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+async fn insert_flag<'e, E>(
+    executor: E,
+    attempt_id: &str,
+    kind: &str,
+    detail: &str,
+    now: i64,
+) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    sqlx::query("INSERT INTO flags (attempt_id, kind, detail, at) VALUES ($1, $2, $3, $4)")
+        .bind(attempt_id)
+        .bind(kind)
+        .bind(detail)
+        .bind(now)
+        .execute(executor)
+        .await
+        .map(|_| ())
+}
+
+/// One sync's transaction on one attempt (see [`Db::begin_sync`]). Dropped
+/// without [`SyncTx::commit`], it rolls back: nothing stored half-way.
+pub struct SyncTx {
+    tx: Transaction<'static, Sqlite>,
+    attempt_id: String,
+}
+
+impl SyncTx {
+    /// The last stored event, if any.
+    pub async fn last_event(&mut self) -> Result<Option<Event>, sqlx::Error> {
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT json FROM events WHERE attempt_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(&self.attempt_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        json.as_deref().map(decode_event).transpose()
+    }
+
+    /// `(seq, hash)` of the stored events with `from <= seq <= to`, in order.
+    pub async fn hashes(&mut self, from: u64, to: u64) -> Result<Vec<(u64, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT seq, hash FROM events WHERE attempt_id = $1 AND seq >= $2 AND seq <= $3
+             ORDER BY seq",
+        )
+        .bind(&self.attempt_id)
+        .bind(from as i64)
+        .bind(to as i64)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<i64, _>("seq") as u64, r.get("hash")))
+            .collect())
+    }
+
+    /// Appends verified events.
+    pub async fn insert_events(&mut self, events: &[Event], now: i64) -> Result<(), sqlx::Error> {
+        for e in events {
+            let json = serde_json::to_string(e).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+            sqlx::query(
+                "INSERT INTO events (attempt_id, seq, at, kind, hash, prev_hash, json, stored_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&self.attempt_id)
+            .bind(e.seq as i64)
+            .bind(e.at)
+            .bind(e.kind.name())
+            .bind(&e.hash)
+            .bind(&e.prev_hash)
+            .bind(json)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Records a start seen in the log (an offline start) when the server
+    /// has none: the attempt is in progress from `started_at`.
+    pub async fn record_start(&mut self, started_at: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE attempts SET started_at = $1, state = 'in_progress'
+             WHERE id = $2 AND started_at IS NULL",
+        )
+        .bind(started_at)
+        .bind(&self.attempt_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Sets the attempt's state column.
+    pub async fn set_state(&mut self, state: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE attempts SET state = $1 WHERE id = $2")
+            .bind(state)
+            .bind(&self.attempt_id)
+            .execute(&mut *self.tx)
+            .await
+            .map(|_| ())
+    }
+
+    /// Adds a review flag, kept only if the sync commits.
+    pub async fn add_flag(
+        &mut self,
+        kind: &str,
+        detail: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        insert_flag(&mut *self.tx, &self.attempt_id, kind, detail, now).await
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
     }
 }

@@ -9,6 +9,7 @@ use vigil_exam::{Exam, ExamSummary};
 
 use crate::auth::{self, CodeHashing};
 use crate::db::{Db, SessionRow};
+use crate::package;
 
 /// How long a demo session's start window stays open: each candidate may
 /// start only once, so a demo needs a window that outlives a few tries.
@@ -25,6 +26,60 @@ pub async fn import_exam(db: &Db, toml_text: &str, now: i64) -> anyhow::Result<E
     db.upsert_exam(&summary.id, &summary.title, &exam.to_json(), now)
         .await?;
     Ok(summary)
+}
+
+/// A session just created, with its start code (in clear only here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedSession {
+    pub session: SessionRow,
+    /// The printed fallback that unlocks the package offline (see
+    /// [`crate::package`]).
+    pub start_code: String,
+}
+
+/// Schedules a session of an imported exam: draws its start code, derives
+/// the package key from it, seals the exam without its answer keys
+/// ([`Exam::redact`]) and stores all of it with the session.
+pub async fn create_session(
+    db: &Db,
+    exam_id: &str,
+    starts_at: i64,
+    grace_ms: i64,
+    now: i64,
+) -> anyhow::Result<CreatedSession> {
+    create_session_as(db, auth::new_id("s"), exam_id, starts_at, grace_ms, now).await
+}
+
+async fn create_session_as(
+    db: &Db,
+    id: String,
+    exam_id: &str,
+    starts_at: i64,
+    grace_ms: i64,
+    now: i64,
+) -> anyhow::Result<CreatedSession> {
+    anyhow::ensure!(
+        grace_ms >= 0,
+        "the grace cannot be negative ({grace_ms} ms)"
+    );
+    let json = db.exam_json(exam_id).await?.ok_or_else(|| {
+        anyhow::anyhow!("no exam {exam_id:?}: import it first with `vigil-server exam import FILE`")
+    })?;
+    let exam = Exam::from_json(&json).map_err(|e| anyhow::anyhow!("stored exam {exam_id}: {e}"))?;
+    let session = SessionRow {
+        id,
+        exam_id: exam_id.to_owned(),
+        starts_at,
+        grace_ms,
+    };
+    let start_code = package::new_start_code();
+    let key = package::derive_key(&session.id, &start_code);
+    let sealed = package::seal(&key, exam.redact().to_json().as_bytes());
+    db.create_session(&session, &key, &sealed, now).await?;
+    Ok(CreatedSession {
+        session,
+        start_code,
+    })
 }
 
 /// A candidate's login, as printed for the operator (the code exists in
@@ -67,6 +122,8 @@ pub struct DemoInfo {
     pub exam: String,
     pub starts_at_ms: i64,
     pub closes_at_ms: i64,
+    /// The session's printed start code (offline unlock of the package).
+    pub start_code: String,
     pub candidates: Vec<CandidateLogin>,
 }
 
@@ -86,13 +143,18 @@ pub async fn create_demo(
         "the demo cannot start in the past ({start_in_ms} ms)"
     );
     let exam = import_exam(db, exam_toml, now).await?;
-    let session = SessionRow {
-        id: auth::new_id("demo"),
-        exam_id: exam.id.clone(),
-        starts_at: now + start_in_ms,
-        grace_ms: DEMO_WINDOW_MS,
-    };
-    db.create_session(&session, now).await?;
+    let CreatedSession {
+        session,
+        start_code,
+    } = create_session_as(
+        db,
+        auth::new_id("demo"),
+        &exam.id,
+        now + start_in_ms,
+        DEMO_WINDOW_MS,
+        now,
+    )
+    .await?;
     let candidates = create_candidates(db, hashing, &session.id, candidates).await?;
     Ok(DemoInfo {
         url,
@@ -100,6 +162,7 @@ pub async fn create_demo(
         exam: exam.id,
         starts_at_ms: session.starts_at,
         closes_at_ms: session.starts_at + session.grace_ms,
+        start_code,
         candidates,
     })
 }

@@ -16,6 +16,9 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Bytes the server holds of a media upload, added to the error object
+    /// of a refused resumable upload so the client resumes from there.
+    pub received: Option<u64>,
 }
 
 impl ApiError {
@@ -24,7 +27,22 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            received: None,
         }
+    }
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, code, message)
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+    pub fn too_large(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, code, message)
+    }
+    /// Adds `received` (bytes held) to the error object.
+    pub fn with_received(mut self, received: u64) -> Self {
+        self.received = Some(received);
+        self
     }
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
@@ -48,7 +66,10 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut body = json!({ "error": { "code": self.code, "message": self.message } });
+        if let Some(received) = self.received {
+            body["error"]["received"] = json!(received);
+        }
         (self.status, axum::Json(body)).into_response()
     }
 }

@@ -12,6 +12,9 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod media;
+pub mod package;
+pub mod roster;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +34,11 @@ pub struct AppState {
     /// Cost of hashing access codes; tests lower it, production keeps the
     /// argon2 defaults.
     pub hashing: auth::CodeHashing,
+    /// Root of the content-addressed media store (see [`media`]); the CLI
+    /// defaults it to `media/` beside the database file.
+    pub media_dir: PathBuf,
+    /// Media uploads in progress in this process.
+    pub uploads: media::Uploads,
 }
 
 /// The whole HTTP service: the JSON API under `/api`, and the web app.

@@ -1,7 +1,8 @@
 //! `vigil-server`: the command line of the Vigil server.
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
-//! it; `exam import` and `session create` are the operator's tools. All the
+//! it; `exam import`, `session create` and `candidates import` are the
+//! operator's tools. All the
 //! work is in the library (`vigil_server::…`); this file parses arguments,
 //! binds the socket and waits for Ctrl-C.
 
@@ -13,8 +14,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vigil_server::auth::CodeHashing;
 use vigil_server::clock::{Clock, SystemClock};
-use vigil_server::db::{Db, SessionRow};
-use vigil_server::{app, demo, AppState};
+use vigil_server::db::Db;
+use vigil_server::{app, demo, roster, AppState};
 
 #[derive(Parser)]
 #[command(name = "vigil-server", version, about = "Vigil exam server")]
@@ -60,6 +61,27 @@ enum Command {
         #[command(subcommand)]
         command: SessionCommand,
     },
+    /// Candidates of a session.
+    Candidates {
+        #[command(subcommand)]
+        command: CandidatesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CandidatesCommand {
+    /// Register the candidates of a CSV roster (header `candidate` or
+    /// `candidate,code`; empty codes are generated) and print their logins.
+    Import {
+        /// The session to register them in.
+        #[arg(long)]
+        session: String,
+        /// The roster.
+        file: PathBuf,
+        /// Write the logins (`candidate,code`) to this file instead of printing them.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -70,6 +92,9 @@ struct ServeArgs {
     /// The built web app to serve (Trunk's dist/).
     #[arg(long, env = "VIGIL_STATIC_DIR")]
     static_dir: Option<PathBuf>,
+    /// The media store (default: `media/` beside the database file).
+    #[arg(long, env = "VIGIL_MEDIA_DIR")]
+    media_dir: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -195,24 +220,26 @@ async fn run() -> anyhow::Result<()> {
                     candidates,
                 },
         } => {
-            anyhow::ensure!(
-                db.exam_json(&exam).await?.is_some(),
-                "no exam {exam:?}: import it first with `vigil-server exam import FILE`"
-            );
             let start = humantime::parse_rfc3339_weak(&start)
                 .with_context(|| format!("--start {start:?} is not an RFC 3339 time"))?;
             let starts_at = start
                 .duration_since(std::time::UNIX_EPOCH)
                 .context("--start is before 1970")?
                 .as_millis() as i64;
-            let session = SessionRow {
-                id: vigil_server::auth::new_id("s"),
-                exam_id: exam,
+            let demo::CreatedSession {
+                session,
+                start_code,
+            } = demo::create_session(
+                &db,
+                &exam,
                 starts_at,
-                grace_ms: i64::from(grace) * 60_000,
-            };
-            db.create_session(&session, clock.now_ms()).await?;
+                i64::from(grace) * 60_000,
+                clock.now_ms(),
+            )
+            .await?;
             println!("Session {} created", session.id);
+            println!("Start code: {start_code}");
+            println!("  (print it for the proctors; it unlocks the exam offline, see docs/architecture.md)");
             if candidates > 0 {
                 let logins =
                     demo::create_candidates(&db, &hashing, &session.id, candidates).await?;
@@ -220,6 +247,29 @@ async fn run() -> anyhow::Result<()> {
                 for c in logins {
                     println!("{},{}", c.id, c.code);
                 }
+            }
+            Ok(())
+        }
+        Command::Candidates {
+            command: CandidatesCommand::Import { session, file, out },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let logins = roster::import(&db, &hashing, &session, &text)
+                .await
+                .with_context(|| format!("importing {}", file.display()))?;
+            let csv = roster::to_csv(&logins);
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, csv)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    println!(
+                        "{} candidates registered in session {session}; logins written to {}",
+                        logins.len(),
+                        path.display()
+                    );
+                }
+                None => print!("{csv}"),
             }
             Ok(())
         }
@@ -233,6 +283,7 @@ fn print_demo(info: &demo::DemoInfo, db: &std::path::Path) {
     println!("  database:  {}", db.display());
     println!("  exam:      {}", info.exam);
     println!("  session:   {}", info.session);
+    println!("  start code (offline unlock): {}", info.start_code);
     println!("  candidates (id / code):");
     for c in &info.candidates {
         println!("    {}  {}", c.id, c.code);
@@ -253,11 +304,22 @@ async fn serve(
             dir.display()
         );
     }
+    let media_dir = args.media_dir.unwrap_or_else(|| {
+        db_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .join("media")
+    });
+    std::fs::create_dir_all(&media_dir)
+        .with_context(|| format!("creating the media store {}", media_dir.display()))?;
     let state = AppState {
         db,
         clock: Arc::new(SystemClock),
         static_dir: args.static_dir,
         hashing,
+        media_dir,
+        uploads: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

@@ -1,97 +1,16 @@
 //! The candidate API driven through `app(state)` with `oneshot`: no socket,
 //! an in-memory database and a fixed clock.
 
-use std::sync::Arc;
+mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use axum::Router;
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use tower::ServiceExt;
-use vigil_server::auth::CodeHashing;
-use vigil_server::clock::FixedClock;
-use vigil_server::db::Db;
-use vigil_server::demo::{self, DemoInfo};
-use vigil_server::{app, AppState};
 
-const NOW: i64 = 1_800_000_000_000;
-const DEMO_EXAM: &str = include_str!("../../../exams/demo-short.toml");
-
-struct Fixture {
-    state: AppState,
-    clock: Arc<FixedClock>,
-    demo: DemoInfo,
-}
-
-async fn fixture() -> Fixture {
-    let db = Db::open_memory().await.unwrap();
-    let clock = Arc::new(FixedClock::new(NOW));
-    let hashing = CodeHashing::fast_for_tests();
-    let demo = demo::create_demo(&db, &hashing, DEMO_EXAM, NOW, 0, 3, "http://test/".into())
-        .await
-        .unwrap();
-    let state = AppState {
-        db,
-        clock: clock.clone(),
-        static_dir: None,
-        hashing,
-    };
-    Fixture { state, clock, demo }
-}
-
-impl Fixture {
-    fn app(&self) -> Router {
-        app(self.state.clone())
-    }
-
-    async fn login(&self, n: usize) -> String {
-        let c = &self.demo.candidates[n];
-        let (status, body) = send(
-            self.app(),
-            post_json(
-                "/api/login",
-                json!({"session": self.demo.session, "candidate": c.id, "code": c.code}),
-            ),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        body["token"].as_str().unwrap().to_owned()
-    }
-}
-
-fn post_json(uri: &str, body: Value) -> Request<Body> {
-    Request::post(uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap()
-}
-
-fn get_with_token(uri: &str, token: &str) -> Request<Body> {
-    Request::get(uri)
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Body::empty())
-        .unwrap()
-}
-
-async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value) {
-    let res = app.oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
-    (status, body)
-}
-
-fn assert_error(body: &Value, code: &str) {
-    assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "{body}"
-    );
-}
+use common::*;
+use vigil_server::demo;
 
 #[tokio::test]
 async fn health_reports_storage() {

@@ -3,10 +3,16 @@
 //! a reload on any app URL opens the app.
 
 mod candidate;
+mod media;
+mod start;
+mod sync;
 mod system;
 
+pub use candidate::{MAX_ID_LEN, SYNC_GRACE_MS};
+pub use sync::{MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
+
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
@@ -14,7 +20,8 @@ use tower_http::trace::TraceLayer;
 use crate::{ApiError, AppState};
 
 /// Largest JSON body the candidate API takes on routes without a limit of
-/// their own (login, start). Sync routes set theirs.
+/// their own (login, start). Sync routes set theirs: [`SYNC_BODY_LIMIT`]
+/// for events, [`crate::media::MAX_MEDIA_BYTES`] (streamed) for media.
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024;
 
 pub fn router(state: AppState) -> Router {
@@ -23,6 +30,17 @@ pub fn router(state: AppState) -> Router {
         .route("/time", get(system::time))
         .route("/login", post(candidate::login))
         .route("/attempt", get(candidate::attempt))
+        .route("/attempt/package", get(start::get_package))
+        .route("/attempt/start", post(start::start))
+        .route(
+            "/attempt/events",
+            post(sync::post_events).layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)),
+        )
+        .route(
+            "/attempt/media/{sha256}",
+            // Streamed to disk and limited by the handler itself.
+            put(media::put_media).layer(DefaultBodyLimit::disable()),
+        )
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT));
 

@@ -1,0 +1,291 @@
+//! `PUT /api/attempt/media/{sha256}`: media blobs, streamed to the
+//! content-addressed store ([`crate::media`]), verified against their name,
+//! resumable.
+//!
+//! Without `Content-Range` the body is the whole blob. With
+//! `Content-Range: bytes START-END/TOTAL` it is one piece: START must equal
+//! the bytes the server holds (else 409 `range_mismatch` with `received`,
+//! and the client resumes from there); `bytes */TOTAL` with an empty body
+//! asks how much is held. The body is streamed to disk, never held whole in
+//! memory. When the last byte arrives, the SHA-256 of the whole blob must be
+//! the one in the path (else 400 `hash_mismatch`, the partial is deleted);
+//! the blob then takes its final name and the attempt's `media` row is
+//! written. Answers `MediaResponse` with 200 for a piece as for the whole.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
+use vigil_api::MediaResponse;
+
+use super::candidate::CandidateAuth;
+use super::sync::sync_deadline;
+use crate::media::{self, MAX_MEDIA_BYTES};
+use crate::{ApiError, AppState};
+
+/// A parsed `Content-Range` request header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Range {
+    /// `bytes */TOTAL`: how much is held?
+    Probe { total: u64 },
+    /// `bytes START-END/TOTAL` (END inclusive).
+    Piece { start: u64, end: u64, total: u64 },
+}
+
+fn parse_range(value: &str) -> Result<Range, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "bad_range",
+            format!("Content-Range {value:?}: expected `bytes START-END/TOTAL` or `bytes */TOTAL`"),
+        )
+    };
+    let spec = value.trim().strip_prefix("bytes ").ok_or_else(bad)?;
+    let (range, total) = spec.split_once('/').ok_or_else(bad)?;
+    let total: u64 = total.trim().parse().map_err(|_| bad())?;
+    if total > MAX_MEDIA_BYTES {
+        return Err(too_large(total));
+    }
+    if range.trim() == "*" {
+        return Ok(Range::Probe { total });
+    }
+    let (start, end) = range.split_once('-').ok_or_else(bad)?;
+    let start: u64 = start.trim().parse().map_err(|_| bad())?;
+    let end: u64 = end.trim().parse().map_err(|_| bad())?;
+    if start > end || end >= total {
+        return Err(bad());
+    }
+    Ok(Range::Piece { start, end, total })
+}
+
+fn too_large(bytes: u64) -> ApiError {
+    ApiError::too_large(
+        "too_large",
+        format!("media of {bytes} bytes: the limit is {MAX_MEDIA_BYTES} bytes"),
+    )
+}
+
+/// `PUT /api/attempt/media/{sha256}`
+pub async fn put_media(
+    State(state): State<AppState>,
+    CandidateAuth(attempt): CandidateAuth,
+    path: Result<UrlPath<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Json<MediaResponse>, ApiError> {
+    let UrlPath(sha) = path.map_err(|e| ApiError::bad_request("malformed_hash", e.body_text()))?;
+    if !media::is_sha256_hex(&sha) {
+        return Err(ApiError::bad_request(
+            "malformed_hash",
+            "the media name must be its SHA-256: 64 lowercase hex digits",
+        ));
+    }
+    let answer = |received: u64, complete: bool| {
+        Json(MediaResponse {
+            sha256: sha.clone(),
+            received,
+            complete,
+        })
+    };
+    if let Some(size) = state.db.media_size(&attempt.id, &sha).await? {
+        return Ok(answer(size, true));
+    }
+    let range = match headers.get(header::CONTENT_RANGE) {
+        Some(v) => Some(parse_range(v.to_str().unwrap_or("?"))?),
+        None => None,
+    };
+    let declared_len = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared_len.is_some_and(|n| n > MAX_MEDIA_BYTES) {
+        return Err(too_large(declared_len.unwrap_or_default()));
+    }
+
+    let _guard = state.uploads.claim(&attempt.id, &sha).ok_or_else(|| {
+        ApiError::conflict(
+            "upload_in_progress",
+            "another request is uploading this media; retry when it ends",
+        )
+    })?;
+    let part = media::partial_path(&state.media_dir, &attempt.id, &sha);
+    let held = match tokio::fs::metadata(&part).await {
+        Ok(m) => m.len(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+        Err(e) => return Err(ApiError::internal(e)),
+    };
+    let (start, piece_len, total) = match range {
+        Some(Range::Probe { .. }) => return Ok(answer(held, false)),
+        Some(Range::Piece { start, end, total }) => (start, Some(end - start + 1), Some(total)),
+        None => (0, None, None),
+    };
+    if range.is_some() && start != held {
+        return Err(ApiError::conflict(
+            "range_mismatch",
+            format!("the server holds {held} bytes of this media: continue from there"),
+        )
+        .with_received(held));
+    }
+    // Without a range the body is the whole blob: start over.
+    let held = if range.is_none() { 0 } else { held };
+
+    if let Some(dir) = part.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(range.is_some())
+        .write(true)
+        .truncate(range.is_none())
+        .open(&part)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut written: u64 = 0;
+    let mut stream = body.into_data_stream();
+    let mut failure = None;
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                // The client went away: what arrived stays for a resume.
+                failure = Some(ApiError::bad_request(
+                    "incomplete_body",
+                    format!("the body ended early: {e}"),
+                ));
+                break;
+            }
+        };
+        written += chunk.len() as u64;
+        if piece_len.is_some_and(|n| written > n) {
+            failure = Some(ApiError::bad_request(
+                "bad_range",
+                "the body is longer than its Content-Range",
+            ));
+            written -= chunk.len() as u64;
+            break;
+        }
+        if held + written > MAX_MEDIA_BYTES {
+            failure = Some(too_large(held + written));
+            written -= chunk.len() as u64;
+            break;
+        }
+        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+    }
+    file.flush().await.map_err(ApiError::internal)?;
+    drop(file);
+    if let Some(err) = failure {
+        let resumable = range.is_some() && err.code == "incomplete_body";
+        if !resumable {
+            // Nothing half-way: back to what was held before this request.
+            truncate_or_remove(&part, held).await?;
+        }
+        return Err(err);
+    }
+    let received = held + written;
+    let complete = match total {
+        Some(total) => received == total,
+        None => true,
+    };
+    if !complete {
+        return Ok(answer(received, false));
+    }
+
+    let check = part.clone();
+    let actual = tokio::task::spawn_blocking(move || media::file_sha256(&check))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    if actual != sha {
+        let _ = tokio::fs::remove_file(&part).await;
+        return Err(ApiError::bad_request(
+            "hash_mismatch",
+            format!("the content's SHA-256 is {actual}, not {sha}: upload it again"),
+        ));
+    }
+    let blob = media::blob_path(&state.media_dir, &sha);
+    if tokio::fs::try_exists(&blob).await.unwrap_or(false) {
+        // Content-addressed: the same bytes are already stored.
+        let _ = tokio::fs::remove_file(&part).await;
+    } else {
+        if let Some(dir) = blob.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        tokio::fs::rename(&part, &blob)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    let now = state.clock.now_ms();
+    state
+        .db
+        .insert_media(&attempt.id, &sha, received, now)
+        .await?;
+    let sync_by = sync_deadline(&state, &attempt).await?;
+    if now > sync_by {
+        let detail = format!("media {sha} ({received} bytes) arrived after the sync deadline");
+        state.db.add_flag(&attempt.id, "late", &detail, now).await?;
+    }
+    Ok(answer(received, true))
+}
+
+/// Cuts a partial file back to `len` bytes (removes it when `len` is 0).
+async fn truncate_or_remove(part: &Path, len: u64) -> Result<(), ApiError> {
+    if len == 0 {
+        match tokio::fs::remove_file(part).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    } else {
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .open(part)
+            .await
+            .map_err(ApiError::internal)?;
+        file.set_len(len).await.map_err(ApiError::internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn content_ranges_parse_or_are_refused() {
+        assert_eq!(
+            parse_range("bytes 0-9/20").unwrap(),
+            Range::Piece {
+                start: 0,
+                end: 9,
+                total: 20
+            }
+        );
+        assert_eq!(
+            parse_range("bytes */20").unwrap(),
+            Range::Probe { total: 20 }
+        );
+        for bad in [
+            "0-9/20",
+            "bytes 9-0/20",
+            "bytes 0-20/20",
+            "bytes a-b/c",
+            "bytes 0-9",
+        ] {
+            assert_eq!(parse_range(bad).unwrap_err().code, "bad_range", "{bad}");
+        }
+        let huge = format!("bytes 0-0/{}", MAX_MEDIA_BYTES + 1);
+        assert_eq!(
+            parse_range(&huge).unwrap_err().status,
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+}

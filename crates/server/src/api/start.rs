@@ -1,0 +1,128 @@
+//! The package and the start: `GET /api/attempt/package` and
+//! `POST /api/attempt/start`.
+//!
+//! The package (the session's exam without answer keys, sealed once with
+//! AES-256-GCM at session creation, see [`crate::package`]) is served at
+//! any time after login, so every machine holds the exam before the start
+//! even on a poor network. The key is released only by the start: inside
+//! the engine's start window ([`StartWindow::check_start`]), once per
+//! attempt (an atomic `UPDATE … WHERE started_at IS NULL`), with the start
+//! time taken from the server clock.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::Json;
+use vigil_api::{codes, PackageResponse, StartRequest, StartResponse};
+use vigil_exam::{deadlines, Exam, Schedule, StartError, StartWindow};
+
+use super::candidate::CandidateAuth;
+use crate::db::{PackageRow, SessionRow};
+use crate::{package, ApiError, AppState};
+
+/// `GET /api/attempt/package`: the sealed exam of the caller's session.
+pub async fn get_package(
+    State(state): State<AppState>,
+    CandidateAuth(attempt): CandidateAuth,
+) -> Result<Json<PackageResponse>, ApiError> {
+    let pkg = load_package(&state, &attempt.session_id).await?;
+    Ok(Json(PackageResponse {
+        exam_id: pkg.exam_id,
+        algorithm: package::ALGORITHM.to_owned(),
+        nonce: package::b64(&pkg.sealed.nonce),
+        ciphertext: package::b64(&pkg.sealed.ciphertext),
+        sha256: pkg.sealed.sha256,
+    }))
+}
+
+/// `POST /api/attempt/start` (body `{}`): records the start, releases the key.
+pub async fn start(
+    State(state): State<AppState>,
+    CandidateAuth(attempt): CandidateAuth,
+    body: Result<Json<StartRequest>, JsonRejection>,
+) -> Result<Json<StartResponse>, ApiError> {
+    let Json(StartRequest {}) = body?;
+    let already = || {
+        ApiError::conflict(
+            codes::ALREADY_STARTED,
+            "this attempt has already started; it cannot start again",
+        )
+    };
+    if attempt.started_at.is_some() {
+        return Err(already());
+    }
+    let session = load_session(&state, &attempt.session_id).await?;
+    let exam = load_exam(&state, &session.exam_id).await?;
+    let window = start_window(&exam, &session)?;
+    let now = state.clock.now_ms();
+    window.check_start(now).map_err(|e| match e {
+        StartError::TooEarly { opens_at_ms } => ApiError::forbidden(
+            codes::TOO_EARLY,
+            format!(
+                "too early: the start window opens at {} (in {} s)",
+                rfc3339(opens_at_ms),
+                (opens_at_ms - now + 999) / 1000
+            ),
+        ),
+        StartError::TooLate { closed_at_ms } => ApiError::forbidden(
+            codes::TOO_LATE,
+            format!(
+                "too late: the start window closed at {}",
+                rfc3339(closed_at_ms)
+            ),
+        ),
+    })?;
+    let pkg = load_package(&state, &session.id).await?;
+    if !state.db.start_attempt(&attempt.id, now).await? {
+        return Err(already());
+    }
+    let d = deadlines(&exam, now, attempt.extra_time);
+    tracing::info!(attempt = %attempt.id, "start");
+    Ok(Json(StartResponse {
+        started_at_ms: now,
+        deadline_ms: d.ends_at_ms,
+        key: package::b64(&pkg.key),
+    }))
+}
+
+/// The engine's start window of a session (the session's own grace).
+pub(super) fn start_window(exam: &Exam, session: &SessionRow) -> Result<StartWindow, ApiError> {
+    let schedule = Schedule {
+        starts_at_ms: session.starts_at,
+        grace_ms: Some(session.grace_ms),
+    };
+    StartWindow::new(exam, &schedule).map_err(ApiError::internal)
+}
+
+pub(super) async fn load_session(state: &AppState, id: &str) -> Result<SessionRow, ApiError> {
+    state
+        .db
+        .session(id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("attempt refers to missing session {id}")))
+}
+
+pub(super) async fn load_exam(state: &AppState, exam_id: &str) -> Result<Exam, ApiError> {
+    let json =
+        state.db.exam_json(exam_id).await?.ok_or_else(|| {
+            ApiError::internal(format!("session refers to missing exam {exam_id}"))
+        })?;
+    Exam::from_json(&json).map_err(ApiError::internal)
+}
+
+async fn load_package(state: &AppState, session_id: &str) -> Result<PackageRow, ApiError> {
+    state.db.package(session_id).await?.ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "no_package",
+            "this session has no package (created before packages existed): create it again",
+        )
+    })
+}
+
+/// `2026-12-01T09:00:00Z`, for messages.
+pub(super) fn rfc3339(ms: i64) -> String {
+    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_seconds(t).to_string()
+}

@@ -1,0 +1,117 @@
+//! The content-addressed media store on a local folder: ID photos, face
+//! photos, room-scan videos and incident stills, each named by its SHA-256.
+//!
+//! Layout under the media folder:
+//! - `<sha[0..2]>/<sha>`: a complete, verified blob. Content-addressed, so a
+//!   blob is written once however many times it is uploaded, and the
+//!   two-character fan-out keeps directories small with millions of blobs;
+//! - `partial/<attempt_id>/<sha>.part`: an upload in progress, per attempt,
+//!   so one candidate can never append to another's partial upload. Its
+//!   length is what the server holds: a resumed upload continues there.
+//!
+//! A blob only moves from `partial/` to its final name after its hash is
+//! checked, so the final names are always right. [`Uploads`] keeps two
+//! requests from appending to the same partial file at once (per process:
+//! partial files are local to one instance anyway).
+
+use std::collections::HashSet;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+
+/// Largest blob accepted, in bytes (a few minutes of room-scan video at a
+/// modest bitrate; stills are far below).
+pub const MAX_MEDIA_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Whether `s` is a SHA-256 as the API names blobs: 64 lowercase hex digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Final path of a verified blob.
+pub fn blob_path(dir: &Path, sha: &str) -> PathBuf {
+    dir.join(&sha[..2]).join(sha)
+}
+
+/// Path of an attempt's partial upload of a blob.
+pub fn partial_path(dir: &Path, attempt_id: &str, sha: &str) -> PathBuf {
+    dir.join("partial")
+        .join(attempt_id)
+        .join(format!("{sha}.part"))
+}
+
+/// SHA-256 (hex) of a file's content, read in chunks.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+/// The uploads in progress in this process, by `attempt/sha`.
+#[derive(Debug, Clone, Default)]
+pub struct Uploads {
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Held while a request appends to a partial file; released on drop.
+#[derive(Debug)]
+pub struct UploadGuard {
+    uploads: Uploads,
+    key: String,
+}
+
+impl Uploads {
+    /// Claims the partial upload of `sha` by `attempt_id`, or `None` when
+    /// another request holds it.
+    pub fn claim(&self, attempt_id: &str, sha: &str) -> Option<UploadGuard> {
+        let key = format!("{attempt_id}/{sha}");
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.insert(key.clone()).then(|| UploadGuard {
+            uploads: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for UploadGuard {
+    fn drop(&mut self) {
+        let mut busy = self.uploads.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.remove(&self.key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_are_64_lowercase_hex() {
+        assert!(is_sha256_hex(&"a".repeat(64)));
+        assert!(!is_sha256_hex(&"A".repeat(64)));
+        assert!(!is_sha256_hex(&"a".repeat(63)));
+        assert!(!is_sha256_hex(&"g".repeat(64)));
+        assert!(!is_sha256_hex(&format!("../{}", "a".repeat(61))));
+    }
+
+    #[test]
+    fn an_upload_is_claimed_once_at_a_time() {
+        let u = Uploads::default();
+        let g = u.claim("a", "x").unwrap();
+        assert!(u.claim("a", "x").is_none());
+        assert!(u.claim("b", "x").is_some());
+        drop(g);
+        assert!(u.claim("a", "x").is_some());
+    }
+}

@@ -1,0 +1,212 @@
+//! Candidate rosters: `vigil-server candidates import --session S FILE.csv`.
+//!
+//! The file is the operator's list, usually exported from a spreadsheet: a
+//! header `candidate` or `candidate,code`, then one candidate per line. A
+//! code left empty (or a roster without the column) gets a fresh one. The
+//! whole file is checked first and every error names its line; then all the
+//! candidates are registered in one transaction, so a bad roster registers
+//! nobody and can be fixed and imported again. Deliberately small CSV: no
+//! quoted fields (ids and codes never need commas or quotes).
+
+use std::collections::HashMap;
+
+use crate::auth::{self, normalize_code, CodeHashing, MAX_CODE_INPUT};
+use crate::db::{Db, NewCandidate};
+use crate::demo::{CandidateLogin, MAX_CANDIDATES_PER_CALL};
+
+/// Longest candidate id (the login's limit).
+pub const MAX_CANDIDATE_ID_LEN: usize = crate::api::MAX_ID_LEN;
+/// Fewest letters and digits in an operator-chosen code.
+pub const MIN_CODE_CHARS: usize = 8;
+
+/// One roster line: the candidate and the code given, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterRow {
+    /// 1-based line number in the file.
+    pub line: usize,
+    pub candidate: String,
+    pub code: Option<String>,
+}
+
+/// Parses and checks a roster; the error names the first bad line.
+pub fn parse(text: &str) -> anyhow::Result<Vec<RosterRow>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text
+        .split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty());
+    let Some((header_line, header)) = lines.next() else {
+        anyhow::bail!("empty roster: expected a header `candidate` or `candidate,code`");
+    };
+    let columns: Vec<String> = header
+        .split(',')
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    let with_codes = match columns.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["candidate"] => false,
+        ["candidate", "code"] => true,
+        _ => anyhow::bail!(
+            "line {header_line}: header {header:?}: expected `candidate` or `candidate,code`"
+        ),
+    };
+
+    let mut rows: Vec<RosterRow> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (line, text) in lines {
+        if text.contains('"') {
+            anyhow::bail!("line {line}: quoted fields are not supported");
+        }
+        let fields: Vec<&str> = text.split(',').map(str::trim).collect();
+        if fields.len() != columns.len() {
+            anyhow::bail!(
+                "line {line}: {} fields, expected {} ({})",
+                fields.len(),
+                columns.len(),
+                columns.join(",")
+            );
+        }
+        let candidate = fields[0];
+        check_candidate_id(candidate).map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
+        if let Some(first) = seen.insert(candidate.to_owned(), line) {
+            anyhow::bail!("line {line}: candidate {candidate:?} already on line {first}");
+        }
+        let code = match fields.get(1).filter(|_| with_codes) {
+            Some(c) if !c.is_empty() => {
+                check_code(c).map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
+                Some((*c).to_owned())
+            }
+            _ => None,
+        };
+        rows.push(RosterRow {
+            line,
+            candidate: candidate.to_owned(),
+            code,
+        });
+        if rows.len() > MAX_CANDIDATES_PER_CALL {
+            anyhow::bail!("line {line}: more than {MAX_CANDIDATES_PER_CALL} candidates");
+        }
+    }
+    anyhow::ensure!(!rows.is_empty(), "no candidates in the roster");
+    Ok(rows)
+}
+
+fn check_candidate_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("empty candidate id".into());
+    }
+    if id.len() > MAX_CANDIDATE_ID_LEN {
+        return Err(format!(
+            "candidate id longer than {MAX_CANDIDATE_ID_LEN} bytes"
+        ));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(format!("candidate id {id:?} has a control character"));
+    }
+    Ok(())
+}
+
+fn check_code(code: &str) -> Result<(), String> {
+    let normalized = normalize_code(code);
+    if code.len() > MAX_CODE_INPUT {
+        return Err(format!("code longer than {MAX_CODE_INPUT} bytes"));
+    }
+    if normalized.len() < MIN_CODE_CHARS || !normalized.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(format!(
+            "code {code:?}: expected at least {MIN_CODE_CHARS} letters or digits (dashes and \
+             spaces ignored)"
+        ));
+    }
+    Ok(())
+}
+
+/// Registers a roster in a session: all its candidates or none. Returns
+/// each candidate's login (the code given, or a fresh one) in file order.
+pub async fn import(
+    db: &Db,
+    hashing: &CodeHashing,
+    session_id: &str,
+    text: &str,
+) -> anyhow::Result<Vec<CandidateLogin>> {
+    anyhow::ensure!(
+        db.session(session_id).await?.is_some(),
+        "no session {session_id:?}"
+    );
+    let rows = parse(text)?;
+    let existing: std::collections::HashSet<String> =
+        db.candidate_ids(session_id).await?.into_iter().collect();
+    if let Some(row) = rows.iter().find(|r| existing.contains(&r.candidate)) {
+        anyhow::bail!(
+            "line {}: candidate {:?} is already registered in session {session_id}",
+            row.line,
+            row.candidate
+        );
+    }
+    let mut logins = Vec::with_capacity(rows.len());
+    let mut new = Vec::with_capacity(rows.len());
+    for row in rows {
+        let code = row.code.unwrap_or_else(auth::new_access_code);
+        new.push(NewCandidate {
+            id: row.candidate.clone(),
+            code_hash: hashing.hash(&code),
+            attempt_id: auth::new_id("att"),
+        });
+        logins.push(CandidateLogin {
+            id: row.candidate,
+            code,
+        });
+    }
+    db.add_candidates(session_id, &new).await?;
+    Ok(logins)
+}
+
+/// The logins as CSV, `candidate,code`, for printing or `--out`.
+pub fn to_csv(logins: &[CandidateLogin]) -> String {
+    let mut out = String::from("candidate,code\n");
+    for c in logins {
+        out.push_str(&c.id);
+        out.push(',');
+        out.push_str(&c.code);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_rows_and_codes() {
+        let rows = parse("\u{feff}candidate,code\r\nA1, ABCD-EFGH\r\n\r\nA2,\n").unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].code.as_deref(), Some("ABCD-EFGH"));
+        assert_eq!((rows[1].line, rows[1].code.as_deref()), (4, None));
+        let rows = parse("Candidate\nX\nY\n").unwrap();
+        assert_eq!(rows.len(), 2);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let cases = [
+            ("", "empty roster"),
+            ("id,code\nA,B\n", "line 1: header"),
+            ("candidate\n", "no candidates"),
+            (
+                "candidate\nA\nB\nA\n",
+                "line 4: candidate \"A\" already on line 2",
+            ),
+            ("candidate,code\nA,short\n", "line 2: code"),
+            ("candidate,code\nA\n", "line 2: 1 fields, expected 2"),
+            ("candidate\n\"A\"\n", "line 2: quoted"),
+            ("candidate,code\n,ABCDEFGH\n", "line 2: empty candidate id"),
+        ];
+        for (text, want) in cases {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+        let long = format!("candidate\n{}\n", "x".repeat(MAX_CANDIDATE_ID_LEN + 1));
+        assert!(parse(&long).unwrap_err().to_string().contains("line 2"));
+    }
+}

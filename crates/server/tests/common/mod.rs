@@ -1,0 +1,201 @@
+//! Shared fixture of the server's integration tests: an in-memory
+//! database with a demo session, a fixed clock, a temporary media folder,
+//! and helpers to send requests through `app(state)` with `oneshot`.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+use vigil_server::auth::CodeHashing;
+use vigil_server::clock::FixedClock;
+use vigil_server::db::Db;
+use vigil_server::demo::{self, DemoInfo};
+use vigil_server::{app, AppState};
+
+pub const NOW: i64 = 1_800_000_000_000;
+pub const DEMO_EXAM: &str = include_str!("../../../../exams/demo-short.toml");
+
+pub struct Fixture {
+    pub state: AppState,
+    pub clock: Arc<FixedClock>,
+    pub demo: DemoInfo,
+    pub media: tempfile::TempDir,
+}
+
+/// A demo session of 3 candidates whose window opens `start_in_ms` after `NOW`.
+pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
+    let db = Db::open_memory().await.unwrap();
+    let clock = Arc::new(FixedClock::new(NOW));
+    let hashing = CodeHashing::fast_for_tests();
+    let demo = demo::create_demo(
+        &db,
+        &hashing,
+        DEMO_EXAM,
+        NOW,
+        start_in_ms,
+        3,
+        "http://test/".into(),
+    )
+    .await
+    .unwrap();
+    let media = tempfile::tempdir().unwrap();
+    let state = AppState {
+        db,
+        clock: clock.clone(),
+        static_dir: None,
+        hashing,
+        media_dir: media.path().to_owned(),
+        uploads: Default::default(),
+    };
+    Fixture {
+        state,
+        clock,
+        demo,
+        media,
+    }
+}
+
+pub async fn fixture() -> Fixture {
+    fixture_starting_in(0).await
+}
+
+impl Fixture {
+    pub fn app(&self) -> Router {
+        app(self.state.clone())
+    }
+
+    pub async fn login(&self, n: usize) -> String {
+        let c = &self.demo.candidates[n];
+        let (status, body) = send(
+            self.app(),
+            post_json(
+                "/api/login",
+                serde_json::json!({"session": self.demo.session, "candidate": c.id, "code": c.code}),
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The attempt id behind a token.
+    pub async fn attempt_id(&self, token: &str) -> String {
+        let (status, body) = send(self.app(), get_with_token("/api/attempt", token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["id"].as_str().unwrap().to_owned()
+    }
+}
+
+pub fn post_json(uri: &str, body: Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+pub fn post_json_with_token(uri: &str, token: &str, body: Value) -> Request<Body> {
+    Request::post(uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+pub fn get_with_token(uri: &str, token: &str) -> Request<Body> {
+    Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap()
+}
+
+pub async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value) {
+    let res = app.oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let body = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| panic!("not JSON ({status}): {}", String::from_utf8_lossy(&bytes)));
+    (status, body)
+}
+
+pub fn assert_error(body: &Value, code: &str) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+}
+
+/// The demo exam, as the engine reads it.
+pub fn demo_exam() -> vigil_exam::Exam {
+    vigil_exam::Exam::from_toml(DEMO_EXAM).unwrap()
+}
+
+/// The engine's start window of a fixture's demo session.
+pub fn demo_window(f: &Fixture) -> vigil_exam::StartWindow {
+    vigil_exam::StartWindow::new(
+        &demo_exam(),
+        &vigil_exam::Schedule {
+            starts_at_ms: f.demo.starts_at_ms,
+            grace_ms: Some(f.demo.closes_at_ms - f.demo.starts_at_ms),
+        },
+    )
+    .unwrap()
+}
+
+/// A whole attempt built with the engine: checks, consent, identity, room
+/// scan, waiting room, start at `start_at`, `answer` to the first question,
+/// then submit. About a dozen events.
+pub fn full_log(f: &Fixture, start_at: i64, answer: usize) -> Vec<vigil_exam::Event> {
+    use vigil_exam::*;
+    let exam = demo_exam();
+    let window = demo_window(f);
+    let sha = "a".repeat(64);
+    let mut a = Attempt::new();
+    let t = start_at - 60_000;
+    let pass = |item: &str| CheckResult {
+        detail: String::new(),
+        item: item.into(),
+        status: CheckStatus::Pass,
+    };
+    a.record_checks(vec![pass("camera")], t).unwrap();
+    a.consent("v1", &sha, t + 1).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
+    a.room_scan(&sha, 30_000, t + 4).unwrap();
+    a.enter_waiting_room(t + 5).unwrap();
+    a.start(&exam, &window, false, start_at).unwrap();
+    a.answer(
+        &exam,
+        "capitale",
+        Answer::Single {
+            choice: answer as u32,
+        },
+        start_at + 1_000,
+    )
+    .unwrap();
+    a.record_focus(false, start_at + 2_000).unwrap();
+    a.record_focus(true, start_at + 3_000).unwrap();
+    a.submit(&exam, start_at + 4_000).unwrap();
+    a.events().to_vec()
+}
+
+/// `POST /api/attempt/events` with `events[from_seq - 1 ..]` taken from a log.
+pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) -> Request<Body> {
+    let req = vigil_api::EventsRequest {
+        from_seq,
+        events: events.to_vec(),
+    };
+    post_json_with_token(
+        "/api/attempt/events",
+        token,
+        serde_json::to_value(&req).unwrap(),
+    )
+}

@@ -1,0 +1,184 @@
+//! The package and the start: served before the start, key released only
+//! inside the window and only once, derived from the printed start code.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::json;
+use vigil_exam::time::START_SLACK_MS;
+use vigil_exam::Exam;
+use vigil_server::demo;
+use vigil_server::package::{derive_key, open, unb64};
+
+use common::*;
+
+const TEN_MIN: i64 = 10 * 60_000;
+
+fn start_req(token: &str) -> Request<Body> {
+    post_json_with_token("/api/attempt/start", token, json!({}))
+}
+
+#[tokio::test]
+async fn the_package_is_served_before_the_start_and_opens_with_the_released_key() {
+    let f = fixture_starting_in(TEN_MIN).await;
+    let token = f.login(0).await;
+
+    let (status, pkg) = send(f.app(), get_with_token("/api/attempt/package", &token)).await;
+    assert_eq!(status, StatusCode::OK, "{pkg}");
+    assert_eq!(pkg["algorithm"], "AES-256-GCM");
+    assert_eq!(pkg["exam_id"], f.demo.exam.as_str());
+    let nonce = unb64(pkg["nonce"].as_str().unwrap()).unwrap();
+    assert_eq!(nonce.len(), 12);
+    let ciphertext = unb64(pkg["ciphertext"].as_str().unwrap()).unwrap();
+
+    // Another candidate of the session gets the very same bytes (cacheable).
+    let other = f.login(1).await;
+    let (_, pkg2) = send(f.app(), get_with_token("/api/attempt/package", &other)).await;
+    assert_eq!(pkg, pkg2);
+
+    // Before the window: refused, naming the opening time.
+    let (status, body) = send(f.app(), start_req(&token)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_error(&body, "too_early");
+    let msg = body["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("2027-01-15T08:10:00Z"), "{msg}");
+
+    // Inside the window: the start is recorded by the server clock.
+    f.clock.advance(TEN_MIN + 5_000);
+    let (status, start) = send(f.app(), start_req(&token)).await;
+    assert_eq!(status, StatusCode::OK, "{start}");
+    let started = NOW + TEN_MIN + 5_000;
+    assert_eq!(start["started_at_ms"], started);
+    assert_eq!(start["deadline_ms"], started + 300_000);
+    let key: [u8; 32] = unb64(start["key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    // The key is the one the printed start code gives offline.
+    assert_eq!(key, derive_key(&f.demo.session, &f.demo.start_code));
+    assert_eq!(
+        key,
+        derive_key(
+            &f.demo.session,
+            &f.demo.start_code.to_lowercase().replace('-', " ")
+        )
+    );
+
+    let plain = open(&key, &nonce, &ciphertext).expect("the key opens the package");
+    assert_eq!(
+        hex::encode(sha2_digest(&plain)),
+        pkg["sha256"].as_str().unwrap()
+    );
+    let exam = Exam::from_json(std::str::from_utf8(&plain).unwrap()).unwrap();
+    assert_eq!(exam.id, f.demo.exam);
+    assert!(exam.redacted, "the package carries no answer keys");
+    let full = demo_exam();
+    assert!(full.sections[0].questions[0].correct.is_some());
+    assert!(exam.sections[0].questions[0].correct.is_none());
+
+    let (status, attempt) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(attempt["state"], "in_progress");
+    assert_eq!(attempt["started_at_ms"], started);
+
+    // Once only.
+    let (status, body) = send(f.app(), start_req(&token)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_error(&body, "already_started");
+
+    // The package is still served after the start (reload, other tab).
+    let (status, _) = send(f.app(), get_with_token("/api/attempt/package", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+fn sha2_digest(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+#[tokio::test]
+async fn the_window_closes_after_grace_and_slack() {
+    let f = fixture().await;
+    let a = f.login(0).await;
+    let b = f.login(1).await;
+    // The last accepted instant: start + grace + slack.
+    f.clock.advance(demo::DEMO_WINDOW_MS + START_SLACK_MS);
+    let (status, body) = send(f.app(), start_req(&a)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    f.clock.advance(1);
+    let (status, body) = send(f.app(), start_req(&b)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_error(&body, "too_late");
+    let (_, attempt) = send(f.app(), get_with_token("/api/attempt", &b)).await;
+    assert_eq!(attempt["state"], "registered");
+    assert!(attempt["started_at_ms"].is_null());
+}
+
+#[tokio::test]
+async fn a_start_is_the_callers_own() {
+    let f = fixture().await;
+    let a = f.login(0).await;
+    let b = f.login(1).await;
+    let (status, _) = send(f.app(), start_req(&b)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, attempt) = send(f.app(), get_with_token("/api/attempt", &a)).await;
+    assert_eq!(attempt["state"], "registered");
+    let (status, _) = send(f.app(), start_req(&a)).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn package_and_start_need_a_token_and_a_json_body() {
+    let f = fixture().await;
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/attempt/package")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "no_token");
+    let (status, body) = send(f.app(), start_req(&"f".repeat(64))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_error(&body, "bad_token");
+
+    let token = f.login(0).await;
+    let req = Request::post("/api/attempt/start")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from("{not json"))
+        .unwrap();
+    let (status, body) = send(f.app(), req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_error(&body, "malformed_json");
+    // Nothing started.
+    let (_, attempt) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+    assert_eq!(attempt["state"], "registered");
+}
+
+#[tokio::test]
+async fn each_session_has_its_own_start_code_and_key() {
+    let f = fixture().await;
+    let again = demo::create_demo(
+        &f.state.db,
+        &f.state.hashing,
+        DEMO_EXAM,
+        NOW,
+        0,
+        1,
+        "u".into(),
+    )
+    .await
+    .unwrap();
+    assert_ne!(again.start_code, f.demo.start_code);
+    let a = f.state.db.package(&f.demo.session).await.unwrap().unwrap();
+    let b = f.state.db.package(&again.session).await.unwrap().unwrap();
+    assert_ne!(a.key, b.key);
+    assert_ne!(a.sealed.nonce, b.sealed.nonce);
+    assert_eq!(
+        a.sealed.sha256, b.sealed.sha256,
+        "same exam, same plaintext"
+    );
+}
