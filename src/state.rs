@@ -152,6 +152,15 @@ mod tests {
         })
     }
 
+    fn passed_checks() -> Vec<CheckResult> {
+        let result = CheckResult {
+            detail: "ok".into(),
+            item: "camera".into(),
+            status: CheckStatus::Pass,
+        };
+        vec![result]
+    }
+
     fn ready() -> Model {
         Model::default().apply(Action::Restored(None))
     }
@@ -169,16 +178,7 @@ mod tests {
         let mut attempt = Attempt::new();
         let m = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.clone())));
         assert_eq!(m.screen(), Screen::SystemCheck);
-        attempt
-            .record_checks(
-                vec![CheckResult {
-                    detail: "ok".into(),
-                    item: "camera".into(),
-                    status: CheckStatus::Pass,
-                }],
-                10,
-            )
-            .unwrap();
+        attempt.record_checks(passed_checks(), 10).unwrap();
         let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
         assert_eq!(m.screen(), Screen::Consent);
         attempt.consent("v1", &"0".repeat(64), 20).unwrap();
@@ -201,16 +201,7 @@ mod tests {
     #[test]
     fn a_restored_session_resumes_where_it_was() {
         let mut attempt = Attempt::new();
-        attempt
-            .record_checks(
-                vec![CheckResult {
-                    detail: "ok".into(),
-                    item: "camera".into(),
-                    status: CheckStatus::Pass,
-                }],
-                10,
-            )
-            .unwrap();
+        attempt.record_checks(passed_checks(), 10).unwrap();
         let m = Model::default().apply(Action::Restored(Some((login(), Rc::new(attempt)))));
         assert_eq!(m.screen(), Screen::Consent);
     }

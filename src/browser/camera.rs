@@ -60,13 +60,12 @@ pub fn stop(stream: &MediaStream) {
     }
 }
 
-/// Mean luma of the current frame, from a 64×48 copy; `None` while no
-/// frame has arrived.
-pub fn frame_luma(video: &HtmlVideoElement) -> Option<f64> {
-    if video.video_width() == 0 || video.video_height() == 0 {
-        return None;
-    }
-    let (w, h) = (64u32, 48u32);
+/// The current frame scaled to `w`×`h` on a fresh canvas.
+fn draw_frame(
+    video: &HtmlVideoElement,
+    w: u32,
+    h: u32,
+) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
     let canvas: HtmlCanvasElement = web_sys::window()?
         .document()?
         .create_element("canvas")
@@ -78,6 +77,17 @@ pub fn frame_luma(video: &HtmlVideoElement) -> Option<f64> {
     let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
     ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w.into(), h.into())
         .ok()?;
+    Some((canvas, ctx))
+}
+
+/// Mean luma of the current frame, from a 64×48 copy; `None` while no
+/// frame has arrived.
+pub fn frame_luma(video: &HtmlVideoElement) -> Option<f64> {
+    if video.video_width() == 0 || video.video_height() == 0 {
+        return None;
+    }
+    let (w, h) = (64u32, 48u32);
+    let (_, ctx) = draw_frame(video, w, h)?;
     let data = ctx
         .get_image_data(0.0, 0.0, w.into(), h.into())
         .ok()?
@@ -106,17 +116,7 @@ pub fn capture_jpeg(video: &HtmlVideoElement) -> Option<Photo> {
     }
     let w = vw.min(PHOTO_MAX_WIDTH);
     let h = (f64::from(vh) * f64::from(w) / f64::from(vw)).round() as u32;
-    let canvas: HtmlCanvasElement = web_sys::window()?
-        .document()?
-        .create_element("canvas")
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    canvas.set_width(w);
-    canvas.set_height(h);
-    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
-    ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w.into(), h.into())
-        .ok()?;
+    let (canvas, _) = draw_frame(video, w, h)?;
     let url = canvas
         .to_data_url_with_type_and_encoder_options("image/jpeg", &PHOTO_QUALITY.into())
         .ok()?;
