@@ -77,7 +77,13 @@ pub fn App() -> Html {
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match session::restore().await {
-                    Ok(found) => model.dispatch(Action::Restored(found)),
+                    Ok(found) => {
+                        let login = found.as_ref().map(|(login, _)| login.clone());
+                        model.dispatch(Action::Restored(found));
+                        if let Some(login) = login {
+                            let _ = session::fetch_package(&login).await;
+                        }
+                    }
                     Err(e) => {
                         error.set(Some(e));
                         model.dispatch(Action::Restored(None));
@@ -93,7 +99,12 @@ pub fn App() -> Html {
             let (model, error) = (model.clone(), error.clone());
             spawn_local(async move {
                 match session::sign_in(login).await {
-                    Ok((login, attempt)) => model.dispatch(Action::LoggedIn(login, attempt)),
+                    Ok((login, attempt)) => {
+                        model.dispatch(Action::LoggedIn(login.clone(), attempt));
+                        // The exam travels now, while the network is good; a
+                        // failure is retried at the next start-up.
+                        let _ = session::fetch_package(&login).await;
+                    }
                     Err(e) => error.set(Some(e)),
                 }
             });

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use vigil_api::LoginResponse;
 use vigil_exam::{Attempt, AttemptError, Event};
 
-use crate::browser::{clock, idb};
+use crate::browser::{api, clock, idb};
 
 /// Why a step could not be recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +56,19 @@ pub async fn sign_in(login: LoginResponse) -> Result<(Rc<LoginResponse>, Rc<Atte
     idb::save_session(&login).await.map_err(|e| e.0)?;
     let attempt = attempt_of(&login).await?;
     Ok((Rc::new(login), attempt))
+}
+
+/// Downloads the encrypted exam package once and keeps it on this machine;
+/// does nothing if it is already stored.
+pub async fn fetch_package(login: &LoginResponse) -> Result<(), String> {
+    let id = &login.attempt.id;
+    if idb::load_package(id).await.map_err(|e| e.0)?.is_some() {
+        return Ok(());
+    }
+    let package = api::package(&login.token)
+        .await
+        .map_err(|e| e.reference())?;
+    idb::save_package(id, &package).await.map_err(|e| e.0)
 }
 
 /// Forgets the login on this machine; the attempt's events stay stored.

@@ -6,7 +6,7 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use vigil_api::{ErrorBody, LoginRequest, LoginResponse};
+use vigil_api::{ErrorBody, LoginRequest, LoginResponse, PackageResponse};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {
@@ -34,6 +34,13 @@ pub async fn login(req: &LoginRequest) -> Result<LoginResponse, ApiFailure> {
     let request = Request::post("/api/login")
         .json(req)
         .map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+}
+
+/// `GET /api/attempt/package`: the encrypted exam of the caller's session.
+pub async fn package(token: &str) -> Result<PackageResponse, ApiFailure> {
+    let request =
+        Request::get("/api/attempt/package").header("Authorization", &format!("Bearer {token}"));
     read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
 }
 

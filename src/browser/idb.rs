@@ -8,7 +8,10 @@
 //!   and the UI shows an action as saved only after that transaction
 //!   completed, so an acknowledged answer survives a crash or a reload;
 //! - `media` (since version 2): key = SHA-256 hex → the bytes (a
-//!   `Uint8Array`) of a photo or video, stored before the event naming it.
+//!   `Uint8Array`) of a photo or video, stored before the event naming it;
+//! - `packages` (since version 3): key = attempt id → the encrypted exam
+//!   package as served, fetched right after login so the exam can start
+//!   even if the network is poor at the start time.
 //!
 //! Values are JSON strings rather than structured-clone objects: the bytes
 //! read back are the bytes the engine hashed, whatever the browser does.
@@ -17,15 +20,16 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use idb::{Database, DatabaseEvent, Factory, KeyRange, ObjectStoreParams, TransactionMode};
-use vigil_api::LoginResponse;
+use vigil_api::{LoginResponse, PackageResponse};
 use vigil_exam::Event;
 use wasm_bindgen::JsValue;
 
 const DB_NAME: &str = "vigil";
-const DB_VERSION: u32 = 2;
+const DB_VERSION: u32 = 3;
 const SESSION: &str = "session";
 const EVENTS: &str = "events";
 const MEDIA: &str = "media";
+const PACKAGES: &str = "packages";
 const CURRENT: &str = "current";
 
 /// A storage failure, in words for the candidate's support reference.
@@ -55,7 +59,7 @@ async fn db() -> Result<Rc<Database>, StoreError> {
         if !names.iter().any(|n| n == SESSION) {
             let _ = db.create_object_store(SESSION, ObjectStoreParams::new());
         }
-        for store in [EVENTS, MEDIA] {
+        for store in [EVENTS, MEDIA, PACKAGES] {
             if !names.iter().any(|n| n == store) {
                 let _ = db.create_object_store(store, ObjectStoreParams::new());
             }
@@ -176,4 +180,31 @@ pub async fn get_media(sha256: &str) -> Result<Option<Vec<u8>>, StoreError> {
         .get(JsValue::from_str(sha256))?
         .await?;
     Ok(value.map(|v| js_sys::Uint8Array::new(&v).to_vec()))
+}
+
+/// Keeps the encrypted package of an attempt.
+pub async fn save_package(attempt_id: &str, package: &PackageResponse) -> Result<(), StoreError> {
+    let json = serde_json::to_string(package)?;
+    let db = db().await?;
+    let tx = db.transaction(&[PACKAGES], TransactionMode::ReadWrite)?;
+    let key = JsValue::from_str(attempt_id);
+    tx.object_store(PACKAGES)?
+        .put(&JsValue::from_str(&json), Some(&key))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// The stored package of an attempt, if it was downloaded.
+pub async fn load_package(attempt_id: &str) -> Result<Option<PackageResponse>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[PACKAGES], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(PACKAGES)?
+        .get(JsValue::from_str(attempt_id))?
+        .await?;
+    match value.and_then(|v| v.as_string()) {
+        Some(json) => Ok(Some(serde_json::from_str(&json)?)),
+        None => Ok(None),
+    }
 }

@@ -37,6 +37,16 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
         h.testid("login-submit").await?.click().await?;
         h.screen("system-check").await?;
         ensure!(stored_events(&h).await? == 0, "events before any step");
+        // The encrypted exam package is downloaded right after login.
+        let mut packages = 0;
+        for _ in 0..50 {
+            packages = stored(&h, "packages").await?;
+            if packages == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ensure!(packages == 1, "the exam package is not stored after login");
 
         // A reload keeps the candidate signed in, on the same screen.
         h.client.refresh().await?;
