@@ -9,6 +9,15 @@ use web_sys::{
 
 use crate::checks;
 
+/// The handles screens hold (the `<video>` element, the open stream),
+/// re-exported so that screens name them without importing web-sys.
+pub use web_sys::{HtmlVideoElement as Video, MediaStream as Stream};
+
+/// Waits `ms` milliseconds (between frame samples).
+pub async fn pause_ms(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
+}
+
 /// Why the camera could not be opened, in the browser's words
 /// (`NotAllowedError`, `NotFoundError`, `NotReadableError`…).
 #[derive(Debug, Clone, PartialEq, Eq)]

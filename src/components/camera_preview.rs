@@ -7,12 +7,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::future::TimeoutFuture;
-use web_sys::{HtmlVideoElement, MediaStream};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::browser::camera;
+use crate::browser::camera::{self, Stream, Video};
 use crate::checks::DARK_FRAME_LUMA;
 
 /// What the camera check found.
@@ -40,7 +38,7 @@ pub struct Props {
 pub fn CameraPreview(props: &Props) -> Html {
     let own_ref = use_node_ref();
     let video = props.video_ref.clone().unwrap_or(own_ref);
-    let stream: Rc<RefCell<Option<MediaStream>>> = use_mut_ref(|| None);
+    let stream: Rc<RefCell<Option<Stream>>> = use_mut_ref(|| None);
     {
         let video = video.clone();
         let stream = stream.clone();
@@ -61,14 +59,14 @@ pub fn CameraPreview(props: &Props) -> Html {
                     Ok(s) => s,
                     Err(e) => return on_outcome.emit(CameraOutcome::Unavailable(e.0)),
                 };
-                let Some(el) = video.cast::<HtmlVideoElement>() else {
+                let Some(el) = video.cast::<Video>() else {
                     return;
                 };
                 camera::attach(&el, &s);
                 *task_stream.borrow_mut() = Some(s);
                 let mut saw_frame = false;
                 for _ in 0..SAMPLES {
-                    TimeoutFuture::new(SAMPLE_EVERY_MS).await;
+                    camera::pause_ms(SAMPLE_EVERY_MS).await;
                     if !*task_alive.borrow() {
                         return;
                     }

@@ -3,10 +3,9 @@
 //! photo is stored as a JPEG in IndexedDB and its SHA-256 goes in the log.
 
 use vigil_exam::IdentityWhat;
-use web_sys::HtmlVideoElement;
 use yew::prelude::*;
 
-use crate::browser::camera::{self, Photo};
+use crate::browser::camera::{self, Photo, Video};
 use crate::components::camera_preview::{CameraOutcome, CameraPreview};
 use crate::i18n::Lang;
 
@@ -45,9 +44,7 @@ pub fn IdentityScreen(props: &Props) -> Html {
     let on_capture = {
         let (video, photo, missed) = (video.clone(), photo.clone(), missed.clone());
         Callback::from(move |_: MouseEvent| {
-            let shot = video
-                .cast::<HtmlVideoElement>()
-                .and_then(|v| camera::capture_jpeg(&v));
+            let shot = video.cast::<Video>().and_then(|v| camera::capture_jpeg(&v));
             missed.set(shot.is_none());
             if shot.is_some() {
                 photo.set(shot);
