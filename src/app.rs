@@ -6,21 +6,29 @@
 
 use std::rc::Rc;
 
-use vigil_api::LoginResponse;
-use vigil_exam::{Attempt, AttemptError, Event, IdentityWhat};
+use vigil_api::{codes, LoginResponse};
+use vigil_exam::{Answer, Attempt, AttemptError, Event, Exam, IdentityWhat};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::browser::dom;
+use crate::browser::api::ApiFailure;
+use crate::browser::{camera, clock, dom};
 use crate::components::language_switch::LanguageSwitch;
-use crate::i18n::fill;
+use crate::components::sync_status::SyncStatus;
+use crate::i18n::{fill, Lang};
 use crate::screens::consent::ConsentScreen;
+use crate::screens::exam::ExamScreen;
+use crate::screens::finished::FinishedScreen;
 use crate::screens::identity::IdentityScreen;
 use crate::screens::login::LoginScreen;
+use crate::screens::review::ReviewScreen;
+use crate::screens::room_scan::RoomScanScreen;
 use crate::screens::system_check::SystemCheckScreen;
 use crate::screens::unavailable::UnavailableScreen;
+use crate::screens::waiting_room::WaitingRoomScreen;
 use crate::session;
 use crate::state::{Action, Model, Screen};
+use crate::sync::{self, Pending};
 
 /// A callback that turns what a screen reports into an action on the model.
 fn dispatcher<T: 'static>(model: &UseReducerHandle<Model>, f: fn(T) -> Action) -> Callback<T> {
@@ -64,13 +72,57 @@ fn settle(
     });
 }
 
+/// A callback for an exam command: due time boundaries are applied first
+/// (`tick`), then the command; all its events are stored in one transaction.
+fn exam_committer<T: 'static>(
+    model: &UseReducerHandle<Model>,
+    error: &UseStateHandle<Option<String>>,
+    saving: &UseStateHandle<bool>,
+    command: fn(&mut Attempt, &Exam, T, i64) -> Result<Event, AttemptError>,
+) -> Callback<T> {
+    let (model, error, saving) = (model.clone(), error.clone(), saving.clone());
+    Callback::from(move |input: T| {
+        let (Some(login), Some(attempt), Some(exam)) = (
+            model.login.clone(),
+            model.attempt.clone(),
+            model.exam.clone(),
+        ) else {
+            return;
+        };
+        saving.set(true);
+        let saving = saving.clone();
+        settle(&model, &error, async move {
+            let result = session::commit_all(&login.attempt.id, &attempt, |a, now| {
+                let mut events = a.tick(&exam, now);
+                events.push(command(a, &exam, input, now)?);
+                Ok(events)
+            })
+            .await;
+            saving.set(false);
+            result
+        });
+    })
+}
+
 #[component]
 pub fn App() -> Html {
     let model = use_reducer(Model::default);
     let error = use_state(|| None::<String>);
+    let saving = use_state(|| false);
+    let starting = use_state(|| false);
+    let pending = use_state(Pending::default);
+    let offline = use_state(|| false);
+    // Redrawn every second while time matters (waiting room, exam).
+    let now = use_state(clock::wall_ms);
+    // The latest model for the long-lived sync loop.
+    let latest = use_mut_ref(|| None::<(Rc<LoginResponse>, Rc<Attempt>)>);
     let lang = model.lang;
     let t = lang.texts();
+    let screen_kind = model.screen();
     use_effect_with(lang, |lang| dom::set_document_lang(lang.code()));
+    *latest.borrow_mut() = model.login.clone().zip(model.attempt.clone());
+
+    // Start-up: come back to where this machine was.
     {
         let model = model.clone();
         let error = error.clone();
@@ -78,7 +130,7 @@ pub fn App() -> Html {
             spawn_local(async move {
                 match session::restore().await {
                     Ok(found) => {
-                        let login = found.as_ref().map(|(login, _)| login.clone());
+                        let login = found.as_ref().map(|s| s.login.clone());
                         model.dispatch(Action::Restored(found));
                         if let Some(login) = login {
                             let _ = session::fetch_package(&login).await;
@@ -90,6 +142,109 @@ pub fn App() -> Html {
                     }
                 }
             });
+        });
+    }
+
+    // The clock: one tick a second while a countdown or the exam is shown;
+    // in the exam, time boundaries (section end, deadline) are committed.
+    {
+        let timed = matches!(
+            screen_kind,
+            Screen::WaitingRoom | Screen::Exam | Screen::Review
+        );
+        let now = now.clone();
+        use_effect_with(timed, move |timed| {
+            let alive = Rc::new(std::cell::Cell::new(*timed));
+            let running = alive.clone();
+            spawn_local(async move {
+                while running.get() {
+                    now.set(clock::wall_ms());
+                    camera::pause_ms(1_000).await;
+                }
+            });
+            move || alive.set(false)
+        });
+    }
+    {
+        // Commits due boundaries when the second changes.
+        let (model, error) = (model.clone(), error.clone());
+        let second = *now / 1_000;
+        use_effect_with(second, move |_| {
+            if let (Some(login), Some(attempt), Some(exam)) = (
+                model.login.clone(),
+                model.attempt.clone(),
+                model.exam.clone(),
+            ) {
+                let due = attempt
+                    .next_boundary_ms()
+                    .is_some_and(|b| b <= session::now_ms(&attempt));
+                if due {
+                    settle(&model, &error, async move {
+                        session::commit_all(&login.attempt.id, &attempt, |a, now| {
+                            Ok(a.tick(&exam, now))
+                        })
+                        .await
+                    });
+                }
+            }
+        });
+    }
+
+    // Sync in the background while signed in, with backoff.
+    {
+        let signed_in = model.login.as_ref().map(|l| l.attempt.id.clone());
+        let (latest, pending, offline) = (latest.clone(), pending.clone(), offline.clone());
+        use_effect_with(signed_in, move |signed_in| {
+            let alive = Rc::new(std::cell::Cell::new(signed_in.is_some()));
+            let running = alive.clone();
+            spawn_local(async move {
+                let mut failures = 0;
+                while running.get() {
+                    let current = latest.borrow().clone();
+                    let Some((login, attempt)) = current else {
+                        break;
+                    };
+                    pending.set(sync::status(&login, &attempt).await);
+                    let wait = match sync::push(&login, &attempt).await {
+                        Ok(left) => {
+                            failures = 0;
+                            offline.set(false);
+                            pending.set(left);
+                            sync::IDLE_MS
+                        }
+                        Err(_) => {
+                            failures += 1;
+                            offline.set(true);
+                            sync::retry_delay_ms(failures, clock::random())
+                        }
+                    };
+                    camera::pause_ms(wait).await;
+                }
+            });
+            move || alive.set(false)
+        });
+    }
+
+    // Entering the waiting room: measure the server clock once.
+    {
+        let needs_clock = screen_kind == Screen::WaitingRoom
+            && model
+                .attempt
+                .as_ref()
+                .is_some_and(|a| a.state().clock_offset_ms.is_none());
+        let (model, error) = (model.clone(), error.clone());
+        use_effect_with(needs_clock, move |needs| {
+            if *needs {
+                if let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone()) {
+                    spawn_local(async move {
+                        match session::sync_clock(&login.attempt.id, &attempt).await {
+                            Ok(next) => model.dispatch(Action::Committed(next)),
+                            // Offline: the device clock stands in until the next sync.
+                            Err(e) => error.set(Some(e)),
+                        }
+                    });
+                }
+            }
         });
     }
 
@@ -128,8 +283,14 @@ pub fn App() -> Html {
         .login
         .as_ref()
         .map(|l| AttrValue::from(l.attempt.candidate.clone()));
+    let trusted_now = model
+        .attempt
+        .as_ref()
+        .map(|a| session::now_ms(a))
+        .unwrap_or(*now);
+    let format_time = Callback::from(move |ms: i64| clock::local_text(ms, lang.code()));
 
-    let screen = match model.screen() {
+    let screen = match screen_kind {
         Screen::Loading => html! {
             <p class="loading" data-screen="loading" aria-live="polite">{ t.loading }</p>
         },
@@ -160,21 +321,109 @@ pub fn App() -> Html {
                 None => IdentityWhat::IdDocument,
                 Some(_) => IdentityWhat::Face,
             };
-            let on_keep = {
-                let (model, error) = (model.clone(), error.clone());
-                Callback::from(move |(what, bytes): (IdentityWhat, Vec<u8>)| {
+            let on_keep = media_committer(&model, &error, |a, what: IdentityWhat, sha, now| {
+                a.capture_identity(what, sha, now)
+            });
+            html! { <IdentityScreen {lang} {what} {on_keep} error={storage_error.clone()} /> }
+        }
+        Screen::RoomScan => {
+            let on_keep = media_committer(&model, &error, |a, duration_ms: u64, sha, now| {
+                a.room_scan(sha, duration_ms, now)
+            });
+            let on_keep = on_keep.reform(|(bytes, duration): (Vec<u8>, u64)| (duration, bytes));
+            html! { <RoomScanScreen {lang} {on_keep} error={storage_error.clone()} /> }
+        }
+        Screen::WaitingRoom => {
+            let login = model.login.clone().expect("the waiting room needs a login");
+            let session_view = &login.attempt.session;
+            let on_start = {
+                let (model, error, starting) = (model.clone(), error.clone(), starting.clone());
+                Callback::from(move |()| {
                     let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone())
                     else {
                         return;
                     };
-                    settle(&model, &error, async move {
-                        let keep =
-                            |a: &mut Attempt, sha: &str, now| a.capture_identity(what, sha, now);
-                        session::commit_media(&login.attempt.id, &attempt, &bytes, keep).await
+                    // In the click itself: browsers grant fullscreen only to a gesture.
+                    dom::request_fullscreen();
+                    starting.set(true);
+                    let (model, error, starting) = (model.clone(), error.clone(), starting.clone());
+                    spawn_local(async move {
+                        match session::start(&login, &attempt).await {
+                            Ok((attempt, exam)) => {
+                                error.set(None);
+                                model.dispatch(Action::Started(attempt, exam));
+                            }
+                            Err(e) => error.set(Some(start_failure_text(lang, &e))),
+                        }
+                        starting.set(false);
                     });
                 })
             };
-            html! { <IdentityScreen {lang} {what} {on_keep} error={storage_error.clone()} /> }
+            let start_error = error.as_ref().map(|e| AttrValue::from(e.clone()));
+            html! {
+                <WaitingRoomScreen {lang} exam_title={login.attempt.exam.title.clone()}
+                    now_ms={trusted_now} opens_at_ms={session_view.starts_at_ms}
+                    closes_at_ms={session_view.closes_at_ms}
+                    starts_at_text={clock::local_text(session_view.starts_at_ms, lang.code())}
+                    starting={*starting} {on_start} error={start_error} />
+            }
+        }
+        Screen::Exam | Screen::Review => {
+            let (Some(exam), Some(attempt)) = (model.exam.clone(), model.attempt.clone()) else {
+                return html! {};
+            };
+            let remaining_ms = attempt.remaining_ms(trusted_now).unwrap_or(0);
+            let on_open = exam_committer(&model, &error, &saving, |a, exam, qid: String, now| {
+                a.navigate(exam, &qid, now)
+            });
+            if screen_kind == Screen::Review {
+                let on_open = {
+                    let model = model.clone();
+                    let on_open = on_open.clone();
+                    Callback::from(move |qid: String| {
+                        model.dispatch(Action::CloseReview);
+                        on_open.emit(qid);
+                    })
+                };
+                html! {
+                    <ReviewScreen {lang} {exam} {attempt} {remaining_ms} {on_open}
+                        on_back={dispatcher(&model, |()| Action::CloseReview)}
+                        on_submit={exam_committer(&model, &error, &saving, |a, exam, (), now| a.submit(exam, now))}
+                        saving={*saving} error={storage_error.clone()} />
+                }
+            } else {
+                let section_remaining_ms = attempt.section_remaining_ms(trusted_now);
+                html! {
+                    <ExamScreen {lang} {exam} {attempt} {remaining_ms} {section_remaining_ms}
+                        saving={*saving} {on_open}
+                        on_answer={exam_committer(&model, &error, &saving, |a, exam, (qid, answer): (String, Answer), now| {
+                            a.answer(exam, &qid, answer, now)
+                        })}
+                        on_clear={exam_committer(&model, &error, &saving, |a, exam, qid: String, now| {
+                            a.clear_answer(exam, &qid, now)
+                        })}
+                        on_flag={exam_committer(&model, &error, &saving, |a, exam, (qid, flag): (String, bool), now| {
+                            a.flag(exam, &qid, flag, now)
+                        })}
+                        on_section={exam_committer(&model, &error, &saving, |a, exam, to: usize, now| {
+                            a.change_section(exam, to, now)
+                        })}
+                        on_review={dispatcher(&model, |()| Action::OpenReview)}
+                        error={storage_error.clone()}>
+                        <SyncStatus {lang} pending={*pending} offline={*offline} />
+                    </ExamScreen>
+                }
+            }
+        }
+        Screen::Finished => {
+            let Some(attempt) = model.attempt.clone() else {
+                return html! {};
+            };
+            let sync_by_ms = attempt.state().deadline_ms.map(|d| d + SYNC_DEADLINE_MS);
+            html! {
+                <FinishedScreen {lang} exam={model.exam.clone()} {attempt} pending={*pending}
+                    offline={*offline} {format_time} {sync_by_ms} />
+            }
         }
         Screen::Unavailable => html! {
             <UnavailableScreen {lang} on_sign_out={on_sign_out.clone()} />
@@ -192,5 +441,50 @@ pub fn App() -> Html {
             </header>
             <main class="main" id="main">{ screen }</main>
         </div>
+    }
+}
+
+/// How long after the end the data may still reach the server (12 h),
+/// shown on the finished screen.
+pub const SYNC_DEADLINE_MS: i64 = 12 * 3600 * 1000;
+
+/// A media step: stores the bytes, then the event naming their hash.
+fn media_committer<T: 'static>(
+    model: &UseReducerHandle<Model>,
+    error: &UseStateHandle<Option<String>>,
+    command: fn(&mut Attempt, T, &str, i64) -> Result<Event, AttemptError>,
+) -> Callback<(T, Vec<u8>)> {
+    let (model, error) = (model.clone(), error.clone());
+    Callback::from(move |(input, bytes): (T, Vec<u8>)| {
+        let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone()) else {
+            return;
+        };
+        settle(&model, &error, async move {
+            let step = |a: &mut Attempt, sha: &str, now| command(a, input, sha, now);
+            session::commit_media(&login.attempt.id, &attempt, &bytes, step).await
+        });
+    })
+}
+
+/// What the candidate reads when the start fails.
+fn start_failure_text(lang: Lang, failure: &session::StartFailure) -> String {
+    let t = lang.texts();
+    match failure {
+        session::StartFailure::Api(ApiFailure::Refused { code, .. })
+            if code == codes::TOO_EARLY =>
+        {
+            t.start_too_early.into()
+        }
+        session::StartFailure::Api(ApiFailure::Refused { code, .. }) if code == codes::TOO_LATE => {
+            t.start_too_late.into()
+        }
+        session::StartFailure::Api(ApiFailure::Refused { code, .. })
+            if code == codes::ALREADY_STARTED =>
+        {
+            t.start_already.into()
+        }
+        session::StartFailure::Api(other) => format!("{} {}", t.start_failed, other.reference()),
+        session::StartFailure::Open(e) => format!("{} {e}", t.start_failed),
+        session::StartFailure::Commit(e) => format!("{} {e}", t.start_failed),
     }
 }

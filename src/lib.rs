@@ -10,9 +10,11 @@ pub mod browser;
 pub mod checks;
 pub mod components;
 pub mod i18n;
+pub mod package;
 pub mod screens;
 pub mod session;
 pub mod state;
+pub mod sync;
 
 /// Mounts the app on `<body>`.
 pub fn run() {

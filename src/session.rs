@@ -11,9 +11,18 @@ use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
 use vigil_api::LoginResponse;
-use vigil_exam::{Attempt, AttemptError, Event};
+use vigil_exam::{Attempt, AttemptError, Event, Exam, Phase, Schedule, StartWindow};
 
+use crate::browser::api::ApiFailure;
 use crate::browser::{api, clock, idb};
+use crate::package::{self, OpenError};
+use crate::state::SignedIn;
+
+/// Trusted time for the attempt: the device clock corrected by the last
+/// measured server offset (a `clock_sync` event).
+pub fn now_ms(attempt: &Attempt) -> i64 {
+    clock::wall_ms() + attempt.state().clock_offset_ms.unwrap_or(0)
+}
 
 /// Why a step could not be recorded.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,12 +52,24 @@ async fn attempt_of(login: &LoginResponse) -> Result<Rc<Attempt>, String> {
 }
 
 /// The session remembered from before a reload, if any.
-pub async fn restore() -> Result<Option<(Rc<LoginResponse>, Rc<Attempt>)>, String> {
+pub async fn restore() -> Result<Option<SignedIn>, String> {
     let Some(login) = idb::load_session().await.map_err(|e| e.0)? else {
         return Ok(None);
     };
-    let attempt = attempt_of(&login).await?;
-    Ok(Some((Rc::new(login), attempt)))
+    let id = &login.attempt.id;
+    let exam = match (idb::load_package(id).await, idb::load_key(id).await) {
+        (Ok(Some(p)), Ok(Some(key))) => {
+            Some(Rc::new(package::open(&p, &key).map_err(|e| e.to_string())?))
+        }
+        _ => None,
+    };
+    let events = idb::load_events(id).await.map_err(|e| e.0)?;
+    let attempt = Rc::new(Attempt::resume(exam.as_deref(), events).map_err(|e| e.to_string())?);
+    Ok(Some(SignedIn {
+        login: Rc::new(login),
+        attempt,
+        exam,
+    }))
 }
 
 /// Remembers a fresh login and loads its attempt.
@@ -91,16 +112,100 @@ pub async fn commit_media(
     commit(attempt_id, attempt, |a, now| command(a, &sha, now)).await
 }
 
-/// Runs one engine command at the current time and stores its event.
+/// Runs one engine command at the trusted time and stores its event.
 pub async fn commit(
     attempt_id: &str,
     attempt: &Attempt,
     command: impl FnOnce(&mut Attempt, i64) -> Result<Event, AttemptError>,
 ) -> Result<Rc<Attempt>, CommitError> {
+    commit_all(attempt_id, attempt, |a, now| {
+        command(a, now).map(|e| vec![e])
+    })
+    .await
+}
+
+/// Runs engine commands that may append several events (or none) and
+/// stores them in one transaction.
+pub async fn commit_all(
+    attempt_id: &str,
+    attempt: &Attempt,
+    command: impl FnOnce(&mut Attempt, i64) -> Result<Vec<Event>, AttemptError>,
+) -> Result<Rc<Attempt>, CommitError> {
     let mut next = attempt.clone();
-    let event = command(&mut next, clock::wall_ms()).map_err(CommitError::Refused)?;
-    idb::append_events(attempt_id, std::slice::from_ref(&event))
-        .await
-        .map_err(|e| CommitError::Storage(e.0))?;
+    let events = command(&mut next, now_ms(attempt)).map_err(CommitError::Refused)?;
+    if !events.is_empty() {
+        idb::append_events(attempt_id, &events)
+            .await
+            .map_err(|e| CommitError::Storage(e.0))?;
+    }
     Ok(Rc::new(next))
+}
+
+/// Measures the server clock and records the offset as a `clock_sync` event.
+pub async fn sync_clock(attempt_id: &str, attempt: &Attempt) -> Result<Rc<Attempt>, String> {
+    let sent = clock::mono_ms();
+    let server = api::time().await.map_err(|e| e.reference())?;
+    let rtt = (clock::mono_ms() - sent).max(0.0) as i64;
+    let wall = clock::wall_ms();
+    let offset = server.now_ms + rtt / 2 - wall;
+    commit(attempt_id, attempt, |a, now| {
+        a.record_clock_sync(server.now_ms, offset, rtt, now.max(wall + offset))
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Why the exam could not start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartFailure {
+    Api(ApiFailure),
+    Open(OpenError),
+    Commit(CommitError),
+}
+
+/// Starts the exam: the server records the start and releases the key; the
+/// package kept since login is opened; the `start` event (stamped with the
+/// server's start time) is stored.
+pub async fn start(
+    login: &LoginResponse,
+    attempt: &Attempt,
+) -> Result<(Rc<Attempt>, Rc<Exam>), StartFailure> {
+    let id = &login.attempt.id;
+    let package = match idb::load_package(id).await {
+        Ok(Some(p)) => p,
+        _ => {
+            let p = api::package(&login.token)
+                .await
+                .map_err(StartFailure::Api)?;
+            let _ = idb::save_package(id, &p).await;
+            p
+        }
+    };
+    let started = api::start(&login.token).await.map_err(StartFailure::Api)?;
+    idb::save_key(id, &started.key)
+        .await
+        .map_err(|e| StartFailure::Commit(CommitError::Storage(e.0)))?;
+    let exam = Rc::new(package::open(&package, &started.key).map_err(StartFailure::Open)?);
+    let session = &login.attempt.session;
+    let schedule = Schedule {
+        starts_at_ms: session.starts_at_ms,
+        grace_ms: Some(session.closes_at_ms - session.starts_at_ms),
+    };
+    let window = StartWindow::new(&exam, &schedule)
+        .map_err(|e| StartFailure::Open(OpenError::Invalid(e.to_string())))?;
+    let opened = exam.clone();
+    let next = commit_all(id, attempt, move |a, now| {
+        let mut events = Vec::new();
+        if a.state().phase == Phase::RoomScanned {
+            events.push(a.enter_waiting_room(now)?);
+        }
+        let at = started
+            .started_at_ms
+            .max(a.state().last_at_ms.unwrap_or(i64::MIN));
+        events.push(a.start(&opened, &window, false, at)?);
+        Ok(events)
+    })
+    .await
+    .map_err(StartFailure::Commit)?;
+    Ok((next, exam))
 }

@@ -9,7 +9,7 @@
 use std::rc::Rc;
 
 use vigil_api::LoginResponse;
-use vigil_exam::{Attempt, Phase};
+use vigil_exam::{Attempt, Exam, Phase};
 use yew::Reducible;
 
 use crate::i18n::Lang;
@@ -23,6 +23,11 @@ pub enum Screen {
     SystemCheck,
     Consent,
     Identity,
+    RoomScan,
+    WaitingRoom,
+    Exam,
+    Review,
+    Finished,
     /// A phase whose screen is not part of this version yet.
     Unavailable,
 }
@@ -35,6 +40,11 @@ impl Screen {
             Screen::SystemCheck => "system-check",
             Screen::Consent => "consent",
             Screen::Identity => "identity",
+            Screen::RoomScan => "room-scan",
+            Screen::WaitingRoom => "waiting-room",
+            Screen::Exam => "exam",
+            Screen::Review => "review",
+            Screen::Finished => "finished",
             Screen::Unavailable => "unavailable",
         }
     }
@@ -49,18 +59,34 @@ pub struct Model {
     pub login: Option<Rc<LoginResponse>>,
     /// The engine's attempt, as stored on this machine.
     pub attempt: Option<Rc<Attempt>>,
+    /// The opened exam, once started on this machine.
+    pub exam: Option<Rc<Exam>>,
+    /// The review screen is open over the exam.
+    pub reviewing: bool,
     /// The equipment test opened from the login screen, without signing in.
     pub equipment_test: bool,
+}
+
+/// A signed-in attempt as found in IndexedDB at start-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignedIn {
+    pub login: Rc<LoginResponse>,
+    pub attempt: Rc<Attempt>,
+    pub exam: Option<Rc<Exam>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     SetLang(Lang),
     /// Start-up read of IndexedDB finished (with a session or not).
-    Restored(Option<(Rc<LoginResponse>, Rc<Attempt>)>),
+    Restored(Option<SignedIn>),
     LoggedIn(Rc<LoginResponse>, Rc<Attempt>),
     /// A new event of the attempt is stored: the attempt moves on.
     Committed(Rc<Attempt>),
+    /// The exam started: the attempt with its `start` event, and the exam.
+    Started(Rc<Attempt>, Rc<Exam>),
+    OpenReview,
+    CloseReview,
     OpenEquipmentTest,
     BackToLogin,
 }
@@ -75,7 +101,14 @@ impl Model {
                 Phase::Registered => Screen::SystemCheck,
                 Phase::Checked => Screen::Consent,
                 Phase::Consented => Screen::Identity,
-                _ => Screen::Unavailable,
+                Phase::Identified => Screen::RoomScan,
+                Phase::RoomScanned | Phase::Waiting => Screen::WaitingRoom,
+                Phase::InProgress { .. } => match (&self.exam, self.reviewing) {
+                    (None, _) => Screen::Unavailable,
+                    (Some(_), false) => Screen::Exam,
+                    (Some(_), true) => Screen::Review,
+                },
+                Phase::Submitted { .. } | Phase::Synced => Screen::Finished,
             },
             _ if self.equipment_test => Screen::SystemCheck,
             _ => Screen::Login,
@@ -88,9 +121,10 @@ impl Model {
             Action::SetLang(lang) => next.lang = lang,
             Action::Restored(session) => {
                 next.restored = true;
-                if let Some((login, attempt)) = session {
-                    next.login = Some(login);
-                    next.attempt = Some(attempt);
+                if let Some(s) = session {
+                    next.login = Some(s.login);
+                    next.attempt = Some(s.attempt);
+                    next.exam = s.exam;
                 }
             }
             Action::LoggedIn(login, attempt) => {
@@ -103,11 +137,22 @@ impl Model {
                     next.attempt = Some(attempt);
                 }
             }
+            Action::Started(attempt, exam) => {
+                if next.attempt.is_some() {
+                    next.attempt = Some(attempt);
+                    next.exam = Some(exam);
+                }
+            }
+            Action::OpenReview => next.reviewing = true,
+            Action::CloseReview => next.reviewing = false,
             Action::OpenEquipmentTest => next.equipment_test = true,
             Action::BackToLogin => {
-                next.login = None;
-                next.attempt = None;
-                next.equipment_test = false;
+                let lang = next.lang;
+                next = Model {
+                    lang,
+                    restored: true,
+                    ..Model::default()
+                };
             }
         }
         next
@@ -193,16 +238,47 @@ mod tests {
         attempt
             .capture_identity(vigil_exam::IdentityWhat::Face, &sha, 40)
             .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::RoomScan);
+        attempt.room_scan(&sha, 20_000, 50).unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::WaitingRoom);
+        attempt.enter_waiting_room(60).unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::WaitingRoom);
+
+        let exam = Rc::new(Exam::from_toml(include_str!("../exams/demo-short.toml")).unwrap());
+        let window = vigil_exam::StartWindow {
+            opens_at_ms: 0,
+            closes_at_ms: 1_000,
+        };
+        attempt.start(&exam, &window, false, 100).unwrap();
+        // Started without the exam (its key lost): there is no exam to show.
+        let lost = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(lost.screen(), Screen::Unavailable);
+        let m = m.apply(Action::Started(Rc::new(attempt.clone()), exam.clone()));
+        assert_eq!(m.screen(), Screen::Exam);
+        assert_eq!(m.apply(Action::OpenReview).screen(), Screen::Review);
+        let back = m.apply(Action::OpenReview).apply(Action::CloseReview);
+        assert_eq!(back.screen(), Screen::Exam);
+        attempt.submit(&exam, 200).unwrap();
         let m = m.apply(Action::Committed(Rc::new(attempt)));
-        assert_eq!(m.screen(), Screen::Unavailable);
-        assert_eq!(m.apply(Action::BackToLogin).screen(), Screen::Login);
+        assert_eq!(m.screen(), Screen::Finished);
+        let out = m.apply(Action::BackToLogin);
+        assert_eq!(out.screen(), Screen::Login);
+        assert!(out.exam.is_none() && !out.reviewing);
     }
 
     #[test]
     fn a_restored_session_resumes_where_it_was() {
         let mut attempt = Attempt::new();
         attempt.record_checks(passed_checks(), 10).unwrap();
-        let m = Model::default().apply(Action::Restored(Some((login(), Rc::new(attempt)))));
+        let signed_in = SignedIn {
+            login: login(),
+            attempt: Rc::new(attempt),
+            exam: None,
+        };
+        let m = Model::default().apply(Action::Restored(Some(signed_in)));
         assert_eq!(m.screen(), Screen::Consent);
     }
 

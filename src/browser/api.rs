@@ -6,7 +6,10 @@
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use vigil_api::{ErrorBody, LoginRequest, LoginResponse, PackageResponse};
+use vigil_api::{
+    ErrorBody, EventsRequest, EventsResponse, LoginRequest, LoginResponse, MediaResponse,
+    PackageResponse, StartRequest, StartResponse, TimeResponse,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiFailure {
@@ -42,6 +45,50 @@ pub async fn package(token: &str) -> Result<PackageResponse, ApiFailure> {
     let request =
         Request::get("/api/attempt/package").header("Authorization", &format!("Bearer {token}"));
     read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+}
+
+/// `POST /api/attempt/start`: records the start and releases the key.
+pub async fn start(token: &str) -> Result<StartResponse, ApiFailure> {
+    let request = Request::post("/api/attempt/start")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(&StartRequest {})
+        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+}
+
+/// `POST /api/attempt/events`: a batch of events; answers the acked seq.
+pub async fn post_events(token: &str, batch: &EventsRequest) -> Result<EventsResponse, ApiFailure> {
+    let request = Request::post("/api/attempt/events")
+        .header("Authorization", &format!("Bearer {token}"))
+        .json(batch)
+        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+}
+
+/// `PUT /api/attempt/media/{sha256}`: a whole media blob.
+pub async fn put_media(
+    token: &str,
+    sha256: &str,
+    bytes: &[u8],
+) -> Result<MediaResponse, ApiFailure> {
+    let body = js_sys::Uint8Array::from(bytes);
+    let request = Request::put(&format!("/api/attempt/media/{sha256}"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .header("Content-Type", "application/octet-stream")
+        .body(body)
+        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+}
+
+/// `GET /api/time`: the server clock.
+pub async fn time() -> Result<TimeResponse, ApiFailure> {
+    read(
+        Request::get("/api/time")
+            .send()
+            .await
+            .map_err(|_| ApiFailure::Unreachable)?,
+    )
+    .await
 }
 
 async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {

@@ -14,3 +14,15 @@ pub fn mono_ms() -> f64 {
         .map(|p| p.now())
         .unwrap_or(0.0)
 }
+
+/// A time as the candidate reads it: local date and time, in their language.
+pub fn local_text(epoch_ms: i64, lang_code: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(epoch_ms as f64));
+    date.to_locale_string(lang_code, &wasm_bindgen::JsValue::UNDEFINED)
+        .into()
+}
+
+/// A random number in [0, 1) (for retry jitter).
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}

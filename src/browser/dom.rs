@@ -27,3 +27,14 @@ pub fn checkbox_checked(target: Option<EventTarget>) -> bool {
         .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
         .is_some_and(|i| i.checked())
 }
+
+/// Asks for fullscreen on the whole page (must run in a click handler).
+/// A refusal is not an error here: lockdown records fullscreen state.
+pub fn request_fullscreen() {
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = el.request_fullscreen();
+    }
+}

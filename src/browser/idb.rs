@@ -208,3 +208,55 @@ pub async fn load_package(attempt_id: &str) -> Result<Option<PackageResponse>, S
         None => Ok(None),
     }
 }
+
+fn key_slot(attempt_id: &str) -> JsValue {
+    JsValue::from_str(&format!("{attempt_id}#key"))
+}
+
+/// Keeps the package key released at the start, so a reload can reopen the exam.
+pub async fn save_key(attempt_id: &str, key_b64: &str) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[PACKAGES], TransactionMode::ReadWrite)?;
+    tx.object_store(PACKAGES)?
+        .put(&JsValue::from_str(key_b64), Some(&key_slot(attempt_id)))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// The stored package key of an attempt, if it started on this machine.
+pub async fn load_key(attempt_id: &str) -> Result<Option<String>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[PACKAGES], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(PACKAGES)?
+        .get(key_slot(attempt_id))?
+        .await?;
+    Ok(value.and_then(|v| v.as_string()))
+}
+
+fn progress_slot(attempt_id: &str) -> JsValue {
+    JsValue::from_str(&format!("sync:{attempt_id}"))
+}
+
+/// The sync cursor of an attempt: acked seq and media hashes the server holds.
+pub async fn load_sync(attempt_id: &str) -> Result<Option<String>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(SESSION)?
+        .get(progress_slot(attempt_id))?
+        .await?;
+    Ok(value.and_then(|v| v.as_string()))
+}
+
+/// Saves the sync cursor (JSON).
+pub async fn save_sync(attempt_id: &str, json: &str) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
+    tx.object_store(SESSION)?
+        .put(&JsValue::from_str(json), Some(&progress_slot(attempt_id)))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}

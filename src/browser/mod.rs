@@ -9,3 +9,4 @@ pub mod capabilities;
 pub mod clock;
 pub mod dom;
 pub mod idb;
+pub mod recorder;

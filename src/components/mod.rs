@@ -3,3 +3,7 @@
 pub mod camera_preview;
 pub mod check_item;
 pub mod language_switch;
+pub mod navigator;
+pub mod question_view;
+pub mod sync_status;
+pub mod timer;

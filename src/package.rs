@@ -1,0 +1,130 @@
+//! Opening the exam package with the key released at the start.
+//!
+//! The package (AES-256-GCM, see docs/architecture.md) is downloaded at
+//! login and kept in IndexedDB; the key comes from `POST /api/attempt/start`.
+//! Opening checks the tag (any changed byte fails), then the SHA-256 of the
+//! plaintext announced by the server, then the exam's own validation.
+//! Pure: tested natively.
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use vigil_api::PackageResponse;
+use vigil_exam::Exam;
+
+/// Why a package could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    #[error("unsupported package algorithm {0:?}")]
+    Algorithm(String),
+    #[error("malformed {0} (not base64 of the right length)")]
+    Malformed(&'static str),
+    #[error("the key does not open this package (or the package was altered)")]
+    WrongKey,
+    #[error("the opened package does not match its announced SHA-256")]
+    HashMismatch,
+    #[error("the exam in the package is invalid: {0}")]
+    Invalid(String),
+}
+
+/// Decrypts and validates the exam of a package.
+pub fn open(package: &PackageResponse, key_b64: &str) -> Result<Exam, OpenError> {
+    if package.algorithm != "AES-256-GCM" {
+        return Err(OpenError::Algorithm(package.algorithm.clone()));
+    }
+    let key = STANDARD
+        .decode(key_b64)
+        .map_err(|_| OpenError::Malformed("key"))?;
+    let nonce = STANDARD
+        .decode(&package.nonce)
+        .map_err(|_| OpenError::Malformed("nonce"))?;
+    let ciphertext = STANDARD
+        .decode(&package.ciphertext)
+        .map_err(|_| OpenError::Malformed("ciphertext"))?;
+    if key.len() != 32 {
+        return Err(OpenError::Malformed("key"));
+    }
+    if nonce.len() != 12 {
+        return Err(OpenError::Malformed("nonce"));
+    }
+    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&key));
+    let plain = cipher
+        .decrypt(Nonce::from_slice(&nonce), ciphertext.as_slice())
+        .map_err(|_| OpenError::WrongKey)?;
+    if hex::encode(Sha256::digest(&plain)) != package.sha256 {
+        return Err(OpenError::HashMismatch);
+    }
+    let json = String::from_utf8(plain).map_err(|e| OpenError::Invalid(e.to_string()))?;
+    Exam::from_json(&json).map_err(|e| OpenError::Invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAM: &str = include_str!("../exams/demo-short.toml");
+
+    fn seal(key: &[u8; 32], plain: &[u8]) -> PackageResponse {
+        let nonce = [7u8; 12];
+        let ct = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key))
+            .encrypt(Nonce::from_slice(&nonce), plain)
+            .unwrap();
+        PackageResponse {
+            exam_id: "demo-short".into(),
+            algorithm: "AES-256-GCM".into(),
+            nonce: STANDARD.encode(nonce),
+            ciphertext: STANDARD.encode(ct),
+            sha256: hex::encode(Sha256::digest(plain)),
+        }
+    }
+
+    #[test]
+    fn opens_with_the_right_key_only() {
+        let exam = Exam::from_toml(EXAM).unwrap().redact();
+        let key = [3u8; 32];
+        let package = seal(&key, exam.to_json().as_bytes());
+        let opened = open(&package, &STANDARD.encode(key)).unwrap();
+        assert_eq!(opened.id, "demo-short");
+        assert_eq!(
+            open(&package, &STANDARD.encode([4u8; 32])),
+            Err(OpenError::WrongKey)
+        );
+        assert_eq!(
+            open(&package, "not base64!"),
+            Err(OpenError::Malformed("key"))
+        );
+    }
+
+    #[test]
+    fn altered_packages_are_refused() {
+        let exam = Exam::from_toml(EXAM).unwrap();
+        let key = [3u8; 32];
+        let mut package = seal(&key, exam.to_json().as_bytes());
+        package.sha256 = "0".repeat(64);
+        assert_eq!(
+            open(&package, &STANDARD.encode(key)),
+            Err(OpenError::HashMismatch)
+        );
+        let mut package = seal(&key, exam.to_json().as_bytes());
+        let mut ct = STANDARD.decode(&package.ciphertext).unwrap();
+        ct[10] ^= 1;
+        package.ciphertext = STANDARD.encode(ct);
+        assert_eq!(
+            open(&package, &STANDARD.encode(key)),
+            Err(OpenError::WrongKey)
+        );
+        let mut package = seal(&key, b"{}");
+        package.algorithm = "ROT13".into();
+        assert!(matches!(
+            open(&package, &STANDARD.encode(key)),
+            Err(OpenError::Algorithm(_))
+        ));
+        let package = seal(&key, b"{\"not\": \"an exam\"}");
+        assert!(matches!(
+            open(&package, &STANDARD.encode(key)),
+            Err(OpenError::Invalid(_))
+        ));
+    }
+}

@@ -1,0 +1,60 @@
+//! Finished: what was submitted and when, and the sending to the server,
+//! with its deadline (12 h after the end) and a plain request not to close
+//! the page before 100 %.
+
+use std::rc::Rc;
+
+use vigil_exam::{Attempt, Exam, Phase, Reason};
+use yew::prelude::*;
+
+use crate::components::sync_status::SyncStatus;
+use crate::i18n::{fill, Lang};
+use crate::sync::Pending;
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lang: Lang,
+    pub exam: Option<Rc<Exam>>,
+    pub attempt: Rc<Attempt>,
+    pub pending: Pending,
+    pub offline: bool,
+    /// Formats an epoch-ms time for the candidate (local time).
+    pub format_time: Callback<i64, String>,
+    pub sync_by_ms: Option<i64>,
+}
+
+#[component]
+pub fn FinishedScreen(props: &Props) -> Html {
+    let t = props.lang.texts();
+    let s = props.attempt.state();
+    let at = s
+        .submitted_at_ms
+        .map(|ms| props.format_time.emit(ms))
+        .unwrap_or_default();
+    let how = match s.phase {
+        Phase::Submitted {
+            reason: Reason::Timeout,
+        } => fill(t.finished_timeout, &at),
+        _ => fill(t.finished_manual, &at),
+    };
+    let total = props
+        .exam
+        .as_ref()
+        .map(|e| e.sections.iter().map(|s| s.questions.len()).sum::<usize>());
+    html! {
+        <section class="screen screen--narrow" data-screen="finished" aria-labelledby="done-title">
+            <h1 id="done-title">{ t.finished_title }</h1>
+            <p class="lead">{ how }</p>
+            if let Some(total) = total {
+                <p>{ fill(&fill(t.finished_answered, &s.answers.len().to_string()), &total.to_string()) }</p>
+            }
+            <SyncStatus lang={props.lang} pending={props.pending} offline={props.offline} />
+            if props.pending.total() > 0 {
+                <p class="note">{ t.finished_keep_open }</p>
+            }
+            if let Some(ms) = props.sync_by_ms {
+                <p class="aside-text">{ fill(t.finished_deadline, &props.format_time.emit(ms)) }</p>
+            }
+        </section>
+    }
+}

@@ -1,0 +1,98 @@
+//! The waiting room: a countdown on the trusted clock to the scheduled
+//! start; `start-button` is enabled only inside the start window. Too late
+//! is a refusal that says the rule. Starting asks for fullscreen, then the
+//! server records the start and releases the package key.
+
+use yew::prelude::*;
+
+use crate::components::timer::Timer;
+use crate::i18n::{fill, Lang};
+
+/// Where the trusted time stands against the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowState {
+    Before { opens_in_ms: i64 },
+    Open,
+    Closed,
+}
+
+/// The window as the candidate's screen sees it.
+pub fn window_state(now_ms: i64, opens_at_ms: i64, closes_at_ms: i64) -> WindowState {
+    if now_ms < opens_at_ms {
+        WindowState::Before {
+            opens_in_ms: opens_at_ms - now_ms,
+        }
+    } else if now_ms <= closes_at_ms {
+        WindowState::Open
+    } else {
+        WindowState::Closed
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    pub lang: Lang,
+    pub exam_title: AttrValue,
+    pub now_ms: i64,
+    pub opens_at_ms: i64,
+    pub closes_at_ms: i64,
+    /// The local time of the start, as text.
+    pub starts_at_text: AttrValue,
+    pub starting: bool,
+    pub on_start: Callback<()>,
+    #[prop_or_default]
+    pub error: Option<AttrValue>,
+}
+
+#[component]
+pub fn WaitingRoomScreen(props: &Props) -> Html {
+    let t = props.lang.texts();
+    let state = window_state(props.now_ms, props.opens_at_ms, props.closes_at_ms);
+    let on_start = props.on_start.reform(|_: MouseEvent| ());
+    html! {
+        <section class="screen screen--narrow" data-screen="waiting-room" aria-labelledby="wait-title">
+            <h1 id="wait-title">{ t.waiting_title }</h1>
+            <p class="lead">{ &props.exam_title }</p>
+            <p>{ fill(t.waiting_scheduled, &props.starts_at_text) }</p>
+            { match state {
+                WindowState::Before { opens_in_ms } => html! {
+                    <Timer lang={props.lang} remaining_ms={opens_in_ms} main={false}
+                        label={AttrValue::from(t.waiting_countdown)} />
+                },
+                WindowState::Open => html! { <p class="note">{ t.waiting_open }</p> },
+                WindowState::Closed => html! {
+                    <p class="alert alert--error" role="alert" data-testid="start-refused">
+                        { t.waiting_too_late }
+                    </p>
+                },
+            } }
+            <p class="aside-text">{ t.waiting_fullscreen }</p>
+            if let Some(err) = &props.error {
+                <p class="alert alert--error" role="alert">{ err }</p>
+            }
+            <div class="actions actions--end">
+                <button type="button" class="button button--primary" data-testid="start-button"
+                    disabled={state != WindowState::Open || props.starting}
+                    aria-busy={props.starting.then_some("true")} onclick={on_start}>
+                    { t.waiting_start }
+                </button>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_opens_and_closes_inclusively() {
+        assert_eq!(
+            window_state(9, 10, 20),
+            WindowState::Before { opens_in_ms: 1 }
+        );
+        assert_eq!(window_state(10, 10, 20), WindowState::Open);
+        assert_eq!(window_state(20, 10, 20), WindowState::Open);
+        assert_eq!(window_state(21, 10, 20), WindowState::Closed);
+    }
+}

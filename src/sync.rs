@@ -1,0 +1,172 @@
+//! Sending the attempt to the server: events in order, in batches, then
+//! the media they name, by hash. It never blocks the exam: the app runs
+//! [`push`] in the background, and again after a reload or when the
+//! network comes back, with backoff ([`retry_delay_ms`]).
+//!
+//! The cursor (highest acked seq, media the server holds) is kept in
+//! IndexedDB next to the session, not as events: an acknowledgement is a
+//! fact about the server, and logging it would itself need sending.
+
+use serde::{Deserialize, Serialize};
+use vigil_api::{EventsRequest, LoginResponse};
+use vigil_exam::Attempt;
+
+use crate::browser::{api, idb};
+
+/// Events per request (the server accepts up to 1 000).
+pub const BATCH: usize = 200;
+/// Pause between rounds when everything went through.
+pub const IDLE_MS: u32 = 3_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub acked_seq: u64,
+    pub media_sent: Vec<String>,
+}
+
+/// What is still to send.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pending {
+    pub events: u64,
+    pub media: u64,
+}
+
+impl Pending {
+    pub fn total(self) -> u64 {
+        self.events + self.media
+    }
+}
+
+/// Media hashes an attempt refers to, in capture order.
+pub fn media_of(attempt: &Attempt) -> Vec<String> {
+    let s = attempt.state();
+    [&s.id_document_sha256, &s.face_sha256, &s.room_scan_sha256]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .chain(s.incidents.iter().filter_map(|i| i.evidence.clone()))
+        .collect()
+}
+
+/// What is pending given a cursor.
+pub fn pending(attempt: &Attempt, cursor: &Cursor) -> Pending {
+    let last = attempt.state().last_seq;
+    let media = media_of(attempt)
+        .iter()
+        .filter(|m| !cursor.media_sent.contains(m))
+        .count();
+    Pending {
+        events: last.saturating_sub(cursor.acked_seq),
+        media: media as u64,
+    }
+}
+
+/// Backoff after `failures` failed rounds: 2 s doubling to 60 s, with up to
+/// 25 % jitter from `jitter` in [0, 1) so that thousands of candidates
+/// coming back online do not all retry in the same second.
+pub fn retry_delay_ms(failures: u32, jitter: f64) -> u32 {
+    let base = 2_000u32.saturating_mul(1u32 << failures.min(5)).min(60_000);
+    base + (f64::from(base) * 0.25 * jitter.clamp(0.0, 1.0)) as u32
+}
+
+async fn load_cursor(attempt_id: &str) -> Cursor {
+    match idb::load_sync(attempt_id).await {
+        Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+        _ => Cursor::default(),
+    }
+}
+
+/// The pending counts as stored, without the network.
+pub async fn status(login: &LoginResponse, attempt: &Attempt) -> Pending {
+    pending(attempt, &load_cursor(&login.attempt.id).await)
+}
+
+/// One round: sends what is pending. Returns what is left (nothing, when
+/// everything went through) or why it stopped.
+pub async fn push(login: &LoginResponse, attempt: &Attempt) -> Result<Pending, String> {
+    let id = &login.attempt.id;
+    let mut cursor = load_cursor(id).await;
+    let events = attempt.events();
+    while (cursor.acked_seq as usize) < events.len() {
+        let from = cursor.acked_seq as usize;
+        let batch = events[from..(from + BATCH).min(events.len())].to_vec();
+        let req = EventsRequest {
+            from_seq: cursor.acked_seq + 1,
+            events: batch,
+        };
+        let res = api::post_events(&login.token, &req)
+            .await
+            .map_err(|e| e.reference())?;
+        if res.acked_seq <= cursor.acked_seq {
+            return Err(format!("no progress (acked {})", res.acked_seq));
+        }
+        cursor.acked_seq = res.acked_seq;
+        save(id, &cursor).await?;
+    }
+    for sha in media_of(attempt) {
+        if cursor.media_sent.contains(&sha) {
+            continue;
+        }
+        let bytes = idb::get_media(&sha)
+            .await
+            .map_err(|e| e.0)?
+            .ok_or_else(|| format!("media {sha} missing on this machine"))?;
+        let res = api::put_media(&login.token, &sha, &bytes)
+            .await
+            .map_err(|e| e.reference())?;
+        if res.complete {
+            cursor.media_sent.push(sha);
+            save(id, &cursor).await?;
+        }
+    }
+    Ok(pending(attempt, &cursor))
+}
+
+async fn save(id: &str, cursor: &Cursor) -> Result<(), String> {
+    let json = serde_json::to_string(cursor).map_err(|e| e.to_string())?;
+    idb::save_sync(id, &json).await.map_err(|e| e.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        assert_eq!(retry_delay_ms(0, 0.0), 2_000);
+        assert_eq!(retry_delay_ms(1, 0.0), 4_000);
+        assert_eq!(retry_delay_ms(10, 0.0), 60_000);
+        assert_eq!(retry_delay_ms(10, 0.999), 74_985);
+        assert!(retry_delay_ms(0, 0.5) > 2_000);
+    }
+
+    #[test]
+    fn pending_counts_events_and_media_not_yet_acked() {
+        let mut a = Attempt::new();
+        let sha = "a".repeat(64);
+        a.record_checks(vec![], 1).unwrap();
+        a.consent("v", &"0".repeat(64), 2).unwrap();
+        a.capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 3)
+            .unwrap();
+        let none = Cursor::default();
+        assert_eq!(
+            pending(&a, &none),
+            Pending {
+                events: 3,
+                media: 1
+            }
+        );
+        let some = Cursor {
+            acked_seq: 2,
+            media_sent: vec![sha],
+        };
+        assert_eq!(
+            pending(&a, &some),
+            Pending {
+                events: 1,
+                media: 0
+            }
+        );
+        assert_eq!(pending(&a, &some).total(), 1);
+    }
+}

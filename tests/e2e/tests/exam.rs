@@ -1,0 +1,171 @@
+//! The whole journey on the short demo exam: checks, consent, identity,
+//! room scan (20 s of real recording), waiting room, start (the server
+//! releases the key; the package kept since login is opened), answers of
+//! every type, a flag, a reload mid-exam, the no-return section change,
+//! review, submission, and the sync of everything to the server.
+
+use anyhow::{ensure, Result};
+use vigil_e2e::{Clip, Harness};
+
+async fn click(h: &Harness, id: &str) -> Result<()> {
+    h.css(&format!("[data-testid=\"{id}\"]:not([disabled])"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
+async fn current_question(h: &Harness) -> Result<String> {
+    Ok(h.testid("question")
+        .await?
+        .attr("data-question-id")
+        .await?
+        .unwrap_or_default())
+}
+
+async fn remaining_ms(h: &Harness) -> Result<i64> {
+    let v = h
+        .testid("timer")
+        .await?
+        .attr("data-remaining-ms")
+        .await?
+        .unwrap_or_default();
+    Ok(v.parse()?)
+}
+
+/// Waits until the question on screen is `id` (answers commit before moving on).
+async fn wait_question(h: &Harness, id: &str) -> Result<()> {
+    h.css(&format!(
+        "[data-testid=\"question\"][data-question-id=\"{id}\"]"
+    ))
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_sits_the_short_exam_end_to_end() {
+    let h = Harness::start(Clip::Face).await.expect("harness");
+    let r = async {
+        h.open("/").await?;
+        h.fill_login(5, None).await?;
+        click(&h, "login-submit").await?;
+        h.screen("system-check").await?;
+        h.css("[data-testid=\"check-camera\"][data-status=\"pass\"]")
+            .await?;
+        click(&h, "continue").await?;
+        h.screen("consent").await?;
+        h.testid("consent-accept").await?.click().await?;
+        click(&h, "continue").await?;
+        h.screen("identity").await?;
+        click(&h, "capture-id").await?;
+        click(&h, "continue").await?;
+        click(&h, "capture-face").await?;
+        click(&h, "continue").await?;
+
+        h.screen("room-scan").await?;
+        click(&h, "room-scan-start").await?;
+        h.screenshot("room-scan").await?;
+        // The scan records for 20 s.
+        h.client
+            .wait()
+            .at_most(std::time::Duration::from_secs(40))
+            .for_element(fantoccini::Locator::Css("[data-testid=\"room-scan-done\"]"))
+            .await?
+            .click()
+            .await?;
+
+        h.screen("waiting-room").await?;
+        h.screenshot("waiting-room").await?;
+        click(&h, "start-button").await?;
+
+        h.screen("exam").await?;
+        let title = h.testid("section-title").await?.text().await?;
+        ensure!(
+            title.contains("Partie 1"),
+            "unexpected section title {title}"
+        );
+        let total = remaining_ms(&h).await?;
+        ensure!(
+            total > 290_000 && total <= 300_000,
+            "timer at start: {total} ms"
+        );
+        ensure!(current_question(&h).await? == "capitale", "first question");
+
+        // Single choice, then multiple, then a number (comma decimal).
+        click(&h, "choice-1").await?;
+        h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")
+            .await?;
+        click(&h, "flag").await?;
+        h.css("[data-testid=\"nav-0\"][data-state=\"flagged\"][data-answered=\"true\"]")
+            .await?;
+        click(&h, "next").await?;
+        wait_question(&h, "premiers").await?;
+        click(&h, "choice-0").await?;
+        h.css("[data-testid=\"choice-0\"]:checked").await?;
+        click(&h, "choice-2").await?;
+        h.css("[data-testid=\"nav-1\"][data-state=\"answered\"]")
+            .await?;
+        h.screenshot("exam").await?;
+        click(&h, "next").await?;
+        wait_question(&h, "produit").await?;
+        let input = h.testid("answer-input").await?;
+        input.send_keys("abc\u{E007}").await?; // Enter
+        h.css("[data-testid=\"answer-input\"][aria-invalid=\"true\"]")
+            .await?;
+        input.clear().await?;
+        input.send_keys("144\u{E007}").await?;
+        h.css("[data-testid=\"nav-2\"][data-state=\"answered\"]")
+            .await?;
+
+        // Reload mid-exam: same question, answers and flag kept, time ran on.
+        let before = remaining_ms(&h).await?;
+        h.client.refresh().await?;
+        h.screen("exam").await?;
+        wait_question(&h, "produit").await?;
+        h.css("[data-testid=\"nav-0\"][data-state=\"flagged\"]")
+            .await?;
+        h.css("[data-testid=\"nav-1\"][data-state=\"answered\"]")
+            .await?;
+        let after = remaining_ms(&h).await?;
+        ensure!(
+            after <= before && before - after < 15_000,
+            "timer {before} → {after}"
+        );
+
+        // Leaving the no-return section asks first, then locks it.
+        click(&h, "next").await?;
+        click(&h, "section-next-confirm").await?;
+        wait_question(&h, "fleuve").await?;
+        h.css("[data-testid=\"nav-0\"][disabled]").await?;
+        h.testid("answer-input")
+            .await?
+            .send_keys("Loire\u{E007}")
+            .await?;
+        h.css("[data-testid=\"nav-3\"][data-state=\"answered\"]")
+            .await?;
+
+        click(&h, "review-open").await?;
+        h.screen("review").await?;
+        h.screenshot("review").await?;
+        let text = h.screen("review").await?.text().await?;
+        ensure!(
+            text.contains("4 questions répondues sur 6"),
+            "review counts: {text}"
+        );
+        click(&h, "submit").await?;
+        click(&h, "submit-confirm").await?;
+
+        h.screen("finished").await?;
+        // Everything reaches the server: nothing pending.
+        h.css("[data-testid=\"sync-status\"][data-pending=\"0\"]")
+            .await?;
+        h.screenshot("finished").await?;
+        h.client.refresh().await?;
+        h.screen("finished").await?;
+        h.css("[data-testid=\"sync-status\"][data-pending=\"0\"]")
+            .await?;
+        Ok(())
+    }
+    .await;
+    h.finish("short_exam", r).await;
+}
