@@ -49,6 +49,9 @@ pub struct Harness {
     pub demo: Demo,
     server: Option<Child>,
     driver: Child,
+    server_bin: PathBuf,
+    dist: PathBuf,
+    port: u16,
     _tmp: tempfile::TempDir,
 }
 
@@ -102,8 +105,15 @@ async fn wait_for_port(port: u16, child: &mut Child, what: &str) -> Result<()> {
 }
 
 impl Harness {
-    /// Starts the server with a fresh demo session, chromedriver and a browser.
+    /// Starts the server with a fresh demo session of the short demo exam,
+    /// chromedriver and a browser.
     pub async fn start(clip: Clip) -> Result<Harness> {
+        Self::start_with(clip, "exams/demo-short.toml", 0).await
+    }
+
+    /// The same with another exam (a path from the workspace root), its
+    /// start window opening `start_in_s` seconds from now.
+    pub async fn start_with(clip: Clip, exam: &str, start_in_s: u32) -> Result<Harness> {
         let hint = "run `cargo xtask e2e` (it builds the app, the server and the clips)";
         let server_bin = path_from_env("VIGIL_SERVER_BIN", "target/debug/vigil-server", hint)?;
         let dist = path_from_env("VIGIL_DIST", "dist", hint)?;
@@ -133,7 +143,9 @@ impl Harness {
             .arg(&dist)
             .arg("--out")
             .arg(&demo_json)
-            .env("VIGIL_DEMO_START_IN", "0")
+            .arg("--exam")
+            .arg(exam)
+            .env("VIGIL_DEMO_START_IN", start_in_s.to_string())
             .stdout(Stdio::null())
             .spawn()
             .with_context(|| format!("starting {}", server_bin.display()))?;
@@ -186,8 +198,29 @@ impl Harness {
             demo,
             server: Some(server),
             driver,
+            server_bin,
+            dist,
+            port,
             _tmp: tmp,
         })
+    }
+
+    /// Starts the server again on the same port and database (after
+    /// [`Harness::stop_server`]): the network comes back.
+    pub async fn restart_server(&mut self) -> Result<()> {
+        self.stop_server();
+        let mut server = Command::new(&self.server_bin)
+            .current_dir(root())
+            .arg("--db")
+            .arg(self._tmp.path().join("vigil.sqlite3"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{}", self.port)])
+            .arg("--static-dir")
+            .arg(&self.dist)
+            .stdout(Stdio::null())
+            .spawn()?;
+        wait_for_port(self.port, &mut server, "vigil-server (restart)").await?;
+        self.server = Some(server);
+        Ok(())
     }
 
     /// Stops the server (for the "server unreachable" cases).
@@ -250,6 +283,58 @@ impl Harness {
             .send_keys(code.unwrap_or(&c.code))
             .await?;
         Ok(())
+    }
+
+    /// Clicks the element with `data-testid=id` once it is enabled.
+    pub async fn click(&self, id: &str) -> Result<()> {
+        self.css(&format!("[data-testid=\"{id}\"]:not([disabled])"))
+            .await?
+            .click()
+            .await?;
+        Ok(())
+    }
+
+    /// Signs in as candidate `n` and goes through the steps before the
+    /// exam: system check, consent, both identity photos and the room scan
+    /// (which records for 20 s), up to the waiting room.
+    pub async fn walk_to_waiting_room(&self, n: usize) -> Result<()> {
+        self.open("/").await?;
+        self.fill_login(n, None).await?;
+        self.click("login-submit").await?;
+        self.screen("system-check").await?;
+        self.css("[data-testid=\"check-camera\"][data-status=\"pass\"]")
+            .await?;
+        self.click("continue").await?;
+        self.screen("consent").await?;
+        self.testid("consent-accept").await?.click().await?;
+        self.click("continue").await?;
+        self.screen("identity").await?;
+        self.click("capture-id").await?;
+        self.click("continue").await?;
+        self.click("capture-face").await?;
+        self.click("continue").await?;
+        self.screen("room-scan").await?;
+        self.click("room-scan-start").await?;
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(40))
+            .for_element(Locator::Css("[data-testid=\"room-scan-done\"]"))
+            .await
+            .context("waiting for the end of the room scan")?
+            .click()
+            .await?;
+        self.screen("waiting-room").await?;
+        Ok(())
+    }
+
+    /// Waits up to `secs` for a CSS selector (for steps that take time).
+    pub async fn css_within(&self, selector: &str, secs: u64) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(secs))
+            .for_element(Locator::Css(selector))
+            .await
+            .with_context(|| format!("waiting {secs} s for `{selector}`"))
     }
 
     /// Ends a test: on failure a screenshot `<name>-failure.png`, then the

@@ -46,34 +46,7 @@ async fn wait_question(h: &Harness, id: &str) -> Result<()> {
 async fn a_candidate_sits_the_short_exam_end_to_end() {
     let h = Harness::start(Clip::Face).await.expect("harness");
     let r = async {
-        h.open("/").await?;
-        h.fill_login(5, None).await?;
-        click(&h, "login-submit").await?;
-        h.screen("system-check").await?;
-        h.css("[data-testid=\"check-camera\"][data-status=\"pass\"]")
-            .await?;
-        click(&h, "continue").await?;
-        h.screen("consent").await?;
-        h.testid("consent-accept").await?.click().await?;
-        click(&h, "continue").await?;
-        h.screen("identity").await?;
-        click(&h, "capture-id").await?;
-        click(&h, "continue").await?;
-        click(&h, "capture-face").await?;
-        click(&h, "continue").await?;
-
-        h.screen("room-scan").await?;
-        click(&h, "room-scan-start").await?;
-        h.screenshot("room-scan").await?;
-        // The scan records for 20 s.
-        h.client
-            .wait()
-            .at_most(std::time::Duration::from_secs(40))
-            .for_element(fantoccini::Locator::Css("[data-testid=\"room-scan-done\"]"))
-            .await?
-            .click()
-            .await?;
-
+        h.walk_to_waiting_room(5).await?;
         h.screen("waiting-room").await?;
         h.screenshot("waiting-room").await?;
         click(&h, "start-button").await?;

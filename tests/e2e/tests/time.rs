@@ -1,0 +1,98 @@
+//! Time and the network: the start window, automatic section advance and
+//! automatic submission at the deadline (on a 20-second exam, so no test
+//! waits minutes), and an exam that goes on with the server down and syncs
+//! once it is back.
+
+use anyhow::{ensure, Result};
+use vigil_e2e::{Clip, Harness};
+
+const TINY: &str = "tests/fixtures/exam-tiny.toml";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_button_waits_for_the_window() {
+    let h = Harness::start_with(Clip::Face, "exams/demo-short.toml", 3600)
+        .await
+        .expect("harness");
+    let r = async {
+        h.walk_to_waiting_room(0).await?;
+        let button = h.testid("start-button").await?;
+        ensure!(
+            button.attr("disabled").await?.is_some(),
+            "start enabled before the window"
+        );
+        let text = h.screen("waiting-room").await?.text().await?;
+        ensure!(text.contains("peut commencer dans"), "no countdown: {text}");
+        // The countdown is about an hour (0:59:xx).
+        ensure!(
+            text.contains("0:59:") || text.contains("1:00:00"),
+            "countdown: {text}"
+        );
+        Ok(())
+    }
+    .await;
+    h.finish("start_window", r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_runs_out_offline_and_everything_syncs_when_the_server_is_back() {
+    let mut h = Harness::start_with(Clip::Face, TINY, 0)
+        .await
+        .expect("harness");
+    let r: Result<()> = async {
+        h.walk_to_waiting_room(1).await?;
+        h.click("start-button").await?;
+        h.screen("exam").await?;
+        h.css("[data-testid=\"question\"][data-question-id=\"a1\"]")
+            .await?;
+        h.click("choice-1").await?;
+        h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")
+            .await?;
+        Ok(())
+    }
+    .await;
+    // The network goes: the exam must go on.
+    h.stop_server();
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => {
+            async {
+                // Section A has 8 s: the exam moves on to B by itself.
+                h.css_within("[data-testid=\"question\"][data-question-id=\"b1\"]", 20)
+                    .await?;
+                let title = h.testid("section-title").await?.text().await?;
+                ensure!(title == "Partie B", "section after the boundary: {title}");
+                h.click("choice-1").await?;
+                h.css("[data-testid=\"nav-1\"][data-state=\"answered\"]")
+                    .await?;
+                // At 20 s the answers are submitted automatically.
+                h.css_within("[data-screen=\"finished\"]", 25).await?;
+                let text = h.screen("finished").await?.text().await?;
+                ensure!(
+                    text.contains("temps est écoulé"),
+                    "not a timeout submission: {text}"
+                );
+                let pending = h.testid("sync-status").await?.attr("data-pending").await?;
+                ensure!(
+                    pending.as_deref() != Some("0"),
+                    "nothing pending while offline"
+                );
+                h.screenshot("finished-offline").await?;
+                Ok(())
+            }
+            .await
+        }
+    };
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => match h.restart_server().await {
+            Err(e) => Err(e),
+            Ok(()) => {
+                // Backoff retries reach the server again; everything is acknowledged.
+                h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 90)
+                    .await
+                    .map(|_| ())
+            }
+        },
+    };
+    h.finish("timeout_offline_sync", r).await;
+}
