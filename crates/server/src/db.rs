@@ -476,6 +476,28 @@ impl Db {
         }))
     }
 
+    /// The attempts of a session, by candidate id.
+    pub async fn session_attempts(&self, session_id: &str) -> Result<Vec<AttemptRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, session_id, candidate_id, state, started_at, extra_time
+             FROM attempts WHERE session_id = $1 ORDER BY candidate_id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AttemptRow {
+                id: r.get("id"),
+                session_id: r.get("session_id"),
+                candidate_id: r.get("candidate_id"),
+                state: r.get("state"),
+                started_at: r.get("started_at"),
+                extra_time: r.get::<i64, _>("extra_time") != 0,
+            })
+            .collect())
+    }
+
     /// Opens the transaction of one sync of `attempt_id`. Its first statement
     /// writes the attempt row, so concurrent syncs of one attempt queue up
     /// (SQLite's write lock, PostgreSQL's row lock) instead of interleaving.

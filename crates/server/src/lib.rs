@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod media;
 pub mod package;
+pub mod results;
 pub mod roster;
 
 use std::path::PathBuf;

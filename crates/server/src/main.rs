@@ -1,8 +1,8 @@
 //! `vigil-server`: the command line of the Vigil server.
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
-//! it; `exam import`, `session create` and `candidates import` are the
-//! operator's tools. All the
+//! it; `exam import`, `session create`, `candidates import` and `results
+//! export` are the operator's tools. All the
 //! work is in the library (`vigil_server::…`); this file parses arguments,
 //! binds the socket and waits for Ctrl-C.
 
@@ -69,6 +69,24 @@ enum Command {
     Candidates {
         #[command(subcommand)]
         command: CandidatesCommand,
+    },
+    /// Results of a session, scored by the engine from the synced logs.
+    Results {
+        #[command(subcommand)]
+        command: ResultsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ResultsCommand {
+    /// One CSV row per candidate: state, times, points per section and
+    /// total, right/wrong/partial/blank counts, review flags.
+    Export {
+        /// The session.
+        session: String,
+        /// Write the CSV to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -301,6 +319,9 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Results {
+            command: ResultsCommand::Export { session, out },
+        } => export_results(&db, &session, out).await,
     }
 }
 
@@ -323,6 +344,23 @@ fn redact_url(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+async fn export_results(db: &Db, session: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let results = vigil_server::results::session_results(db, session).await?;
+    let csv = results.to_csv();
+    match out {
+        Some(path) => {
+            std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "Results of {} candidates of session {session} written to {}",
+                results.rows.len(),
+                path.display()
+            );
+        }
+        None => print!("{csv}"),
+    }
+    Ok(())
 }
 
 fn print_demo(info: &demo::DemoInfo, db: &str) {
