@@ -498,6 +498,90 @@ impl Db {
             .collect())
     }
 
+    /// Creates a proctor account if `name` is new (`true`), and assigns
+    /// the session to the proctor either way, in one transaction.
+    pub async fn add_proctor(
+        &self,
+        name: &str,
+        password_hash: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let created = sqlx::query(
+            "INSERT INTO proctors (name, password_hash, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        sqlx::query(
+            "INSERT INTO proctor_sessions (proctor, session_id) VALUES ($1, $2)
+             ON CONFLICT (proctor, session_id) DO NOTHING",
+        )
+        .bind(name)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// The stored password hash of a proctor.
+    pub async fn proctor_password_hash(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT password_hash FROM proctors WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Records a proctor's login cookie (its hash) until `expires_at`.
+    pub async fn insert_proctor_login(
+        &self,
+        token_hash: &str,
+        proctor: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO proctor_logins (token_hash, proctor, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(proctor)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// The proctor a login cookie belongs to, if it has not expired at `now`.
+    pub async fn proctor_for_login(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT proctor FROM proctor_logins WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The sessions assigned to a proctor, by id.
+    pub async fn proctor_sessions(&self, proctor: &str) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT session_id FROM proctor_sessions WHERE proctor = $1 ORDER BY session_id",
+        )
+        .bind(proctor)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// Opens the transaction of one sync of `attempt_id`. Its first statement
     /// writes the attempt row, so concurrent syncs of one attempt queue up
     /// (SQLite's write lock, PostgreSQL's row lock) instead of interleaving.

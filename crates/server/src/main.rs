@@ -70,10 +70,28 @@ enum Command {
         #[command(subcommand)]
         command: CandidatesCommand,
     },
+    /// Proctor accounts.
+    Proctor {
+        #[command(subcommand)]
+        command: ProctorCommand,
+    },
     /// Results of a session, scored by the engine from the synced logs.
     Results {
         #[command(subcommand)]
         command: ResultsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProctorCommand {
+    /// Create a proctor (printing a new password) and assign a session; an
+    /// existing proctor is only assigned the session.
+    Add {
+        /// The session the proctor reviews.
+        #[arg(long)]
+        session: String,
+        /// Login name.
+        name: String,
     },
 }
 
@@ -317,6 +335,19 @@ async fn run() -> anyhow::Result<()> {
                 }
                 None => print!("{csv}"),
             }
+            Ok(())
+        }
+        Command::Proctor {
+            command: ProctorCommand::Add { session, name },
+        } => {
+            let password =
+                vigil_server::review::add_proctor(&db, &hashing, &session, &name, clock.now_ms())
+                    .await?;
+            match password {
+                Some(p) => println!("Proctor {name} created for session {session}\nPassword: {p}"),
+                None => println!("Proctor {name} exists; session {session} assigned"),
+            }
+            println!("  (log in at /review/login)");
             Ok(())
         }
         Command::Results {

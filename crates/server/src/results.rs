@@ -18,6 +18,8 @@ use crate::db::Db;
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultRow {
     pub candidate: String,
+    /// The attempt id (links the review pages).
+    pub attempt: String,
     /// The attempt's state as the server tracks it (`registered`,
     /// `in_progress`, `submitted`, …).
     pub state: String,
@@ -30,6 +32,8 @@ pub struct ResultRow {
     pub score: Option<ScoreReport>,
     /// Review flag kinds of the attempt, sorted, without duplicates.
     pub flags: Vec<String>,
+    /// Proctoring incidents in the replayed log (open or closed).
+    pub incidents: usize,
 }
 
 /// A session's results: the exam (for the section columns) and the rows.
@@ -63,10 +67,12 @@ pub async fn session_results(db: &Db, session_id: &str) -> anyhow::Result<Sessio
             .collect();
         let mut submitted_at = None;
         let mut score = None;
+        let mut incidents = 0;
         if !events.is_empty() {
             match vigil_exam::replay(&exam, &events) {
                 Ok(state) => {
                     submitted_at = state.submitted_at_ms;
+                    incidents = state.incidents.len();
                     if state.started_at_ms.is_some() {
                         score = Some(vigil_exam::score(&exam, &state));
                     }
@@ -81,11 +87,13 @@ pub async fn session_results(db: &Db, session_id: &str) -> anyhow::Result<Sessio
         flags.dedup();
         rows.push(ResultRow {
             candidate: attempt.candidate_id,
+            attempt: attempt.id,
             state: attempt.state,
             started_at: attempt.started_at,
             submitted_at,
             score,
             flags,
+            incidents,
         });
     }
     Ok(SessionResults { exam, rows })

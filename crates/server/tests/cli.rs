@@ -1,5 +1,5 @@
 //! The command line, run as a process on a SQLite file: import an exam,
-//! create a session with candidates, export its results.
+//! create a session with candidates, export its results, add a proctor.
 
 use std::process::Command;
 
@@ -21,7 +21,7 @@ fn vigil(db: &std::path::Path, args: &[&str]) -> String {
 }
 
 #[test]
-fn results_export_prints_or_writes_one_row_per_candidate() {
+fn results_export_and_proctor_add() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.sqlite3");
     let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
@@ -62,6 +62,16 @@ fn results_export_prints_or_writes_one_row_per_candidate() {
     );
     assert!(said.contains("Results of 2 candidates"), "{said}");
     assert_eq!(std::fs::read_to_string(&file).unwrap(), printed);
+
+    let added = vigil(&db, &["proctor", "add", "--session", session, "marie"]);
+    assert!(added.contains("Proctor marie created"), "{added}");
+    let password = added
+        .lines()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .unwrap();
+    assert_eq!(password.len(), 19);
+    let again = vigil(&db, &["proctor", "add", "--session", session, "marie"]);
+    assert!(again.contains("exists"), "{again}");
 
     let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
         .arg("--db")
