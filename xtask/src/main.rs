@@ -6,6 +6,7 @@
 //! - `demo`: builds everything and serves a fresh demo session.
 //! - `test`: every check and test suite, with a one-line summary.
 //! - `e2e [FILTER]`: only the end-to-end browser tests.
+//! - `test-pg`: only the server's tests on a throwaway PostgreSQL cluster.
 //! - `media`: the fake-camera clips for the browser tests.
 //! - `size`: raw and gzip sizes of what `dist/` ships.
 //! - `bench <engine>`: benchmarks that print figures.
@@ -14,6 +15,7 @@ mod bench;
 mod build;
 mod demo;
 mod media;
+mod postgres;
 mod setup;
 mod size;
 mod test;
@@ -21,7 +23,8 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <setup|build|demo|test|e2e [FILTER]|media|size|bench NAME>";
+const USAGE: &str =
+    "usage: cargo xtask <setup|build|demo|test|test-pg|e2e [FILTER]|media|size|bench NAME>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
         Some("build") => setup::run().and_then(|_| build::app()),
         Some("demo") => demo::run(),
         Some("test") => test::run(),
+        Some("test-pg") => test::postgres_only(),
         Some("e2e") => test::e2e_only(args.get(1).map(String::as_str)),
         Some("media") => media::run().map(|_| ()),
         Some("size") => size::run(),

@@ -109,7 +109,7 @@ fn chromium() -> Result<()> {
 }
 
 /// Installs Debian packages when root; otherwise says exactly what to run.
-fn apt_install(packages: &[&str]) -> Result<()> {
+pub fn apt_install(packages: &[&str]) -> Result<()> {
     let list = packages.join(" ");
     if !util::is_root() {
         bail!("missing packages; run: sudo apt-get update && sudo apt-get install -y {list}");

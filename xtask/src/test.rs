@@ -3,7 +3,8 @@
 //! (`summary: N passed, N failed`). CI runs exactly this (`.ci/run`).
 //!
 //! Steps: setup (tools); rustfmt; clippy (native, and the app on wasm32);
-//! native tests of every crate; wasm32 build of the pure crates;
+//! native tests of every crate; the server's tests again on a throwaway
+//! PostgreSQL cluster; wasm32 build of the pure crates;
 //! wasm-bindgen tests in headless Chromium; end-to-end tests (the real
 //! server and the built app driven in headless Chromium, with a fake camera
 //! playing a face clip).
@@ -12,7 +13,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::{build, media, setup, util};
+use crate::{build, media, postgres, setup, util};
 
 #[derive(Default)]
 struct Tally {
@@ -125,6 +126,7 @@ pub fn run() -> Result<()> {
         "native tests",
         util::cargo().args(["test", "--workspace", "--exclude", "vigil-e2e"]),
     );
+    postgres_suite(&mut t);
     t.check(
         "wasm32 build of the pure crates",
         util::cargo().args([
@@ -143,6 +145,43 @@ pub fn run() -> Result<()> {
     );
     e2e(&mut t, None)?;
     t.finish()
+}
+
+/// `cargo xtask test-pg`: only the server's tests on PostgreSQL.
+pub fn postgres_only() -> Result<()> {
+    let mut t = Tally::default();
+    postgres_suite(&mut t);
+    t.finish()
+}
+
+/// `cargo test -p vigil-server` again, each test on a fresh database of a
+/// throwaway PostgreSQL cluster (`VIGIL_TEST_DATABASE_URL`, see postgres.rs).
+/// Without PostgreSQL and without root to install it: skipped, said so.
+fn postgres_suite(t: &mut Tally) {
+    const NAME: &str = "server tests on PostgreSQL";
+    let started = std::time::Instant::now();
+    match postgres::Cluster::start() {
+        Ok(Ok(cluster)) => {
+            t.suite(
+                NAME,
+                util::cargo()
+                    .args(["test", "-p", "vigil-server"])
+                    .env("VIGIL_TEST_DATABASE_URL", cluster.url()),
+            );
+            drop(cluster);
+            println!(
+                "{NAME}: {:.1} s, with the cluster's start and stop",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        Ok(Err(why)) => println!("\n== {NAME}\nSKIPPED: {why}"),
+        Err(e) => {
+            println!("\n== {NAME}");
+            eprintln!("FAILED: {NAME}: {e:#}");
+            t.failed += 1;
+            t.failures.push(NAME.to_owned());
+        }
+    }
 }
 
 /// `cargo xtask e2e [FILTER]`: only the end-to-end tests.

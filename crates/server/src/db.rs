@@ -1,26 +1,38 @@
 //! Storage: every SQL statement of the server lives in this module.
 //!
-//! SQLite (one file, WAL) is the embedded default. Queries are plain
-//! `sqlx::query` with bound parameters, written in the SQL subset SQLite and
-//! PostgreSQL share, so the PostgreSQL backend of larger deployments can
-//! reuse them. Handlers never see SQL; they call the typed functions here.
+//! SQLite (one file, WAL) is the embedded default; PostgreSQL serves larger
+//! deployments (`Db::open_url("postgres://…")`). Both go through sqlx's
+//! `Any` driver, so every query below is written once, in the SQL subset the
+//! two share (`$1` placeholders, `ON CONFLICT`, i64/String/bytes columns);
+//! only the migrations differ per engine (`migrations/sqlite`,
+//! `migrations/postgres`: same tables, BIGINT/BYTEA on PostgreSQL).
+//! Handlers never see SQL; they call the typed functions here.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::any::AnyPoolOptions;
+use sqlx::pool::PoolOptions;
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use vigil_exam::Event;
 
 use crate::package::Sealed;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database engine is behind a [`Db`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
 
 /// A handle on the database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Db {
-    pool: SqlitePool,
+    pool: AnyPool,
+    backend: Backend,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,27 +90,51 @@ pub struct FlagRow {
 impl Db {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> anyhow::Result<Db> {
+        install_drivers();
         if let Some(parent) = path.parent() {
             if !parent.as_os_str().is_empty() {
                 std::fs::create_dir_all(parent)?;
             }
         }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        let path = std::path::absolute(path)?;
+        let path = path
+            .to_str()
+            .ok_or_else(|| anyhow::anyhow!("database path {path:?} is not UTF-8"))?;
+        // `?` and `#` would end the path in the URL; `%` would be decoded.
+        let escaped = path
+            .replace('%', "%25")
+            .replace('?', "%3F")
+            .replace('#', "%23");
+        let url = format!("sqlite://{escaped}?mode=rwc");
+        let pool = AnyPoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await
+                    .map(|_| ())
+                })
+            })
+            .connect(&url)
             .await?;
-        Self::migrated(pool).await
+        Self::migrated(pool, Backend::Sqlite).await
     }
 
-    /// Opens a database from a URL (`sqlite://path` or `sqlite::memory:`).
+    /// Opens a database from a URL: `postgres://…` (or `postgresql://…`),
+    /// `sqlite://PATH` (a file, created if missing) or `sqlite::memory:`.
     pub async fn open_url(url: &str) -> anyhow::Result<Db> {
+        install_drivers();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            return Self::migrated(pool, Backend::Postgres).await;
+        }
         if let Some(path) = url.strip_prefix("sqlite://") {
             if path != ":memory:" {
                 return Self::open_file(Path::new(path)).await;
@@ -107,24 +143,60 @@ impl Db {
         if url.starts_with("sqlite:") {
             return Self::open_memory().await;
         }
-        anyhow::bail!("unsupported database URL {url:?}: expected sqlite://PATH or sqlite::memory:")
+        anyhow::bail!(
+            "unsupported database URL {url:?}: expected postgres://…, sqlite://PATH or sqlite::memory:"
+        )
     }
 
-    /// A private in-memory database (one connection, so it is one database).
+    /// A private in-memory SQLite database (one connection, so it is one database).
     pub async fn open_memory() -> anyhow::Result<Db> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
+        install_drivers();
+        let pool = PoolOptions::<Any>::new()
             .max_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(options)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move { conn.execute("PRAGMA foreign_keys = ON;").await.map(|_| ()) })
+            })
+            .connect("sqlite::memory:")
             .await?;
-        Self::migrated(pool).await
+        Self::migrated(pool, Backend::Sqlite).await
     }
 
-    async fn migrated(pool: SqlitePool) -> anyhow::Result<Db> {
-        MIGRATOR.run(&pool).await?;
-        Ok(Db { pool })
+    async fn migrated(pool: AnyPool, backend: Backend) -> anyhow::Result<Db> {
+        let migrator = match backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&pool).await?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Creates a fresh, empty database named `vigil_<random>` on the
+    /// PostgreSQL cluster of `cluster_url` (connecting as that URL's user,
+    /// who needs CREATEDB) and opens it migrated. Tests use it to run in
+    /// parallel, each on its own database.
+    pub async fn open_fresh_postgres(cluster_url: &str) -> anyhow::Result<Db> {
+        use sqlx::Connection;
+        install_drivers();
+        let name = format!("vigil_{:016x}", rand::random::<u64>());
+        let mut admin = sqlx::AnyConnection::connect(cluster_url).await?;
+        admin
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await?;
+        admin.close().await?;
+        Self::open_url(&with_database(cluster_url, &name)?).await
+    }
+
+    /// The engine behind this handle.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool, waiting for its connections to end (tests drop
+    /// their PostgreSQL database afterwards).
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// A trivial round trip: the storage check of `/api/health`.
@@ -404,6 +476,112 @@ impl Db {
         }))
     }
 
+    /// The attempts of a session, by candidate id.
+    pub async fn session_attempts(&self, session_id: &str) -> Result<Vec<AttemptRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, session_id, candidate_id, state, started_at, extra_time
+             FROM attempts WHERE session_id = $1 ORDER BY candidate_id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AttemptRow {
+                id: r.get("id"),
+                session_id: r.get("session_id"),
+                candidate_id: r.get("candidate_id"),
+                state: r.get("state"),
+                started_at: r.get("started_at"),
+                extra_time: r.get::<i64, _>("extra_time") != 0,
+            })
+            .collect())
+    }
+
+    /// Creates a proctor account if `name` is new (`true`), and assigns
+    /// the session to the proctor either way, in one transaction.
+    pub async fn add_proctor(
+        &self,
+        name: &str,
+        password_hash: &str,
+        session_id: &str,
+        now: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let created = sqlx::query(
+            "INSERT INTO proctors (name, password_hash, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        sqlx::query(
+            "INSERT INTO proctor_sessions (proctor, session_id) VALUES ($1, $2)
+             ON CONFLICT (proctor, session_id) DO NOTHING",
+        )
+        .bind(name)
+        .bind(session_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// The stored password hash of a proctor.
+    pub async fn proctor_password_hash(&self, name: &str) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT password_hash FROM proctors WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+    }
+
+    /// Records a proctor's login cookie (its hash) until `expires_at`.
+    pub async fn insert_proctor_login(
+        &self,
+        token_hash: &str,
+        proctor: &str,
+        expires_at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO proctor_logins (token_hash, proctor, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(token_hash)
+        .bind(proctor)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// The proctor a login cookie belongs to, if it has not expired at `now`.
+    pub async fn proctor_for_login(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT proctor FROM proctor_logins WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The sessions assigned to a proctor, by id.
+    pub async fn proctor_sessions(&self, proctor: &str) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT session_id FROM proctor_sessions WHERE proctor = $1 ORDER BY session_id",
+        )
+        .bind(proctor)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     /// Opens the transaction of one sync of `attempt_id`. Its first statement
     /// writes the attempt row, so concurrent syncs of one attempt queue up
     /// (SQLite's write lock, PostgreSQL's row lock) instead of interleaving.
@@ -506,6 +684,32 @@ impl Db {
     }
 }
 
+/// `url` (`postgres://user@host:port/db?params`) with its database replaced by `name`.
+fn with_database(url: &str, name: &str) -> anyhow::Result<String> {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let Some(scheme_end) = base.find("://") else {
+        anyhow::bail!("not a database URL: {url:?}");
+    };
+    let authority_end = base[scheme_end + 3..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + 3 + i);
+    let mut out = format!("{}/{name}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    Ok(out)
+}
+
+/// Registers the SQLite and PostgreSQL drivers of `sqlx::any` (idempotent).
+fn install_drivers() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(sqlx::any::install_default_drivers);
+}
+
 fn decode_event(json: &str) -> Result<Event, sqlx::Error> {
     serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
@@ -518,7 +722,7 @@ async fn insert_flag<'e, E>(
     now: i64,
 ) -> Result<(), sqlx::Error>
 where
-    E: sqlx::Executor<'e, Database = Sqlite>,
+    E: sqlx::Executor<'e, Database = Any>,
 {
     sqlx::query("INSERT INTO flags (attempt_id, kind, detail, at) VALUES ($1, $2, $3, $4)")
         .bind(attempt_id)
@@ -533,7 +737,7 @@ where
 /// One sync's transaction on one attempt (see [`Db::begin_sync`]). Dropped
 /// without [`SyncTx::commit`], it rolls back: nothing stored half-way.
 pub struct SyncTx {
-    tx: Transaction<'static, Sqlite>,
+    tx: Transaction<'static, Any>,
     attempt_id: String,
 }
 
@@ -624,5 +828,26 @@ impl SyncTx {
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn with_database_replaces_only_the_database() {
+        let cases = [
+            ("postgres://u@h:5/postgres", "postgres://u@h:5/t"),
+            ("postgres://u@h:5", "postgres://u@h:5/t"),
+            (
+                "postgres://u:p@h/db?sslmode=disable",
+                "postgres://u:p@h/t?sslmode=disable",
+            ),
+        ];
+        for (url, want) in cases {
+            assert_eq!(with_database(url, "t").unwrap(), want, "{url}");
+        }
+        assert!(with_database("nonsense", "t").is_err());
     }
 }

@@ -14,6 +14,8 @@ pub mod demo;
 pub mod error;
 pub mod media;
 pub mod package;
+pub mod results;
+pub mod review;
 pub mod roster;
 
 use std::path::PathBuf;
@@ -41,7 +43,8 @@ pub struct AppState {
     pub uploads: media::Uploads,
 }
 
-/// The whole HTTP service: the JSON API under `/api`, and the web app.
+/// The whole HTTP service: the JSON API under `/api`, the proctors' pages
+/// under `/review`, and the web app.
 pub fn app(state: AppState) -> Router {
     api::router(state)
 }

@@ -1,8 +1,8 @@
 //! `vigil-server`: the command line of the Vigil server.
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
-//! it; `exam import`, `session create` and `candidates import` are the
-//! operator's tools. All the
+//! it; `exam import`, `session create`, `candidates import` and `results
+//! export` are the operator's tools. All the
 //! work is in the library (`vigil_server::…`); this file parses arguments,
 //! binds the socket and waits for Ctrl-C.
 
@@ -20,9 +20,13 @@ use vigil_server::{app, demo, roster, AppState};
 #[derive(Parser)]
 #[command(name = "vigil-server", version, about = "Vigil exam server")]
 struct Cli {
-    /// SQLite database file (created if missing).
+    /// SQLite database file (created if missing); ignored with --database-url.
     #[arg(long, global = true, env = "VIGIL_DB", default_value = "vigil.sqlite3")]
     db: PathBuf,
+    /// Database URL instead of the SQLite file: `postgres://user@host/db`
+    /// (a PostgreSQL database, migrated on start) or `sqlite://PATH`.
+    #[arg(long, global = true, env = "VIGIL_DATABASE_URL")]
+    database_url: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +69,42 @@ enum Command {
     Candidates {
         #[command(subcommand)]
         command: CandidatesCommand,
+    },
+    /// Proctor accounts.
+    Proctor {
+        #[command(subcommand)]
+        command: ProctorCommand,
+    },
+    /// Results of a session, scored by the engine from the synced logs.
+    Results {
+        #[command(subcommand)]
+        command: ResultsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProctorCommand {
+    /// Create a proctor (printing a new password) and assign a session; an
+    /// existing proctor is only assigned the session.
+    Add {
+        /// The session the proctor reviews.
+        #[arg(long)]
+        session: String,
+        /// Login name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ResultsCommand {
+    /// One CSV row per candidate: state, times, points per section and
+    /// total, right/wrong/partial/blank counts, review flags.
+    Export {
+        /// The session.
+        session: String,
+        /// Write the CSV to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -151,13 +191,37 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let db = Db::open_file(&cli.db)
-        .await
-        .with_context(|| format!("opening database {}", cli.db.display()))?;
+    let db = match &cli.database_url {
+        Some(url) => Db::open_url(url)
+            .await
+            .with_context(|| format!("opening database {}", redact_url(url)))?,
+        None => Db::open_file(&cli.db)
+            .await
+            .with_context(|| format!("opening database {}", cli.db.display()))?,
+    };
+    // Where the database is, for messages; the media store defaults to
+    // `media/` beside the SQLite file (the working directory otherwise).
+    let db_label = match &cli.database_url {
+        Some(url) => redact_url(url),
+        None => cli.db.display().to_string(),
+    };
+    let db_dir = match &cli.database_url {
+        Some(_) => PathBuf::from("."),
+        None => cli
+            .db
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."))
+            .to_owned(),
+    };
+    let db_at = DbAt {
+        label: db_label,
+        dir: db_dir,
+    };
     let clock = SystemClock;
     let hashing = CodeHashing::default();
     match cli.command {
-        Command::Serve(args) => serve(db, hashing, args, &cli.db).await,
+        Command::Serve(args) => serve(db, hashing, args, &db_at).await,
         Command::Demo {
             serve: args,
             exam,
@@ -179,7 +243,7 @@ async fn run() -> anyhow::Result<()> {
                 url,
             )
             .await?;
-            print_demo(&info, &cli.db);
+            print_demo(&info, &db_at.label);
             if let Some(path) = out {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir)?;
@@ -191,7 +255,7 @@ async fn run() -> anyhow::Result<()> {
             if no_serve {
                 return Ok(());
             }
-            serve(db, hashing, args, &cli.db).await
+            serve(db, hashing, args, &db_at).await
         }
         Command::Exam {
             command: ExamCommand::Import { file },
@@ -273,14 +337,68 @@ async fn run() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Proctor {
+            command: ProctorCommand::Add { session, name },
+        } => {
+            let password =
+                vigil_server::review::add_proctor(&db, &hashing, &session, &name, clock.now_ms())
+                    .await?;
+            match password {
+                Some(p) => println!("Proctor {name} created for session {session}\nPassword: {p}"),
+                None => println!("Proctor {name} exists; session {session} assigned"),
+            }
+            println!("  (log in at /review/login)");
+            Ok(())
+        }
+        Command::Results {
+            command: ResultsCommand::Export { session, out },
+        } => export_results(&db, &session, out).await,
     }
 }
 
-fn print_demo(info: &demo::DemoInfo, db: &std::path::Path) {
+/// Where the database is: a printable name (no password) and the folder
+/// the media store defaults to.
+struct DbAt {
+    label: String,
+    dir: PathBuf,
+}
+
+/// A database URL without its password, for messages and logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn export_results(db: &Db, session: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
+    let results = vigil_server::results::session_results(db, session).await?;
+    let csv = results.to_csv();
+    match out {
+        Some(path) => {
+            std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
+            println!(
+                "Results of {} candidates of session {session} written to {}",
+                results.rows.len(),
+                path.display()
+            );
+        }
+        None => print!("{csv}"),
+    }
+    Ok(())
+}
+
+fn print_demo(info: &demo::DemoInfo, db: &str) {
     println!();
     println!("Vigil demo");
     println!("  URL:       {}", info.url);
-    println!("  database:  {}", db.display());
+    println!("  database:  {db}");
     println!("  exam:      {}", info.exam);
     println!("  session:   {}", info.session);
     println!("  start code (offline unlock): {}", info.start_code);
@@ -291,12 +409,7 @@ fn print_demo(info: &demo::DemoInfo, db: &std::path::Path) {
     println!();
 }
 
-async fn serve(
-    db: Db,
-    hashing: CodeHashing,
-    args: ServeArgs,
-    db_path: &std::path::Path,
-) -> anyhow::Result<()> {
+async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> anyhow::Result<()> {
     if let Some(dir) = &args.static_dir {
         anyhow::ensure!(
             dir.join("index.html").is_file(),
@@ -304,13 +417,7 @@ async fn serve(
             dir.display()
         );
     }
-    let media_dir = args.media_dir.unwrap_or_else(|| {
-        db_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."))
-            .join("media")
-    });
+    let media_dir = args.media_dir.unwrap_or_else(|| db_at.dir.join("media"));
     std::fs::create_dir_all(&media_dir)
         .with_context(|| format!("creating the media store {}", media_dir.display()))?;
     let state = AppState {
@@ -324,7 +431,7 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
-    tracing::info!(addr = %args.addr, db = %db_path.display(), "serving");
+    tracing::info!(addr = %args.addr, db = %db_at.label, "serving");
     println!("Listening on http://{}/ (Ctrl-C to stop)", args.addr);
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown_signal())
@@ -347,4 +454,22 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn database_urls_are_printed_without_their_password() {
+        assert_eq!(
+            redact_url("postgres://vigil:s3cret@db:5432/vigil"),
+            "postgres://vigil:***@db:5432/vigil"
+        );
+        assert_eq!(
+            redact_url("postgres://vigil@db/vigil"),
+            "postgres://vigil@db/vigil"
+        );
+        assert_eq!(redact_url("sqlite:///a@b/x.db"), "sqlite:///a@b/x.db");
+    }
 }

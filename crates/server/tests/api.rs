@@ -1,5 +1,5 @@
 //! The candidate API driven through `app(state)` with `oneshot`: no socket,
-//! an in-memory database and a fixed clock.
+//! a fresh database and a fixed clock.
 
 mod common;
 

@@ -1,4 +1,5 @@
-//! The HTTP surface: the candidate JSON API under `/api`, and the built web
+//! The HTTP surface: the candidate JSON API under `/api`, the proctor pages
+//! under `/review` (see [`crate::review`]), and the built web
 //! app (`dist/`) for every other path, with `index.html` as the fallback so
 //! a reload on any app URL opens the app.
 
@@ -44,7 +45,9 @@ pub fn router(state: AppState) -> Router {
         .fallback(api_not_found)
         .layer(DefaultBodyLimit::max(DEFAULT_BODY_LIMIT));
 
-    let mut app = Router::new().nest("/api", api);
+    let mut app = Router::new()
+        .nest("/api", api)
+        .nest("/review", crate::review::router());
     if let Some(dir) = &state.static_dir {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));

@@ -1,5 +1,6 @@
-//! Shared fixture of the server's integration tests: an in-memory
-//! database with a demo session, a fixed clock, a temporary media folder,
+//! Shared fixture of the server's integration tests: a fresh database
+//! (in-memory SQLite, or PostgreSQL with `VIGIL_TEST_DATABASE_URL`) with a
+//! demo session, a fixed clock, a temporary media folder,
 //! and helpers to send requests through `app(state)` with `oneshot`.
 #![allow(dead_code)]
 
@@ -27,9 +28,19 @@ pub struct Fixture {
     pub media: tempfile::TempDir,
 }
 
+/// The database of one test: a fresh database on the PostgreSQL cluster of
+/// `VIGIL_TEST_DATABASE_URL` when set (`cargo xtask test` starts one), else
+/// a private in-memory SQLite database.
+pub async fn test_db() -> Db {
+    match std::env::var("VIGIL_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Db::open_fresh_postgres(&url).await.unwrap(),
+        _ => Db::open_memory().await.unwrap(),
+    }
+}
+
 /// A demo session of 3 candidates whose window opens `start_in_ms` after `NOW`.
 pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
-    let db = Db::open_memory().await.unwrap();
+    let db = test_db().await;
     let clock = Arc::new(FixedClock::new(NOW));
     let hashing = CodeHashing::fast_for_tests();
     let demo = demo::create_demo(

@@ -1,0 +1,85 @@
+//! The command line, run as a process on a SQLite file: import an exam,
+//! create a session with candidates, export its results, add a proctor.
+
+use std::process::Command;
+
+fn vigil(db: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("VIGIL_DATABASE_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn results_export_and_proctor_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
+    vigil(&db, &["exam", "import", exam]);
+    let created = vigil(
+        &db,
+        &[
+            "session",
+            "create",
+            "--exam",
+            "demo-short",
+            "--start",
+            "2030-01-01T09:00:00Z",
+            "--candidates",
+            "2",
+        ],
+    );
+    let session = created
+        .lines()
+        .find_map(|l| l.strip_prefix("Session ")?.strip_suffix(" created"))
+        .unwrap();
+    let printed = vigil(&db, &["results", "export", session]);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 3, "{printed}");
+    assert!(lines[0].starts_with("candidate,state,started_at,submitted_at,points_partie-1,"));
+    assert!(lines[1].ends_with(",registered,,,,,,,,,,,"), "{}", lines[1]);
+
+    let file = dir.path().join("results.csv");
+    let said = vigil(
+        &db,
+        &[
+            "results",
+            "export",
+            session,
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(said.contains("Results of 2 candidates"), "{said}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), printed);
+
+    let added = vigil(&db, &["proctor", "add", "--session", session, "marie"]);
+    assert!(added.contains("Proctor marie created"), "{added}");
+    let password = added
+        .lines()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .unwrap();
+    assert_eq!(password.len(), 19);
+    let again = vigil(&db, &["proctor", "add", "--session", session, "marie"]);
+    assert!(again.contains("exists"), "{again}");
+
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--db")
+        .arg(&db)
+        .args(["results", "export", "nope"])
+        .env_remove("VIGIL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no session \"nope\""));
+}
