@@ -12,6 +12,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::browser::api::ApiFailure;
+use crate::browser::lockdown::{self, Signal};
 use crate::browser::{camera, clock, dom};
 use crate::components::language_switch::LanguageSwitch;
 use crate::components::sync_status::SyncStatus;
@@ -222,6 +223,49 @@ pub fn App() -> Html {
                 }
             });
             move || alive.set(false)
+        });
+    }
+
+    // Lockdown while the exam is on: signals become events, and leaving
+    // fullscreen or the window covers the questions.
+    let attention = use_state(|| (true, true));
+    {
+        let in_exam = matches!(screen_kind, Screen::Exam | Screen::Review);
+        let (model, attention, error) = (model.clone(), attention.clone(), error.clone());
+        let latest = latest.clone();
+        use_effect_with(in_exam, move |in_exam| {
+            let engaged = in_exam.then(|| {
+                attention.set((lockdown::has_focus(), lockdown::is_fullscreen()));
+                let state = Rc::new(std::cell::Cell::new((
+                    lockdown::has_focus(),
+                    lockdown::is_fullscreen(),
+                )));
+                lockdown::engage(move |signal| {
+                    let (mut focused, mut full) = state.get();
+                    match &signal {
+                        Signal::Focus(f) if *f == focused => return,
+                        Signal::Fullscreen(f) if *f == full => return,
+                        Signal::Focus(f) => focused = *f,
+                        Signal::Fullscreen(f) => full = *f,
+                        Signal::Blocked(_) => {}
+                    }
+                    state.set((focused, full));
+                    attention.set((focused, full));
+                    let current = latest.borrow().clone();
+                    let Some((login, attempt)) = current else {
+                        return;
+                    };
+                    settle(&model, &error, async move {
+                        session::commit(&login.attempt.id, &attempt, move |a, now| match signal {
+                            Signal::Focus(f) => a.record_focus(f, now),
+                            Signal::Fullscreen(f) => a.record_fullscreen(f, now),
+                            Signal::Blocked(action) => a.record_blocked(&action, now),
+                        })
+                        .await
+                    });
+                })
+            });
+            move || drop(engaged)
         });
     }
 
@@ -439,7 +483,21 @@ pub fn App() -> Html {
                 }
                 <LanguageSwitch {lang} on_change={dispatcher(&model, Action::SetLang)} />
             </header>
-            <main class="main" id="main">{ screen }</main>
+            <main class="main" id="main">
+                if matches!(screen_kind, Screen::Exam | Screen::Review) && !(attention.0 && attention.1) {
+                    <div class="lockdown" data-testid="lockdown-overlay" role="dialog"
+                        aria-modal="true" aria-labelledby="lockdown-title">
+                        <h2 id="lockdown-title">{ if attention.1 { t.lockdown_focus_title } else { t.lockdown_fullscreen_title } }</h2>
+                        <p>{ t.lockdown_text }</p>
+                        <button type="button" class="button button--primary" data-testid="lockdown-return"
+                            onclick={Callback::from(|_: MouseEvent| dom::request_fullscreen())}>
+                            { t.lockdown_return }
+                        </button>
+                    </div>
+                } else {
+                    { screen }
+                }
+            </main>
         </div>
     }
 }

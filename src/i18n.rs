@@ -167,6 +167,10 @@ pub struct Texts {
     pub sync_done: &'static str,
     pub sync_pending: &'static str,
     pub sync_offline: &'static str,
+    pub lockdown_fullscreen_title: &'static str,
+    pub lockdown_focus_title: &'static str,
+    pub lockdown_text: &'static str,
+    pub lockdown_return: &'static str,
     pub unavailable_title: &'static str,
     pub unavailable_text: &'static str,
 }
@@ -324,6 +328,10 @@ pub static FR: Texts = Texts {
     sync_done: "Tout est envoyé au serveur.",
     sync_pending: "{} élément(s) à envoyer au serveur…",
     sync_offline: "Hors ligne : {} élément(s) en attente, nouvel essai automatique.",
+    lockdown_fullscreen_title: "Vous avez quitté le plein écran",
+    lockdown_focus_title: "Vous avez quitté la fenêtre de l'épreuve",
+    lockdown_text: "Les questions sont masquées tant que vous n'êtes pas revenu. Le temps continue de s'écouler et cette sortie est enregistrée pour les surveillants.",
+    lockdown_return: "Revenir à l'épreuve en plein écran",
     unavailable_title: "Étape suivante",
     unavailable_text: "Vos réponses aux étapes précédentes sont enregistrées sur cet ordinateur. La suite du parcours (identité, scan de la pièce, salle d'attente, épreuve) n'est pas encore disponible dans cette version.",
 };
@@ -481,6 +489,10 @@ pub static EN: Texts = Texts {
     sync_done: "Everything is sent to the server.",
     sync_pending: "{} item(s) to send to the server…",
     sync_offline: "Offline: {} item(s) waiting, retrying automatically.",
+    lockdown_fullscreen_title: "You left full screen",
+    lockdown_focus_title: "You left the exam window",
+    lockdown_text: "The questions are hidden until you come back. Time keeps running and this exit is recorded for the proctors.",
+    lockdown_return: "Back to the exam, full screen",
     unavailable_title: "Next step",
     unavailable_text: "What you did in the previous steps is saved on this computer. The rest of the journey (identity, room scan, waiting room, exam) is not available in this version yet.",
 };

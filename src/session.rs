@@ -7,6 +7,7 @@
 //! if storing fails, the screen still shows the old state, never a fact
 //! that is not on disk.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use sha2::{Digest, Sha256};
@@ -14,7 +15,7 @@ use vigil_api::LoginResponse;
 use vigil_exam::{Attempt, AttemptError, Event, Exam, Phase, Schedule, StartWindow};
 
 use crate::browser::api::ApiFailure;
-use crate::browser::{api, clock, idb};
+use crate::browser::{api, camera, clock, idb};
 use crate::package::{self, OpenError};
 use crate::state::SignedIn;
 
@@ -76,6 +77,7 @@ pub async fn restore() -> Result<Option<SignedIn>, String> {
 pub async fn sign_in(login: LoginResponse) -> Result<(Rc<LoginResponse>, Rc<Attempt>), String> {
     idb::save_session(&login).await.map_err(|e| e.0)?;
     let attempt = attempt_of(&login).await?;
+    remember(&login.attempt.id, &attempt);
     Ok((Rc::new(login), attempt))
 }
 
@@ -124,21 +126,60 @@ pub async fn commit(
     .await
 }
 
+thread_local! {
+    /// The newest attempt this tab has stored, by attempt id: commits build
+    /// on it rather than on the (possibly older) copy a screen rendered, so
+    /// two steps in quick succession (a click and a focus loss) both land.
+    static LATEST: RefCell<Option<(String, Rc<Attempt>)>> = const { RefCell::new(None) };
+    /// One commit at a time: seqs are given out in order.
+    static BUSY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Makes `attempt` the base of the next commits (after a restore or a sign-in).
+pub fn remember(attempt_id: &str, attempt: &Rc<Attempt>) {
+    LATEST.with(|l| *l.borrow_mut() = Some((attempt_id.to_owned(), attempt.clone())));
+}
+
 /// Runs engine commands that may append several events (or none) and
-/// stores them in one transaction.
+/// stores them in one transaction, one commit at a time.
 pub async fn commit_all(
     attempt_id: &str,
     attempt: &Attempt,
     command: impl FnOnce(&mut Attempt, i64) -> Result<Vec<Event>, AttemptError>,
 ) -> Result<Rc<Attempt>, CommitError> {
-    let mut next = attempt.clone();
-    let events = command(&mut next, now_ms(attempt)).map_err(CommitError::Refused)?;
+    while BUSY.with(Cell::get) {
+        camera::pause_ms(2).await;
+    }
+    BUSY.with(|b| b.set(true));
+    let result = commit_now(attempt_id, attempt, command).await;
+    BUSY.with(|b| b.set(false));
+    result
+}
+
+async fn commit_now(
+    attempt_id: &str,
+    attempt: &Attempt,
+    command: impl FnOnce(&mut Attempt, i64) -> Result<Vec<Event>, AttemptError>,
+) -> Result<Rc<Attempt>, CommitError> {
+    let latest = LATEST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(id, a)| id == attempt_id && a.state().last_seq >= attempt.state().last_seq)
+            .map(|(_, a)| a.clone())
+    });
+    let mut next = latest
+        .map(|a| (*a).clone())
+        .unwrap_or_else(|| attempt.clone());
+    let now = now_ms(&next);
+    let events = command(&mut next, now).map_err(CommitError::Refused)?;
     if !events.is_empty() {
         idb::append_events(attempt_id, &events)
             .await
             .map_err(|e| CommitError::Storage(e.0))?;
     }
-    Ok(Rc::new(next))
+    let next = Rc::new(next);
+    remember(attempt_id, &next);
+    Ok(next)
 }
 
 /// Measures the server clock and records the offset as a `clock_sync` event.

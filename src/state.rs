@@ -133,7 +133,10 @@ impl Model {
                 next.equipment_test = false;
             }
             Action::Committed(attempt) => {
-                if next.attempt.is_some() {
+                // Commits are serialized; an older result never replaces a newer one.
+                let newer =
+                    |current: &Rc<Attempt>| attempt.state().last_seq >= current.state().last_seq;
+                if next.attempt.as_ref().is_some_and(newer) {
                     next.attempt = Some(attempt);
                 }
             }

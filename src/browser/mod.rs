@@ -9,4 +9,5 @@ pub mod capabilities;
 pub mod clock;
 pub mod dom;
 pub mod idb;
+pub mod lockdown;
 pub mod recorder;

@@ -273,6 +273,14 @@ impl Attempt {
         self.push(None, EventKind::Focus(FocusBody { focused }), now_ms)
     }
 
+    /// Records a forbidden action the lockdown blocked.
+    pub fn record_blocked(&mut self, action: &str, now_ms: i64) -> Result<Event, AttemptError> {
+        let body = BlockedBody {
+            action: action.into(),
+        };
+        self.push(None, EventKind::Blocked(body), now_ms)
+    }
+
     pub fn record_fullscreen(&mut self, active: bool, now_ms: i64) -> Result<Event, AttemptError> {
         self.push(
             None,

@@ -90,6 +90,9 @@ event_kinds! {
     IncidentClose(IncidentCloseBody) = "incident_close",
     Focus(FocusBody) = "focus",
     Fullscreen(FullscreenBody) = "fullscreen",
+    /// A forbidden action was attempted and blocked (paste, print, a
+    /// shortcut…): the browser lockdown records each attempt.
+    Blocked(BlockedBody) = "blocked",
     /// A trusted-clock measurement against the server.
     ClockSync(ClockSyncBody) = "clock_sync",
     Submit(SubmitBody) = "submit",
@@ -224,6 +227,14 @@ pub struct FocusBody {
 #[serde(deny_unknown_fields)]
 pub struct FullscreenBody {
     pub active: bool,
+}
+
+/// What the lockdown blocked, e.g. `paste`, `print`, `shortcut:ctrl+p`
+/// (at most [`crate::limits::MAX_BLOCKED_ACTION_LEN`] bytes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockedBody {
+    pub action: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -59,3 +59,6 @@ pub const MAX_LOG_BYTES: usize = 64 * 1024 * 1024;
 pub const MAX_EVENTS: usize = 1_000_000;
 /// Longest proctoring hysteresis threshold, in milliseconds (10 min).
 pub const MAX_THRESHOLD_MS: u64 = 600_000;
+
+/// Longest name of a blocked action in a `blocked` event, in bytes.
+pub const MAX_BLOCKED_ACTION_LEN: usize = 64;

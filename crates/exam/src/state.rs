@@ -78,6 +78,8 @@ pub struct AttemptState {
     /// Every incident recorded, open ones with `closed_at = None`.
     pub incidents: Vec<Incident>,
     pub focused: bool,
+    /// Forbidden actions the lockdown blocked (each is a `blocked` event).
+    pub blocked_actions: u64,
     pub fullscreen: bool,
     /// Last measured server − device offset.
     pub clock_offset_ms: Option<i64>,
@@ -199,6 +201,7 @@ impl AttemptState {
             flags: BTreeSet::new(),
             incidents: Vec::new(),
             focused: true,
+            blocked_actions: 0,
             fullscreen: false,
             clock_offset_ms: None,
             submitted_at_ms: None,
@@ -596,6 +599,18 @@ impl AttemptState {
             }
             EventKind::Focus(b) => self.focused = b.focused,
             EventKind::Fullscreen(b) => self.fullscreen = b.active,
+            EventKind::Blocked(b) => {
+                if b.action.is_empty() || b.action.len() > crate::limits::MAX_BLOCKED_ACTION_LEN {
+                    return Err(E::InvalidField {
+                        field: "blocked.action",
+                        reason: format!(
+                            "must be 1 to {} bytes",
+                            crate::limits::MAX_BLOCKED_ACTION_LEN
+                        ),
+                    });
+                }
+                self.blocked_actions += 1;
+            }
             EventKind::ClockSync(b) => self.clock_offset_ms = Some(b.offset_ms),
             EventKind::SyncAck(b) => {
                 if b.acked_seq >= seq {

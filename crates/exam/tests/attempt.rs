@@ -798,3 +798,17 @@ fn parse_number_accepts_french_and_english_decimals() {
     assert_eq!(parse_number(""), None);
     assert_eq!(parse_number("1e400"), None);
 }
+
+#[test]
+fn blocked_actions_are_counted_and_bounded() {
+    let mut a = vigil_exam::Attempt::new();
+    a.record_blocked("paste", 10).unwrap();
+    a.record_blocked("shortcut:ctrl+p", 11).unwrap();
+    assert_eq!(a.state().blocked_actions, 2);
+    assert!(a.record_blocked("", 12).is_err());
+    assert!(a.record_blocked(&"x".repeat(65), 12).is_err());
+    // A refused command appends nothing.
+    assert_eq!(a.events().len(), 2);
+    let replayed = vigil_exam::Attempt::resume(None, a.events().to_vec()).unwrap();
+    assert_eq!(replayed.state().blocked_actions, 2);
+}

@@ -195,6 +195,9 @@ pub fn one_of_each_kind() -> Vec<EventKind> {
             incident: IncidentKind::Voice,
         }),
         EventKind::Focus(FocusBody { focused: false }),
+        EventKind::Blocked(BlockedBody {
+            action: "paste".into(),
+        }),
         EventKind::Fullscreen(FullscreenBody { active: true }),
         EventKind::ClockSync(ClockSyncBody {
             offset_ms: -3,

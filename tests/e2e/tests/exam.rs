@@ -93,6 +93,10 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
         // Reload mid-exam: same question, answers and flag kept, time ran on.
         let before = remaining_ms(&h).await?;
         h.client.refresh().await?;
+        // A reload leaves fullscreen: the questions are covered until the
+        // candidate goes back to it.
+        h.testid("lockdown-overlay").await?;
+        click(&h, "lockdown-return").await?;
         h.screen("exam").await?;
         wait_question(&h, "produit").await?;
         h.css("[data-testid=\"nav-0\"][data-state=\"flagged\"]")

@@ -1,0 +1,164 @@
+//! Browser lockdown during the exam, triggered for real in headless
+//! Chromium: leaving fullscreen and the window covers the questions and is
+//! recorded; paste outside an answer field, the context menu, Ctrl+P and
+//! devtools shortcuts are blocked and each attempt is recorded; pasting into
+//! an answer field stays allowed.
+
+use anyhow::{ensure, Result};
+use vigil_e2e::{Clip, Harness};
+
+/// The `kind`s of the attempt's events stored in IndexedDB, with bodies.
+async fn stored_kinds(h: &Harness) -> Result<Vec<(String, serde_json::Value)>> {
+    let v = h
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const open = indexedDB.open('vigil');
+               open.onsuccess = () => {
+                 const req = open.result.transaction('events').objectStore('events').getAll();
+                 req.onsuccess = () => done(req.result.map(j => JSON.parse(j)));
+               };"#,
+            vec![],
+        )
+        .await?;
+    Ok(v.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or("").to_owned(),
+                e["body"].clone(),
+            )
+        })
+        .collect())
+}
+
+async fn has_event(h: &Harness, kind: &str, body: serde_json::Value) -> Result<bool> {
+    for _ in 0..50 {
+        if stored_kinds(h)
+            .await?
+            .iter()
+            .any(|(k, b)| k == kind && *b == body)
+        {
+            return Ok(true);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(false)
+}
+
+/// Dispatches an event on an element and says whether it was cancelled.
+async fn cancelled(h: &Harness, selector: &str, event_js: &str) -> Result<bool> {
+    let script = format!(
+        "const e = {event_js}; document.querySelector('{selector}').dispatchEvent(e); return e.defaultPrevented;"
+    );
+    Ok(h.js(&script).await? == true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lockdown_blocks_covers_and_records() {
+    let h = Harness::start(Clip::Face).await.expect("harness");
+    let r = async {
+        h.walk_to_waiting_room(7).await?;
+        h.click("start-button").await?;
+        h.screen("exam").await?;
+        ensure!(
+            h.js("return !!document.fullscreenElement").await? == true,
+            "not fullscreen"
+        );
+
+        // Leaving fullscreen covers the questions and is recorded.
+        h.js("document.exitFullscreen(); return true").await?;
+        h.testid("lockdown-overlay").await?;
+        let visible = h
+            .js("return !!document.querySelector('[data-testid=question]')")
+            .await?;
+        ensure!(visible == false, "questions visible under the overlay");
+        ensure!(
+            has_event(&h, "fullscreen", serde_json::json!({"active": false})).await?,
+            "no fullscreen event"
+        );
+        h.screenshot("lockdown-overlay").await?;
+        h.click("lockdown-return").await?;
+        h.screen("exam").await?;
+        ensure!(
+            has_event(&h, "fullscreen", serde_json::json!({"active": true})).await?,
+            "no return event"
+        );
+
+        // Losing the window is covered and recorded too.
+        h.js("window.dispatchEvent(new Event('blur')); return true")
+            .await?;
+        h.testid("lockdown-overlay").await?;
+        ensure!(
+            has_event(&h, "focus", serde_json::json!({"focused": false})).await?,
+            "no focus event"
+        );
+        h.js("window.dispatchEvent(new Event('focus')); return true")
+            .await?;
+        h.screen("exam").await?;
+
+        // Blocked: paste on the question, the context menu.
+        let paste = "new ClipboardEvent('paste', {bubbles: true, cancelable: true})";
+        ensure!(
+            cancelled(&h, "[data-testid=question] h2", paste).await?,
+            "paste not blocked"
+        );
+        ensure!(
+            has_event(&h, "blocked", serde_json::json!({"action": "paste"})).await?,
+            "paste not recorded"
+        );
+        let menu = "new MouseEvent('contextmenu', {bubbles: true, cancelable: true})";
+        ensure!(
+            cancelled(&h, "[data-testid=question]", menu).await?,
+            "context menu not blocked"
+        );
+        ensure!(
+            has_event(&h, "blocked", serde_json::json!({"action": "contextmenu"})).await?,
+            "menu not recorded"
+        );
+
+        // Keyboard shortcuts, typed for real: Ctrl+P and Ctrl+Shift+I.
+        let body = h.css("body").await?;
+        body.send_keys("\u{E009}p\u{E000}").await?; // Control, p, release
+        ensure!(
+            has_event(
+                &h,
+                "blocked",
+                serde_json::json!({"action": "shortcut:ctrl+p"})
+            )
+            .await?,
+            "Ctrl+P not recorded"
+        );
+        body.send_keys("\u{E009}\u{E008}i\u{E000}").await?;
+        ensure!(
+            has_event(
+                &h,
+                "blocked",
+                serde_json::json!({"action": "shortcut:ctrl+shift+i"})
+            )
+            .await?,
+            "Ctrl+Shift+I not recorded"
+        );
+        // Printing anyway is reported.
+        h.js("window.dispatchEvent(new Event('beforeprint')); return true")
+            .await?;
+        ensure!(
+            has_event(&h, "blocked", serde_json::json!({"action": "print"})).await?,
+            "print not recorded"
+        );
+
+        // An answer field keeps paste (the candidate's own text).
+        h.click("next").await?;
+        h.click("next").await?;
+        h.testid("answer-input").await?;
+        ensure!(
+            !cancelled(&h, "[data-testid=answer-input]", paste).await?,
+            "paste blocked in an answer"
+        );
+        Ok(())
+    }
+    .await;
+    h.finish("lockdown", r).await;
+}
