@@ -124,7 +124,13 @@ pub fn run() -> Result<()> {
     );
     t.suite(
         "native tests",
-        util::cargo().args(["test", "--workspace", "--exclude", "vigil-e2e"]),
+        util::cargo().args([
+            "test",
+            "--no-fail-fast",
+            "--workspace",
+            "--exclude",
+            "vigil-e2e",
+        ]),
     );
     postgres_suite(&mut t);
     t.check(
@@ -198,7 +204,7 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
     let server = build::server_debug()?;
     let out = util::root().join("target/e2e");
     let mut cmd = util::cargo();
-    cmd.args(["test", "-p", "vigil-e2e", "--"]);
+    cmd.args(["test", "--no-fail-fast", "-p", "vigil-e2e", "--"]);
     if let Some(f) = filter {
         cmd.arg(f);
     }

@@ -111,7 +111,7 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
             .click()
             .await?;
         h.testid("continue").await?.click().await?;
-        h.screen("unavailable").await?;
+        h.screen("room-scan").await?;
         ensure!(
             stored_events(&h).await? == 4,
             "the face photo event is not stored"
@@ -123,7 +123,7 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
         );
 
         h.client.refresh().await?;
-        h.screen("unavailable").await?;
+        h.screen("room-scan").await?;
         ensure!(stored_events(&h).await? == 4, "a reload changed the log");
         Ok(())
     }
