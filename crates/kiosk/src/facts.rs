@@ -162,8 +162,11 @@ impl SystemFacts for RealFacts {
     fn hypervisor_flag(&self) -> Option<bool> {
         #[cfg(target_os = "linux")]
         return self.linux.hypervisor_flag();
+        // Bit 31 of ECX, CPUID leaf 1: "running under a hypervisor".
+        // `__cpuid` is a safe function in current Rust, unsafe in older ones
+        // (the workspace allows 1.85). SAFETY: leaf 1 exists on every x86-64 processor.
         #[cfg(all(not(target_os = "linux"), target_arch = "x86_64"))]
-        // SAFETY: CPUID leaf 1 exists on every x86-64 processor.
+        #[allow(unused_unsafe)]
         return Some(unsafe { std::arch::x86_64::__cpuid(1) }.ecx & (1 << 31) != 0);
         #[cfg(all(not(target_os = "linux"), not(target_arch = "x86_64")))]
         return None;
