@@ -1,7 +1,17 @@
-//! vigil-kiosk: the launcher of kiosk deployments, which starts a locked
-//! Chromium on one exam URL on a fresh profile, checks the machine (extra
-//! displays, virtual machine, screen-sharing processes) and passes a config
-//! key the server can require.
+//! vigil-kiosk: the launcher of kiosk deployments. It checks the machine
+//! (extra displays, virtual machine, screen-sharing and remote-control
+//! programs), starts a locked Chromium on one exam URL with a fresh,
+//! throw-away profile, keeps checking during the exam, and passes the app a
+//! config key (the hash of its settings) that the server can require per
+//! session. See README.md, "Kiosk deployments", for what is locked, what is
+//! only detected, and what the key proves.
 //!
-//! A member of the workspace so its place is fixed; its contents arrive
-//! with the kiosk work (DESIGN.md, "Kiosk"): nothing here is used yet.
+//! The modules are ordered from pure to effectful: [`config`] (settings and
+//! key), [`checks`] (verdicts from facts), [`facts`] (the machine, behind a
+//! trait), [`browser`] (profile and command line), [`run`] (the process).
+
+pub mod browser;
+pub mod checks;
+pub mod config;
+pub mod facts;
+pub mod run;

@@ -314,6 +314,31 @@ impl Db {
         }))
     }
 
+    /// Sets (or clears) the config key a session requires; `false`: no
+    /// such session.
+    pub async fn set_kiosk_key(
+        &self,
+        session_id: &str,
+        key: Option<&str>,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE sessions SET kiosk_key = $1 WHERE id = $2")
+            .bind(key)
+            .bind(session_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// The config key a session requires (`None`: none, or no such session).
+    pub async fn kiosk_key(&self, session_id: &str) -> Result<Option<String>, sqlx::Error> {
+        let key: Option<Option<String>> =
+            sqlx::query_scalar("SELECT kiosk_key FROM sessions WHERE id = $1")
+                .bind(session_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(key.flatten())
+    }
+
     /// Registers a candidate and their single attempt, in one transaction.
     pub async fn add_candidate(
         &self,

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod kiosk;
 pub mod media;
 pub mod package;
 pub mod results;

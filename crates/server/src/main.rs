@@ -1,8 +1,8 @@
 //! `vigil-server`: the command line of the Vigil server.
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
-//! it; `exam import`, `session create`, `candidates import` and `results
-//! export` are the operator's tools. All the
+//! it; `exam import`, `session create`, `session require-kiosk`, `candidates
+//! import` and `results export` are the operator's tools. All the
 //! work is in the library (`vigil_server::…`); this file parses arguments,
 //! binds the socket and waits for Ctrl-C.
 
@@ -159,6 +159,22 @@ enum SessionCommand {
         /// Number of candidates to create with fresh access codes.
         #[arg(long, default_value_t = 0)]
         candidates: usize,
+        /// Require the vigil-kiosk launcher with this config key
+        /// (`vigil-kiosk --url URL --config FILE --print-config-key`).
+        #[arg(long)]
+        kiosk_key: Option<String>,
+    },
+    /// Require the vigil-kiosk launcher with a given config key for a
+    /// session's candidate API (or, with --clear, any browser again).
+    RequireKiosk {
+        /// The session.
+        session: String,
+        /// The config key (64 hex digits).
+        #[arg(required_unless_present = "clear", conflicts_with = "clear")]
+        key: Option<String>,
+        /// Remove the requirement.
+        #[arg(long)]
+        clear: bool,
     },
 }
 
@@ -282,8 +298,14 @@ async fn run() -> anyhow::Result<()> {
                     start,
                     grace,
                     candidates,
+                    kiosk_key,
                 },
         } => {
+            // Checked before anything is created.
+            let kiosk_key = kiosk_key
+                .as_deref()
+                .map(vigil_server::kiosk::normalize_key)
+                .transpose()?;
             let start = humantime::parse_rfc3339_weak(&start)
                 .with_context(|| format!("--start {start:?} is not an RFC 3339 time"))?;
             let starts_at = start
@@ -304,6 +326,10 @@ async fn run() -> anyhow::Result<()> {
             println!("Session {} created", session.id);
             println!("Start code: {start_code}");
             println!("  (print it for the proctors; it unlocks the exam offline, see docs/architecture.md)");
+            if let Some(key) = &kiosk_key {
+                vigil_server::kiosk::require(&db, &session.id, Some(key)).await?;
+                println!("Kiosk required: config key {key}");
+            }
             if candidates > 0 {
                 let logins =
                     demo::create_candidates(&db, &hashing, &session.id, candidates).await?;
@@ -311,6 +337,24 @@ async fn run() -> anyhow::Result<()> {
                 for c in logins {
                     println!("{},{}", c.id, c.code);
                 }
+            }
+            Ok(())
+        }
+        Command::Session {
+            command:
+                SessionCommand::RequireKiosk {
+                    session,
+                    key,
+                    clear: _,
+                },
+        } => {
+            vigil_server::kiosk::require(&db, &session, key.as_deref()).await?;
+            match key {
+                Some(_) => println!(
+                    "Session {session}: the candidate API now requires vigil-kiosk with this \
+                     config key"
+                ),
+                None => println!("Session {session}: any browser may sit it"),
             }
             Ok(())
         }

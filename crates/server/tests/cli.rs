@@ -83,3 +83,63 @@ fn results_export_and_proctor_add() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no session \"nope\""));
 }
+
+#[test]
+fn sessions_can_require_the_kiosk_launcher() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
+    vigil(&db, &["exam", "import", exam]);
+    let key = "ab".repeat(32);
+    let created = vigil(
+        &db,
+        &[
+            "session",
+            "create",
+            "--exam",
+            "demo-short",
+            "--start",
+            "2030-01-01T09:00:00Z",
+            "--kiosk-key",
+            &key.to_uppercase(),
+        ],
+    );
+    assert!(
+        created.contains(&format!("Kiosk required: config key {key}")),
+        "{created}"
+    );
+    let session = created
+        .lines()
+        .find_map(|l| l.strip_prefix("Session ")?.strip_suffix(" created"))
+        .unwrap();
+    let said = vigil(
+        &db,
+        &["session", "require-kiosk", session, &"cd".repeat(32)],
+    );
+    assert!(said.contains("now requires vigil-kiosk"), "{said}");
+    let said = vigil(&db, &["session", "require-kiosk", session, "--clear"]);
+    assert!(said.contains("any browser"), "{said}");
+
+    // A malformed key is refused before the session is created.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--db")
+        .arg(&db)
+        .args(["session", "create", "--exam", "demo-short"])
+        .args(["--start", "2030-01-01T09:00:00Z", "--kiosk-key", "nope"])
+        .env_remove("VIGIL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("64 hexadecimal digits"), "{err}");
+    // Neither a key nor --clear: a usage error naming the argument.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--db")
+        .arg(&db)
+        .args(["session", "require-kiosk", session])
+        .env_remove("VIGIL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("<KEY>"));
+}

@@ -7,6 +7,7 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::Json;
 use vigil_api::{AttemptView, ExamSummary, LoginRequest, LoginResponse, SessionView};
 use vigil_exam::Exam;
@@ -23,6 +24,7 @@ pub const SYNC_GRACE_MS: i64 = 12 * 3600 * 1000;
 /// `POST /api/login`
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let Json(req) = body?;
@@ -65,6 +67,8 @@ pub async fn login(
         return Err(bad());
     }
 
+    // After the credentials, so the refusal tells nothing to a stranger.
+    crate::kiosk::check(&state, &candidate.session_id, &headers).await?;
     let session = load_session(&state, &candidate.session_id).await?;
     let exam = load_exam_summary(&state, &session.exam_id).await?;
     let now = state.clock.now_ms();
@@ -142,7 +146,9 @@ async fn load_exam_summary(state: &AppState, exam_id: &str) -> Result<ExamSummar
     Ok(exam.summary())
 }
 
-/// The attempt a request's `Authorization: Bearer …` token grants.
+/// The attempt a request's `Authorization: Bearer …` token grants, if the
+/// request also carries the config key its session may require
+/// ([`crate::kiosk`]).
 pub struct CandidateAuth(pub AttemptRow);
 
 impl FromRequestParts<AppState> for CandidateAuth {
@@ -162,11 +168,12 @@ impl FromRequestParts<AppState> for CandidateAuth {
                 ApiError::unauthorized("no_token", "expected `Authorization: Bearer <token>`")
             })?;
         let now = state.clock.now_ms();
-        state
+        let attempt = state
             .db
             .attempt_for_token(&auth::token_hash(token), now)
             .await?
-            .map(CandidateAuth)
-            .ok_or_else(|| ApiError::unauthorized("bad_token", "unknown or expired token"))
+            .ok_or_else(|| ApiError::unauthorized("bad_token", "unknown or expired token"))?;
+        crate::kiosk::check(state, &attempt.session_id, &parts.headers).await?;
+        Ok(CandidateAuth(attempt))
     }
 }
