@@ -16,7 +16,8 @@ pub mod session;
 pub mod state;
 pub mod sync;
 
-/// Mounts the app on `<body>`.
+/// Mounts the app on `<body>` (after picking up the kiosk config key, if any).
 pub fn run() {
+    browser::api::set_config_key(browser::dom::config_key_from_fragment());
     yew::Renderer::<app::App>::new().render();
 }

@@ -4,7 +4,9 @@
 //! not be reached (check your connection), the server refused with a code
 //! (wrong credentials…), or the server answered something unreadable.
 
-use gloo_net::http::{Request, Response};
+use std::cell::RefCell;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use vigil_api::{
     ErrorBody, EventsRequest, EventsResponse, LoginRequest, LoginResponse, MediaResponse,
@@ -32,9 +34,31 @@ impl ApiFailure {
     }
 }
 
+thread_local! {
+    /// The kiosk launcher's config key, sent on every call when present.
+    static CONFIG_KEY: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remembers the config key the kiosk launcher passed (see [`crate::browser::dom::config_key_from_fragment`]).
+pub fn set_config_key(key: Option<String>) {
+    CONFIG_KEY.with(|k| *k.borrow_mut() = key);
+}
+
+/// Adds the headers every call carries.
+fn with_headers(builder: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+    let builder = match CONFIG_KEY.with(|k| k.borrow().clone()) {
+        Some(key) => builder.header(vigil_api::CONFIG_KEY_HEADER, &key),
+        None => builder,
+    };
+    match token {
+        Some(t) => builder.header("Authorization", &format!("Bearer {t}")),
+        None => builder,
+    }
+}
+
 /// `POST /api/login`.
 pub async fn login(req: &LoginRequest) -> Result<LoginResponse, ApiFailure> {
-    let request = Request::post("/api/login")
+    let request = with_headers(Request::post("/api/login"), None)
         .json(req)
         .map_err(|_| ApiFailure::Malformed { status: 0 })?;
     read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
@@ -49,8 +73,7 @@ pub async fn package(token: &str) -> Result<PackageResponse, ApiFailure> {
 
 /// `POST /api/attempt/start`: records the start and releases the key.
 pub async fn start(token: &str) -> Result<StartResponse, ApiFailure> {
-    let request = Request::post("/api/attempt/start")
-        .header("Authorization", &format!("Bearer {token}"))
+    let request = with_headers(Request::post("/api/attempt/start"), Some(token))
         .json(&StartRequest {})
         .map_err(|_| ApiFailure::Malformed { status: 0 })?;
     read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
@@ -58,8 +81,7 @@ pub async fn start(token: &str) -> Result<StartResponse, ApiFailure> {
 
 /// `POST /api/attempt/events`: a batch of events; answers the acked seq.
 pub async fn post_events(token: &str, batch: &EventsRequest) -> Result<EventsResponse, ApiFailure> {
-    let request = Request::post("/api/attempt/events")
-        .header("Authorization", &format!("Bearer {token}"))
+    let request = with_headers(Request::post("/api/attempt/events"), Some(token))
         .json(batch)
         .map_err(|_| ApiFailure::Malformed { status: 0 })?;
     read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
@@ -72,11 +94,13 @@ pub async fn put_media(
     bytes: &[u8],
 ) -> Result<MediaResponse, ApiFailure> {
     let body = js_sys::Uint8Array::from(bytes);
-    let request = Request::put(&format!("/api/attempt/media/{sha256}"))
-        .header("Authorization", &format!("Bearer {token}"))
-        .header("Content-Type", "application/octet-stream")
-        .body(body)
-        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    let request = with_headers(
+        Request::put(&format!("/api/attempt/media/{sha256}")),
+        Some(token),
+    )
+    .header("Content-Type", "application/octet-stream")
+    .body(body)
+    .map_err(|_| ApiFailure::Malformed { status: 0 })?;
     read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
 }
 

@@ -38,3 +38,44 @@ pub fn request_fullscreen() {
         let _ = el.request_fullscreen();
     }
 }
+
+/// The kiosk launcher's config key from the page URL's fragment
+/// (`#vigil-config-key=…`), if the app was opened by the launcher.
+pub fn config_key_from_fragment() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    parse_config_key(&hash)
+}
+
+/// `#a=b&vigil-config-key=KEY` → `KEY` (64 hex characters, else `None`).
+pub fn parse_config_key(fragment: &str) -> Option<String> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|kv| {
+            kv.strip_prefix(vigil_api::CONFIG_KEY_FRAGMENT)?
+                .strip_prefix('=')
+        })
+        .filter(|k| k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()))
+        .map(str::to_ascii_lowercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_config_key;
+
+    #[test]
+    fn reads_the_key_from_the_fragment() {
+        let key = "ab".repeat(32);
+        assert_eq!(
+            parse_config_key(&format!("#vigil-config-key={key}")),
+            Some(key.clone())
+        );
+        assert_eq!(
+            parse_config_key(&format!("#x=1&vigil-config-key={key}")),
+            Some(key.clone())
+        );
+        assert_eq!(parse_config_key("#vigil-config-key=short"), None);
+        assert_eq!(parse_config_key(""), None);
+        assert_eq!(parse_config_key(&format!("#other={key}")), None);
+    }
+}

@@ -38,6 +38,11 @@ impl LoginError {
             {
                 t.err_session_over.into()
             }
+            LoginError::Failed(api::ApiFailure::Refused { code, .. })
+                if code == codes::KIOSK_REQUIRED =>
+            {
+                t.err_kiosk_required.into()
+            }
             LoginError::Failed(other) => format!("{} {}", t.err_unexpected, other.reference()),
         }
     }

@@ -111,6 +111,11 @@ pub struct TimeResponse {
     pub now_ms: i64,
 }
 
+/// The header carrying the kiosk launcher's config key on every API call.
+pub const CONFIG_KEY_HEADER: &str = "X-Vigil-Config-Key";
+/// The URL fragment parameter through which the launcher hands the key to the app.
+pub const CONFIG_KEY_FRAGMENT: &str = "vigil-config-key";
+
 /// Every refusal: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorBody {
@@ -136,4 +141,5 @@ pub mod codes {
     pub const ALREADY_STARTED: &str = "already_started";
     pub const CHAIN_BROKEN: &str = "chain_broken";
     pub const CHAIN_CONFLICT: &str = "chain_conflict";
+    pub const KIOSK_REQUIRED: &str = "kiosk_required";
 }

@@ -205,6 +205,22 @@ impl Harness {
         })
     }
 
+    /// Runs a `vigil-server` command on the harness's database (the server
+    /// keeps running: SQLite in WAL mode takes both).
+    pub fn server_cli(&self, args: &[&str]) -> Result<()> {
+        let status = Command::new(&self.server_bin)
+            .current_dir(root())
+            .arg("--db")
+            .arg(self._tmp.path().join("vigil.sqlite3"))
+            .args(args)
+            .stdout(Stdio::null())
+            .status()?;
+        if !status.success() {
+            bail!("vigil-server {args:?} failed ({status})");
+        }
+        Ok(())
+    }
+
     /// Starts the server again on the same port and database (after
     /// [`Harness::stop_server`]): the network comes back.
     pub async fn restart_server(&mut self) -> Result<()> {
