@@ -49,6 +49,19 @@ pub fn screens_status(extended: Option<bool>) -> CheckStatus {
     }
 }
 
+/// Free space the exam needs on the device: the package, the event log,
+/// the photos, the room scan and the incident stills, with a wide margin.
+pub const STORAGE_NEEDED_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// `navigator.storage.estimate()`: quota − usage. Unknown warns.
+pub fn storage_status(free_bytes: Option<f64>) -> CheckStatus {
+    match free_bytes {
+        None => CheckStatus::Warn,
+        Some(b) if b < STORAGE_NEEDED_BYTES => CheckStatus::Fail,
+        Some(_) => CheckStatus::Pass,
+    }
+}
+
 /// Mean luma (0–255) under which a camera frame counts as black or covered.
 pub const DARK_FRAME_LUMA: f64 = 24.0;
 
@@ -83,6 +96,19 @@ mod tests {
         assert_eq!(memory_status(Some(3.99)), CheckStatus::Fail);
         assert_eq!(memory_status(Some(4.0)), CheckStatus::Warn);
         assert_eq!(memory_status(Some(8.0)), CheckStatus::Pass);
+    }
+
+    #[test]
+    fn storage_needs_a_gigabyte() {
+        assert_eq!(storage_status(None), CheckStatus::Warn);
+        assert_eq!(
+            storage_status(Some(500.0 * 1024.0 * 1024.0)),
+            CheckStatus::Fail
+        );
+        assert_eq!(
+            storage_status(Some(STORAGE_NEEDED_BYTES)),
+            CheckStatus::Pass
+        );
     }
 
     #[test]

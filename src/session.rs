@@ -15,7 +15,7 @@ use vigil_api::LoginResponse;
 use vigil_exam::{Attempt, AttemptError, Event, Exam, Phase, Schedule, StartWindow};
 
 use crate::browser::api::ApiFailure;
-use crate::browser::{api, camera, clock, idb};
+use crate::browser::{api, camera, capabilities, clock, idb};
 use crate::package::{self, OpenError};
 use crate::state::SignedIn;
 
@@ -76,6 +76,9 @@ pub async fn restore() -> Result<Option<SignedIn>, String> {
 /// Remembers a fresh login and loads its attempt.
 pub async fn sign_in(login: LoginResponse) -> Result<(Rc<LoginResponse>, Rc<Attempt>), String> {
     idb::save_session(&login).await.map_err(|e| e.0)?;
+    // Ask that the attempt's storage survive disk pressure; a refusal is
+    // not fatal (the browser may decide later), the sync is the safety net.
+    let _ = capabilities::request_persistence().await;
     let attempt = attempt_of(&login).await?;
     remember(&login.attempt.id, &attempt);
     Ok((Rc::new(login), attempt))

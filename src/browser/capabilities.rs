@@ -4,6 +4,7 @@
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 
 fn window() -> web_sys::Window {
     web_sys::window().expect("the app runs in a window")
@@ -54,4 +55,35 @@ pub fn screen_is_extended() -> Option<bool> {
     Reflect::get(&screen, &"isExtended".into())
         .ok()
         .and_then(|v| v.as_bool())
+}
+
+/// The storage manager (`navigator.storage`), if the browser has one.
+fn storage_manager() -> Option<web_sys::StorageManager> {
+    let navigator: JsValue = window().navigator().into();
+    Reflect::get(&navigator, &"storage".into())
+        .ok()
+        .filter(|v| !v.is_undefined())
+        .map(wasm_bindgen::JsCast::unchecked_into)
+}
+
+/// Free bytes this origin may still use (`quota − usage`), if the browser says.
+pub async fn storage_free_bytes() -> Option<f64> {
+    let estimate = JsFuture::from(storage_manager()?.estimate().ok()?)
+        .await
+        .ok()?;
+    let quota = Reflect::get(&estimate, &"quota".into()).ok()?.as_f64()?;
+    let usage = Reflect::get(&estimate, &"usage".into())
+        .ok()?
+        .as_f64()
+        .unwrap_or(0.0);
+    Some((quota - usage).max(0.0))
+}
+
+/// Asks the browser not to evict this origin's storage under pressure
+/// (`navigator.storage.persist()`); the answer says whether it agreed.
+pub async fn request_persistence() -> Option<bool> {
+    let granted = JsFuture::from(storage_manager()?.persist().ok()?)
+        .await
+        .ok()?;
+    granted.as_bool()
 }

@@ -50,6 +50,16 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
     let memory = use_memo((), |_| capabilities::device_memory_gb());
     let extended = use_memo((), |_| capabilities::screen_is_extended());
     let camera = use_state(|| None::<CameraOutcome>);
+    // `None` while measuring; `Some(None)` when the browser does not say.
+    let storage = use_state(|| None::<Option<f64>>);
+    {
+        let storage = storage.clone();
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                storage.set(Some(capabilities::storage_free_bytes().await));
+            });
+        });
+    }
 
     let browser_status = if missing.is_empty() {
         CheckStatus::Pass
@@ -86,7 +96,27 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         None => t.check_screens_unknown,
     };
 
-    let statuses = [browser_status, camera_status, memory_status, screens_status];
+    let (storage_status, storage_message) = match *storage {
+        None => (CheckStatus::Pending, t.check_storage_pending.to_owned()),
+        Some(free) => {
+            let status = checks::storage_status(free);
+            let gb = free.map(|b| format!("{:.1}", b / 1e9)).unwrap_or_default();
+            let message = match status {
+                CheckStatus::Pass => fill(t.check_storage_ok, &gb),
+                CheckStatus::Fail => fill(t.check_storage_low, &gb),
+                _ => t.check_storage_unknown.to_owned(),
+            };
+            (status, message)
+        }
+    };
+
+    let statuses = [
+        browser_status,
+        camera_status,
+        memory_status,
+        screens_status,
+        storage_status,
+    ];
     let can_continue = checks::can_continue(&statuses);
     let blocked = statuses.contains(&CheckStatus::Fail);
 
@@ -100,6 +130,7 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         ("camera", camera_status, camera_message.clone()),
         ("memory", memory_status, memory_message.clone()),
         ("screens", screens_status, screens_message.to_owned()),
+        ("storage", storage_status, storage_message.clone()),
     ]
     .into_iter()
     .map(|(item, status, detail)| CheckResult {
@@ -130,6 +161,8 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
                         message={memory_message} />
                     <CheckItem id="screens" label={t.check_screens} status={screens_status}
                         message={screens_message} />
+                    <CheckItem id="storage" label={t.check_storage} status={storage_status}
+                        message={storage_message} />
                 </ul>
             </div>
             if blocked {

@@ -31,6 +31,9 @@ async fn good_login_reaches_the_system_check_with_the_camera() {
         );
         h.css("[data-testid=\"check-browser\"][data-status=\"pass\"]")
             .await?;
+        // The storage estimate of a fresh profile leaves far more than 1 GB.
+        h.css("[data-testid=\"check-storage\"][data-status=\"pass\"]")
+            .await?;
         let who = h.css(".topbar__who").await?.text().await?;
         ensure!(
             who.contains(&h.demo.candidates[0].id),
