@@ -101,6 +101,12 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         Some(free) => {
             let status = checks::storage_status(free);
             let gb = free.map(|b| format!("{:.1}", b / 1e9)).unwrap_or_default();
+            // French writes a decimal comma.
+            let gb = if props.lang == Lang::Fr {
+                gb.replace('.', ",")
+            } else {
+                gb
+            };
             let message = match status {
                 CheckStatus::Pass => fill(t.check_storage_ok, &gb),
                 CheckStatus::Fail => fill(t.check_storage_low, &gb),
