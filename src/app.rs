@@ -111,6 +111,7 @@ pub fn App() -> Html {
     let error = use_state(|| None::<String>);
     let saving = use_state(|| false);
     let starting = use_state(|| false);
+    let offer_code = use_state(|| false);
     let pending = use_state(Pending::default);
     let offline = use_state(|| false);
     // Redrawn every second while time matters (waiting room, exam).
@@ -380,9 +381,11 @@ pub fn App() -> Html {
         Screen::WaitingRoom => {
             let login = model.login.clone().expect("the waiting room needs a login");
             let session_view = &login.attempt.session;
-            let on_start = {
+            // Online start, or (`Some(code)`) offline with the printed start code.
+            let begin = {
                 let (model, error, starting) = (model.clone(), error.clone(), starting.clone());
-                Callback::from(move |()| {
+                let offer_code = offer_code.clone();
+                Callback::from(move |code: Option<String>| {
                     let (Some(login), Some(attempt)) = (model.login.clone(), model.attempt.clone())
                     else {
                         return;
@@ -391,25 +394,38 @@ pub fn App() -> Html {
                     dom::request_fullscreen();
                     starting.set(true);
                     let (model, error, starting) = (model.clone(), error.clone(), starting.clone());
+                    let offer_code = offer_code.clone();
                     spawn_local(async move {
-                        match session::start(&login, &attempt).await {
+                        let result = match &code {
+                            None => session::start(&login, &attempt).await,
+                            Some(c) => session::start_with_code(&login, &attempt, c).await,
+                        };
+                        match result {
                             Ok((attempt, exam)) => {
                                 error.set(None);
                                 model.dispatch(Action::Started(attempt, exam));
                             }
-                            Err(e) => error.set(Some(start_failure_text(lang, &e))),
+                            Err(e) => {
+                                if e == session::StartFailure::Api(ApiFailure::Unreachable) {
+                                    offer_code.set(true);
+                                }
+                                error.set(Some(start_failure_text(lang, &e, code.is_some())));
+                            }
                         }
                         starting.set(false);
                     });
                 })
             };
+            let on_start = begin.reform(|()| None);
+            let on_code = begin.reform(Some);
             let start_error = error.as_ref().map(|e| AttrValue::from(e.clone()));
             html! {
                 <WaitingRoomScreen {lang} exam_title={login.attempt.exam.title.clone()}
                     now_ms={trusted_now} opens_at_ms={session_view.starts_at_ms}
                     closes_at_ms={session_view.closes_at_ms}
                     starts_at_text={clock::local_text(session_view.starts_at_ms, lang.code())}
-                    starting={*starting} {on_start} error={start_error} />
+                    starting={*starting} {on_start} offer_code={*offer_code} {on_code}
+                    error={start_error} />
             }
         }
         Screen::Exam | Screen::Review => {
@@ -525,9 +541,13 @@ fn media_committer<T: 'static>(
 }
 
 /// What the candidate reads when the start fails.
-fn start_failure_text(lang: Lang, failure: &session::StartFailure) -> String {
+fn start_failure_text(lang: Lang, failure: &session::StartFailure, with_code: bool) -> String {
     let t = lang.texts();
     match failure {
+        session::StartFailure::NoPackage => t.start_no_package.into(),
+        session::StartFailure::Open(crate::package::OpenError::WrongKey) if with_code => {
+            t.start_code_wrong.into()
+        }
         session::StartFailure::Api(ApiFailure::Refused { code, .. })
             if code == codes::TOO_EARLY =>
         {

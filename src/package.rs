@@ -29,6 +29,12 @@ pub enum OpenError {
     Invalid(String),
 }
 
+/// The package key (base64) a printed start code unlocks, for a start
+/// without network: the same derivation the server seals with.
+pub fn key_from_start_code(session_id: &str, start_code: &str) -> String {
+    STANDARD.encode(vigil_api::start_code_key(session_id, start_code))
+}
+
 /// Decrypts and validates the exam of a package.
 pub fn open(package: &PackageResponse, key_b64: &str) -> Result<Exam, OpenError> {
     if package.algorithm != "AES-256-GCM" {
@@ -95,6 +101,20 @@ mod tests {
             open(&package, "not base64!"),
             Err(OpenError::Malformed("key"))
         );
+    }
+
+    #[test]
+    fn a_start_code_opens_its_sessions_package_only() {
+        let exam = Exam::from_toml(EXAM).unwrap().redact();
+        let key = vigil_api::start_code_key("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        let package = seal(&key, exam.to_json().as_bytes());
+        // Typed loosely: case, spaces and dashes do not matter.
+        let typed = key_from_start_code("s-1", "abcd efgh jkmn pqrs tuvw xyz2");
+        assert_eq!(open(&package, &typed).unwrap().id, "demo-short");
+        let wrong = key_from_start_code("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ3");
+        assert_eq!(open(&package, &wrong), Err(OpenError::WrongKey));
+        let other_session = key_from_start_code("s-2", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        assert_eq!(open(&package, &other_session), Err(OpenError::WrongKey));
     }
 
     #[test]

@@ -205,6 +205,8 @@ pub enum StartFailure {
     Api(ApiFailure),
     Open(OpenError),
     Commit(CommitError),
+    /// An offline start needs the package downloaded before the cut.
+    NoPackage,
 }
 
 /// Starts the exam: the server records the start and releases the key; the
@@ -226,10 +228,48 @@ pub async fn start(
         }
     };
     let started = api::start(&login.token).await.map_err(StartFailure::Api)?;
-    idb::save_key(id, &started.key)
+    begin(
+        login,
+        attempt,
+        &package,
+        &started.key,
+        Some(started.started_at_ms),
+    )
+    .await
+}
+
+/// Starts without the network: the proctor reads the session's printed
+/// start code, from which the package key derives. The start is stamped
+/// with the trusted time; the server sees it at the next sync (and flags
+/// the attempt as started offline).
+pub async fn start_with_code(
+    login: &LoginResponse,
+    attempt: &Attempt,
+    start_code: &str,
+) -> Result<(Rc<Attempt>, Rc<Exam>), StartFailure> {
+    let id = &login.attempt.id;
+    let package = match idb::load_package(id).await {
+        Ok(Some(p)) => p,
+        _ => return Err(StartFailure::NoPackage),
+    };
+    let key = package::key_from_start_code(&login.attempt.session.id, start_code);
+    begin(login, attempt, &package, &key, None).await
+}
+
+/// Opens the package with `key`, keeps the key, and stores the `start`
+/// event (at the server's start time when there is one).
+async fn begin(
+    login: &LoginResponse,
+    attempt: &Attempt,
+    package: &vigil_api::PackageResponse,
+    key: &str,
+    server_started_at: Option<i64>,
+) -> Result<(Rc<Attempt>, Rc<Exam>), StartFailure> {
+    let id = &login.attempt.id;
+    let exam = Rc::new(package::open(package, key).map_err(StartFailure::Open)?);
+    idb::save_key(id, key)
         .await
         .map_err(|e| StartFailure::Commit(CommitError::Storage(e.0)))?;
-    let exam = Rc::new(package::open(&package, &started.key).map_err(StartFailure::Open)?);
     let session = &login.attempt.session;
     let schedule = Schedule {
         starts_at_ms: session.starts_at_ms,
@@ -243,8 +283,8 @@ pub async fn start(
         if a.state().phase == Phase::RoomScanned {
             events.push(a.enter_waiting_room(now)?);
         }
-        let at = started
-            .started_at_ms
+        let at = server_started_at
+            .unwrap_or(now)
             .max(a.state().last_at_ms.unwrap_or(i64::MIN));
         events.push(a.start(&opened, &window, false, at)?);
         Ok(events)

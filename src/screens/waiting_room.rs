@@ -40,6 +40,9 @@ pub struct Props {
     pub starts_at_text: AttrValue,
     pub starting: bool,
     pub on_start: Callback<()>,
+    /// The server could not be reached at the start: offer the start code.
+    pub offer_code: bool,
+    pub on_code: Callback<String>,
     #[prop_or_default]
     pub error: Option<AttrValue>,
 }
@@ -49,6 +52,20 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
     let t = props.lang.texts();
     let state = window_state(props.now_ms, props.opens_at_ms, props.closes_at_ms);
     let on_start = props.on_start.reform(|_: MouseEvent| ());
+    let code = use_state(String::new);
+    let on_code_input = {
+        let code = code.clone();
+        Callback::from(move |e: InputEvent| code.set(crate::browser::dom::input_value(e.target())))
+    };
+    let on_code_submit = {
+        let (code, on_code) = (code.clone(), props.on_code.clone());
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if !code.trim().is_empty() {
+                on_code.emit(code.trim().to_owned());
+            }
+        })
+    };
     html! {
         <section class="screen screen--narrow" data-screen="waiting-room" aria-labelledby="wait-title">
             <h1 id="wait-title">{ t.waiting_title }</h1>
@@ -69,6 +86,19 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
             <p class="aside-text">{ t.waiting_fullscreen }</p>
             if let Some(err) = &props.error {
                 <p class="alert alert--error" role="alert">{ err }</p>
+            }
+            if props.offer_code && state == WindowState::Open {
+                <form class="form start-code" onsubmit={on_code_submit}>
+                    <h2>{ t.waiting_offline_title }</h2>
+                    <p>{ t.waiting_offline_help }</p>
+                    <label class="field">
+                        <span class="field__label">{ t.waiting_code_label }</span>
+                        <input data-testid="start-code-input" autocomplete="off" spellcheck="false"
+                            value={(*code).clone()} oninput={on_code_input} />
+                    </label>
+                    <button type="submit" class="button" data-testid="start-code-submit"
+                        disabled={props.starting}>{ t.waiting_code_submit }</button>
+                </form>
             }
             <div class="actions actions--end">
                 <button type="button" class="button button--primary" data-testid="start-button"

@@ -116,6 +116,31 @@ pub const CONFIG_KEY_HEADER: &str = "X-Vigil-Config-Key";
 /// The URL fragment parameter through which the launcher hands the key to the app.
 pub const CONFIG_KEY_FRAGMENT: &str = "vigil-config-key";
 
+/// Domain separation of the start-code key derivation.
+pub const START_CODE_CONTEXT: &[u8] = b"vigil-start-code-v1";
+
+/// Codes are compared without case, spaces or dashes: `abcd efgh` = `ABCD-EFGH`.
+pub fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// The package key of a session unlocked by its printed start code:
+/// `SHA-256(START_CODE_CONTEXT ‖ session id ‖ normalized code)`. The server
+/// seals packages with it; the app derives it when the network is down at
+/// the start and a proctor reads the code to the candidate. Shared here so
+/// the two cannot drift.
+pub fn start_code_key(session_id: &str, start_code: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(START_CODE_CONTEXT);
+    h.update(session_id.as_bytes());
+    h.update(normalize_code(start_code).as_bytes());
+    h.finalize().into()
+}
+
 /// Every refusal: `{"error": {"code", "message"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorBody {

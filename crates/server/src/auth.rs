@@ -78,13 +78,7 @@ pub fn new_access_code() -> String {
     format!("{}-{}", &chars[..4], &chars[4..])
 }
 
-/// Codes are compared without case, spaces or dashes: `abcd efgh` = `ABCD-EFGH`.
-pub fn normalize_code(code: &str) -> String {
-    code.chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_uppercase)
-        .collect()
-}
+pub use vigil_api::normalize_code;
 
 /// A new bearer token (64 hex characters, 256 random bits).
 pub fn new_token() -> String {

@@ -23,10 +23,10 @@ use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{normalize_code, CODE_ALPHABET};
+use crate::auth::CODE_ALPHABET;
 
 /// Domain separation of the start-code key derivation.
-pub const START_CODE_CONTEXT: &[u8] = b"vigil-start-code-v1";
+pub use vigil_api::START_CODE_CONTEXT;
 /// Groups of four characters in a start code: 24 characters over 31
 /// symbols, 31^24 ≈ 2^118.9 (5 groups would be 2^99.1, short of 100 bits).
 pub const START_CODE_GROUPS: usize = 6;
@@ -47,13 +47,9 @@ pub fn new_start_code() -> String {
 }
 
 /// The package key of `session_id` unlocked by `start_code` (typed loosely:
-/// case, spaces and dashes do not matter).
+/// case, spaces and dashes do not matter); see [`vigil_api::start_code_key`].
 pub fn derive_key(session_id: &str, start_code: &str) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(START_CODE_CONTEXT);
-    h.update(session_id.as_bytes());
-    h.update(normalize_code(start_code).as_bytes());
-    h.finalize().into()
+    vigil_api::start_code_key(session_id, start_code)
 }
 
 /// A sealed package, as stored with its session.
@@ -110,7 +106,7 @@ mod tests {
         let code = new_start_code();
         assert_eq!(code.len(), 29);
         assert_eq!(code.matches('-').count(), 5);
-        let chars = normalize_code(&code);
+        let chars = vigil_api::normalize_code(&code);
         assert!(chars.bytes().all(|b| CODE_ALPHABET.contains(&b)));
         let bits = chars.len() as f64 * (CODE_ALPHABET.len() as f64).log2();
         assert!(bits >= 100.0, "{bits}");

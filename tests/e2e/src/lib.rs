@@ -40,6 +40,8 @@ pub struct DemoCandidate {
 pub struct Demo {
     pub url: String,
     pub session: String,
+    /// The session's printed start code (offline unlock).
+    pub start_code: String,
     pub candidates: Vec<DemoCandidate>,
 }
 

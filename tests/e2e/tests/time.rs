@@ -1,4 +1,5 @@
-//! Time and the network: the start window, automatic section advance and
+//! Time and the network: the start window, an offline start with the
+//! printed start code, automatic section advance and
 //! automatic submission at the deadline (on a 20-second exam, so no test
 //! waits minutes), and an exam that goes on with the server down and syncs
 //! once it is back.
@@ -95,4 +96,65 @@ async fn time_runs_out_offline_and_everything_syncs_when_the_server_is_back() {
         },
     };
     h.finish("timeout_offline_sync", r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_network_down_at_the_start_the_printed_code_starts_the_exam() {
+    let mut h = Harness::start(Clip::Face).await.expect("harness");
+    let r = h.walk_to_waiting_room(2).await;
+    h.stop_server();
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => {
+            async {
+                h.click("start-button").await?;
+                let alert = h
+                    .css("[data-screen=\"waiting-room\"] [role=\"alert\"]")
+                    .await?;
+                ensure!(
+                    alert.text().await?.contains("n'a pas pu démarrer"),
+                    "no start failure"
+                );
+                // A wrong code is refused; the right one opens the package.
+                h.testid("start-code-input")
+                    .await?
+                    .send_keys("AAAA-AAAA-AAAA-AAAA-AAAA-AAAA")
+                    .await?;
+                h.click("start-code-submit").await?;
+                h.css_within("[data-screen=\"waiting-room\"] [role=\"alert\"]", 5)
+                    .await?;
+                let text = h.screen("waiting-room").await?.text().await?;
+                ensure!(
+                    text.contains("code de démarrage est incorrect"),
+                    "wrong code: {text}"
+                );
+                let input = h.testid("start-code-input").await?;
+                input.clear().await?;
+                input.send_keys(&h.demo.start_code.to_lowercase()).await?;
+                h.click("start-code-submit").await?;
+                h.screen("exam").await?;
+                h.click("choice-1").await?;
+                h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")
+                    .await?;
+                Ok(())
+            }
+            .await
+        }
+    };
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => match h.restart_server().await {
+            Err(e) => Err(e),
+            Ok(()) => {
+                async {
+                    // Back online: the offline start and the answer reach the server.
+                    h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 90)
+                        .await?;
+                    Ok(())
+                }
+                .await
+            }
+        },
+    };
+    h.finish("offline_start_code", r).await;
 }
