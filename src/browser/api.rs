@@ -44,47 +44,55 @@ pub fn set_config_key(key: Option<String>) {
     CONFIG_KEY.with(|k| *k.borrow_mut() = key);
 }
 
-/// Adds the headers every call carries.
-fn with_headers(builder: RequestBuilder, token: Option<&str>) -> RequestBuilder {
+/// Sends a request with the headers every call carries (the kiosk config
+/// key, the bearer token when given), and reads the answer. Every call goes
+/// through here, so none can forget a header.
+async fn send<T: DeserializeOwned>(
+    builder: RequestBuilder,
+    token: Option<&str>,
+    body: impl FnOnce(RequestBuilder) -> Result<Request, gloo_net::Error>,
+) -> Result<T, ApiFailure> {
     let builder = match CONFIG_KEY.with(|k| k.borrow().clone()) {
         Some(key) => builder.header(vigil_api::CONFIG_KEY_HEADER, &key),
         None => builder,
     };
-    match token {
+    let builder = match token {
         Some(t) => builder.header("Authorization", &format!("Bearer {t}")),
         None => builder,
-    }
+    };
+    let request = body(builder).map_err(|_| ApiFailure::Malformed { status: 0 })?;
+    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
 }
 
 /// `POST /api/login`.
 pub async fn login(req: &LoginRequest) -> Result<LoginResponse, ApiFailure> {
-    let request = with_headers(Request::post("/api/login"), None)
-        .json(req)
-        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
-    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+    send(Request::post("/api/login"), None, |b| b.json(req)).await
 }
 
 /// `GET /api/attempt/package`: the encrypted exam of the caller's session.
 pub async fn package(token: &str) -> Result<PackageResponse, ApiFailure> {
-    let request =
-        Request::get("/api/attempt/package").header("Authorization", &format!("Bearer {token}"));
-    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+    send(
+        Request::get("/api/attempt/package"),
+        Some(token),
+        RequestBuilder::build,
+    )
+    .await
 }
 
 /// `POST /api/attempt/start`: records the start and releases the key.
 pub async fn start(token: &str) -> Result<StartResponse, ApiFailure> {
-    let request = with_headers(Request::post("/api/attempt/start"), Some(token))
-        .json(&StartRequest {})
-        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
-    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+    send(Request::post("/api/attempt/start"), Some(token), |b| {
+        b.json(&StartRequest {})
+    })
+    .await
 }
 
 /// `POST /api/attempt/events`: a batch of events; answers the acked seq.
 pub async fn post_events(token: &str, batch: &EventsRequest) -> Result<EventsResponse, ApiFailure> {
-    let request = with_headers(Request::post("/api/attempt/events"), Some(token))
-        .json(batch)
-        .map_err(|_| ApiFailure::Malformed { status: 0 })?;
-    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+    send(Request::post("/api/attempt/events"), Some(token), |b| {
+        b.json(batch)
+    })
+    .await
 }
 
 /// `PUT /api/attempt/media/{sha256}`: a whole media blob.
@@ -94,25 +102,17 @@ pub async fn put_media(
     bytes: &[u8],
 ) -> Result<MediaResponse, ApiFailure> {
     let body = js_sys::Uint8Array::from(bytes);
-    let request = with_headers(
-        Request::put(&format!("/api/attempt/media/{sha256}")),
-        Some(token),
-    )
-    .header("Content-Type", "application/octet-stream")
-    .body(body)
-    .map_err(|_| ApiFailure::Malformed { status: 0 })?;
-    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+    let url = format!("/api/attempt/media/{sha256}");
+    send(Request::put(&url), Some(token), |b| {
+        b.header("Content-Type", "application/octet-stream")
+            .body(body)
+    })
+    .await
 }
 
 /// `GET /api/time`: the server clock.
 pub async fn time() -> Result<TimeResponse, ApiFailure> {
-    read(
-        Request::get("/api/time")
-            .send()
-            .await
-            .map_err(|_| ApiFailure::Unreachable)?,
-    )
-    .await
+    send(Request::get("/api/time"), None, RequestBuilder::build).await
 }
 
 async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {

@@ -319,6 +319,11 @@ impl Harness {
         self.open("/").await?;
         self.fill_login(n, None).await?;
         self.click("login-submit").await?;
+        self.walk_from_system_check().await
+    }
+
+    /// From the system check of a signed-in candidate to the waiting room.
+    pub async fn walk_from_system_check(&self) -> Result<()> {
         self.screen("system-check").await?;
         self.css("[data-testid=\"check-camera\"][data-status=\"pass\"]")
             .await?;

@@ -27,6 +27,10 @@ async fn a_kiosk_session_needs_the_launchers_key() {
         h.fill_login(0, None).await?;
         h.click("login-submit").await?;
         h.screen("system-check").await?;
+        // Every later call carries the key too: the package and the start.
+        h.walk_from_system_check().await?;
+        h.click("start-button").await?;
+        h.screen("exam").await?;
         Ok(())
     }
     .await;
