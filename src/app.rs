@@ -13,7 +13,7 @@ use yew::prelude::*;
 
 use crate::browser::api::ApiFailure;
 use crate::browser::lockdown::{self, Signal};
-use crate::browser::{camera, clock, dom};
+use crate::browser::{camera, clock, dom, kiosk};
 use crate::components::language_switch::LanguageSwitch;
 use crate::components::sync_status::SyncStatus;
 use crate::i18n::{fill, Lang};
@@ -133,6 +133,11 @@ pub fn App() -> Html {
                 match session::restore().await {
                     Ok(found) => {
                         let login = found.as_ref().map(|s| s.login.clone());
+                        if found.is_none() {
+                            // Nothing on this machine yet: the launcher may
+                            // wipe it if the browser closes now.
+                            kiosk::post_status(0, false, false).await;
+                        }
                         model.dispatch(Action::Restored(found));
                         if let Some(login) = login {
                             let _ = session::fetch_package(&login).await;
@@ -196,30 +201,44 @@ pub fn App() -> Html {
     {
         let signed_in = model.login.as_ref().map(|l| l.attempt.id.clone());
         let (latest, pending, offline) = (latest.clone(), pending.clone(), offline.clone());
+        let model = model.clone();
         use_effect_with(signed_in, move |signed_in| {
             let alive = Rc::new(std::cell::Cell::new(signed_in.is_some()));
             let running = alive.clone();
             spawn_local(async move {
                 let mut failures = 0;
                 while running.get() {
+                    // Inside the kiosk launcher: its latest machine report
+                    // joins the log when it changed.
+                    let current = latest.borrow().clone();
+                    if let Some((login, attempt)) = current {
+                        if let Some(next) = record_kiosk_report(&login, &attempt).await {
+                            model.dispatch(Action::Committed(next));
+                        }
+                    }
                     let current = latest.borrow().clone();
                     let Some((login, attempt)) = current else {
                         break;
                     };
                     pending.set(sync::status(&login, &attempt).await);
-                    let wait = match sync::push(&login, &attempt).await {
+                    let (wait, left) = match sync::push(&login, &attempt).await {
                         Ok(left) => {
                             failures = 0;
                             offline.set(false);
                             pending.set(left);
-                            sync::IDLE_MS
+                            (sync::IDLE_MS, left)
                         }
                         Err(_) => {
                             failures += 1;
                             offline.set(true);
-                            sync::retry_delay_ms(failures, clock::random())
+                            let wait = sync::retry_delay_ms(failures, clock::random());
+                            (wait, sync::status(&login, &attempt).await)
                         }
                     };
+                    let s = attempt.state();
+                    let (started, finished) =
+                        (s.started_at_ms.is_some(), s.submitted_at_ms.is_some());
+                    kiosk::post_status(left.total(), started, finished).await;
                     camera::pause_ms(wait).await;
                 }
             });
@@ -229,29 +248,36 @@ pub fn App() -> Html {
 
     // Lockdown while the exam is on: signals become events, and leaving
     // fullscreen or the window covers the questions.
-    let attention = use_state(|| (true, true));
+    // (focused, fullscreen, extended desktop)
+    let attention = use_state(|| (true, true, false));
     {
         let in_exam = matches!(screen_kind, Screen::Exam | Screen::Review);
         let (model, attention, error) = (model.clone(), attention.clone(), error.clone());
         let latest = latest.clone();
         use_effect_with(in_exam, move |in_exam| {
             let engaged = in_exam.then(|| {
-                attention.set((lockdown::has_focus(), lockdown::is_fullscreen()));
-                let state = Rc::new(std::cell::Cell::new((
-                    lockdown::has_focus(),
-                    lockdown::is_fullscreen(),
-                )));
+                // Extended as last recorded: the first reading is recorded
+                // only if it differs (a reload does not repeat it).
+                let recorded = latest
+                    .borrow()
+                    .as_ref()
+                    .is_some_and(|(_, a)| a.state().extended_screen);
+                let now = (lockdown::has_focus(), lockdown::is_fullscreen(), recorded);
+                attention.set(now);
+                let state = Rc::new(std::cell::Cell::new(now));
                 lockdown::engage(move |signal| {
-                    let (mut focused, mut full) = state.get();
+                    let (mut focused, mut full, mut extended) = state.get();
                     match &signal {
                         Signal::Focus(f) if *f == focused => return,
                         Signal::Fullscreen(f) if *f == full => return,
+                        Signal::Screens(e) if *e == extended => return,
                         Signal::Focus(f) => focused = *f,
                         Signal::Fullscreen(f) => full = *f,
+                        Signal::Screens(e) => extended = *e,
                         Signal::Blocked(_) => {}
                     }
-                    state.set((focused, full));
-                    attention.set((focused, full));
+                    state.set((focused, full, extended));
+                    attention.set((focused, full, extended));
                     let current = latest.borrow().clone();
                     let Some((login, attempt)) = current else {
                         return;
@@ -260,6 +286,7 @@ pub fn App() -> Html {
                         session::commit(&login.attempt.id, &attempt, move |a, now| match signal {
                             Signal::Focus(f) => a.record_focus(f, now),
                             Signal::Fullscreen(f) => a.record_fullscreen(f, now),
+                            Signal::Screens(e) => a.record_screens(e, now),
                             Signal::Blocked(action) => a.record_blocked(&action, now),
                         })
                         .await
@@ -490,6 +517,35 @@ pub fn App() -> Html {
         },
     };
 
+    // What covers the questions, most pressing first. An extra screen
+    // covers them unless the exam allows it (`[proctoring.rules.extra_screen]
+    // enabled = false`); it is recorded either way.
+    let screens_denied = attention.2
+        && model.exam.as_ref().is_none_or(|e| {
+            e.proctoring
+                .rule(vigil_exam::IncidentKind::ExtraScreen)
+                .enabled
+        });
+    let (covered, reason, title, text) = if !attention.1 {
+        (
+            true,
+            "fullscreen",
+            t.lockdown_fullscreen_title,
+            t.lockdown_text,
+        )
+    } else if !attention.0 {
+        (true, "focus", t.lockdown_focus_title, t.lockdown_text)
+    } else if screens_denied {
+        (
+            true,
+            "screens",
+            t.lockdown_screens_title,
+            t.lockdown_screens_text,
+        )
+    } else {
+        (false, "", "", "")
+    };
+
     html! {
         <div class="app">
             <header class="topbar">
@@ -500,11 +556,12 @@ pub fn App() -> Html {
                 <LanguageSwitch {lang} on_change={dispatcher(&model, Action::SetLang)} />
             </header>
             <main class="main" id="main">
-                if matches!(screen_kind, Screen::Exam | Screen::Review) && !(attention.0 && attention.1) {
+                if matches!(screen_kind, Screen::Exam | Screen::Review) && covered {
                     <div class="lockdown" data-testid="lockdown-overlay" role="dialog"
-                        aria-modal="true" aria-labelledby="lockdown-title">
-                        <h2 id="lockdown-title">{ if attention.1 { t.lockdown_focus_title } else { t.lockdown_fullscreen_title } }</h2>
-                        <p>{ t.lockdown_text }</p>
+                        aria-modal="true" aria-labelledby="lockdown-title"
+                        data-reason={reason}>
+                        <h2 id="lockdown-title">{ title }</h2>
+                        <p>{ text }</p>
                         <button type="button" class="button button--primary" data-testid="lockdown-return"
                             onclick={Callback::from(|_: MouseEvent| dom::request_fullscreen())}>
                             { t.lockdown_return }
@@ -538,6 +595,25 @@ fn media_committer<T: 'static>(
             session::commit_media(&login.attempt.id, &attempt, &bytes, step).await
         });
     })
+}
+
+/// Records the kiosk launcher's machine report if it differs from the last
+/// one recorded (not after the exam was submitted: the report no longer
+/// matters then). `None`: nothing recorded.
+async fn record_kiosk_report(login: &LoginResponse, attempt: &Attempt) -> Option<Rc<Attempt>> {
+    let s = attempt.state();
+    if s.submitted_at_ms.is_some() {
+        return None;
+    }
+    let report = kiosk::report().await?;
+    if s.kiosk_report.as_ref() == Some(&report) {
+        return None;
+    }
+    let stored = session::commit(&login.attempt.id, attempt, move |a, now| {
+        a.record_kiosk_report(report, now)
+    })
+    .await;
+    stored.ok()
 }
 
 /// What the candidate reads when the start fails.

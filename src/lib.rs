@@ -16,8 +16,10 @@ pub mod session;
 pub mod state;
 pub mod sync;
 
-/// Mounts the app on `<body>` (after picking up the kiosk config key, if any).
+/// Mounts the app on `<body>` (after picking up the kiosk launcher's config
+/// key and link, if any).
 pub fn run() {
     browser::api::set_config_key(browser::dom::config_key_from_fragment());
+    browser::kiosk::init_from_fragment();
     yew::Renderer::<app::App>::new().render();
 }

@@ -7,9 +7,10 @@
 //! save, find, view-source, devtools, new window or tab, reload); leaving the
 //! page asks for confirmation (`beforeunload`). Printing itself cannot be
 //! stopped from a page: `beforeprint` is reported and the print stylesheet
-//! prints nothing. Noticed ([`Signal::Focus`], [`Signal::Fullscreen`]):
-//! the window losing focus, the page being hidden, fullscreen being left —
-//! the exam screen covers the questions until the candidate is back.
+//! prints nothing. Noticed ([`Signal::Focus`], [`Signal::Fullscreen`],
+//! [`Signal::Screens`]): the window losing focus, the page being hidden,
+//! fullscreen being left, a second screen extending the desktop — the exam
+//! screen covers the questions until the candidate is back.
 //!
 //! The listeners live as long as the returned [`Lockdown`]; dropping it
 //! (leaving the exam) removes them all.
@@ -25,6 +26,10 @@ pub enum Signal {
     /// window focus and page visibility together.
     Focus(bool),
     Fullscreen(bool),
+    /// The desktop spans (true) or stopped spanning (false) several
+    /// screens: `screen.isExtended`, read when the lockdown is engaged and
+    /// on every `change` of `window.screen`.
+    Screens(bool),
     /// A forbidden action, blocked: `contextmenu`, `paste`, `print`,
     /// `shortcut:ctrl+p`…
     Blocked(String),
@@ -42,6 +47,12 @@ fn document() -> Option<web_sys::Document> {
 /// Whether the page is fullscreen right now.
 pub fn is_fullscreen() -> bool {
     document().and_then(|d| d.fullscreen_element()).is_some()
+}
+
+/// Whether the desktop spans several screens now (unknown counts as not:
+/// the system check already warned about a browser that cannot tell).
+pub fn is_extended() -> bool {
+    crate::browser::capabilities::screen_is_extended().unwrap_or(false)
 }
 
 /// Whether the page has the candidate's attention right now.
@@ -110,6 +121,14 @@ pub fn engage(report: impl Fn(Signal) + 'static) -> Lockdown {
     listeners.push(EventListener::new(&doc, "fullscreenchange", move |_| {
         r(Signal::Fullscreen(is_fullscreen()))
     }));
+    if let Ok(screen) = window.screen() {
+        let r = report.clone();
+        listeners.push(EventListener::new(&screen, "change", move |_| {
+            r(Signal::Screens(is_extended()))
+        }));
+    }
+    // The state at engagement: a screen plugged in before the start counts.
+    report(Signal::Screens(is_extended()));
 
     for (kind, name) in [
         ("contextmenu", "contextmenu"),

@@ -9,5 +9,6 @@ pub mod capabilities;
 pub mod clock;
 pub mod dom;
 pub mod idb;
+pub mod kiosk;
 pub mod lockdown;
 pub mod recorder;

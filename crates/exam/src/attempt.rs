@@ -289,6 +289,20 @@ impl Attempt {
         )
     }
 
+    /// Records whether the desktop spans several screens.
+    pub fn record_screens(&mut self, extended: bool, now_ms: i64) -> Result<Event, AttemptError> {
+        self.push(None, EventKind::Screens(ScreensBody { extended }), now_ms)
+    }
+
+    /// Records the kiosk launcher's machine report.
+    pub fn record_kiosk_report(
+        &mut self,
+        report: KioskReportBody,
+        now_ms: i64,
+    ) -> Result<Event, AttemptError> {
+        self.push(None, EventKind::KioskReport(report), now_ms)
+    }
+
     /// Record a clock measurement (see [`crate::TrustedClock::sync`]).
     pub fn record_clock_sync(
         &mut self,

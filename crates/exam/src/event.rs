@@ -93,6 +93,13 @@ event_kinds! {
     /// A forbidden action was attempted and blocked (paste, print, a
     /// shortcut…): the browser lockdown records each attempt.
     Blocked(BlockedBody) = "blocked",
+    /// Whether the desktop spans more than one screen (`screen.isExtended`),
+    /// recorded at the start of the exam and whenever it changes.
+    Screens(ScreensBody) = "screens",
+    /// The kiosk launcher's machine report (displays, virtual machine,
+    /// screen-sharing processes…), recorded when the app runs inside the
+    /// launcher and whenever the report changes.
+    KioskReport(KioskReportBody) = "kiosk_report",
     /// A trusted-clock measurement against the server.
     ClockSync(ClockSyncBody) = "clock_sync",
     Submit(SubmitBody) = "submit",
@@ -235,6 +242,24 @@ pub struct FullscreenBody {
 #[serde(deny_unknown_fields)]
 pub struct BlockedBody {
     pub action: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScreensBody {
+    pub extended: bool,
+}
+
+/// The launcher's findings as check results (allow → pass, warn → warn,
+/// deny → fail), with the config key it computed and its version. At most
+/// [`crate::limits::MAX_CHECK_ITEMS`] results, each text at most
+/// [`crate::limits::MAX_EVENT_TEXT_LEN`] bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskReportBody {
+    pub config_key: String,
+    pub launcher: String,
+    pub results: Vec<CheckResult>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

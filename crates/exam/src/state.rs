@@ -81,6 +81,12 @@ pub struct AttemptState {
     /// Forbidden actions the lockdown blocked (each is a `blocked` event).
     pub blocked_actions: u64,
     pub fullscreen: bool,
+    /// Whether the desktop spans several screens (last `screens` event).
+    #[serde(default)]
+    pub extended_screen: bool,
+    /// The kiosk launcher's latest machine report, if the app runs in it.
+    #[serde(default)]
+    pub kiosk_report: Option<KioskReportBody>,
     /// Last measured server − device offset.
     pub clock_offset_ms: Option<i64>,
     pub submitted_at_ms: Option<i64>,
@@ -202,6 +208,8 @@ impl AttemptState {
             incidents: Vec::new(),
             focused: true,
             blocked_actions: 0,
+            extended_screen: false,
+            kiosk_report: None,
             fullscreen: false,
             clock_offset_ms: None,
             submitted_at_ms: None,
@@ -610,6 +618,22 @@ impl AttemptState {
                     });
                 }
                 self.blocked_actions += 1;
+            }
+            EventKind::Screens(b) => self.extended_screen = b.extended,
+            EventKind::KioskReport(b) => {
+                if b.results.len() > MAX_CHECK_ITEMS {
+                    return Err(E::InvalidField {
+                        field: "kiosk_report.results",
+                        reason: format!("{} items (max {MAX_CHECK_ITEMS})", b.results.len()),
+                    });
+                }
+                short("kiosk_report.config_key", &b.config_key)?;
+                short("kiosk_report.launcher", &b.launcher)?;
+                for r in &b.results {
+                    short("kiosk_report.results.item", &r.item)?;
+                    short("kiosk_report.results.detail", &r.detail)?;
+                }
+                self.kiosk_report = Some(b.clone());
             }
             EventKind::ClockSync(b) => self.clock_offset_ms = Some(b.offset_ms),
             EventKind::SyncAck(b) => {

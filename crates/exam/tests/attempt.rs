@@ -812,3 +812,40 @@ fn blocked_actions_are_counted_and_bounded() {
     let replayed = vigil_exam::Attempt::resume(None, a.events().to_vec()).unwrap();
     assert_eq!(replayed.state().blocked_actions, 2);
 }
+
+#[test]
+fn screens_and_kiosk_reports_are_kept_and_bounded() {
+    use vigil_exam::{CheckResult, CheckStatus, KioskReportBody};
+    let mut a = vigil_exam::Attempt::new();
+    assert!(!a.state().extended_screen);
+    a.record_screens(true, 10).unwrap();
+    assert!(a.state().extended_screen);
+    a.record_screens(false, 11).unwrap();
+    assert!(!a.state().extended_screen);
+
+    let report = |n: usize| KioskReportBody {
+        config_key: "ab".repeat(32),
+        launcher: "vigil-kiosk 0.1.0".into(),
+        results: (0..n)
+            .map(|i| CheckResult {
+                item: format!("check{i}"),
+                status: CheckStatus::Warn,
+                detail: "machine virtuelle".into(),
+            })
+            .collect(),
+    };
+    a.record_kiosk_report(report(3), 12).unwrap();
+    assert_eq!(a.state().kiosk_report.as_ref().unwrap().results.len(), 3);
+    let too_many = a.record_kiosk_report(report(65), 13).unwrap_err();
+    assert!(
+        too_many.to_string().contains("kiosk_report.results"),
+        "{too_many}"
+    );
+    let mut long = report(1);
+    long.results[0].detail = "x".repeat(10_000);
+    assert!(a.record_kiosk_report(long, 13).is_err());
+    // Refused reports append nothing; replay gives the same state.
+    assert_eq!(a.events().len(), 3);
+    let replayed = vigil_exam::Attempt::resume(None, a.events().to_vec()).unwrap();
+    assert_eq!(replayed.state(), a.state());
+}

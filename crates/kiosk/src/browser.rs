@@ -112,9 +112,17 @@ pub fn origin_of(url: &url::Url) -> anyhow::Result<String> {
 /// fragment (`#vigil-config-key=…`), replacing any fragment it had. The
 /// fragment never leaves the browser; the app reads it and sends the key
 /// in the `X-Vigil-Config-Key` header.
-pub fn launch_url(url: &url::Url, key: &str) -> String {
+///
+/// With a [`crate::link::Link`], its `PORT.SECRET` follows as
+/// `&vigil-kiosk-link=…`: the app reads the machine report there and tells
+/// the launcher when everything is sent.
+pub fn launch_url(url: &url::Url, key: &str, link: Option<&str>) -> String {
     let mut url = url.clone();
-    url.set_fragment(Some(&format!("vigil-config-key={key}")));
+    let fragment = match link {
+        Some(link) => format!("vigil-config-key={key}&vigil-kiosk-link={link}"),
+        None => format!("vigil-config-key={key}"),
+    };
+    url.set_fragment(Some(&fragment));
     url.to_string()
 }
 
@@ -150,7 +158,11 @@ pub fn managed_policy(config: &Config, origin: &str) -> Value {
 /// `Default/Preferences` of the fresh profile: the preference behind each
 /// policy of [`managed_policy`] that Chromium reads from a profile, plus the
 /// camera and microphone allowed for the exam origin only.
-pub fn preferences(config: &Config, origin: &str) -> Value {
+///
+/// `link`, the launcher's loopback origin, is allowed beside the exam's so
+/// the page can reach it.
+pub fn preferences(config: &Config, origin: &str, link: Option<&str>) -> Value {
+    let allowed: Vec<&str> = std::iter::once(origin).chain(link).collect();
     let pattern = format!("{origin},*");
     let allow = |on: bool| {
         if on {
@@ -172,7 +184,7 @@ pub fn preferences(config: &Config, origin: &str) -> Value {
         "signin": { "allowed": false },
         "policy": {
             "url_blocklist": ["*"],
-            "url_allowlist": [origin],
+            "url_allowlist": allowed,
         },
         "profile": {
             "password_manager_enabled": false,
@@ -191,28 +203,63 @@ pub fn preferences(config: &Config, origin: &str) -> Value {
     })
 }
 
-/// A fresh browser profile in a temporary folder, removed when dropped
-/// unless [`Profile::keep`] was called.
+/// A browser profile in a temporary folder: removed when dropped unless
+/// [`Profile::keep`] was called.
 pub struct Profile {
-    dir: Option<tempfile::TempDir>,
     path: PathBuf,
+    wipe: bool,
 }
 
 impl Profile {
-    pub fn create(config: &Config, origin: &str) -> anyhow::Result<Profile> {
-        let dir = tempfile::Builder::new().prefix("vigil-kiosk-").tempdir()?;
-        let default = dir.path().join("Default");
-        std::fs::create_dir_all(&default)?;
-        let prefs = serde_json::to_string_pretty(&preferences(config, origin))?;
-        std::fs::write(default.join("Preferences"), prefs)?;
+    pub fn create(config: &Config, origin: &str, link: Option<&str>) -> anyhow::Result<Profile> {
+        let path = tempfile::Builder::new()
+            .prefix("vigil-kiosk-")
+            .tempdir()?
+            .keep();
+        // From here the folder is ours to remove (Drop), also on an error.
+        let profile = Profile { path, wipe: true };
+        std::fs::create_dir_all(profile.path.join("Default"))?;
+        profile.write_preferences(config, origin, link)?;
         // Marks the first run as done, like --no-first-run, for builds that
         // look for the file.
-        std::fs::write(dir.path().join("First Run"), "")?;
-        let path = dir.path().to_owned();
-        Ok(Profile {
-            dir: Some(dir),
-            path,
-        })
+        std::fs::write(profile.path.join("First Run"), "")?;
+        Ok(profile)
+    }
+
+    /// A profile an earlier run kept (`--resume-profile`), to finish the
+    /// exam or its sending: the preferences are written again (the link's
+    /// port is new), the app's data stays. Like a fresh one, it is wiped on
+    /// a clean exit and kept otherwise.
+    pub fn reuse(
+        dir: &Path,
+        config: &Config,
+        origin: &str,
+        link: Option<&str>,
+    ) -> anyhow::Result<Profile> {
+        anyhow::ensure!(
+            dir.join("Default").join("Preferences").is_file(),
+            "{} n'est pas un profil conservé par vigil-kiosk (pas de Default/Preferences)",
+            dir.display()
+        );
+        // Not wiped if writing fails: it holds the exam's data.
+        let mut profile = Profile {
+            path: dir.to_owned(),
+            wipe: false,
+        };
+        profile.write_preferences(config, origin, link)?;
+        profile.wipe = true;
+        Ok(profile)
+    }
+
+    fn write_preferences(
+        &self,
+        config: &Config,
+        origin: &str,
+        link: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let prefs = serde_json::to_string_pretty(&preferences(config, origin, link))?;
+        std::fs::write(self.path.join("Default").join("Preferences"), prefs)?;
+        Ok(())
     }
 
     pub fn path(&self) -> &Path {
@@ -221,10 +268,16 @@ impl Profile {
 
     /// Leaves the profile on disk (the exam's unsynced data lives there).
     pub fn keep(&mut self) -> PathBuf {
-        if let Some(dir) = self.dir.take() {
-            let _ = dir.keep();
-        }
+        self.wipe = false;
         self.path.clone()
+    }
+}
+
+impl Drop for Profile {
+    fn drop(&mut self) {
+        if self.wipe {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 
@@ -309,15 +362,32 @@ mod tests {
     fn the_key_replaces_the_fragment() {
         let url = url::Url::parse("http://127.0.0.1:8080/exam?x=1#old").unwrap();
         assert_eq!(
-            launch_url(&url, "ab12"),
+            launch_url(&url, "ab12", None),
             "http://127.0.0.1:8080/exam?x=1#vigil-config-key=ab12"
+        );
+        assert_eq!(
+            launch_url(&url, "ab12", Some("4100.00ff")),
+            "http://127.0.0.1:8080/exam?x=1#vigil-config-key=ab12&vigil-kiosk-link=4100.00ff"
+        );
+    }
+
+    #[test]
+    fn the_link_origin_is_allowed_beside_the_exam() {
+        let p = preferences(
+            &Config::default(),
+            "https://exam.example",
+            Some("http://127.0.0.1:4100"),
+        );
+        assert_eq!(
+            p["policy"]["url_allowlist"],
+            json!(["https://exam.example", "http://127.0.0.1:4100"])
         );
     }
 
     #[test]
     fn preferences_lock_the_profile_to_the_origin() {
         let origin = "https://exam.example";
-        let p = preferences(&Config::default(), origin);
+        let p = preferences(&Config::default(), origin, None);
         assert_eq!(p["devtools"]["availability"], 2);
         assert_eq!(p["download_restrictions"], 3);
         assert_eq!(p["printing"]["enabled"], false);
@@ -336,7 +406,7 @@ mod tests {
 
         let mut config = Config::default();
         config.media.camera = false;
-        let p = preferences(&config, origin);
+        let p = preferences(&config, origin, None);
         assert_eq!(
             p["profile"]["content_settings"]["exceptions"]["media_stream_camera"],
             json!({})
@@ -349,18 +419,42 @@ mod tests {
 
     #[test]
     fn the_profile_is_written_and_wiped() {
-        let profile = Profile::create(&Config::default(), "https://exam.example").unwrap();
+        let profile = Profile::create(&Config::default(), "https://exam.example", None).unwrap();
         let path = profile.path().to_owned();
         let prefs = std::fs::read_to_string(path.join("Default/Preferences")).unwrap();
         assert!(prefs.contains("url_allowlist"));
         drop(profile);
         assert!(!path.exists());
 
-        let mut profile = Profile::create(&Config::default(), "https://exam.example").unwrap();
+        let mut profile =
+            Profile::create(&Config::default(), "https://exam.example", None).unwrap();
         let kept = profile.keep();
         drop(profile);
         assert!(kept.exists());
-        std::fs::remove_dir_all(kept).unwrap();
+        std::fs::write(kept.join("Default/exam-data"), "answers").unwrap();
+
+        // Resumed: new preferences, the data stays, wiped on a clean exit.
+        let link = "http://127.0.0.1:4100";
+        let resumed = Profile::reuse(
+            &kept,
+            &Config::default(),
+            "https://exam.example",
+            Some(link),
+        )
+        .unwrap();
+        let prefs = std::fs::read_to_string(kept.join("Default/Preferences")).unwrap();
+        assert!(prefs.contains(link), "{prefs}");
+        assert!(kept.join("Default/exam-data").exists());
+        drop(resumed);
+        assert!(!kept.exists());
+
+        // Not a kept profile: refused, and the folder is left alone.
+        let other = tempfile::tempdir().unwrap();
+        let err = Profile::reuse(other.path(), &Config::default(), "https://e.x", None)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("pas un profil conservé"), "{err}");
+        assert!(other.path().exists());
     }
 
     #[test]

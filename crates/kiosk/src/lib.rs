@@ -8,10 +8,12 @@
 //!
 //! The modules are ordered from pure to effectful: [`config`] (settings and
 //! key), [`checks`] (verdicts from facts), [`facts`] (the machine, behind a
-//! trait), [`browser`] (profile and command line), [`run`] (the process).
+//! trait), [`browser`] (profile and command line), [`link`] (the loopback
+//! channel to the app: report in, "all sent" out), [`run`] (the process).
 
 pub mod browser;
 pub mod checks;
 pub mod config;
 pub mod facts;
+pub mod link;
 pub mod run;

@@ -1,8 +1,10 @@
 //! `vigil-kiosk`: the command line of the launcher. Parses arguments, loads
 //! the configuration and hands over to [`vigil_kiosk::run`].
 //!
-//! Exit status: the browser's own when it ran; 3 when the machine checks
-//! refused the launch; 2 for a usage error; 1 for any other error.
+//! Exit status: 0 when the exam was submitted and fully sent, else the
+//! browser's own; 4 when the browser closed with exam data kept unsent; 3
+//! when the machine checks refused the launch; 2 for a usage error; 1 for
+//! any other error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +34,10 @@ struct Cli {
     /// Headless browser (tests and CI).
     #[arg(long)]
     headless: bool,
+    /// Reuse a profile an earlier run kept (its path was printed), to
+    /// finish the exam or send what is left.
+    #[arg(long, value_name = "DIR")]
+    resume_profile: Option<PathBuf>,
     /// Print the config key for this URL and configuration, and exit.
     #[arg(long, conflicts_with_all = ["print_policy", "check_only"])]
     print_config_key: bool,
@@ -91,6 +97,7 @@ fn main_inner(cli: Cli) -> anyhow::Result<i32> {
             config,
             browser: cli.browser,
             headless: cli.headless,
+            resume: cli.resume_profile,
         },
         &facts,
     )

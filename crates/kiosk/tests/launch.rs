@@ -1,8 +1,11 @@
 //! End to end: `vigil-kiosk --headless` starts Debian's Chromium on a tiny
-//! exam server started here, the page reads the config key from its URL
-//! fragment and sends it back in `X-Vigil-Config-Key` (as the app does),
-//! the navigation allow-list keeps the browser off another origin, and on
-//! Ctrl-C the launcher closes the browser and wipes the profile.
+//! exam server started here. The page plays the app's part in miniature: it
+//! reads the config key from its URL fragment and sends it back in
+//! `X-Vigil-Config-Key`, reads the machine report from the launcher's
+//! loopback link and reports it here, tells the launcher its status, then
+//! tries to leave for another origin (the allow-list stops it). Submitted
+//! and fully sent → the launcher closes the browser by itself and wipes the
+//! profile; an exam in progress at Ctrl-C → the profile is kept.
 //!
 //! Skipped (passing, with a note) when no Chromium is installed.
 
@@ -78,13 +81,20 @@ fn wait_for(deadline: Instant, mut ok: impl FnMut() -> bool) -> bool {
     ok()
 }
 
-#[test]
-fn the_launcher_opens_the_exam_with_its_config_key_and_nothing_else() {
-    let Some(browser) = chromium() else {
-        eprintln!("no Chromium installed: launch test skipped");
-        return;
-    };
+/// What one launch saw.
+struct Run {
+    key: String,
+    requests: Vec<(String, Vec<(String, String)>)>,
+    escaped: bool,
+    reached: bool,
+    exit: Option<std::process::ExitStatus>,
+    out: String,
+}
 
+/// Launches the exam page whose status post is `status` (JSON); sends
+/// Ctrl-C after the page is done when `interrupt`, else waits for the
+/// launcher to close the browser itself.
+fn launch(browser: &str, status: &str, interrupt: bool) -> Run {
     let other = TcpListener::bind("127.0.0.1:0").unwrap();
     let other_port = other.local_addr().unwrap().port();
     let other_seen: Seen = Default::default();
@@ -93,13 +103,17 @@ fn the_launcher_opens_the_exam_with_its_config_key_and_nothing_else() {
     let exam = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = exam.local_addr().unwrap().port();
     let seen: Seen = Default::default();
-    // The app's part, in miniature: key from the fragment, sent as a header;
-    // then an attempt to leave for another origin.
     let page = format!(
         "<!doctype html><title>exam</title><script>\n\
-         const key = new URLSearchParams(location.hash.slice(1)).get('vigil-config-key');\n\
+         const p = new URLSearchParams(location.hash.slice(1));\n\
+         const key = p.get('vigil-config-key');\n\
+         const [lport, secret] = p.get('vigil-kiosk-link').split('.');\n\
+         const link = `http://127.0.0.1:${{lport}}/${{secret}}`;\n\
          fetch('/seen?' + encodeURIComponent(location.hash.slice(1)),\n\
                {{ headers: {{ 'X-Vigil-Config-Key': key }} }})\n\
+           .then(() => fetch(link + '/report')).then(r => r.json())\n\
+           .then(r => fetch('/report?' + r.results.map(x => x.item + ':' + x.status).join(',')))\n\
+           .then(() => fetch(link + '/status', {{ method: 'POST', body: '{status}' }}))\n\
            .then(() => fetch('/leaving'))\n\
            .then(() => {{ location.href = 'http://127.0.0.1:{other_port}/escaped'; }});\n\
          </script>"
@@ -144,53 +158,128 @@ fn the_launcher_opens_the_exam_with_its_config_key_and_nothing_else() {
             .iter()
             .any(|(l, _)| l.contains("/leaving"))
     });
-    // Give the blocked navigation time to have happened if it were allowed.
-    std::thread::sleep(Duration::from_secs(3));
-
-    // Ctrl-C to the launcher: it closes the browser and wipes the profile.
-    let _ = Command::new("kill")
-        .args(["-INT", &launcher.id().to_string()])
-        .status();
-    let stopped = wait_for(Instant::now() + Duration::from_secs(20), || {
+    if interrupt {
+        // Give the blocked navigation time to have happened if it were allowed.
+        std::thread::sleep(Duration::from_secs(3));
+        let _ = Command::new("kill")
+            .args(["-INT", &launcher.id().to_string()])
+            .status();
+    }
+    // The launcher closes the browser 5 s after "all sent".
+    let stopped = wait_for(Instant::now() + Duration::from_secs(30), || {
         launcher.try_wait().ok().flatten().is_some()
     });
-    if !stopped {
+    let exit = if stopped {
+        launcher.wait().ok()
+    } else {
         let _ = launcher.kill();
         let _ = launcher.wait();
-    }
+        None
+    };
     let out = std::fs::read_to_string(&log).unwrap_or_default();
-
-    assert!(
+    let escaped = !other_seen.lock().unwrap().is_empty();
+    let requests = seen.lock().unwrap().clone();
+    Run {
+        key,
+        requests,
+        escaped,
         reached,
+        exit,
+        out,
+    }
+}
+
+/// The profile folder the launcher printed.
+fn profile_of(out: &str) -> std::path::PathBuf {
+    out.lines()
+        .find_map(|l| l.strip_prefix("Profil : "))
+        .expect("the launcher prints its profile")
+        .into()
+}
+
+#[test]
+fn the_launcher_opens_the_exam_with_its_key_and_closes_it_once_all_is_sent() {
+    let Some(browser) = chromium() else {
+        eprintln!("no Chromium installed: launch test skipped");
+        return;
+    };
+    let run = launch(
+        browser,
+        r#"{"pending":0,"started":true,"finished":true}"#,
+        false,
+    );
+    let (key, out) = (&run.key, &run.out);
+    assert!(
+        run.reached,
         "the exam page never ran its script; launcher said:\n{out}"
     );
-    let requests = seen.lock().unwrap().clone();
-    let (_, headers) = requests
+    let (_, headers) = run
+        .requests
         .iter()
         .find(|(l, _)| l.contains("/seen?"))
         .expect("the page reported its fragment");
     assert!(
-        requests
-            .iter()
-            .any(|(l, _)| l.contains(&format!("/seen?vigil-config-key%3D{key}"))),
-        "{requests:?}"
+        run.requests.iter().any(|(l, _)| l.contains(&format!(
+            "/seen?vigil-config-key%3D{key}%26vigil-kiosk-link%3D"
+        ))),
+        "{:?}",
+        run.requests
     );
     assert!(
         headers
             .iter()
-            .any(|(k, v)| k == "x-vigil-config-key" && v == &key),
+            .any(|(k, v)| k == "x-vigil-config-key" && v == key),
         "{headers:?}"
     );
-    assert!(
-        other_seen.lock().unwrap().is_empty(),
-        "the browser left the exam origin: {:?}",
-        other_seen.lock().unwrap()
+    // The machine report travelled through the link: three checks.
+    let report = run
+        .requests
+        .iter()
+        .find_map(|(l, _)| l.split_whitespace().nth(1)?.strip_prefix("/report?"))
+        .expect("the page read the launcher's report");
+    let items: Vec<&str> = report
+        .split(',')
+        .filter_map(|x| x.split(':').next())
+        .collect();
+    assert_eq!(
+        items,
+        ["displays", "virtual_machine", "remote_control"],
+        "{report}"
     );
-    assert!(stopped, "the launcher did not stop on Ctrl-C:\n{out}");
+    assert!(!run.escaped, "the browser left the exam origin");
+    assert_eq!(
+        run.exit.map(|e| e.code()),
+        Some(Some(0)),
+        "the launcher did not close the browser by itself:\n{out}"
+    );
     assert!(out.contains("Vérification de la machine"), "{out}");
     assert!(
         out.contains(&format!("Clé de configuration : {key}")),
         "{out}"
     );
-    assert!(out.contains("profil temporaire effacé"), "{out}");
+    assert!(out.contains("entièrement envoyé"), "{out}");
+    assert!(!profile_of(out).exists(), "profile not wiped:\n{out}");
+}
+
+#[test]
+fn an_exam_in_progress_keeps_its_profile_when_the_browser_is_stopped() {
+    let Some(browser) = chromium() else {
+        eprintln!("no Chromium installed: launch test skipped");
+        return;
+    };
+    let run = launch(
+        browser,
+        r#"{"pending":3,"started":true,"finished":false}"#,
+        true,
+    );
+    let out = &run.out;
+    assert!(
+        run.reached,
+        "the exam page never ran its script; launcher said:\n{out}"
+    );
+    assert_eq!(run.exit.and_then(|e| e.code()), Some(4), "{out}");
+    let profile = profile_of(out);
+    assert!(profile.join("Default").exists(), "profile not kept:\n{out}");
+    assert!(out.contains("--resume-profile"), "{out}");
+    std::fs::remove_dir_all(profile).unwrap();
 }

@@ -278,6 +278,33 @@ impl Harness {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
+    /// The attempt's events stored in IndexedDB: `(kind, body)` in order.
+    pub async fn stored_events(&self) -> Result<Vec<(String, serde_json::Value)>> {
+        let v = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   const open = indexedDB.open('vigil');
+                   open.onsuccess = () => {
+                     const req = open.result.transaction('events').objectStore('events').getAll();
+                     req.onsuccess = () => done(req.result.map(j => JSON.parse(j)));
+                   };"#,
+                vec![],
+            )
+            .await?;
+        Ok(v.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap_or("").to_owned(),
+                    e["body"].clone(),
+                )
+            })
+            .collect())
+    }
+
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let png = self.client.screenshot().await?;
         let path = out_dir().join(format!("{name}.png"));

@@ -1,42 +1,16 @@
 //! Browser lockdown during the exam, triggered for real in headless
 //! Chromium: leaving fullscreen and the window covers the questions and is
-//! recorded; paste outside an answer field, the context menu, Ctrl+P and
+//! recorded, and so does a second screen extending the desktop; paste
+//! outside an answer field, the context menu, Ctrl+P and
 //! devtools shortcuts are blocked and each attempt is recorded; pasting into
 //! an answer field stays allowed.
 
 use anyhow::{ensure, Result};
 use vigil_e2e::{Clip, Harness};
 
-/// The `kind`s of the attempt's events stored in IndexedDB, with bodies.
-async fn stored_kinds(h: &Harness) -> Result<Vec<(String, serde_json::Value)>> {
-    let v = h
-        .client
-        .execute_async(
-            r#"const done = arguments[arguments.length - 1];
-               const open = indexedDB.open('vigil');
-               open.onsuccess = () => {
-                 const req = open.result.transaction('events').objectStore('events').getAll();
-                 req.onsuccess = () => done(req.result.map(j => JSON.parse(j)));
-               };"#,
-            vec![],
-        )
-        .await?;
-    Ok(v.as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|e| {
-            (
-                e["kind"].as_str().unwrap_or("").to_owned(),
-                e["body"].clone(),
-            )
-        })
-        .collect())
-}
-
 async fn has_event(h: &Harness, kind: &str, body: serde_json::Value) -> Result<bool> {
     for _ in 0..50 {
-        if stored_kinds(h)
+        if h.stored_events()
             .await?
             .iter()
             .any(|(k, b)| k == kind && *b == body)
@@ -98,6 +72,34 @@ async fn lockdown_blocks_covers_and_records() {
         h.js("window.dispatchEvent(new Event('focus')); return true")
             .await?;
         h.screen("exam").await?;
+
+        // A second screen extending the desktop (Chromium fires `change` on
+        // window.screen; headless has one screen, so the reading is faked).
+        ensure!(
+            !h.stored_events().await?.iter().any(|(k, _)| k == "screens"),
+            "a single screen recorded as a change"
+        );
+        let plug = |on: bool| {
+            format!(
+                "Object.defineProperty(window.screen, 'isExtended', \
+                 {{ get: () => {on}, configurable: true }}); \
+                 window.screen.dispatchEvent(new Event('change')); return true"
+            )
+        };
+        h.js(&plug(true)).await?;
+        h.css("[data-testid=lockdown-overlay][data-reason=screens]")
+            .await?;
+        ensure!(
+            has_event(&h, "screens", serde_json::json!({"extended": true})).await?,
+            "no screens event"
+        );
+        h.screenshot("lockdown-screens").await?;
+        h.js(&plug(false)).await?;
+        h.screen("exam").await?;
+        ensure!(
+            has_event(&h, "screens", serde_json::json!({"extended": false})).await?,
+            "unplugging not recorded"
+        );
 
         // Blocked: paste on the question, the context menu.
         let paste = "new ClipboardEvent('paste', {bubbles: true, cancelable: true})";
