@@ -115,6 +115,23 @@ pub async fn time() -> Result<TimeResponse, ApiFailure> {
     send(Request::get("/api/time"), None, RequestBuilder::build).await
 }
 
+/// `GET /api/probe?bytes=N`: downloads N bytes (for the network check);
+/// answers how many arrived.
+pub async fn probe(bytes: usize) -> Result<usize, ApiFailure> {
+    let builder = Request::get(&format!("/api/probe?bytes={bytes}"));
+    let builder = match CONFIG_KEY.with(|k| k.borrow().clone()) {
+        Some(key) => builder.header(vigil_api::CONFIG_KEY_HEADER, &key),
+        None => builder,
+    };
+    let res = builder.send().await.map_err(|_| ApiFailure::Unreachable)?;
+    let status = res.status();
+    if !res.ok() {
+        return Err(ApiFailure::Malformed { status });
+    }
+    let body = res.binary().await.map_err(|_| ApiFailure::Unreachable)?;
+    Ok(body.len())
+}
+
 async fn read<T: DeserializeOwned>(res: Response) -> Result<T, ApiFailure> {
     let status = res.status();
     if res.ok() {

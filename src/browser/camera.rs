@@ -25,14 +25,19 @@ pub struct CameraError(pub String);
 
 /// Asks for the camera (video only); the browser may prompt the candidate.
 pub async fn open() -> Result<MediaStream, CameraError> {
+    user_media(true, false).await
+}
+
+/// `getUserMedia` for the camera and/or the microphone.
+pub async fn user_media(video: bool, audio: bool) -> Result<MediaStream, CameraError> {
     let window = web_sys::window().ok_or_else(|| CameraError("no window".into()))?;
     let devices = window
         .navigator()
         .media_devices()
         .map_err(|_| CameraError("mediaDevices unavailable".into()))?;
     let constraints = MediaStreamConstraints::new();
-    constraints.set_video(&JsValue::TRUE);
-    constraints.set_audio(&JsValue::FALSE);
+    constraints.set_video(&JsValue::from_bool(video));
+    constraints.set_audio(&JsValue::from_bool(audio));
     let promise = devices
         .get_user_media_with_constraints(&constraints)
         .map_err(|e| CameraError(error_name(&e)))?;

@@ -11,4 +11,6 @@ pub mod dom;
 pub mod idb;
 pub mod kiosk;
 pub mod lockdown;
+pub mod microphone;
+pub mod network;
 pub mod recorder;

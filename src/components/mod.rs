@@ -3,6 +3,7 @@
 pub mod camera_preview;
 pub mod check_item;
 pub mod language_switch;
+pub mod microphone_meter;
 pub mod navigator;
 pub mod question_view;
 pub mod sync_status;

@@ -5,10 +5,11 @@
 use vigil_exam::{CheckResult, CheckStatus as EngineStatus};
 use yew::prelude::*;
 
-use crate::browser::capabilities;
+use crate::browser::{capabilities, network};
 use crate::checks::{self, CheckStatus};
 use crate::components::camera_preview::{CameraOutcome, CameraPreview};
 use crate::components::check_item::CheckItem;
+use crate::components::microphone_meter::{MicOutcome, MicrophoneMeter};
 use crate::i18n::{fill, Lang};
 
 #[derive(Properties, PartialEq)]
@@ -50,6 +51,22 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
     let memory = use_memo((), |_| capabilities::device_memory_gb());
     let extended = use_memo((), |_| capabilities::screen_is_extended());
     let camera = use_state(|| None::<CameraOutcome>);
+    let mic = use_state(|| None::<MicOutcome>);
+    // `None` while measuring; then (round trip ms, bits per second).
+    let network = use_state(|| None::<(Option<f64>, Option<f64>)>);
+    {
+        let network = network.clone();
+        use_effect_with((), move |_| {
+            yew::platform::spawn_local(async move {
+                let rtt = network::round_trip_ms().await;
+                let bps = match rtt {
+                    Some(_) => network::throughput_bps().await,
+                    None => None,
+                };
+                network.set(Some((rtt, bps)));
+            });
+        });
+    }
     // `None` while measuring; `Some(None)` when the browser does not say.
     let storage = use_state(|| None::<Option<f64>>);
     {
@@ -78,6 +95,31 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         Some(CameraOutcome::Dark) => (CheckStatus::Fail, t.check_camera_dark.to_owned()),
         Some(CameraOutcome::Unavailable(why)) => {
             (CheckStatus::Fail, fill(t.check_camera_denied, why))
+        }
+    };
+
+    let (mic_status, mic_message) = match &*mic {
+        None => (CheckStatus::Pending, t.check_mic_pending.to_owned()),
+        Some(MicOutcome::Heard) => (CheckStatus::Pass, t.check_mic_ok.to_owned()),
+        Some(MicOutcome::Silent) => (CheckStatus::Warn, t.check_mic_silent.to_owned()),
+        Some(MicOutcome::Unavailable(why)) => (CheckStatus::Fail, fill(t.check_mic_denied, why)),
+    };
+
+    let (network_status, network_message) = match *network {
+        None => (CheckStatus::Pending, t.check_network_pending.to_owned()),
+        Some((None, _)) => (CheckStatus::Warn, t.check_network_down.to_owned()),
+        Some((Some(rtt), bps)) => {
+            let status = checks::network_status(Some(rtt), bps);
+            let mbps = bps
+                .map(|b| format!(", {:.0} Mbit/s", b / 1e6))
+                .unwrap_or_default();
+            let figures = format!("{rtt:.0} ms{mbps}");
+            let template = if status == CheckStatus::Pass {
+                t.check_network_ok
+            } else {
+                t.check_network_slow
+            };
+            (status, fill(template, &figures))
         }
     };
 
@@ -119,6 +161,8 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
     let statuses = [
         browser_status,
         camera_status,
+        mic_status,
+        network_status,
         memory_status,
         screens_status,
         storage_status,
@@ -130,10 +174,16 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         let camera = camera.clone();
         Callback::from(move |o| camera.set(Some(o)))
     };
+    let on_mic = {
+        let mic = mic.clone();
+        Callback::from(move |o| mic.set(Some(o)))
+    };
     let on_back = props.on_back.reform(|_: MouseEvent| ());
     let results: Vec<CheckResult> = [
         ("browser", browser_status, browser_message.clone()),
         ("camera", camera_status, camera_message.clone()),
+        ("microphone", mic_status, mic_message.clone()),
+        ("network", network_status, network_message.clone()),
         ("memory", memory_status, memory_message.clone()),
         ("screens", screens_status, screens_message.to_owned()),
         ("storage", storage_status, storage_message.clone()),
@@ -157,12 +207,20 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
                 <p class="note">{ t.check_standalone_note }</p>
             }
             <div class="check-layout">
-                <CameraPreview label={t.camera_preview_label} {on_outcome} />
+                <div class="check-layout__media">
+                    <CameraPreview label={t.camera_preview_label} {on_outcome} />
+                    <MicrophoneMeter label={t.mic_meter_label} start_label={t.mic_start}
+                        on_outcome={on_mic} />
+                </div>
                 <ul class="checks" aria-live="polite">
                     <CheckItem id="browser" label={t.check_browser} status={browser_status}
                         message={browser_message} />
                     <CheckItem id="camera" label={t.check_camera} status={camera_status}
                         message={camera_message} />
+                    <CheckItem id="microphone" label={t.check_microphone} status={mic_status}
+                        message={mic_message} />
+                    <CheckItem id="network" label={t.check_network} status={network_status}
+                        message={network_message} />
                     <CheckItem id="memory" label={t.check_memory} status={memory_status}
                         message={memory_message} />
                     <CheckItem id="screens" label={t.check_screens} status={screens_status}

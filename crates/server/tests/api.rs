@@ -26,6 +26,57 @@ async fn health_reports_storage() {
 }
 
 #[tokio::test]
+async fn the_probe_serves_uncached_incompressible_bytes_up_to_a_limit() {
+    let f = fixture().await;
+    let res = f
+        .app()
+        .oneshot(
+            Request::get("/api/probe?bytes=65536")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), 65536);
+    // Not a run of one byte value: a compressing proxy cannot shrink it much.
+    let distinct: std::collections::BTreeSet<u8> = body.iter().copied().collect();
+    assert!(distinct.len() > 200, "{} distinct bytes", distinct.len());
+
+    let res = f
+        .app()
+        .oneshot(Request::get("/api/probe").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body.len(), 1024 * 1024);
+
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/probe?bytes=1048577")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["code"], "probe_too_large");
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("1048576"));
+    let (status, body) = send(
+        f.app(),
+        Request::get("/api/probe?bytes=lots")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
 async fn time_is_the_server_clock() {
     let f = fixture().await;
     f.clock.advance(1234);

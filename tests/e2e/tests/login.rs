@@ -34,6 +34,32 @@ async fn good_login_reaches_the_system_check_with_the_camera() {
         // The storage estimate of a fresh profile leaves far more than 1 GB.
         h.css("[data-testid=\"check-storage\"][data-status=\"pass\"]")
             .await?;
+        // The fake microphone beeps: the meter moves and the voice is heard.
+        h.css_within(
+            "[data-testid=\"check-microphone\"][data-status=\"pass\"]",
+            15,
+        )
+        .await?;
+        let mut moved = false;
+        for _ in 0..30 {
+            let level = h.testid("mic-meter").await?.attr("data-level").await?;
+            if level.as_deref().is_some_and(|l| l != "0") {
+                moved = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ensure!(moved, "the microphone meter never moved");
+        // Loopback: a fast network; the figures are shown.
+        let network = h
+            .css_within("[data-testid=\"check-network\"][data-status=\"pass\"]", 15)
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            network.contains(" ms") && network.contains("Mbit/s"),
+            "network figures missing: {network}"
+        );
         let who = h.css(".topbar__who").await?.text().await?;
         ensure!(
             who.contains(&h.demo.candidates[0].id),

@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(system::health))
         .route("/time", get(system::time))
+        .route("/probe", get(system::probe))
         .route("/login", post(candidate::login))
         .route("/attempt", get(candidate::attempt))
         .route("/attempt/package", get(start::get_package))

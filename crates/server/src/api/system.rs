@@ -1,8 +1,15 @@
-//! Liveness and time: what a load balancer and the app's trusted clock ask.
+//! Liveness, time and a network probe: what a load balancer, the app's
+//! trusted clock and the app's network check ask.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::sync::OnceLock;
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use axum::Json;
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{ApiError, AppState};
@@ -29,4 +36,61 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 /// `GET /api/time`: the server clock, from which the app derives its trusted clock.
 pub async fn time(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "now_ms": state.clock.now_ms() }))
+}
+
+/// Largest probe body, in bytes (1 MiB): enough to measure a candidate's
+/// throughput in about a second on a slow line, small enough that the
+/// unauthenticated route is no amplifier.
+pub const MAX_PROBE_BYTES: usize = 1024 * 1024;
+
+#[derive(Deserialize)]
+pub struct ProbeQuery {
+    bytes: Option<usize>,
+}
+
+/// Bytes that do not compress (xorshift), made once and sliced per request.
+fn probe_body() -> &'static Bytes {
+    static BODY: OnceLock<Bytes> = OnceLock::new();
+    BODY.get_or_init(|| {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut v = Vec::with_capacity(MAX_PROBE_BYTES);
+        while v.len() < MAX_PROBE_BYTES {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v.extend_from_slice(&x.to_le_bytes());
+        }
+        v.truncate(MAX_PROBE_BYTES);
+        Bytes::from(v)
+    })
+}
+
+/// `GET /api/probe?bytes=N`: N bytes (default and at most
+/// [`MAX_PROBE_BYTES`]) that the app times to measure throughput; never
+/// cached.
+pub async fn probe(
+    q: Result<Query<ProbeQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Query(q) = q.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("bytes must be a whole number: {}", e.body_text()),
+        )
+    })?;
+    let n = q.bytes.unwrap_or(MAX_PROBE_BYTES);
+    if n > MAX_PROBE_BYTES {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "probe_too_large",
+            format!("bytes={n} is more than the {MAX_PROBE_BYTES} a probe may ask"),
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        probe_body().slice(..n),
+    ))
 }
