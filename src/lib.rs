@@ -21,5 +21,6 @@ pub mod sync;
 pub fn run() {
     browser::api::set_config_key(browser::dom::config_key_from_fragment());
     browser::kiosk::init_from_fragment();
+    browser::dom::register_service_worker();
     yew::Renderer::<app::App>::new().render();
 }

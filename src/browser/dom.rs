@@ -59,6 +59,21 @@ pub fn parse_config_key(fragment: &str) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// Registers the service worker (`/sw.js`, see `static/sw.js`) that keeps
+/// the app shell for opening with no network. Best effort: a browser
+/// without service workers (or a private window refusing them) still runs
+/// the app, online.
+pub fn register_service_worker() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let navigator = window.navigator();
+    let has = js_sys::Reflect::has(&navigator, &"serviceWorker".into()).unwrap_or(false);
+    if has {
+        let _ = navigator.service_worker().register("/sw.js");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_config_key;

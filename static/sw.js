@@ -1,0 +1,91 @@
+// Vigil's service worker: the app shell opens with no network.
+//
+// Why it is shaped so: Trunk names the script, the wasm and the stylesheet
+// by content hash, so they never change once published and can be served
+// from the cache first; the page itself (index.html, which names the
+// current hashes) is fetched from the network first so a new version is
+// picked up, and from the cache when the network is gone. At install the
+// worker reads the page to learn the hashed names and caches them all: the
+// very first visit is enough to open the app offline later, which matters
+// to a candidate whose connection drops just before the exam. The API
+// (/api/) and the proctors' pages (/review/) are never cached: answers
+// live in IndexedDB and reach the server by the app's own sync.
+const CACHE = "vigil-shell-v1";
+const SHELL = "/";
+const PASS_THROUGH = ["/api/", "/review/"];
+
+// Same-origin asset paths named by the page: "/name-HASH.ext".
+function assetsOf(html) {
+  const found = new Set();
+  for (const m of html.matchAll(/["'](\/[A-Za-z0-9._-]+\.(?:js|wasm|css|png|svg|woff2))["']/g)) {
+    found.add(m[1]);
+  }
+  return [...found];
+}
+
+async function cacheShell() {
+  const cache = await caches.open(CACHE);
+  const page = await fetch(SHELL, { cache: "no-store" });
+  if (!page.ok) throw new Error(`shell ${page.status}`);
+  const html = await page.clone().text();
+  const assets = assetsOf(html);
+  await cache.addAll(assets);
+  await cache.put(SHELL, page);
+  // Drop assets of older versions: only the current page's are kept.
+  const keep = new Set([SHELL, ...assets].map((p) => new URL(p, self.location.origin).href));
+  for (const req of await cache.keys()) {
+    if (!keep.has(req.url)) await cache.delete(req);
+  }
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(cacheShell().then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches
+      .keys()
+      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const req = event.request;
+  const url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== self.location.origin) return;
+  if (PASS_THROUGH.some((p) => url.pathname.startsWith(p))) return;
+
+  if (req.mode === "navigate") {
+    // Network first; any app URL falls back to the cached shell.
+    event.respondWith(
+      fetch(req)
+        .then((res) => {
+          if (res.ok) {
+            const copy = res.clone();
+            caches.open(CACHE).then((c) => c.put(SHELL, copy));
+          }
+          return res;
+        })
+        .catch(() => caches.match(SHELL).then((r) => r || Response.error())),
+    );
+    return;
+  }
+
+  // Hashed assets: cache first, and cached on first use (a new version's
+  // files, loaded by a page the worker already controls).
+  event.respondWith(
+    caches.match(req).then(
+      (hit) =>
+        hit ||
+        fetch(req).then((res) => {
+          if (res.ok && res.type === "basic") {
+            const copy = res.clone();
+            caches.open(CACHE).then((c) => c.put(req, copy));
+          }
+          return res;
+        }),
+    ),
+  );
+});

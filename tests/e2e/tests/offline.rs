@@ -1,0 +1,83 @@
+//! The app shell opens with no network: the service worker caches the page,
+//! the script, the wasm and the stylesheet on the first visit, and a reload
+//! with the server stopped brings the candidate back to the same screen
+//! (the state comes from IndexedDB).
+
+use anyhow::{ensure, Result};
+use vigil_e2e::{Clip, Harness};
+
+/// Waits until the service worker controls the page.
+async fn controlled(h: &Harness) -> Result<bool> {
+    for _ in 0..100 {
+        if h.js("return !!navigator.serviceWorker.controller").await? == true {
+            return Ok(true);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_opens_without_network_after_one_visit() {
+    let mut h = Harness::start(Clip::Face).await.expect("harness");
+    let r: Result<()> = async {
+        h.open("/").await?;
+        h.screen("login").await?;
+        ensure!(controlled(&h).await?, "no service worker took control");
+        let cached = h
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   caches.open('vigil-shell-v1')
+                     .then(c => c.keys())
+                     .then(keys => done(keys.map(k => new URL(k.url).pathname)));"#,
+                vec![],
+            )
+            .await?;
+        let paths: Vec<String> = serde_json::from_value(cached)?;
+        for ext in ["_bg.wasm", ".js", ".css"] {
+            ensure!(
+                paths.iter().any(|p| p.ends_with(ext)),
+                "no {ext} in the cache: {paths:?}"
+            );
+        }
+        ensure!(paths.iter().any(|p| p == "/"), "page not cached: {paths:?}");
+        ensure!(
+            !paths.iter().any(|p| p.starts_with("/api/")),
+            "API answers cached: {paths:?}"
+        );
+        h.fill_login(2, None).await?;
+        h.click("login-submit").await?;
+        h.screen("system-check").await?;
+        Ok(())
+    }
+    .await;
+    h.stop_server();
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => {
+            async {
+                // No server: the shell comes from the cache, the candidate
+                // from IndexedDB.
+                h.client.refresh().await?;
+                h.screen("system-check").await?;
+                let network = h
+                    .css_within("[data-testid=\"check-network\"][data-status=\"warn\"]", 20)
+                    .await?
+                    .text()
+                    .await?;
+                ensure!(
+                    network.contains("ne répond pas"),
+                    "offline network check: {network}"
+                );
+                h.screenshot("offline-system-check").await?;
+                // Another app URL opens the shell too.
+                h.open("/somewhere/else").await?;
+                h.screen("system-check").await?;
+                Ok(())
+            }
+            .await
+        }
+    };
+    h.finish("offline_shell", r).await;
+}
