@@ -9,6 +9,8 @@
 //!   Installed without `--locked`, whose lockfile names a yanked crate.
 //! - wasm-opt from npm `binaryen@132` into `target/tools`: Debian's binaryen
 //!   is too old to read current wasm-bindgen output.
+//! - npm `axe-core` into `target/tools`: the e2e harness injects it to
+//!   audit the accessibility of every screen.
 //! - Debian's chromium and chromium-driver for the browser tests.
 
 use std::path::Path;
@@ -19,6 +21,8 @@ use crate::util;
 
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
+/// axe-core, injected by the e2e harness to audit every screen.
+pub const AXE_VERSION: &str = "4.14.1";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -28,6 +32,7 @@ pub fn run() -> Result<()> {
     trunk()?;
     wasm_bindgen()?;
     wasm_opt()?;
+    axe_core()?;
     chromium()?;
     println!("== setup done");
     Ok(())
@@ -96,6 +101,27 @@ fn wasm_opt() -> Result<()> {
         "--prefix",
         &util::tools_dir().to_string_lossy(),
         &format!("binaryen@{BINARYEN_VERSION}"),
+    ]))
+}
+
+fn axe_core() -> Result<()> {
+    let manifest = util::tools_dir().join("node_modules/axe-core/package.json");
+    let installed = std::fs::read_to_string(&manifest)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["version"].as_str().map(str::to_owned));
+    if installed.as_deref() == Some(AXE_VERSION) {
+        println!("ok   axe-core {AXE_VERSION}");
+        return Ok(());
+    }
+    std::fs::create_dir_all(util::tools_dir())?;
+    util::run(util::program("npm").args([
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        &util::tools_dir().to_string_lossy(),
+        &format!("axe-core@{AXE_VERSION}"),
     ]))
 }
 

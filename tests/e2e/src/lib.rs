@@ -278,6 +278,60 @@ impl Harness {
         Ok(self.client.execute(script, vec![]).await?)
     }
 
+    /// Audits the page with axe-core (installed by `cargo xtask setup`):
+    /// WCAG 2.1 A and AA rules; fails listing every serious or critical
+    /// violation, prints how many lesser ones there are.
+    pub async fn axe(&self, what: &str) -> Result<()> {
+        let path = root().join("target/tools/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&path)
+            .with_context(|| format!("{} missing: run `cargo xtask setup`", path.display()))?;
+        self.client
+            .execute(&format!("{source}\nreturn true;"), vec![])
+            .await?;
+        let found = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   axe.run(document, { runOnly: { type: 'tag',
+                       values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+                     .then(r => done(r.violations.map(v => ({
+                       id: v.id, impact: v.impact, help: v.help,
+                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
+                     .catch(e => done([{ id: 'axe-error', impact: 'critical',
+                       help: String(e), nodes: [] }]));"#,
+                vec![],
+            )
+            .await?;
+        let all = found.as_array().cloned().unwrap_or_default();
+        let (grave, lesser): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")));
+        println!(
+            "axe {what}: {} serious or critical, {} lesser{}",
+            grave.len(),
+            lesser.len(),
+            if lesser.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({})",
+                    lesser
+                        .iter()
+                        .map(|v| v["id"].as_str().unwrap_or("?").to_owned())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        if !grave.is_empty() {
+            bail!(
+                "accessibility of {what}: {}",
+                serde_json::to_string_pretty(&grave)?
+            );
+        }
+        Ok(())
+    }
+
     /// The attempt's events stored in IndexedDB: `(kind, body)` in order.
     pub async fn stored_events(&self) -> Result<Vec<(String, serde_json::Value)>> {
         let v = self
