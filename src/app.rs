@@ -122,6 +122,11 @@ pub fn App() -> Html {
     let t = lang.texts();
     let screen_kind = model.screen();
     use_effect_with(lang, |lang| dom::set_document_lang(lang.code()));
+    // The exam as the candidate reads it (its `i18n` texts in the chosen
+    // language); the engine keeps working on the original.
+    let shown_exam = use_memo((model.exam.clone(), lang), |(exam, lang)| {
+        exam.as_ref().map(|e| Rc::new(e.localized(lang.code())))
+    });
     *latest.borrow_mut() = model.login.clone().zip(model.attempt.clone());
 
     // Start-up: come back to where this machine was.
@@ -456,7 +461,7 @@ pub fn App() -> Html {
             }
         }
         Screen::Exam | Screen::Review => {
-            let (Some(exam), Some(attempt)) = (model.exam.clone(), model.attempt.clone()) else {
+            let (Some(exam), Some(attempt)) = ((*shown_exam).clone(), model.attempt.clone()) else {
                 return html! {};
             };
             let remaining_ms = attempt.remaining_ms(trusted_now).unwrap_or(0);
@@ -508,7 +513,7 @@ pub fn App() -> Html {
             };
             let sync_by_ms = attempt.state().deadline_ms.map(|d| d + SYNC_DEADLINE_MS);
             html! {
-                <FinishedScreen {lang} exam={model.exam.clone()} {attempt} pending={*pending}
+                <FinishedScreen {lang} exam={(*shown_exam).clone()} {attempt} pending={*pending}
                     offline={*offline} {format_time} {sync_by_ms} />
             }
         }

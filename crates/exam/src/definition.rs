@@ -362,6 +362,59 @@ impl Exam {
         crate::validate::validate(self)
     }
 
+    /// The exam as read in `lang` (a language tag such as `en`): every text
+    /// with a translation in its `i18n.<lang>` table replaced by it, the
+    /// others left in the original language. Ids, order, keys and timing
+    /// are untouched, so answers and scores do not depend on the language
+    /// the candidate reads. The original language (or a language with no
+    /// translation at all) gives the exam unchanged.
+    pub fn localized(&self, lang: &str) -> Exam {
+        fn apply(t: Option<&Translation>, title: &mut String, instructions: &mut String) {
+            if let Some(t) = t {
+                if let Some(x) = &t.title {
+                    title.clone_from(x);
+                }
+                if let Some(x) = &t.instructions {
+                    instructions.clone_from(x);
+                }
+            }
+        }
+        let mut exam = self.clone();
+        if lang == self.language {
+            return exam;
+        }
+        apply(self.i18n.get(lang), &mut exam.title, &mut exam.instructions);
+        if let Some(rules) = self.i18n.get(lang).and_then(|t| t.rules.clone()) {
+            exam.rules = rules;
+        }
+        for p in &mut exam.passages {
+            if let Some(t) = p.i18n.get(lang).cloned() {
+                if let Some(x) = t.title {
+                    p.title = x;
+                }
+                if let Some(x) = t.text {
+                    p.text = x;
+                }
+            }
+        }
+        for s in &mut exam.sections {
+            let t = s.i18n.get(lang).cloned();
+            apply(t.as_ref(), &mut s.title, &mut s.instructions);
+            for q in &mut s.questions {
+                if let Some(t) = q.i18n.get(lang).cloned() {
+                    if let Some(x) = t.text {
+                        q.text = x;
+                    }
+                    // Validation guarantees as many translated choices.
+                    if let Some(x) = t.choices.filter(|c| c.len() == q.choices.len()) {
+                        q.choices = x;
+                    }
+                }
+            }
+        }
+        exam
+    }
+
     /// The summary shown at login and stored by the server.
     pub fn summary(&self) -> ExamSummary {
         ExamSummary {

@@ -451,3 +451,37 @@ fn all_problems_are_reported_at_once() {
     let p = problems(&src);
     assert!(p.len() >= 2, "{p:?}");
 }
+
+#[test]
+fn the_exam_reads_in_english_with_the_same_ids_keys_and_timing() {
+    let fr = Exam::from_toml(DEMO).unwrap();
+    let en = fr.localized("en");
+    assert_eq!(en.title, "Vigil demo — 5 minutes");
+    assert_eq!(en.sections[0].title, "Part 1 — Warm-up");
+    assert_eq!(
+        en.sections[0].questions[0].text,
+        "What is the capital of Italy?"
+    );
+    assert_eq!(en.rules.allowed, ["A sheet of scrap paper"]);
+    assert_ne!(
+        en.sections[0].questions[0].text,
+        fr.sections[0].questions[0].text
+    );
+    // Only texts change.
+    assert_eq!(en.timing, fr.timing);
+    assert_eq!(en.scoring, fr.scoring);
+    for (a, b) in fr.sections.iter().zip(&en.sections) {
+        assert_eq!(a.id, b.id);
+        assert_eq!(a.time_limit_s, b.time_limit_s);
+        for (qa, qb) in a.questions.iter().zip(&b.questions) {
+            assert_eq!(
+                (&qa.id, qa.kind, &qa.correct),
+                (&qb.id, qb.kind, &qb.correct)
+            );
+            assert_eq!(qa.choices.len(), qb.choices.len());
+        }
+    }
+    // The original language, or one without translations, changes nothing.
+    assert_eq!(fr.localized("fr"), fr);
+    assert_eq!(fr.localized("de"), fr);
+}

@@ -1,6 +1,7 @@
 //! axe-core on every screen (WCAG 2.1 A and AA, best practices): no serious
 //! or critical violation, from the login to the finished screen, with the
-//! dialogs that open on the way, and in English too.
+//! dialogs that open on the way, and in English too (the exam's own texts
+//! included).
 
 use anyhow::{ensure, Result};
 use vigil_e2e::{Clip, Harness};
@@ -53,6 +54,20 @@ async fn every_screen_passes_axe() {
         h.click("start-button").await?;
         h.screen("exam").await?;
         h.axe("exam, choices").await?;
+        // The exam itself reads in English (its `i18n.en` texts).
+        h.click("language-switch").await?;
+        let text = h.testid("question").await?.text().await?;
+        ensure!(
+            text.contains("What is the capital of Italy?") && text.contains("Rome"),
+            "question not in English: {text}"
+        );
+        h.axe("exam, English").await?;
+        h.click("language-switch").await?;
+        let text = h.testid("question").await?.text().await?;
+        ensure!(
+            text.contains("Quelle est la capitale"),
+            "question not back in French: {text}"
+        );
         h.click("next").await?;
         h.click("next").await?;
         h.testid("answer-input").await?;
