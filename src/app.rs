@@ -92,6 +92,7 @@ fn exam_committer<T: 'static>(
         };
         saving.set(true);
         let saving = saving.clone();
+        let clicked = clock::mono_ms();
         settle(&model, &error, async move {
             let result = session::commit_all(&login.attempt.id, &attempt, |a, now| {
                 let mut events = a.tick(&exam, now);
@@ -99,6 +100,8 @@ fn exam_committer<T: 'static>(
                 Ok(events)
             })
             .await;
+            // From the candidate's action to the event stored in IndexedDB.
+            clock::perf_measure_since("vigil:commit", clicked);
             saving.set(false);
             result
         });
@@ -122,6 +125,12 @@ pub fn App() -> Html {
     let t = lang.texts();
     let screen_kind = model.screen();
     use_effect_with(lang, |lang| dom::set_document_lang(lang.code()));
+    use_effect_with(screen_kind == Screen::Loading, |loading| {
+        if !*loading {
+            // Once: the first real screen is on the page (app benchmark).
+            clock::perf_mark("vigil:first-screen");
+        }
+    });
     // The exam as the candidate reads it (its `i18n` texts in the chosen
     // language); the engine keeps working on the original.
     let shown_exam = use_memo((model.exam.clone(), lang), |(exam, lang)| {

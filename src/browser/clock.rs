@@ -1,6 +1,9 @@
 //! The browser's clocks: the wall clock (`Date.now()`), which the candidate
 //! can set, and the monotonic clock (`performance.now()`), which they
 //! cannot. The engine's trusted clock combines them with the server's time.
+//! Also the performance timeline marks the app benchmark reads.
+
+use wasm_bindgen::JsCast;
 
 /// Wall-clock milliseconds since the Unix epoch.
 pub fn wall_ms() -> i64 {
@@ -25,4 +28,28 @@ pub fn local_text(epoch_ms: i64, lang_code: &str) -> String {
 /// A random number in [0, 1) (for retry jitter).
 pub fn random() -> f64 {
     js_sys::Math::random()
+}
+
+/// Marks a moment on the page's performance timeline (read by the app
+/// benchmark, `cargo xtask bench app`; a mark costs a few bytes).
+pub fn perf_mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
+/// Records the span from `start_ms` (a [`mono_ms`] reading) to now as a
+/// performance measure named `name`.
+pub fn perf_measure_since(name: &str, start_ms: f64) {
+    let Some(p) = web_sys::window().and_then(|w| w.performance()) else {
+        return;
+    };
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"start".into(), &start_ms.into());
+    let _ = js_sys::Reflect::set(&options, &"end".into(), &p.now().into());
+    if let Ok(measure) = js_sys::Reflect::get(&p, &"measure".into()) {
+        if let Ok(f) = measure.dyn_into::<js_sys::Function>() {
+            let _ = f.call2(&p, &name.into(), &options);
+        }
+    }
 }

@@ -59,6 +59,17 @@ pub fn parse_config_key(fragment: &str) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
+/// For a click delegated to a container: the `attr` of the nearest enabled
+/// element carrying it, from the clicked element up.
+pub fn clicked_attribute(e: &web_sys::MouseEvent, attr: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    let target = e.target()?.dyn_into::<web_sys::Element>().ok()?;
+    let el = target
+        .closest(&format!("[{attr}]:not([disabled])"))
+        .ok()??;
+    el.get_attribute(attr)
+}
+
 /// Registers the service worker (`/sw.js`, see `static/sw.js`) that keeps
 /// the app shell for opening with no network. Best effort: a browser
 /// without service workers (or a private window refusing them) still runs

@@ -5,6 +5,7 @@
 
 use yew::prelude::*;
 
+use crate::browser::dom;
 use crate::i18n::Lang;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,31 +38,59 @@ pub struct Props {
     pub on_open: Callback<String>,
 }
 
+/// One cell. Its props are plain data (no callback: clicks are handled
+/// once, on the list), so Yew skips every cell whose question did not
+/// change — with 200 questions, an answer or a clock tick re-renders one
+/// cell or none instead of the whole grid.
+#[derive(Properties, PartialEq)]
+struct CellProps {
+    lang: Lang,
+    n: usize,
+    item: NavItem,
+}
+
+#[component]
+fn NavCell(props: &CellProps) -> Html {
+    let t = props.lang.texts();
+    let item = &props.item;
+    let state = item.state();
+    html! {
+        <li>
+            <button type="button" data-testid={format!("nav-{}", props.n)}
+                data-question-id={item.id.clone()}
+                class={classes!("nav", format!("nav--{state}"), item.current.then_some("nav--current"))}
+                data-state={state} data-answered={item.answered.to_string()}
+                aria-current={item.current.then_some("step")}
+                aria-label={format!("{} {} — {}", t.exam_question, item.label, match state {
+                    "flagged" => t.exam_state_flagged,
+                    "answered" => t.exam_state_answered,
+                    _ => t.exam_state_unanswered,
+                })}
+                disabled={!item.enabled}>
+                { &item.label }
+            </button>
+        </li>
+    }
+}
+
 #[component]
 pub fn Navigator(props: &Props) -> Html {
     let t = props.lang.texts();
+    let lang = props.lang;
+    // One handler for the grid: the clicked cell names its question.
+    let onclick = {
+        let on_open = props.on_open.clone();
+        Callback::from(move |e: MouseEvent| {
+            if let Some(id) = dom::clicked_attribute(&e, "data-question-id") {
+                on_open.emit(id);
+            }
+        })
+    };
     html! {
         <nav class="navigator" aria-label={t.exam_navigator}>
-            <ol>
-                { for props.items.iter().enumerate().map(|(n, item)| {
-                    let id = item.id.clone();
-                    let onclick = props.on_open.reform(move |_: MouseEvent| id.clone());
-                    html! {
-                        <li>
-                            <button type="button" data-testid={format!("nav-{n}")}
-                                class={classes!("nav", format!("nav--{}", item.state()), item.current.then_some("nav--current"))}
-                                data-state={item.state()} data-answered={item.answered.to_string()}
-                                aria-current={item.current.then_some("step")}
-                                aria-label={format!("{} {} — {}", t.exam_question, item.label, match item.state() {
-                                    "flagged" => t.exam_state_flagged,
-                                    "answered" => t.exam_state_answered,
-                                    _ => t.exam_state_unanswered,
-                                })}
-                                disabled={!item.enabled} {onclick}>
-                                { &item.label }
-                            </button>
-                        </li>
-                    }
+            <ol {onclick}>
+                { for props.items.iter().enumerate().map(|(n, item)| html! {
+                    <NavCell key={item.id.clone()} {lang} {n} item={item.clone()} />
                 }) }
             </ol>
         </nav>

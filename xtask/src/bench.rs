@@ -1,4 +1,5 @@
-//! `cargo xtask bench NAME`: benchmarks that print figures (never asserted).
+//! `cargo xtask bench NAME`: benchmarks that print figures (never asserted):
+//! `engine` (verify, replay, proctoring), `app` (the web app in Chromium).
 
 use anyhow::{bail, Result};
 
@@ -9,6 +10,56 @@ pub fn run(name: Option<&str>) -> Result<()> {
         Some("engine") => {
             util::run(util::cargo().args(["bench", "-p", "vigil-exam", "--bench", "engine"]))
         }
-        other => bail!("unknown benchmark {other:?}; available: engine"),
+        Some("app") => app(),
+        other => bail!("unknown benchmark {other:?}; available: engine, app"),
     }
+}
+
+/// Questions in the navigation benchmark's exam.
+const BENCH_QUESTIONS: usize = 200;
+
+/// A one-hour exam of [`BENCH_QUESTIONS`] single-choice questions in one
+/// section, written for the app benchmark.
+fn bench_exam() -> String {
+    let mut toml = String::from(
+        "id = \"bench-200\"\ntitle = \"Banc d'essai — 200 questions\"\nlanguage = \"fr\"\n\
+         [timing]\nduration_s = 3600\n\n[[sections]]\nid = \"s1\"\ntitle = \"Partie unique\"\n",
+    );
+    for i in 1..=BENCH_QUESTIONS {
+        toml.push_str(&format!(
+            "\n[[sections.questions]]\nid = \"q{i:03}\"\ntype = \"single\"\n\
+             text = \"Question {i} : combien font {i} + {i} ?\"\n\
+             choices = [\"{}\", \"{}\", \"{}\", \"{}\"]\ncorrect = 0\n",
+            2 * i,
+            2 * i + 1,
+            2 * i - 1,
+            2 * i + 10
+        ));
+    }
+    toml
+}
+
+/// `cargo xtask bench app`: the app in headless Chromium with the real
+/// server (see tests/e2e/tests/bench_app.rs for what is measured).
+fn app() -> Result<()> {
+    crate::setup::run()?;
+    let clips = crate::media::run()?;
+    crate::build::app()?;
+    let server = crate::build::server_debug()?;
+    let dir = util::root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let exam = dir.join("exam-200.toml");
+    std::fs::write(&exam, bench_exam())?;
+    util::run(
+        util::cargo()
+            .args(["test", "-p", "vigil-e2e", "--test", "bench_app", "--"])
+            .args(["--ignored", "--nocapture", "--test-threads=1"])
+            .env("VIGIL_BENCH_EXAM", &exam)
+            .env("VIGIL_SERVER_BIN", server)
+            .env("VIGIL_DIST", util::root().join("dist"))
+            .env("VIGIL_FACE_CLIP", clips.face)
+            .env("VIGIL_NO_FACE_CLIP", clips.no_face)
+            .env("VIGIL_E2E_OUT", util::root().join("target/e2e"))
+            .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER),
+    )
 }

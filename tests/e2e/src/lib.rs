@@ -179,6 +179,8 @@ impl Harness {
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update",
                     "--disable-sync", "--no-first-run", "--window-size=1280,800",
+                    // performance.memory in bytes, not buckets (the app bench).
+                    "--enable-precise-memory-info",
                     format!("--user-data-dir={}", profile.display()),
                     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
                     format!("--use-file-for-fake-video-capture={}", clip_path.display()),
