@@ -143,6 +143,7 @@ pub fn App() -> Html {
         let model = model.clone();
         let error = error.clone();
         use_effect_with((), move |_| {
+            let reviewing = dom::review_was_open();
             spawn_local(async move {
                 match session::restore().await {
                     Ok(found) => {
@@ -153,6 +154,10 @@ pub fn App() -> Html {
                             kiosk::post_status(0, false, false).await;
                         }
                         model.dispatch(Action::Restored(found));
+                        if reviewing {
+                            // Shown only if the exam is still on.
+                            model.dispatch(Action::OpenReview);
+                        }
                         if let Some(login) = login {
                             let _ = session::fetch_package(&login).await;
                         }
@@ -165,6 +170,13 @@ pub fn App() -> Html {
             });
         });
     }
+
+    // A reload comes back to the review screen if it was open.
+    use_effect_with(screen_kind, |screen| match screen {
+        Screen::Review => dom::remember_review(true),
+        Screen::Exam | Screen::Finished => dom::remember_review(false),
+        _ => {}
+    });
 
     // The clock: one tick a second while a countdown or the exam is shown;
     // in the exam, time boundaries (section end, deadline) are committed.
