@@ -247,20 +247,24 @@ pub fn App() -> Html {
                         break;
                     };
                     pending.set(sync::status(&login, &attempt).await);
-                    let (wait, left) = match sync::push(&login, &attempt).await {
-                        Ok(left) => {
+                    let wait = match sync::push(&login, &attempt).await {
+                        Ok(_) => {
                             failures = 0;
                             offline.set(false);
-                            pending.set(left);
-                            (sync::IDLE_MS, left)
+                            sync::IDLE_MS
                         }
                         Err(_) => {
                             failures += 1;
                             offline.set(true);
-                            let wait = sync::retry_delay_ms(failures, clock::random());
-                            (wait, sync::status(&login, &attempt).await)
+                            sync::retry_delay_ms(failures, clock::random())
                         }
                     };
+                    // Counted on the latest log: events may have been added
+                    // while this round was sending an older one.
+                    let now = latest.borrow().clone();
+                    let (login, attempt) = now.unwrap_or((login, attempt));
+                    let left = sync::status(&login, &attempt).await;
+                    pending.set(left);
                     let s = attempt.state();
                     let (started, finished) =
                         (s.started_at_ms.is_some(), s.submitted_at_ms.is_some());
@@ -269,6 +273,22 @@ pub fn App() -> Html {
                 }
             });
             move || alive.set(false)
+        });
+    }
+
+    // What is left to send, recounted whenever the log grows: the sync
+    // loop may be waiting out a backoff, and the candidate must never read
+    // "everything sent" while a new event waits.
+    {
+        let last_seq = model.attempt.as_ref().map(|a| a.state().last_seq);
+        let (latest, pending) = (latest.clone(), pending.clone());
+        use_effect_with(last_seq, move |_| {
+            let current = latest.borrow().clone();
+            if let Some((login, attempt)) = current {
+                spawn_local(async move {
+                    pending.set(sync::status(&login, &attempt).await);
+                });
+            }
         });
     }
 

@@ -80,6 +80,22 @@ enum Command {
         #[command(subcommand)]
         command: ResultsCommand,
     },
+    /// One attempt, for operators and support.
+    Attempt {
+        #[command(subcommand)]
+        command: AttemptCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AttemptCommand {
+    /// Print the attempt as JSON: state, events held (count, highest seq,
+    /// whether every seq from 1 is there exactly once), the hash-chain
+    /// verification, and the review flags.
+    Show {
+        /// The attempt id (`att-…`).
+        attempt: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -397,7 +413,43 @@ async fn run() -> anyhow::Result<()> {
         Command::Results {
             command: ResultsCommand::Export { session, out },
         } => export_results(&db, &session, out).await,
+        Command::Attempt {
+            command: AttemptCommand::Show { attempt },
+        } => show_attempt(&db, &attempt).await,
     }
+}
+
+async fn show_attempt(db: &Db, id: &str) -> anyhow::Result<()> {
+    let Some(a) = db.attempt(id).await? else {
+        anyhow::bail!("no attempt {id}");
+    };
+    let events = db.events(id).await?;
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    let complete = seqs.iter().copied().eq(1..=seqs.len() as u64);
+    let chain = match vigil_exam::log::verify(&events) {
+        Ok(()) => "intact".to_string(),
+        Err(e) => format!("broken: {e}"),
+    };
+    let flags: Vec<_> = db
+        .flags(id)
+        .await?
+        .into_iter()
+        .map(|f| serde_json::json!({ "kind": f.kind, "detail": f.detail, "at": f.at }))
+        .collect();
+    let out = serde_json::json!({
+        "attempt": a.id,
+        "session": a.session_id,
+        "candidate": a.candidate_id,
+        "state": a.state,
+        "started_at": a.started_at,
+        "events": events.len(),
+        "last_seq": seqs.last().copied().unwrap_or(0),
+        "each_seq_once": complete,
+        "chain": chain,
+        "flags": flags,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 /// Where the database is: a printable name (no password) and the folder

@@ -143,3 +143,19 @@ fn sessions_can_require_the_kiosk_launcher() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("<KEY>"));
 }
+
+#[test]
+fn attempt_show_names_an_unknown_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--db")
+        .arg(&db)
+        .args(["attempt", "show", "att-nope"])
+        .env_remove("VIGIL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no attempt att-nope"), "{err}");
+}

@@ -211,6 +211,43 @@ impl Harness {
 
     /// Runs a `vigil-server` command on the harness's database (the server
     /// keeps running: SQLite in WAL mode takes both).
+    /// Runs a `vigil-server` command on this test's database; its stdout.
+    pub fn server_cli_output(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new(&self.server_bin)
+            .current_dir(root())
+            .arg("--db")
+            .arg(self._tmp.path().join("vigil.sqlite3"))
+            .args(args)
+            .output()?;
+        if !out.status.success() {
+            bail!(
+                "vigil-server {args:?} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The attempt id of the signed-in candidate, from IndexedDB.
+    pub async fn attempt_id(&self) -> Result<String> {
+        let v = self
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   const open = indexedDB.open('vigil');
+                   open.onsuccess = () => {
+                     const req = open.result.transaction('session').objectStore('session').get('current');
+                     req.onsuccess = () => done(JSON.parse(req.result).attempt.id);
+                   };"#,
+                vec![],
+            )
+            .await?;
+        v.as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no attempt id stored: {v}"))
+    }
+
     pub fn server_cli(&self, args: &[&str]) -> Result<()> {
         let status = Command::new(&self.server_bin)
             .current_dir(root())

@@ -99,7 +99,7 @@ async fn time_runs_out_offline_and_everything_syncs_when_the_server_is_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn with_the_network_down_at_the_start_the_printed_code_starts_the_exam() {
+async fn with_the_network_down_from_the_waiting_room_the_printed_code_starts_and_all_syncs_once() {
     let mut h = Harness::start(Clip::Face).await.expect("harness");
     let r = h.walk_to_waiting_room(2).await;
     h.stop_server();
@@ -136,6 +136,16 @@ async fn with_the_network_down_at_the_start_the_printed_code_starts_the_exam() {
                 h.click("choice-1").await?;
                 h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")
                     .await?;
+                // Still offline: the exam goes on to its end and submits.
+                h.click("review-open").await?;
+                h.click("submit").await?;
+                h.click("submit-confirm").await?;
+                h.screen("finished").await?;
+                let pending = h.testid("sync-status").await?.attr("data-pending").await?;
+                ensure!(
+                    pending.as_deref() != Some("0"),
+                    "nothing pending while offline"
+                );
                 Ok(())
             }
             .await
@@ -147,9 +157,25 @@ async fn with_the_network_down_at_the_start_the_printed_code_starts_the_exam() {
             Err(e) => Err(e),
             Ok(()) => {
                 async {
-                    // Back online: the offline start and the answer reach the server.
+                    // Back online: the offline start, the answers and the
+                    // submission reach the server, each event exactly once.
                     h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 90)
                         .await?;
+                    let local = h.stored_events().await?.len();
+                    let id = h.attempt_id().await?;
+                    let shown = h.server_cli_output(&["attempt", "show", &id])?;
+                    let server: serde_json::Value = serde_json::from_str(&shown)?;
+                    ensure!(
+                        server["events"] == local
+                            && server["last_seq"] == local
+                            && server["each_seq_once"] == true
+                            && server["chain"] == "intact",
+                        "server holds {server} for {local} local events"
+                    );
+                    ensure!(
+                        server["state"] == "submitted" || server["state"] == "synced",
+                        "server state: {server}"
+                    );
                     Ok(())
                 }
                 .await
