@@ -199,6 +199,16 @@ pub fn one_of_each_kind() -> Vec<EventKind> {
             action: "paste".into(),
         }),
         EventKind::Fullscreen(FullscreenBody { active: true }),
+        EventKind::Screens(ScreensBody { extended: true }),
+        EventKind::KioskReport(KioskReportBody {
+            config_key: "k".into(),
+            launcher: "vigil-kiosk/0.1.0".into(),
+            results: vec![CheckResult {
+                detail: "d".into(),
+                item: "displays".into(),
+                status: CheckStatus::Warn,
+            }],
+        }),
         EventKind::ClockSync(ClockSyncBody {
             offset_ms: -3,
             rtt_ms: 40,

@@ -87,6 +87,16 @@ pub struct FlagRow {
     pub at: i64,
 }
 
+/// A reviewer's decision on an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRow {
+    pub proctor: String,
+    /// `valid` or `incident`.
+    pub decision: String,
+    pub comment: String,
+    pub at: i64,
+}
+
 impl Db {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> anyhow::Result<Db> {
@@ -667,6 +677,76 @@ impl Db {
             .map(|r| FlagRow {
                 kind: r.get("kind"),
                 detail: r.get("detail"),
+                at: r.get("at"),
+            })
+            .collect())
+    }
+
+    /// When each batch of the attempt's events arrived: `(stored_at, first
+    /// seq, last seq, count)`, oldest first — the sync history a reviewer
+    /// reads (a batch is stored in one transaction, with one time).
+    pub async fn sync_history(
+        &self,
+        attempt_id: &str,
+    ) -> Result<Vec<(i64, u64, u64, u64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT stored_at, MIN(seq) AS first_seq, MAX(seq) AS last_seq, COUNT(*) AS n
+             FROM events WHERE attempt_id = $1 GROUP BY stored_at ORDER BY stored_at",
+        )
+        .bind(attempt_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.get::<i64, _>("stored_at"),
+                    r.get::<i64, _>("first_seq") as u64,
+                    r.get::<i64, _>("last_seq") as u64,
+                    r.get::<i64, _>("n") as u64,
+                )
+            })
+            .collect())
+    }
+
+    /// Records a reviewer's decision on an attempt.
+    pub async fn insert_decision(
+        &self,
+        attempt_id: &str,
+        proctor: &str,
+        decision: &str,
+        comment: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO decisions (attempt_id, proctor, decision, comment, at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(attempt_id)
+        .bind(proctor)
+        .bind(decision)
+        .bind(comment)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// The decisions on an attempt, oldest first.
+    pub async fn decisions(&self, attempt_id: &str) -> Result<Vec<DecisionRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT proctor, decision, comment, at FROM decisions
+             WHERE attempt_id = $1 ORDER BY id",
+        )
+        .bind(attempt_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DecisionRow {
+                proctor: r.get("proctor"),
+                decision: r.get("decision"),
+                comment: r.get("comment"),
                 at: r.get("at"),
             })
             .collect())

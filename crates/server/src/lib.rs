@@ -11,6 +11,7 @@ pub mod auth;
 pub mod clock;
 pub mod db;
 pub mod demo;
+pub mod dossier;
 pub mod error;
 pub mod kiosk;
 pub mod media;

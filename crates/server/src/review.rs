@@ -7,8 +7,12 @@
 //! (`vigil_review`, HttpOnly, Secure, SameSite=Strict, path `/review`) whose
 //! SHA-256 it keeps, like candidate tokens. Pages are plain HTML rendered
 //! with maud, no script: the sessions, a session's attempts with state,
-//! flags and incident counts, an attempt's event timeline with the result
-//! of the hash-chain verification, and the results CSV. Refusals are HTML
+//! flags and incident counts, an attempt's dossier (ID and face photos side
+//! by side, the room scan, incidents with their evidence stills, periods
+//! away from the exam, blocked actions, checks and kiosk report, flags, the
+//! hash-chain verification and the sync history, the timeline), a
+//! reviewer's decision (valid / incident report, with a comment, kept as a
+//! history), the printable incident report in French, and the results CSV. Refusals are HTML
 //! pages with the usual status (401 not logged in, 403 not your session,
 //! 404 unknown).
 
@@ -16,13 +20,14 @@ use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use maud::{html, Markup, DOCTYPE};
 use serde::Deserialize;
 
 use crate::auth::{new_token, token_hash, CodeHashing};
-use crate::db::Db;
+use crate::db::{AttemptRow, Db};
+use crate::dossier::{self, AwayKind, Dossier};
 use crate::results::{self, rfc3339};
 use crate::AppState;
 
@@ -41,6 +46,9 @@ pub fn router() -> Router<AppState> {
         .route("/sessions/{id}", get(session_page))
         .route("/sessions/{id}/results.csv", get(results_csv))
         .route("/attempts/{id}", get(attempt_page))
+        .route("/attempts/{id}/decision", post(decide))
+        .route("/attempts/{id}/report", get(report_page))
+        .route("/attempts/{id}/media/{sha}", get(attempt_media))
         .layer(DefaultBodyLimit::max(4 * 1024))
 }
 
@@ -142,7 +150,9 @@ fn page(title: &str, content: Markup) -> Html<String> {
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}\
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25rem .5rem;\
-text-align:left}.error{color:#a00}.ok{color:#070}.flag{color:#a00;font-weight:bold}";
+text-align:left}.error{color:#a00}.ok{color:#070}.flag{color:#a00;font-weight:bold}\
+.pair{display:flex;gap:1rem}.pair figure{margin:0;flex:1;max-width:24rem}\
+.pair img{width:100%}img.still{width:8rem}video{max-width:32rem}";
 
 /// The logged-in proctor of a request (from the login cookie).
 pub struct Proctor(pub String);
@@ -325,38 +335,139 @@ async fn results_csv(
         .into_response())
 }
 
+/// The attempt, if this proctor may review it (unknown attempts and other
+/// sessions' attempts get the same 403, so ids cannot be probed).
+async fn reviewable(
+    state: &AppState,
+    proctor: &Proctor,
+    id: &str,
+) -> Result<AttemptRow, PageError> {
+    let refused = || PageError::new(StatusCode::FORBIDDEN, "this attempt is not yours to review");
+    let attempt = state.db.attempt(id).await?.ok_or_else(refused)?;
+    proctor.check(&state.db, &attempt.session_id).await?;
+    Ok(attempt)
+}
+
+/// `<img>`/`<video>` source of an attempt's media.
+fn media_url(attempt: &str, sha: &str) -> String {
+    format!("/review/attempts/{attempt}/media/{sha}")
+}
+
+/// Longest reviewer comment, in bytes.
+pub const MAX_COMMENT: usize = 2_000;
+
 async fn attempt_page(
     State(state): State<AppState>,
     proctor: Proctor,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let attempt = state.db.attempt(&id).await?;
-    // An unknown attempt and another session's attempt look the same.
-    let Some(attempt) = attempt else {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "this attempt is not yours to review",
-        ));
-    };
-    proctor.check(&state.db, &attempt.session_id).await?;
+    let attempt = reviewable(&state, &proctor, &id).await?;
     let events = state.db.events(&attempt.id).await?;
     let flags = state.db.flags(&attempt.id).await?;
+    let history = state.db.sync_history(&attempt.id).await?;
+    let decisions = state.db.decisions(&attempt.id).await?;
     let chain = vigil_exam::log::verify(&events);
+    let d = Dossier::from_events(&events);
+    let end = d.end();
+    let media = |sha: &str| media_url(&attempt.id, sha);
     Ok(page(
         &format!("Attempt of {}", attempt.candidate_id),
         html! {
             p { "Session " a href={ "/review/sessions/" (attempt.session_id) }
-                { (attempt.session_id) } " — state " strong { (attempt.state) } }
+                { (attempt.session_id) } " — state " strong { (attempt.state) }
+                " — " a href={ "/review/attempts/" (attempt.id) "/report" }
+                { "printable incident report (procès-verbal)" } }
             @match &chain {
                 Ok(()) => p.ok.chain { "Hash chain verified: " (events.len()) " events, intact." },
                 Err(e) => p.error.chain { "Hash chain broken: " (e) },
             }
+            h2 { "Identity" }
+            div.pair {
+                figure { @match &d.id_photo {
+                    Some(s) => img src=(media(s)) alt="ID document held to the camera";,
+                    None => p { "No ID photo." },
+                } figcaption { "ID document" } }
+                figure { @match &d.face_photo {
+                    Some(s) => img src=(media(s)) alt="Face photo";,
+                    None => p { "No face photo." },
+                } figcaption { "Face" } }
+            }
+            p { "Face match: not measured (on-device face checks are not enabled for this attempt). \
+                 A match score is a reviewer's aid, never a verdict." }
+            h2 { "Room scan" }
+            @match &d.room_scan {
+                Some((s, ms)) => {
+                    video controls preload="metadata" src=(media(s)) {}
+                    p { (dossier::duration_fr(*ms as i64)) " recorded." }
+                }
+                None => p { "No room scan." },
+            }
+            h2 { "Incidents" }
+            @if d.incidents.is_empty() { p { "None." } }
+            @else {
+                table {
+                    tr { th { "Incident" } th { "Severity" } th { "From" } th { "Until" } th { "Evidence" } }
+                    @for i in &d.incidents {
+                        tr {
+                            td { (dossier::incident_label_fr(i.kind)) }
+                            td { (dossier::severity_fr(i.severity)) }
+                            td { (rfc3339(i.opened_at)) }
+                            td { (i.closed_at.map(rfc3339).unwrap_or_else(|| "not closed".into())) }
+                            td { @if let Some(s) = &i.evidence {
+                                img.still src=(media(s)) alt="Evidence still"; } }
+                        }
+                    }
+                }
+            }
+            h2 { "Attention (window, fullscreen, screens)" }
+            @if d.away.is_empty() { p { "Never left the exam." } }
+            @else {
+                table {
+                    tr { th { "What" } th { "From" } th { "Until" } th { "Duration" } }
+                    @for a in &d.away {
+                        tr { td { (a.what.label_fr()) } td { (rfc3339(a.from)) }
+                             td { (a.until.map(rfc3339).unwrap_or_else(|| "end of the log".into())) }
+                             td { (dossier::duration_fr(a.duration_ms(end))) } }
+                    }
+                }
+            }
+            h2 { "Blocked actions" }
+            @if d.blocked.is_empty() { p { "None." } }
+            ul { @for (at, action) in &d.blocked { li { (rfc3339(*at)) " " code { (action) } } } }
+            h2 { "System check and kiosk" }
+            table {
+                tr { th { "Check" } th { "Status" } th { "Detail" } }
+                @for c in &d.checks { tr { td { (c.item) } td { (format!("{:?}", c.status).to_lowercase()) } td { (c.detail) } } }
+                @if let Some(k) = &d.kiosk {
+                    @for c in &k.results { tr { td { "kiosk: " (c.item) } td { (format!("{:?}", c.status).to_lowercase()) } td { (c.detail) } } }
+                }
+            }
             h2 { "Flags" }
             @if flags.is_empty() { p { "None." } }
             ul { @for f in &flags { li.flag { (rfc3339(f.at)) " " (f.kind) ": " (f.detail) } } }
+            h2 { "Sync history" }
+            table {
+                tr { th { "Received" } th { "Events" } }
+                @for (at, first, last, n) in &history {
+                    tr { td { (rfc3339(*at)) } td { (first) "–" (last) " (" (n) ")" } }
+                }
+            }
+            h2 { "Decision" }
+            @for dec in &decisions {
+                p.decision { (rfc3339(dec.at)) " " strong { (dec.decision) } " by " (dec.proctor)
+                    @if !dec.comment.is_empty() { ": " (dec.comment) } }
+            }
+            form method="post" action={ "/review/attempts/" (attempt.id) "/decision" } {
+                p {
+                    label { input type="radio" name="decision" value="valid" required; " Valid: nothing to report" } br;
+                    label { input type="radio" name="decision" value="incident"; " Incident report" }
+                }
+                p { label { "Comment " br; textarea name="comment" rows="3" cols="60" maxlength=(MAX_COMMENT) {} } }
+                p { button type="submit" { "Record the decision" } }
+            }
             h2 { "Timeline" }
             table {
-                tr { th { "Seq" } th { "Time (device)" } th { "Event" } }
+                tr { th { "Seq" } th { "Time (trusted)" } th { "Event" } }
                 @for e in &events {
                     tr { td { (e.seq) } td { (rfc3339(e.at)) } td { (e.kind.name()) } }
                 }
@@ -364,6 +475,240 @@ async fn attempt_page(
         },
     ))
 }
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    decision: String,
+    #[serde(default)]
+    comment: String,
+}
+
+/// `POST /review/attempts/{id}/decision`: records the decision, back to the page.
+async fn decide(
+    State(state): State<AppState>,
+    proctor: Proctor,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    let attempt = reviewable(&state, &proctor, &id).await?;
+    if !matches!(form.decision.as_str(), "valid" | "incident") {
+        return Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "decision must be `valid` or `incident`, not {:?}",
+                form.decision
+            ),
+        ));
+    }
+    let comment = form.comment.trim();
+    if comment.len() > MAX_COMMENT
+        || comment
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(PageError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the comment must be at most {MAX_COMMENT} bytes of text"),
+        ));
+    }
+    state
+        .db
+        .insert_decision(
+            &attempt.id,
+            &proctor.0,
+            &form.decision,
+            comment,
+            state.clock.now_ms(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/review/attempts/{}", attempt.id)).into_response())
+}
+
+/// The media type of a stored blob, from its first bytes: the app stores
+/// JPEG photos and WebM room scans.
+fn sniff(head: &[u8]) -> &'static str {
+    match head {
+        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
+        [0x1A, 0x45, 0xDF, 0xA3, ..] => "video/webm",
+        [0x89, b'P', b'N', b'G', ..] => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `GET /review/attempts/{id}/media/{sha}`: a photo, scan or still the
+/// attempt uploaded, to a proctor of its session.
+async fn attempt_media(
+    State(state): State<AppState>,
+    proctor: Proctor,
+    Path((id, sha)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let attempt = reviewable(&state, &proctor, &id).await?;
+    let not_here = || {
+        PageError::new(
+            StatusCode::NOT_FOUND,
+            "this attempt has no such media (not synced yet?)",
+        )
+    };
+    if !crate::media::is_sha256_hex(&sha) {
+        return Err(not_here());
+    }
+    if state.db.media_size(&attempt.id, &sha).await?.is_none() {
+        return Err(not_here());
+    }
+    let path = crate::media::blob_path(&state.media_dir, &sha);
+    let bytes = tokio::fs::read(&path).await.map_err(|_| not_here())?;
+    let kind = sniff(&bytes);
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /review/attempts/{id}/report`: the printable incident report
+/// ("procès-verbal d'incident"), in French: who, what exam, the facts with
+/// their times and stills, the checks, the chain, the decisions, and
+/// signature lines.
+async fn report_page(
+    State(state): State<AppState>,
+    proctor: Proctor,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    let attempt = reviewable(&state, &proctor, &id).await?;
+    let events = state.db.events(&attempt.id).await?;
+    let flags = state.db.flags(&attempt.id).await?;
+    let decisions = state.db.decisions(&attempt.id).await?;
+    let session = state.db.session(&attempt.session_id).await?;
+    let exam_title = match &session {
+        Some(s) => state
+            .db
+            .exam_json(&s.exam_id)
+            .await?
+            .and_then(|j| serde_json::from_str::<vigil_exam::Exam>(&j).ok())
+            .map(|e| e.title)
+            .unwrap_or_else(|| s.exam_id.clone()),
+        None => String::new(),
+    };
+    let chain = vigil_exam::log::verify(&events);
+    let d = Dossier::from_events(&events);
+    let end = d.end();
+    let media = |sha: &str| media_url(&attempt.id, sha);
+    let when = |ms: i64| rfc3339(ms);
+    let body = html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                title { "Procès-verbal d'incident — " (attempt.candidate_id) }
+                style { (REPORT_CSS) }
+            }
+            body {
+                header {
+                    h1 { "Procès-verbal d'incident" }
+                    p.sub { "Épreuve surveillée à distance — Vigil" }
+                }
+                table.facts {
+                    tr { th { "Épreuve" } td { (exam_title) } }
+                    tr { th { "Session" } td { (attempt.session_id) } }
+                    tr { th { "Candidat" } td { (attempt.candidate_id) } }
+                    tr { th { "Tentative" } td { (attempt.id) } }
+                    tr { th { "Début" } td { (d.started_at.map(when).unwrap_or_else(|| "non commencée".into())) } }
+                    tr { th { "Fin" } td { @match d.submitted {
+                        Some((t, vigil_exam::Reason::Manual)) => { (when(t)) " (remise par le candidat)" }
+                        Some((t, vigil_exam::Reason::Timeout)) => { (when(t)) " (temps écoulé, remise automatique)" }
+                        None => "non remise",
+                    } } }
+                    tr { th { "Journal" } td { @match &chain {
+                        Ok(()) => { (events.len()) " événements, chaîne d'empreintes vérifiée et intacte" }
+                        Err(e) => { "chaîne d'empreintes ROMPUE : " (e) }
+                    } } }
+                }
+                p.note { "Heures en temps universel (UTC), mesurées par l'horloge de confiance de \
+                          l'application (recalée sur le serveur)." }
+                h2 { "Identité" }
+                div.pair {
+                    figure { @if let Some(s) = &d.id_photo { img src=(media(s)) alt="Pièce d'identité"; }
+                        figcaption { "Pièce d'identité présentée à la caméra" } }
+                    figure { @if let Some(s) = &d.face_photo { img src=(media(s)) alt="Visage"; }
+                        figcaption { "Photo du visage" } }
+                }
+                h2 { "Faits constatés" }
+                @if !d.has_findings() && flags.is_empty() {
+                    p { "Aucun incident, aucune sortie de l'épreuve, aucune action bloquée." }
+                }
+                @if !d.incidents.is_empty() {
+                    h3 { "Incidents de surveillance" }
+                    table {
+                        tr { th { "Nature" } th { "Gravité" } th { "Début" } th { "Fin" } th { "Durée" } th { "Image" } }
+                        @for i in &d.incidents {
+                            tr {
+                                td { (dossier::incident_label_fr(i.kind)) }
+                                td { (dossier::severity_fr(i.severity)) }
+                                td { (when(i.opened_at)) }
+                                td { (i.closed_at.map(when).unwrap_or_else(|| "non close".into())) }
+                                td { (dossier::duration_fr(i.closed_at.unwrap_or(end) - i.opened_at)) }
+                                td { @if let Some(s) = &i.evidence { img.still src=(media(s)) alt="Image au moment de l'incident"; } }
+                            }
+                        }
+                    }
+                }
+                @if !d.away.is_empty() {
+                    h3 { "Sorties de l'épreuve" }
+                    table {
+                        tr { th { "Nature" } th { "Début" } th { "Fin" } th { "Durée" } }
+                        @for a in &d.away {
+                            tr { td { (a.what.label_fr()) } td { (when(a.from)) }
+                                 td { (a.until.map(when).unwrap_or_else(|| "jusqu'à la fin".into())) }
+                                 td { (dossier::duration_fr(a.duration_ms(end))) } }
+                        }
+                    }
+                    p { "Total hors de la fenêtre : " (dossier::duration_fr(d.away_total_ms(AwayKind::Window)))
+                        " ; hors du plein écran : " (dossier::duration_fr(d.away_total_ms(AwayKind::Fullscreen))) "." }
+                }
+                @if !d.blocked.is_empty() {
+                    h3 { "Actions interdites bloquées (" (d.blocked.len()) ")" }
+                    ul { @for (at, action) in &d.blocked { li { (when(*at)) " — " code { (action) } } } }
+                }
+                @if let Some(k) = &d.kiosk {
+                    h3 { "Vérification de la machine (lanceur " (k.launcher) ")" }
+                    ul { @for r in &k.results { li { (r.item) " : " (format!("{:?}", r.status).to_lowercase()) " — " (r.detail) } } }
+                }
+                @if !flags.is_empty() {
+                    h3 { "Signalements du serveur" }
+                    ul { @for f in &flags { li { (when(f.at)) " — " (f.kind) " : " (f.detail) } } }
+                }
+                h2 { "Décision" }
+                @if decisions.is_empty() { p { "Aucune décision enregistrée." } }
+                @for dec in &decisions {
+                    p { (when(dec.at)) " — " (dec.proctor) " : "
+                        strong { @if dec.decision == "valid" { "épreuve valide" } @else { "incident à instruire" } }
+                        @if !dec.comment.is_empty() { br; "« " (dec.comment) " »" } }
+                }
+                div.sign {
+                    p { "Fait le ____________________ à ____________________" }
+                    p { "Nom et signature du surveillant :" }
+                    p { "Nom et signature du responsable de la session :" }
+                }
+            }
+        }
+    };
+    Ok(Html(body.into_string()))
+}
+
+const REPORT_CSS: &str = "body{font-family:Georgia,'Times New Roman',serif;margin:2rem auto;\
+max-width:48rem;color:#111;line-height:1.4}header{border-bottom:2px solid #111;margin-bottom:1rem}\
+h1{margin:0;font-size:1.6rem}.sub{margin:.2rem 0 .6rem;color:#444}h2{font-size:1.2rem;\
+border-bottom:1px solid #999;margin-top:1.6rem}h3{font-size:1rem}table{border-collapse:collapse;\
+width:100%}td,th{border:1px solid #999;padding:.2rem .4rem;text-align:left;vertical-align:top}\
+.facts th{width:9rem;background:#f2f2f2}.note{font-size:.85rem;color:#444}.pair{display:flex;\
+gap:1rem}.pair figure{margin:0;flex:1}.pair img{width:100%;border:1px solid #999}\
+img.still{width:10rem}.sign{margin-top:2.5rem}.sign p{margin:1.8rem 0}\
+@media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}\
+tr,figure,img{page-break-inside:avoid}}";
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,302 @@
+//! An attempt's dossier: what a reviewer needs, read from its event log.
+//!
+//! A pure function of the events ([`Dossier::from_events`]), so the review
+//! page and the printable incident report show the same facts and the
+//! reading is tested without a database: the identity photos and the room
+//! scan (by hash), the system-check and kiosk results, the proctoring
+//! incidents with their evidence, every period away from the exam (window
+//! left, fullscreen left, a second screen attached) with its duration, the
+//! blocked actions, and how the attempt ended.
+
+use vigil_exam::{
+    CheckResult, Event, EventKind, IdentityWhat, IncidentKind, KioskReportBody, Reason, Severity,
+};
+
+/// A span during which the exam did not have the candidate's full
+/// attention. `until` is `None` when the log ends before it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Away {
+    pub what: AwayKind,
+    pub from: i64,
+    pub until: Option<i64>,
+}
+
+impl Away {
+    /// Duration in ms (to `end` if it never closed).
+    pub fn duration_ms(&self, end: i64) -> i64 {
+        self.until.unwrap_or(end).saturating_sub(self.from).max(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwayKind {
+    /// The window lost focus or the page was hidden.
+    Window,
+    /// Fullscreen was left.
+    Fullscreen,
+    /// The desktop spanned a second screen.
+    ExtraScreen,
+}
+
+impl AwayKind {
+    pub fn label_fr(self) -> &'static str {
+        match self {
+            AwayKind::Window => "Fenêtre de l'épreuve quittée",
+            AwayKind::Fullscreen => "Plein écran quitté",
+            AwayKind::ExtraScreen => "Écran supplémentaire branché",
+        }
+    }
+}
+
+/// An incident as the engine recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRow {
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub opened_at: i64,
+    pub closed_at: Option<i64>,
+    pub evidence: Option<String>,
+}
+
+/// French names of the incident kinds, for the report.
+pub fn incident_label_fr(kind: IncidentKind) -> &'static str {
+    use IncidentKind::*;
+    match kind {
+        FaceAbsent => "Visage absent",
+        SeveralFaces => "Plusieurs visages",
+        LookingAway => "Regard détourné",
+        CameraCovered => "Caméra masquée",
+        CameraLost => "Caméra perdue",
+        Voice => "Voix détectée",
+        LeftWindow => "Fenêtre quittée",
+        FullscreenExit => "Sortie du plein écran",
+        ExtraScreen => "Écran supplémentaire",
+        ClockTampering => "Horloge modifiée",
+    }
+}
+
+pub fn severity_fr(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "faible",
+        Severity::Medium => "moyenne",
+        Severity::High => "élevée",
+    }
+}
+
+/// What the reviewer reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dossier {
+    pub id_photo: Option<String>,
+    pub face_photo: Option<String>,
+    pub room_scan: Option<(String, u64)>,
+    pub checks: Vec<CheckResult>,
+    pub kiosk: Option<KioskReportBody>,
+    pub started_at: Option<i64>,
+    pub submitted: Option<(i64, Reason)>,
+    pub incidents: Vec<IncidentRow>,
+    pub away: Vec<Away>,
+    /// `(at, action)` of each blocked action.
+    pub blocked: Vec<(i64, String)>,
+    /// Trusted-clock measurements: `(at, offset ms, round trip ms)`.
+    pub clock_syncs: Vec<(i64, i64, i64)>,
+    /// Time of the last event.
+    pub last_at: Option<i64>,
+}
+
+impl Dossier {
+    pub fn from_events(events: &[Event]) -> Dossier {
+        let mut d = Dossier::default();
+        let mut open: [Option<i64>; 3] = [None; 3];
+        let mut toggle = |d: &mut Dossier, what: AwayKind, away: bool, at: i64| {
+            let slot = &mut open[what as usize];
+            match (away, *slot) {
+                (true, None) => {
+                    *slot = Some(at);
+                    d.away.push(Away {
+                        what,
+                        from: at,
+                        until: None,
+                    });
+                }
+                (false, Some(_)) => {
+                    *slot = None;
+                    if let Some(a) = d
+                        .away
+                        .iter_mut()
+                        .rev()
+                        .find(|a| a.what == what && a.until.is_none())
+                    {
+                        a.until = Some(at);
+                    }
+                }
+                _ => {}
+            }
+        };
+        for e in events {
+            d.last_at = Some(e.at);
+            match &e.kind {
+                EventKind::Checks(b) => d.checks = b.results.clone(),
+                EventKind::IdentityCapture(b) => match b.what {
+                    IdentityWhat::IdDocument => d.id_photo = Some(b.media_sha256.clone()),
+                    IdentityWhat::Face => d.face_photo = Some(b.media_sha256.clone()),
+                },
+                EventKind::RoomScan(b) => {
+                    d.room_scan = Some((b.media_sha256.clone(), b.duration_ms));
+                }
+                EventKind::KioskReport(b) => d.kiosk = Some(b.clone()),
+                EventKind::Start(_) => d.started_at = Some(e.at),
+                EventKind::Submit(b) => d.submitted = Some((e.at, b.reason)),
+                EventKind::IncidentOpen(b) => d.incidents.push(IncidentRow {
+                    kind: b.incident,
+                    severity: b.severity,
+                    opened_at: b.opened_at,
+                    closed_at: None,
+                    evidence: b.evidence_sha256.clone(),
+                }),
+                EventKind::IncidentClose(b) => {
+                    if let Some(i) = d
+                        .incidents
+                        .iter_mut()
+                        .rev()
+                        .find(|i| i.kind == b.incident && i.closed_at.is_none())
+                    {
+                        i.closed_at = Some(b.closed_at);
+                    }
+                }
+                EventKind::Focus(b) => toggle(&mut d, AwayKind::Window, !b.focused, e.at),
+                // Before the start the page is not meant to be fullscreen.
+                EventKind::Fullscreen(b) if d.started_at.is_some() => {
+                    toggle(&mut d, AwayKind::Fullscreen, !b.active, e.at);
+                }
+                EventKind::Screens(b) => toggle(&mut d, AwayKind::ExtraScreen, b.extended, e.at),
+                EventKind::Blocked(b) => d.blocked.push((e.at, b.action.clone())),
+                EventKind::ClockSync(b) => d.clock_syncs.push((e.at, b.offset_ms, b.rtt_ms)),
+                _ => {}
+            }
+        }
+        d
+    }
+
+    /// Every media hash the dossier shows (photos, scan, evidence).
+    pub fn media(&self) -> Vec<String> {
+        let mut out: Vec<String> = [&self.id_photo, &self.face_photo]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .chain(self.room_scan.iter().map(|(s, _)| s.clone()))
+            .chain(self.incidents.iter().filter_map(|i| i.evidence.clone()))
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// Total time away of one kind, in ms (open spans counted to the end).
+    pub fn away_total_ms(&self, what: AwayKind) -> i64 {
+        let end = self.end();
+        self.away
+            .iter()
+            .filter(|a| a.what == what)
+            .map(|a| a.duration_ms(end))
+            .sum()
+    }
+
+    /// The end of the exam for open spans: submission, else the last event.
+    pub fn end(&self) -> i64 {
+        self.submitted.map(|(t, _)| t).or(self.last_at).unwrap_or(0)
+    }
+
+    /// Anything a reviewer must look at: incidents, time away during the
+    /// exam, blocked actions, a kiosk check that did not pass.
+    pub fn has_findings(&self) -> bool {
+        !self.incidents.is_empty()
+            || !self.away.is_empty()
+            || !self.blocked.is_empty()
+            || self.kiosk.as_ref().is_some_and(|k| {
+                k.results
+                    .iter()
+                    .any(|r| r.status != vigil_exam::CheckStatus::Pass)
+            })
+    }
+}
+
+/// `1 min 05 s`, `12 s`, `1 h 02 min`.
+pub fn duration_fr(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, s) => format!("{m} min {s:02} s"),
+        (h, m, _) => format!("{h} h {m:02} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vigil_exam::{Attempt, IncidentChange, IncidentKind};
+
+    fn sha(c: char) -> String {
+        c.to_string().repeat(64)
+    }
+
+    #[test]
+    fn periods_away_incidents_and_media_are_read_from_the_log() {
+        let mut a = Attempt::new();
+        a.record_checks(vec![], 0).unwrap();
+        a.consent("v1", &sha('e'), 0).unwrap();
+        a.capture_identity(IdentityWhat::IdDocument, &sha('a'), 1)
+            .unwrap();
+        a.capture_identity(IdentityWhat::Face, &sha('b'), 2)
+            .unwrap();
+        a.room_scan(&sha('c'), 21_000, 3).unwrap();
+        // Before the start fullscreen does not count.
+        a.record_fullscreen(false, 4).unwrap();
+        let d = Dossier::from_events(a.events());
+        assert!(d.away.is_empty());
+        a.record_focus(false, 10_000).unwrap();
+        let incident = vigil_exam::Incident {
+            kind: IncidentKind::LeftWindow,
+            severity: Severity::High,
+            opened_at: 10_000,
+            closed_at: None,
+            evidence: Some(sha('d')),
+        };
+        a.record_incident(&IncidentChange::Opened(incident.clone()), 11_000)
+            .unwrap();
+        let closed = vigil_exam::Incident {
+            closed_at: Some(14_500),
+            ..incident
+        };
+        a.record_focus(true, 14_500).unwrap();
+        a.record_incident(&IncidentChange::Closed(closed), 15_500)
+            .unwrap();
+        a.record_screens(true, 20_000).unwrap();
+        a.record_blocked("paste", 21_000).unwrap();
+        a.record_focus(false, 30_000).unwrap();
+
+        let d = Dossier::from_events(a.events());
+        assert_eq!(d.id_photo, Some(sha('a')));
+        assert_eq!(d.face_photo, Some(sha('b')));
+        assert_eq!(d.room_scan, Some((sha('c'), 21_000)));
+        assert_eq!(d.media(), vec![sha('a'), sha('b'), sha('c'), sha('d')]);
+        assert_eq!(d.away.len(), 3);
+        assert_eq!(d.away[0].duration_ms(0), 4_500);
+        assert_eq!(d.away[1].what, AwayKind::ExtraScreen);
+        assert_eq!(d.away[1].until, None);
+        // Open spans run to the last event.
+        assert_eq!(d.away_total_ms(AwayKind::Window), 4_500);
+        assert_eq!(d.away_total_ms(AwayKind::ExtraScreen), 10_000);
+        assert_eq!(d.blocked, vec![(21_000, "paste".to_string())]);
+        assert_eq!(d.incidents.len(), 1);
+        assert_eq!(d.incidents[0].closed_at, Some(14_500));
+        assert!(d.has_findings());
+        assert!(!Dossier::default().has_findings());
+    }
+
+    #[test]
+    fn durations_read_in_french() {
+        assert_eq!(duration_fr(4_500), "4 s");
+        assert_eq!(duration_fr(65_000), "1 min 05 s");
+        assert_eq!(duration_fr(3_720_000), "1 h 02 min");
+        assert_eq!(duration_fr(-5), "0 s");
+    }
+}
