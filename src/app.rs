@@ -15,6 +15,7 @@ use crate::browser::api::ApiFailure;
 use crate::browser::lockdown::{self, Signal};
 use crate::browser::{camera, clock, dom, kiosk};
 use crate::components::language_switch::LanguageSwitch;
+use crate::components::package_status::PackageState;
 use crate::components::sync_status::SyncStatus;
 use crate::i18n::{fill, Lang};
 use crate::screens::consent::ConsentScreen;
@@ -158,9 +159,7 @@ pub fn App() -> Html {
                             // Shown only if the exam is still on.
                             model.dispatch(Action::OpenReview);
                         }
-                        if let Some(login) = login {
-                            let _ = session::fetch_package(&login).await;
-                        }
+                        let _ = login;
                     }
                     Err(e) => {
                         error.set(Some(e));
@@ -276,6 +275,39 @@ pub fn App() -> Html {
         });
     }
 
+    // The encrypted exam: downloaded as soon as a candidate is signed in,
+    // retried every 15 s until it is stored.
+    let package = use_state(PackageState::default);
+    {
+        let signed_in = model.login.clone();
+        let package = package.clone();
+        use_effect_with(
+            signed_in.as_ref().map(|l| l.attempt.id.clone()),
+            move |_| {
+                let alive = Rc::new(std::cell::Cell::new(signed_in.is_some()));
+                let running = alive.clone();
+                if let Some(login) = signed_in {
+                    spawn_local(async move {
+                        while running.get() {
+                            package.set(PackageState::Downloading);
+                            match session::fetch_package(&login).await {
+                                Ok(()) => {
+                                    package.set(PackageState::Stored);
+                                    break;
+                                }
+                                Err(_) => package.set(PackageState::Failed),
+                            }
+                            camera::pause_ms(PACKAGE_RETRY_MS).await;
+                        }
+                    });
+                } else {
+                    package.set(PackageState::Unknown);
+                }
+                move || alive.set(false)
+            },
+        );
+    }
+
     // What is left to send, recounted whenever the log grows: the sync
     // loop may be waiting out a backoff, and the candidate must never read
     // "everything sent" while a new event waits.
@@ -373,10 +405,9 @@ pub fn App() -> Html {
             spawn_local(async move {
                 match session::sign_in(login).await {
                     Ok((login, attempt)) => {
-                        model.dispatch(Action::LoggedIn(login.clone(), attempt));
-                        // The exam travels now, while the network is good; a
-                        // failure is retried at the next start-up.
-                        let _ = session::fetch_package(&login).await;
+                        // The exam travels now, while the network is good
+                        // (the package loop below).
+                        model.dispatch(Action::LoggedIn(login, attempt));
                     }
                     Err(e) => error.set(Some(e)),
                 }
@@ -421,6 +452,7 @@ pub fn App() -> Html {
                 on_back={if candidate.is_some() { on_sign_out.clone() }
                          else { dispatcher(&model, |()| Action::BackToLogin) }}
                 on_continue={committer(&model, &error, |a, results, now| a.record_checks(results, now))}
+                package={candidate.is_some().then_some(*package)}
                 error={storage_error.clone()} />
         },
         Screen::Consent => html! {
@@ -498,7 +530,7 @@ pub fn App() -> Html {
                     closes_at_ms={session_view.closes_at_ms}
                     starts_at_text={clock::local_text(session_view.starts_at_ms, lang.code())}
                     starting={*starting} {on_start} offer_code={*offer_code} {on_code}
-                    error={start_error} />
+                    error={start_error} package={*package} />
             }
         }
         Screen::Exam | Screen::Review => {
@@ -620,6 +652,9 @@ pub fn App() -> Html {
         </div>
     }
 }
+
+/// Pause between two tries to download the exam package.
+const PACKAGE_RETRY_MS: u32 = 15_000;
 
 /// How long after the end the data may still reach the server (12 h),
 /// shown on the finished screen.

@@ -5,6 +5,7 @@ pub mod check_item;
 pub mod language_switch;
 pub mod microphone_meter;
 pub mod navigator;
+pub mod package_status;
 pub mod question_view;
 pub mod sync_status;
 pub mod timer;

@@ -10,6 +10,7 @@ use crate::checks::{self, CheckStatus};
 use crate::components::camera_preview::{CameraOutcome, CameraPreview};
 use crate::components::check_item::CheckItem;
 use crate::components::microphone_meter::{MicOutcome, MicrophoneMeter};
+use crate::components::package_status::{PackageState, PackageStatus};
 use crate::i18n::{fill, Lang};
 
 #[derive(Properties, PartialEq)]
@@ -24,6 +25,9 @@ pub struct Props {
     /// An error from recording the results, if any.
     #[prop_or_default]
     pub error: Option<AttrValue>,
+    /// The exam package's download, for a signed-in candidate.
+    #[prop_or_default]
+    pub package: Option<PackageState>,
 }
 
 /// The engine's form of a verdict (a pending item never gets this far).
@@ -229,6 +233,9 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
                         message={storage_message} />
                 </ul>
             </div>
+            if let Some(state) = props.package {
+                <PackageStatus lang={props.lang} {state} />
+            }
             if blocked {
                 <p class="alert alert--error" role="alert">{ t.check_blocked }</p>
             }

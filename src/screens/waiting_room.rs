@@ -5,6 +5,7 @@
 
 use yew::prelude::*;
 
+use crate::components::package_status::{PackageState, PackageStatus};
 use crate::components::timer::Timer;
 use crate::i18n::{fill, Lang};
 
@@ -45,6 +46,9 @@ pub struct Props {
     pub on_code: Callback<String>,
     #[prop_or_default]
     pub error: Option<AttrValue>,
+    /// Whether the encrypted exam is on this computer.
+    #[prop_or_default]
+    pub package: PackageState,
 }
 
 #[component]
@@ -83,6 +87,7 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
                     </p>
                 },
             } }
+            <PackageStatus lang={props.lang} state={props.package} />
             <p class="aside-text">{ t.waiting_fullscreen }</p>
             if let Some(err) = &props.error {
                 <p class="alert alert--error" role="alert">{ err }</p>

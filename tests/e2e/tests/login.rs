@@ -34,6 +34,12 @@ async fn good_login_reaches_the_system_check_with_the_camera() {
         // The storage estimate of a fresh profile leaves far more than 1 GB.
         h.css("[data-testid=\"check-storage\"][data-status=\"pass\"]")
             .await?;
+        // The encrypted exam is downloaded right after login, and says so.
+        h.css_within(
+            "[data-testid=\"package-status\"][data-state=\"stored\"]",
+            15,
+        )
+        .await?;
         // The fake microphone beeps: the meter moves and the voice is heard.
         h.css_within(
             "[data-testid=\"check-microphone\"][data-status=\"pass\"]",
