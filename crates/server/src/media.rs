@@ -25,6 +25,49 @@ use sha2::{Digest, Sha256};
 /// modest bitrate; stills are far below).
 pub const MAX_MEDIA_BYTES: u64 = 64 * 1024 * 1024;
 
+/// What a blob is, from the event that names it; each kind has its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaKind {
+    /// An identity photo (ID document or face): a JPEG at most 640 px wide
+    /// is ~100 kB; 2 MiB leaves room for any camera.
+    Photo,
+    /// An incident's evidence still (~320 px wide): 1 MiB.
+    Still,
+    /// The room-scan video: [`MAX_MEDIA_BYTES`].
+    RoomScan,
+}
+
+impl MediaKind {
+    pub fn limit(self) -> u64 {
+        match self {
+            MediaKind::Photo => 2 * 1024 * 1024,
+            MediaKind::Still => 1024 * 1024,
+            MediaKind::RoomScan => MAX_MEDIA_BYTES,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaKind::Photo => "identity photo",
+            MediaKind::Still => "evidence still",
+            MediaKind::RoomScan => "room-scan video",
+        }
+    }
+
+    /// The kind of `sha` in an attempt's log, if an event names it.
+    pub fn of(events: &[vigil_exam::Event], sha: &str) -> Option<MediaKind> {
+        use vigil_exam::EventKind;
+        events.iter().find_map(|e| match &e.kind {
+            EventKind::IdentityCapture(b) if b.media_sha256 == sha => Some(MediaKind::Photo),
+            EventKind::RoomScan(b) if b.media_sha256 == sha => Some(MediaKind::RoomScan),
+            EventKind::IncidentOpen(b) if b.evidence_sha256.as_deref() == Some(sha) => {
+                Some(MediaKind::Still)
+            }
+            _ => None,
+        })
+    }
+}
+
 /// Whether `s` is a SHA-256 as the API names blobs: 64 lowercase hex digits.
 pub fn is_sha256_hex(s: &str) -> bool {
     s.len() == 64

@@ -30,6 +30,7 @@ async fn a_whole_blob_is_verified_stored_and_recorded_once() {
     let attempt = f.attempt_id(&token).await;
     let blob = b"a face photo".to_vec();
     let h = sha(&blob);
+    name_media(&f, &token, &h, false).await;
     let (status, body) = send(f.app(), put(&token, &h, None, blob.clone())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["complete"], true);
@@ -52,6 +53,7 @@ async fn a_whole_blob_is_verified_stored_and_recorded_once() {
     // Another candidate with the same bytes: one blob, two records.
     let other = f.login(1).await;
     let other_attempt = f.attempt_id(&other).await;
+    name_media(&f, &other, &h, false).await;
     let (status, _) = send(f.app(), put(&other, &h, None, blob.clone())).await;
     assert_eq!(status, StatusCode::OK);
     assert!(f
@@ -69,6 +71,7 @@ async fn a_wrong_hash_is_refused_and_nothing_kept() {
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
     let claimed = sha(b"what the app meant to send");
+    name_media(&f, &token, &claimed, false).await;
     let (status, body) = send(f.app(), put(&token, &claimed, None, b"other".to_vec())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_error(&body, "hash_mismatch");
@@ -90,6 +93,7 @@ async fn an_interrupted_upload_resumes_where_the_server_stopped() {
     let attempt = f.attempt_id(&token).await;
     let blob: Vec<u8> = (0..100u8).collect();
     let h = sha(&blob);
+    name_media(&f, &token, &h, false).await;
 
     let (status, body) = send(
         f.app(),
@@ -152,6 +156,7 @@ async fn a_resumed_upload_with_a_wrong_hash_starts_over() {
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
     let h = sha(b"0123456789");
+    name_media(&f, &token, &h, false).await;
     send(
         f.app(),
         put(&token, &h, Some("bytes 0-4/10"), b"01234".to_vec()),
@@ -175,6 +180,7 @@ async fn oversized_uploads_are_refused() {
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
     let h = sha(b"big");
+    name_media(&f, &token, &h, true).await;
     // Announced too large by its range or its length.
     let range = format!("bytes 0-9/{}", MAX_MEDIA_BYTES + 1);
     let (status, body) = send(f.app(), put(&token, &h, Some(&range), vec![0; 10])).await;
@@ -201,6 +207,7 @@ async fn malformed_names_ranges_and_missing_tokens_are_refused() {
     let f = fixture().await;
     let token = f.login(0).await;
     let good = sha(b"x");
+    name_media(&f, &token, &good, false).await;
     for name in [
         "abc".to_owned(),
         good.to_uppercase(),
@@ -218,4 +225,42 @@ async fn malformed_names_ranges_and_missing_tokens_are_refused() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_error(&body, "no_token");
     assert!(!blob_path(&f.state.media_dir, &good).exists());
+}
+
+#[tokio::test]
+async fn only_named_media_is_taken_each_kind_within_its_limit() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+    // Not named by any synced event: refused, nothing kept.
+    let stray = b"a file the log never mentions".to_vec();
+    let (status, body) = send(f.app(), put(&token, &sha(&stray), None, stray.clone())).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_error(&body, "media_not_named");
+    assert!(!blob_path(&f.state.media_dir, &sha(&stray)).exists());
+
+    // An identity photo over 2 MiB is refused by kind, announced or streamed.
+    let photo = vec![7u8; 2 * 1024 * 1024 + 1];
+    let h = sha(&photo);
+    name_media(&f, &token, &h, false).await;
+    let (status, body) = send(f.app(), put(&token, &h, None, photo.clone())).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("identity photo"),
+        "{body}"
+    );
+    let range = format!("bytes 0-9/{}", photo.len());
+    let (status, _) = send(f.app(), put(&token, &h, Some(&range), vec![7; 10])).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The same size as a room scan is fine.
+    let other = f.login(1).await;
+    let video = vec![8u8; 3 * 1024 * 1024];
+    let v = sha(&video);
+    name_media(&f, &other, &v, true).await;
+    let (status, body) = send(f.app(), put(&other, &v, None, video)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["complete"], true);
 }

@@ -11,6 +11,11 @@
 //! the one in the path (else 400 `hash_mismatch`, the partial is deleted);
 //! the blob then takes its final name and the attempt's `media` row is
 //! written. Answers `MediaResponse` with 200 for a piece as for the whole.
+//!
+//! Only a blob named by an already synced event of the attempt is taken
+//! (else 409 `media_not_named`), within the limit of its kind
+//! ([`MediaKind`]: identity photo 2 MiB, evidence still 1 MiB, room-scan
+//! video 64 MiB; else 413 `too_large`).
 
 use std::path::Path;
 
@@ -25,7 +30,7 @@ use vigil_api::MediaResponse;
 
 use super::candidate::CandidateAuth;
 use super::sync::sync_deadline;
-use crate::media::{self, MAX_MEDIA_BYTES};
+use crate::media::{self, MediaKind, MAX_MEDIA_BYTES};
 use crate::{ApiError, AppState};
 
 /// A parsed `Content-Range` request header.
@@ -69,6 +74,17 @@ fn too_large(bytes: u64) -> ApiError {
     )
 }
 
+fn too_large_for(kind: MediaKind, bytes: u64) -> ApiError {
+    ApiError::too_large(
+        "too_large",
+        format!(
+            "{} of {bytes} bytes: the limit for this kind is {} bytes",
+            kind.name(),
+            kind.limit()
+        ),
+    )
+}
+
 /// `PUT /api/attempt/media/{sha256}`
 pub async fn put_media(
     State(state): State<AppState>,
@@ -94,6 +110,16 @@ pub async fn put_media(
     if let Some(size) = state.db.media_size(&attempt.id, &sha).await? {
         return Ok(answer(size, true));
     }
+    // Only media the attempt's synced log names, each kind within its limit
+    // (the app sends the events first, then the media they name).
+    let events = state.db.events(&attempt.id).await?;
+    let kind = MediaKind::of(&events, &sha).ok_or_else(|| {
+        ApiError::conflict(
+            "media_not_named",
+            "no synced event of this attempt names this media: send the events first",
+        )
+    })?;
+    let limit = kind.limit();
     let range = match headers.get(header::CONTENT_RANGE) {
         Some(v) => Some(parse_range(v.to_str().unwrap_or("?"))?),
         None => None,
@@ -102,8 +128,13 @@ pub async fn put_media(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared_len.is_some_and(|n| n > MAX_MEDIA_BYTES) {
-        return Err(too_large(declared_len.unwrap_or_default()));
+    if declared_len.is_some_and(|n| n > limit) {
+        return Err(too_large_for(kind, declared_len.unwrap_or_default()));
+    }
+    if let Some(Range::Probe { total } | Range::Piece { total, .. }) = range {
+        if total > limit {
+            return Err(too_large_for(kind, total));
+        }
     }
 
     let _guard = state.uploads.claim(&attempt.id, &sha).ok_or_else(|| {
@@ -170,8 +201,8 @@ pub async fn put_media(
             written -= chunk.len() as u64;
             break;
         }
-        if held + written > MAX_MEDIA_BYTES {
-            failure = Some(too_large(held + written));
+        if held + written > limit {
+            failure = Some(too_large_for(kind, held + written));
             written -= chunk.len() as u64;
             break;
         }

@@ -210,3 +210,27 @@ pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) 
         serde_json::to_value(&req).unwrap(),
     )
 }
+
+/// Syncs the start of a log for `token`'s attempt that names `sha` as an
+/// identity photo (`scan = false`) or as the room-scan video (`scan =
+/// true`): the server takes only media its synced log names.
+pub async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
+    use vigil_exam::*;
+    let other = "f".repeat(64);
+    let mut a = Attempt::new();
+    let t = NOW - 60_000;
+    a.record_checks(vec![], t).unwrap();
+    a.consent("v1", &other, t + 1).unwrap();
+    if scan {
+        a.capture_identity(IdentityWhat::IdDocument, &other, t + 2)
+            .unwrap();
+        a.capture_identity(IdentityWhat::Face, &other, t + 3)
+            .unwrap();
+        a.room_scan(sha, 20_000, t + 4).unwrap();
+    } else {
+        a.capture_identity(IdentityWhat::IdDocument, sha, t + 2)
+            .unwrap();
+    }
+    let (status, body) = send(f.app(), events_request(token, 1, a.events())).await;
+    assert_eq!(status, axum::http::StatusCode::OK, "{body}");
+}
