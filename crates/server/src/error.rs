@@ -4,7 +4,7 @@
 //! fitting status: `code` is a stable machine word the app translates for the
 //! candidate, `message` is English for operators and logs. Internal failures
 //! are logged in full and answered with a generic message, so no SQL or path
-//! leaks to a client.
+//! leaks to a client. A 429 also carries `Retry-After`.
 
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
@@ -19,6 +19,8 @@ pub struct ApiError {
     /// Bytes the server holds of a media upload, added to the error object
     /// of a refused resumable upload so the client resumes from there.
     pub received: Option<u64>,
+    /// Seconds before trying again (429), sent as `Retry-After`.
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
@@ -28,7 +30,18 @@ impl ApiError {
             code,
             message: message.into(),
             received: None,
+            retry_after_s: None,
         }
+    }
+    /// 429 `rate_limited`, with `Retry-After`.
+    pub fn rate_limited(retry_after_s: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests: try again in {retry_after_s} s"),
+        );
+        e.retry_after_s = Some(retry_after_s);
+        e
     }
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, code, message)
@@ -70,7 +83,12 @@ impl IntoResponse for ApiError {
         if let Some(received) = self.received {
             body["error"]["received"] = json!(received);
         }
-        (self.status, axum::Json(body)).into_response()
+        let mut res = (self.status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after_s {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        res
     }
 }
 

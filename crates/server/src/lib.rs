@@ -16,6 +16,7 @@ pub mod error;
 pub mod kiosk;
 pub mod media;
 pub mod package;
+pub mod rate;
 pub mod results;
 pub mod review;
 pub mod roster;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub media_dir: PathBuf,
     /// Media uploads in progress in this process.
     pub uploads: media::Uploads,
+    /// Per-token and per-login rate limits ([`rate`]).
+    pub limits: rate::Limiter,
 }
 
 /// The whole HTTP service: the JSON API under `/api`, the proctors' pages

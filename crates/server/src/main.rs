@@ -523,6 +523,7 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
         hashing,
         media_dir,
         uploads: Default::default(),
+        limits: Default::default(),
     };
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

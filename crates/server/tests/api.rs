@@ -303,3 +303,45 @@ async fn demo_sessions_are_fresh_and_refuse_bad_input() {
     .unwrap_err();
     assert!(err.to_string().contains("candidate count"), "{err}");
 }
+
+#[tokio::test]
+async fn logins_and_candidate_calls_are_rate_limited_with_retry_after() {
+    let f = fixture().await;
+    let c = f.demo.candidates[1].clone();
+    let wrong = json!({"session": f.demo.session, "candidate": c.id, "code": "WRONG-CODE"});
+    for _ in 0..10 {
+        let (status, _) = send(f.app(), post_json("/api/login", wrong.clone())).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // The 11th try, even with the right code, waits.
+    let right = json!({"session": f.demo.session, "candidate": c.id, "code": c.code});
+    let res = f
+        .app()
+        .oneshot(post_json("/api/login", right.clone()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "6");
+    let body: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Another candidate is not slowed.
+    f.login(0).await;
+    // Six seconds later, one more try.
+    f.clock.advance(6_000);
+    let (status, _) = send(f.app(), post_json("/api/login", right)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A token's calls: a burst of 120, then 429.
+    let token = f.login(2).await;
+    for _ in 0..120 {
+        let (status, _) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, body) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["error"]["code"], "rate_limited");
+    f.clock.advance(1_000);
+    let (status, _) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+    assert_eq!(status, StatusCode::OK);
+}

@@ -51,6 +51,15 @@ pub async fn login(
         ));
     }
 
+    // Slows the guessing of one candidate's code (whatever the address).
+    state
+        .limits
+        .check(
+            &format!("login:{session_id}\u{0}{candidate_id}"),
+            crate::rate::LOGIN,
+            state.clock.now_ms(),
+        )
+        .map_err(ApiError::rate_limited)?;
     let bad = || ApiError::unauthorized("bad_credentials", "unknown session, candidate or code");
     let hashing = state.hashing.clone();
     let code = req.code.clone();
@@ -168,11 +177,17 @@ impl FromRequestParts<AppState> for CandidateAuth {
                 ApiError::unauthorized("no_token", "expected `Authorization: Bearer <token>`")
             })?;
         let now = state.clock.now_ms();
+        let hash = auth::token_hash(token);
         let attempt = state
             .db
-            .attempt_for_token(&auth::token_hash(token), now)
+            .attempt_for_token(&hash, now)
             .await?
             .ok_or_else(|| ApiError::unauthorized("bad_token", "unknown or expired token"))?;
+        // Counted per valid token: junk tokens make no buckets.
+        state
+            .limits
+            .check(&format!("token:{hash}"), crate::rate::CANDIDATE, now)
+            .map_err(ApiError::rate_limited)?;
         crate::kiosk::check(state, &attempt.session_id, &parts.headers).await?;
         Ok(CandidateAuth(attempt))
     }

@@ -62,6 +62,7 @@ pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
         hashing,
         media_dir: media.path().to_owned(),
         uploads: Default::default(),
+        limits: Default::default(),
     };
     Fixture {
         state,
