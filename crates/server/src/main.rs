@@ -80,6 +80,21 @@ enum Command {
         #[command(subcommand)]
         command: ResultsCommand,
     },
+    /// Retention: delete the sessions scheduled more than DAYS ago, with
+    /// their candidates, attempts, logs, media and decisions (export the
+    /// results first). Exams and proctor accounts stay.
+    Purge {
+        /// Age in days, counted from a session's scheduled start (at least 1,
+        /// so nothing still syncing is touched).
+        #[arg(long, value_name = "DAYS")]
+        older_than: u32,
+        /// Print what would go, delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The media store (default: `media/` beside the database file).
+        #[arg(long, env = "VIGIL_MEDIA_DIR")]
+        media_dir: Option<PathBuf>,
+    },
     /// One attempt, for operators and support.
     Attempt {
         #[command(subcommand)]
@@ -416,6 +431,40 @@ async fn run() -> anyhow::Result<()> {
         Command::Attempt {
             command: AttemptCommand::Show { attempt },
         } => show_attempt(&db, &attempt).await,
+        Command::Purge {
+            older_than,
+            dry_run,
+            media_dir,
+        } => {
+            anyhow::ensure!(
+                older_than >= 1,
+                "--older-than must be at least 1 day: data may still be syncing for 12 h after an exam"
+            );
+            let now = vigil_server::clock::SystemClock.now_ms();
+            let cutoff = now - i64::from(older_than) * 86_400_000;
+            let c = db.purge_sessions_before(cutoff, now, dry_run).await?;
+            let verb = if dry_run { "Would delete" } else { "Deleted" };
+            println!(
+                "{verb} {} session(s), {} attempt(s), {} event(s), {} media record(s) \
+                 scheduled before {}.",
+                c.sessions,
+                c.attempts,
+                c.events,
+                c.media,
+                vigil_server::results::rfc3339(cutoff)
+            );
+            if !dry_run {
+                let dir = media_dir.unwrap_or_else(|| db_at.dir.join("media"));
+                let keep = db.media_hashes().await?;
+                let (files, bytes) = vigil_server::media::sweep(&dir, &keep)
+                    .with_context(|| format!("sweeping the media store {}", dir.display()))?;
+                println!(
+                    "Removed {files} media file(s), {bytes} bytes, from {}.",
+                    dir.display()
+                );
+            }
+            Ok(())
+        }
     }
 }
 

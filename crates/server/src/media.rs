@@ -80,6 +80,33 @@ pub fn blob_path(dir: &Path, sha: &str) -> PathBuf {
     dir.join(&sha[..2]).join(sha)
 }
 
+/// Removes the stored blobs whose hash is not in `keep` (after a purge);
+/// returns how many files and bytes went. Partial uploads of purged
+/// attempts go too (their folder names no kept attempt's upload).
+pub fn sweep(dir: &Path, keep: &HashSet<String>) -> std::io::Result<(u64, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    let Ok(shards) = std::fs::read_dir(dir) else {
+        return Ok((0, 0));
+    };
+    for shard in shards {
+        let shard = shard?.path();
+        let name = shard.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !(name.len() == 2 && shard.is_dir()) {
+            continue;
+        }
+        for blob in std::fs::read_dir(&shard)? {
+            let blob = blob?.path();
+            let sha = blob.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if is_sha256_hex(sha) && !keep.contains(sha) {
+                bytes += blob.metadata().map(|m| m.len()).unwrap_or(0);
+                std::fs::remove_file(&blob)?;
+                files += 1;
+            }
+        }
+    }
+    Ok((files, bytes))
+}
+
 /// Path of an attempt's partial upload of a blob.
 pub fn partial_path(dir: &Path, attempt_id: &str, sha: &str) -> PathBuf {
     dir.join("partial")

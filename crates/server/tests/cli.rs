@@ -159,3 +159,38 @@ fn attempt_show_names_an_unknown_attempt() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no attempt att-nope"), "{err}");
 }
+
+#[test]
+fn purge_needs_a_day_and_reports_what_it_would_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+        .arg("--db")
+        .arg(&db)
+        .args(["purge", "--older-than", "0"])
+        .env_remove("VIGIL_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1 day"));
+    let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
+    vigil(&db, &["exam", "import", exam]);
+    vigil(
+        &db,
+        &[
+            "session",
+            "create",
+            "--exam",
+            "demo-short",
+            "--start",
+            "2020-01-01T09:00:00Z",
+        ],
+    );
+    let dry = vigil(&db, &["purge", "--older-than", "30", "--dry-run"]);
+    assert!(dry.contains("Would delete 1 session(s)"), "{dry}");
+    let done = vigil(&db, &["purge", "--older-than", "30"]);
+    assert!(done.contains("Deleted 1 session(s)"), "{done}");
+    assert!(done.contains("Removed 0 media file(s)"), "{done}");
+    let again = vigil(&db, &["purge", "--older-than", "30"]);
+    assert!(again.contains("Deleted 0 session(s)"), "{again}");
+}
