@@ -219,6 +219,15 @@ impl Dossier {
     }
 }
 
+/// `15/01/2027 08:00:10 UTC`: a time as a French report writes it.
+pub fn datetime_fr(ms: i64) -> String {
+    let iso = crate::results::rfc3339(ms); // 2027-01-15T08:00:10.000Z
+    match (iso.get(0..4), iso.get(5..7), iso.get(8..10), iso.get(11..19)) {
+        (Some(y), Some(m), Some(d), Some(t)) => format!("{d}/{m}/{y} {t} UTC"),
+        _ => iso,
+    }
+}
+
 /// `1 min 05 s`, `12 s`, `1 h 02 min`.
 pub fn duration_fr(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -290,6 +299,11 @@ mod tests {
         assert_eq!(d.incidents[0].closed_at, Some(14_500));
         assert!(d.has_findings());
         assert!(!Dossier::default().has_findings());
+    }
+
+    #[test]
+    fn times_read_in_french() {
+        assert_eq!(datetime_fr(1_800_000_010_000), "15/01/2027 08:00:10 UTC");
     }
 
     #[test]

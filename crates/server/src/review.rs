@@ -597,7 +597,7 @@ async fn report_page(
     let d = Dossier::from_events(&events);
     let end = d.end();
     let media = |sha: &str| media_url(&attempt.id, sha);
-    let when = |ms: i64| rfc3339(ms);
+    let when = dossier::datetime_fr;
     let body = html! {
         (DOCTYPE)
         html lang="fr" {

@@ -259,6 +259,10 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
     let (status, _, report) = fetch(&f, get(&report_url, &cookie)).await;
     assert_eq!(status, StatusCode::OK);
     let report = String::from_utf8(report).unwrap();
+    // `VIGIL_DUMP_REPORT=FILE` keeps the page, to look at it in a browser.
+    if let Some(path) = std::env::var_os("VIGIL_DUMP_REPORT") {
+        std::fs::write(path, &report).unwrap();
+    }
     for needle in [
         "<html lang=\"fr\">",
         "Procès-verbal d'incident",
