@@ -1,5 +1,6 @@
 //! `cargo xtask bench NAME`: benchmarks that print figures (never asserted):
-//! `engine` (verify, replay, proctoring), `app` (the web app in Chromium).
+//! `engine` (verify, replay, proctoring), `app` (the web app in Chromium),
+//! `sync` (the server under a whole session syncing at once).
 
 use anyhow::{bail, Result};
 
@@ -11,7 +12,8 @@ pub fn run(name: Option<&str>) -> Result<()> {
             util::run(util::cargo().args(["bench", "-p", "vigil-exam", "--bench", "engine"]))
         }
         Some("app") => app(),
-        other => bail!("unknown benchmark {other:?}; available: engine, app"),
+        Some("sync") => sync(),
+        other => bail!("unknown benchmark {other:?}; available: engine, app, sync"),
     }
 }
 
@@ -62,4 +64,27 @@ fn app() -> Result<()> {
             .env("VIGIL_E2E_OUT", util::root().join("target/e2e"))
             .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER),
     )
+}
+
+/// `cargo xtask bench sync`: the server's last minute of a national exam
+/// (crates/server/benches/sync.rs), on a SQLite file, then on a throwaway
+/// PostgreSQL cluster when one can be started.
+fn sync() -> Result<()> {
+    let bench = || {
+        let mut c = util::cargo();
+        c.args(["bench", "-p", "vigil-server", "--bench", "sync"]);
+        c
+    };
+    util::run(&mut bench())?;
+    match crate::postgres::Cluster::start()? {
+        Ok(cluster) => {
+            let result = util::run(bench().env("VIGIL_BENCH_DATABASE_URL", cluster.url()));
+            drop(cluster);
+            result
+        }
+        Err(why) => {
+            println!("PostgreSQL skipped: {why}");
+            Ok(())
+        }
+    }
 }
