@@ -48,7 +48,10 @@ async fn call(app: &axum::Router, req: Request<Body>) -> (u16, Value) {
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status().as_u16();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// A whole attempt of ~100 events, started at `start_at`.
@@ -87,7 +90,10 @@ async fn main() {
         Ok(url) => (Db::open_url(&url).await.unwrap(), "PostgreSQL".to_string()),
         Err(_) => {
             let path = dir.path().join("bench.sqlite3");
-            (Db::open_file(&path).await.unwrap(), "SQLite file (WAL)".to_string())
+            (
+                Db::open_file(&path).await.unwrap(),
+                "SQLite file (WAL)".to_string(),
+            )
         }
     };
     let clock = Arc::new(SystemClock);
@@ -129,12 +135,18 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire().await.unwrap();
             let body = serde_json::json!({"session": session, "candidate": c.id, "code": c.code});
-            let (status, login) = call(&router, json_request("POST", "/api/login", None, &body)).await;
+            let (status, login) =
+                call(&router, json_request("POST", "/api/login", None, &body)).await;
             assert_eq!(status, 200, "{login}");
             let token = login["token"].as_str().unwrap().to_owned();
             let (status, _) = call(
                 &router,
-                json_request("POST", "/api/attempt/start", Some(&token), &serde_json::json!({})),
+                json_request(
+                    "POST",
+                    "/api/attempt/start",
+                    Some(&token),
+                    &serde_json::json!({}),
+                ),
             )
             .await;
             assert_eq!(status, 200);

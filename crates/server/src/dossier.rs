@@ -222,7 +222,12 @@ impl Dossier {
 /// `15/01/2027 08:00:10 UTC`: a time as a French report writes it.
 pub fn datetime_fr(ms: i64) -> String {
     let iso = crate::results::rfc3339(ms); // 2027-01-15T08:00:10.000Z
-    match (iso.get(0..4), iso.get(5..7), iso.get(8..10), iso.get(11..19)) {
+    match (
+        iso.get(0..4),
+        iso.get(5..7),
+        iso.get(8..10),
+        iso.get(11..19),
+    ) {
         (Some(y), Some(m), Some(d), Some(t)) => format!("{d}/{m}/{y} {t} UTC"),
         _ => iso,
     }

@@ -11,6 +11,7 @@ mod system;
 
 pub use candidate::{MAX_ID_LEN, SYNC_GRACE_MS};
 pub use sync::{MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
+pub use system::OPENAPI;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post, put};
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health", get(system::health))
         .route("/time", get(system::time))
         .route("/probe", get(system::probe))
+        .route("/openapi.json", get(system::openapi))
         .route("/login", post(candidate::login))
         .route("/attempt", get(candidate::attempt))
         .route("/attempt/package", get(start::get_package))

@@ -94,3 +94,13 @@ pub async fn probe(
         probe_body().slice(..n),
     ))
 }
+
+/// The OpenAPI 3.1 description of this API (`crates/server/api/openapi.json`,
+/// written by hand and checked against the router and the shared types by
+/// `tests/openapi.rs`).
+pub const OPENAPI: &str = include_str!("../../api/openapi.json");
+
+/// `GET /api/openapi.json`
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
