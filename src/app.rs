@@ -7,7 +7,9 @@
 use std::rc::Rc;
 
 use vigil_api::{codes, LoginResponse};
-use vigil_exam::{Answer, Attempt, AttemptError, Event, Exam, IdentityWhat};
+use vigil_exam::{
+    Answer, Attempt, AttemptError, Event, Exam, IdentityWhat, IncidentChange, Signal as ExamSignal,
+};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -18,6 +20,7 @@ use crate::components::language_switch::LanguageSwitch;
 use crate::components::package_status::PackageState;
 use crate::components::sync_status::SyncStatus;
 use crate::i18n::{fill, Lang};
+use crate::proctoring::Watch;
 use crate::screens::consent::ConsentScreen;
 use crate::screens::exam::ExamScreen;
 use crate::screens::finished::FinishedScreen;
@@ -122,6 +125,8 @@ pub fn App() -> Html {
     let now = use_state(clock::wall_ms);
     // The latest model for the long-lived sync loop.
     let latest = use_mut_ref(|| None::<(Rc<LoginResponse>, Rc<Attempt>)>);
+    // The proctoring rules over what is observed (see crate::proctoring).
+    let watch = use_mut_ref(|| None::<Watch>);
     let lang = model.lang;
     let t = lang.texts();
     let screen_kind = model.screen();
@@ -198,8 +203,9 @@ pub fn App() -> Html {
         });
     }
     {
-        // Commits due boundaries when the second changes.
-        let (model, error) = (model.clone(), error.clone());
+        // Commits due boundaries when the second changes, and ticks the
+        // proctoring rules.
+        let (model, error, watch) = (model.clone(), error.clone(), watch.clone());
         let second = *now / 1_000;
         use_effect_with(second, move |_| {
             if let (Some(login), Some(attempt), Some(exam)) = (
@@ -217,6 +223,11 @@ pub fn App() -> Html {
                         })
                         .await
                     });
+                } else if let Some(w) = watch.borrow_mut().as_mut() {
+                    // Time passes for the rules too (an exit held 1 s opens
+                    // its incident).
+                    let changes = w.observe(session::now_ms(&attempt), ExamSignal::Tick);
+                    record_incidents(&model, &error, &login, &attempt, changes);
                 }
             }
         });
@@ -331,9 +342,19 @@ pub fn App() -> Html {
     {
         let in_exam = matches!(screen_kind, Screen::Exam | Screen::Review);
         let (model, attention, error) = (model.clone(), attention.clone(), error.clone());
-        let latest = latest.clone();
+        let (latest, watch) = (latest.clone(), watch.clone());
         use_effect_with(in_exam, move |in_exam| {
+            let exam = model.exam.clone();
+            let on_leave = (model.clone(), error.clone(), latest.clone(), watch.clone());
             let engaged = in_exam.then(|| {
+                // The rules pick up where the log is (after a reload too).
+                let current = latest.borrow().clone();
+                if let (Some((login, attempt)), Some(exam)) = (current, exam.as_ref()) {
+                    let (w, fix) = Watch::resume(exam, &attempt, session::now_ms(&attempt));
+                    *watch.borrow_mut() = Some(w);
+                    record_incidents(&model, &error, &login, &attempt, fix);
+                }
+                let watch = watch.clone();
                 // Extended as last recorded: the first reading is recorded
                 // only if it differs (a reload does not repeat it).
                 let recorded = latest
@@ -360,18 +381,47 @@ pub fn App() -> Html {
                     let Some((login, attempt)) = current else {
                         return;
                     };
+                    // The observation goes to the rules at once; its event
+                    // and any incident it settles are stored together.
+                    let at = session::now_ms(&attempt);
+                    let observed = match &signal {
+                        Signal::Focus(f) => Some(ExamSignal::Focus { focused: *f }),
+                        Signal::Fullscreen(f) => Some(ExamSignal::Fullscreen { active: *f }),
+                        Signal::Screens(e) => Some(ExamSignal::Screens { extended: *e }),
+                        Signal::Blocked(_) => None,
+                    };
+                    let changes = match (observed, watch.borrow_mut().as_mut()) {
+                        (Some(o), Some(w)) => w.observe(at, o),
+                        _ => Vec::new(),
+                    };
                     settle(&model, &error, async move {
-                        session::commit(&login.attempt.id, &attempt, move |a, now| match signal {
-                            Signal::Focus(f) => a.record_focus(f, now),
-                            Signal::Fullscreen(f) => a.record_fullscreen(f, now),
-                            Signal::Screens(e) => a.record_screens(e, now),
-                            Signal::Blocked(action) => a.record_blocked(&action, now),
+                        session::commit_all(&login.attempt.id, &attempt, move |a, now| {
+                            let mut events = vec![match signal {
+                                Signal::Focus(f) => a.record_focus(f, now)?,
+                                Signal::Fullscreen(f) => a.record_fullscreen(f, now)?,
+                                Signal::Screens(e) => a.record_screens(e, now)?,
+                                Signal::Blocked(action) => a.record_blocked(&action, now)?,
+                            }];
+                            for c in &changes {
+                                events.push(a.record_incident(c, now)?);
+                            }
+                            Ok(events)
                         })
                         .await
                     });
                 })
             });
-            move || drop(engaged)
+            move || {
+                drop(engaged);
+                // Leaving the exam (submitted): open incidents close now.
+                let (model, error, latest, watch) = on_leave;
+                let finished = watch.borrow_mut().take();
+                let current = latest.borrow().clone();
+                if let (Some(mut w), Some((login, attempt))) = (finished, current) {
+                    let changes = w.finish(session::now_ms(&attempt));
+                    record_incidents(&model, &error, &login, &attempt, changes);
+                }
+            }
         });
     }
 
@@ -676,6 +726,27 @@ fn media_committer<T: 'static>(
             session::commit_media(&login.attempt.id, &attempt, &bytes, step).await
         });
     })
+}
+
+/// Stores incident changes from the proctoring rules (nothing to do for
+/// none).
+fn record_incidents(
+    model: &UseReducerHandle<Model>,
+    error: &UseStateHandle<Option<String>>,
+    login: &LoginResponse,
+    attempt: &Rc<Attempt>,
+    changes: Vec<IncidentChange>,
+) {
+    if changes.is_empty() {
+        return;
+    }
+    let (id, attempt) = (login.attempt.id.clone(), attempt.clone());
+    settle(model, error, async move {
+        session::commit_all(&id, &attempt, move |a, now| {
+            changes.iter().map(|c| a.record_incident(c, now)).collect()
+        })
+        .await
+    });
 }
 
 /// Records the kiosk launcher's machine report if it differs from the last

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod components;
 pub mod i18n;
 pub mod package;
+pub mod proctoring;
 pub mod screens;
 pub mod session;
 pub mod state;

@@ -69,9 +69,36 @@ async fn lockdown_blocks_covers_and_records() {
             has_event(&h, "focus", serde_json::json!({"focused": false})).await?,
             "no focus event"
         );
+        // Held past the rule's second: the engine's rules open an incident,
+        // dated from the exit, and close it on the return.
+        let incident = |kind: &'static str| {
+            move |events: &[(String, serde_json::Value)]| {
+                events
+                    .iter()
+                    .any(|(k, b)| k == kind && b["incident"] == "left_window")
+            }
+        };
+        let mut opened = false;
+        for _ in 0..50 {
+            if incident("incident_open")(&h.stored_events().await?) {
+                opened = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ensure!(opened, "no left_window incident opened");
         h.js("window.dispatchEvent(new Event('focus')); return true")
             .await?;
         h.screen("exam").await?;
+        let mut closed = false;
+        for _ in 0..50 {
+            if incident("incident_close")(&h.stored_events().await?) {
+                closed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        ensure!(closed, "the left_window incident never closed");
 
         // A second screen extending the desktop (Chromium fires `change` on
         // window.screen; headless has one screen, so the reading is faked).
