@@ -10,7 +10,7 @@ use vigil_e2e::{Clip, Harness};
 const TINY: &str = "tests/fixtures/exam-tiny.toml";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_start_button_waits_for_the_window() {
+async fn the_start_button_waits_for_the_window_and_refuses_latecomers() {
     let h = Harness::start_with(Clip::Face, "exams/demo-short.toml", 3600)
         .await
         .expect("harness");
@@ -28,6 +28,63 @@ async fn the_start_button_waits_for_the_window() {
             text.contains("0:59:") || text.contains("1:00:00"),
             "countdown: {text}"
         );
+
+        // Too late: a session whose window closed two hours ago.
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        let start = humantime::format_rfc3339_seconds(two_hours_ago).to_string();
+        let created = h.server_cli_output(&[
+            "session",
+            "create",
+            "--exam",
+            "demo-short",
+            "--start",
+            &start,
+            "--grace",
+            "0",
+            "--candidates",
+            "1",
+        ])?;
+        let session = created
+            .lines()
+            .find_map(|l| l.strip_prefix("Session ")?.strip_suffix(" created"))
+            .ok_or_else(|| anyhow::anyhow!("no session in {created}"))?
+            .to_owned();
+        let (candidate, code) = created
+            .lines()
+            .skip_while(|l| *l != "candidate,code")
+            .nth(1)
+            .and_then(|l| l.split_once(','))
+            .ok_or_else(|| anyhow::anyhow!("no login in {created}"))?;
+        // A fresh machine for this candidate.
+        h.client
+            .execute_async(
+                "const done = arguments[0]; const r = indexedDB.deleteDatabase('vigil'); \
+                 r.onsuccess = () => done(true); r.onerror = () => done(false); \
+                 r.onblocked = () => done(false);",
+                vec![],
+            )
+            .await?;
+        h.open("/").await?;
+        h.client.refresh().await?;
+        h.testid("login-session").await?.send_keys(&session).await?;
+        h.testid("login-candidate")
+            .await?
+            .send_keys(candidate)
+            .await?;
+        h.testid("login-code").await?.send_keys(code).await?;
+        h.click("login-submit").await?;
+        h.walk_from_system_check().await?;
+        let refused = h.testid("start-refused").await?.text().await?;
+        ensure!(
+            refused.contains("trop tard") || refused.contains("fermée"),
+            "late refusal: {refused}"
+        );
+        let button = h.testid("start-button").await?;
+        ensure!(
+            button.attr("disabled").await?.is_some(),
+            "start enabled after the window"
+        );
+        h.screenshot("start-refused").await?;
         Ok(())
     }
     .await;
