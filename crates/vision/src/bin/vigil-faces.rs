@@ -237,10 +237,15 @@ fn bench(args: &Args, n: usize) -> Result<(), BoxError> {
     let full = detector(&args.models, Range::Full)?;
     let mesh = FaceMesh::from_onnx_bytes(&read_model(&args.models, "face_landmark.onnx")?)?;
     let embedder = FaceEmbedder::from_onnx_bytes(&read_model(&args.models, "MobileFaceNet.onnx")?)?;
-    let face: Face = *short
-        .detect(&frame)?
-        .first()
-        .ok_or("bench: no face in the image")?;
+    // The mesh and the embedder need a face: the short-range one, else the
+    // full-range one (a face too small for short range).
+    let face: Face = match short.detect(&frame)?.first() {
+        Some(f) => *f,
+        None => *full
+            .detect(&frame)?
+            .first()
+            .ok_or("bench: no face in the image")?,
+    };
     let report = |name: &str, (median, min): (f64, f64)| {
         println!(
             "{}",
@@ -249,6 +254,15 @@ fn bench(args: &Args, n: usize) -> Result<(), BoxError> {
                    "image": format!("{}x{}", img.width, img.height)})
         );
     };
+    // Pre-processing alone (letterbox + anti-aliased resize), part of the
+    // detectors' figures below.
+    for size in [128, 192] {
+        let map = letterbox(img.width, img.height, size);
+        report(
+            &format!("letterbox to {size} (pre-processing only)"),
+            time(n, || warp(&frame, &map, size, size).unwrap()),
+        );
+    }
     report(
         "face_detection_short_range",
         time(n, || short.detect(&frame).unwrap()),
