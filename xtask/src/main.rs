@@ -9,12 +9,14 @@
 //! - `test-pg`: only the server's tests on a throwaway PostgreSQL cluster.
 //! - `media`: the fake-camera clips for the browser tests.
 //! - `size`: raw and gzip sizes of what `dist/` ships.
+//! - `models`: regenerates the face models and checks them against `static/models/`.
 //! - `bench <engine>`: benchmarks that print figures.
 
 mod bench;
 mod build;
 mod demo;
 mod media;
+mod models;
 mod postgres;
 mod setup;
 mod size;
@@ -24,7 +26,7 @@ mod util;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build|demo|test|test-pg|e2e [FILTER]|media|size|bench NAME>";
+    "usage: cargo xtask <setup|build|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         Some("e2e") => test::e2e_only(args.get(1).map(String::as_str)),
         Some("media") => media::run().map(|_| ()),
         Some("size") => size::run(),
+        Some("models") => models::run(),
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         _ => {
             eprintln!("{USAGE}");

@@ -1,0 +1,417 @@
+//! The face checks on real photographs (`tests/fixtures/faces/`, sources and
+//! licences in the README there) with the committed models
+//! (`static/models/`). Run in release: tract unoptimised is slow.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use image::{imageops, Rgba, RgbaImage};
+use vigil_vision::{
+    cosine_similarity, Face, FaceDetector, FaceEmbedder, FaceMesh, Frame, Keypoint, Range, Rect,
+    MATCH_THRESHOLD,
+};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+struct Models {
+    short: FaceDetector,
+    full: FaceDetector,
+    mesh: FaceMesh,
+    embedder: FaceEmbedder,
+}
+
+/// Loaded once for all tests (loading optimises each graph, which takes a
+/// moment).
+fn models() -> &'static Models {
+    static MODELS: OnceLock<Models> = OnceLock::new();
+    MODELS.get_or_init(|| {
+        let read = |name: &str| std::fs::read(root().join("static/models").join(name)).unwrap();
+        Models {
+            short: FaceDetector::from_onnx_bytes(
+                &read("face_detection_short_range.onnx"),
+                Range::Short,
+            )
+            .unwrap(),
+            full: FaceDetector::from_onnx_bytes(
+                &read("face_detection_full_range.onnx"),
+                Range::Full,
+            )
+            .unwrap(),
+            mesh: FaceMesh::from_onnx_bytes(&read("face_landmark.onnx")).unwrap(),
+            embedder: FaceEmbedder::from_onnx_bytes(&read("MobileFaceNet.onnx")).unwrap(),
+        }
+    })
+}
+
+fn photo(name: &str) -> RgbaImage {
+    image::open(root().join("tests/fixtures/faces").join(name))
+        .unwrap()
+        .to_rgba8()
+}
+
+fn frame(img: &RgbaImage) -> Frame<'_> {
+    Frame::new(img.width(), img.height(), img.as_raw()).unwrap()
+}
+
+fn short(img: &RgbaImage) -> Vec<Face> {
+    models().short.detect(&frame(img)).unwrap()
+}
+
+fn full(img: &RgbaImage) -> Vec<Face> {
+    models().full.detect(&frame(img)).unwrap()
+}
+
+/// The astronaut's face in astronaut.png (512×512), checked by eye: the box
+/// the detector must land in, roughly forehead to chin.
+const ASTRONAUT_FACE: Rect = Rect::new(165.0, 60.0, 120.0, 130.0);
+
+fn inside(outer: &Rect, inner: &Rect) -> bool {
+    inner.x >= outer.x
+        && inner.y >= outer.y
+        && inner.x + inner.w <= outer.x + outer.w
+        && inner.y + inner.h <= outer.y + outer.h
+}
+
+fn assert_on_astronaut_face(face: &Face, dx: f32, dy: f32, scale: f32) {
+    let want = Rect::new(
+        ASTRONAUT_FACE.x * scale + dx,
+        ASTRONAUT_FACE.y * scale + dy,
+        ASTRONAUT_FACE.w * scale,
+        ASTRONAUT_FACE.h * scale,
+    );
+    assert!(
+        inside(&want, &face.bbox),
+        "{:?} not inside {want:?}",
+        face.bbox
+    );
+    assert!(face.bbox.w > want.w * 0.5, "box too small: {:?}", face.bbox);
+    // Keypoints where a face has them: the person's right eye on the image's
+    // left, the eyes above the nose, the nose above the mouth.
+    let (re, le) = (
+        face.keypoint(Keypoint::RightEye),
+        face.keypoint(Keypoint::LeftEye),
+    );
+    let (nose, mouth) = (
+        face.keypoint(Keypoint::NoseTip),
+        face.keypoint(Keypoint::Mouth),
+    );
+    assert!(re.x < le.x, "{face:?}");
+    assert!(re.y.max(le.y) < nose.y && nose.y < mouth.y, "{face:?}");
+    assert!(face.bbox.contains(nose));
+}
+
+#[test]
+fn one_face_on_the_astronaut_where_her_face_is() {
+    let faces = short(&photo("astronaut.png"));
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert!(faces[0].score > 0.85);
+    assert_on_astronaut_face(&faces[0], 0.0, 0.0, 1.0);
+}
+
+#[test]
+fn one_face_on_each_portrait() {
+    for name in ["obama.jpg", "obama2.jpg", "biden.jpg"] {
+        let img = photo(name);
+        let faces = short(&img);
+        assert_eq!(faces.len(), 1, "{name}: {faces:?}");
+        // The face is in the upper part of these portraits.
+        assert!(
+            faces[0].bbox.center().y < img.height() as f32 * 0.5,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn no_face_on_coffee_or_the_cat() {
+    for name in ["coffee.png", "chelsea.png"] {
+        let img = photo(name);
+        assert!(short(&img).is_empty(), "{name}: {:?}", short(&img));
+        assert!(full(&img).is_empty(), "{name}: {:?}", full(&img));
+    }
+}
+
+#[test]
+fn the_letterbox_is_undone_on_a_wide_frame() {
+    // The astronaut at 2× in a 16:9 frame, off centre (cut at the frame's
+    // edges): the box must follow her face to the frame's pixels.
+    let big = imageops::resize(
+        &photo("astronaut.png"),
+        1024,
+        1024,
+        imageops::FilterType::Triangle,
+    );
+    let mut canvas = RgbaImage::from_pixel(960, 540, Rgba([90, 90, 90, 255]));
+    imageops::overlay(&mut canvas, &big, 300, 0);
+    let faces = short(&canvas);
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert_on_astronaut_face(&faces[0], 300.0, 0.0, 2.0);
+}
+
+/// A square of side `side` around (cx, cy), resized to 256×256.
+fn head(img: &RgbaImage, cx: u32, cy: u32, side: u32) -> RgbaImage {
+    let crop = imageops::crop_imm(img, cx - side / 2, cy - side / 2, side, side).to_image();
+    imageops::resize(&crop, 256, 256, imageops::FilterType::Triangle)
+}
+
+fn assert_one_face_per_half(faces: &[Face], half: f32) {
+    assert_eq!(faces.len(), 2, "{faces:?}");
+    assert!(faces.iter().any(|f| f.bbox.center().x < half), "{faces:?}");
+    assert!(faces.iter().any(|f| f.bbox.center().x > half), "{faces:?}");
+}
+
+#[test]
+fn two_people_side_by_side_give_two_faces() {
+    // Head and shoulders of two people side by side (each face 1/4 of the
+    // frame's width, the size a webcam shows two people at a desk).
+    let mut canvas = RgbaImage::new(512, 256);
+    imageops::overlay(
+        &mut canvas,
+        &head(&photo("astronaut.png"), 225, 128, 188),
+        0,
+        0,
+    );
+    imageops::overlay(
+        &mut canvas,
+        &head(&photo("obama.jpg"), 485, 279, 552),
+        256,
+        0,
+    );
+    assert_one_face_per_half(&short(&canvas), 256.0);
+    assert_one_face_per_half(&full(&canvas), 256.0);
+}
+
+#[test]
+fn two_whole_photographs_side_by_side_need_full_range_for_the_smaller_face() {
+    // astronaut.png and obama.jpg at the same height: the astronaut's face is
+    // 1/10 of the 922-px width, below the short-range limit, so only the
+    // full-range detector sees both.
+    let obama = imageops::resize(
+        &photo("obama.jpg"),
+        410,
+        512,
+        imageops::FilterType::Triangle,
+    );
+    let mut canvas = RgbaImage::new(512 + 410, 512);
+    imageops::overlay(&mut canvas, &photo("astronaut.png"), 0, 0);
+    imageops::overlay(&mut canvas, &obama, 512, 0);
+    assert_one_face_per_half(&full(&canvas), 512.0);
+    assert_eq!(short(&canvas).len(), 1);
+}
+
+#[test]
+fn the_full_range_detector_finds_the_astronaut() {
+    let faces = full(&photo("astronaut.png"));
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert_on_astronaut_face(&faces[0], 0.0, 0.0, 1.0);
+}
+
+#[test]
+fn small_face_needs_full_range() {
+    // The astronaut at 1/4 (her face ~24 px) in a 288×288 blank frame: a
+    // face 1/12 of the frame's side, like a second person further back.
+    let small = imageops::resize(
+        &photo("astronaut.png"),
+        128,
+        128,
+        imageops::FilterType::Triangle,
+    );
+    let mut canvas = RgbaImage::from_pixel(288, 288, Rgba([200, 200, 200, 255]));
+    imageops::overlay(&mut canvas, &small, 144, 96);
+    assert!(
+        short(&canvas).is_empty(),
+        "short range should miss a face this small"
+    );
+    let faces = full(&canvas);
+    assert_eq!(faces.len(), 1, "{faces:?}");
+    assert_on_astronaut_face(&faces[0], 144.0, 96.0, 0.25);
+}
+
+#[test]
+fn head_pose_is_frontal_for_the_astronaut_and_yaw_flips_in_a_mirror() {
+    let m = models();
+    let astronaut = photo("astronaut.png");
+    let face = short(&astronaut)[0];
+    let r = m.mesh.estimate(&frame(&astronaut), &face).unwrap();
+    assert!(r.face_present > 0.9, "{}", r.face_present);
+    assert!(
+        r.pose.yaw_deg.abs() < 10.0 && r.pose.pitch_deg.abs() < 20.0,
+        "{:?}",
+        r.pose
+    );
+    // obama2 turns to the image's left, biden to its right (by eye).
+    for (name, sign) in [("obama2.jpg", -1.0), ("biden.jpg", 1.0)] {
+        let img = photo(name);
+        let mirrored = imageops::flip_horizontal(&img);
+        let yaw = |img: &RgbaImage| {
+            let face = short(img)[0];
+            m.mesh.estimate(&frame(img), &face).unwrap().pose.yaw_deg
+        };
+        let (a, b) = (yaw(&img), yaw(&mirrored));
+        assert!(a * sign > 5.0, "{name}: yaw {a}");
+        assert!(b * sign < -5.0, "{name} mirrored: yaw {b}");
+        assert!((a + b).abs() < 5.0, "{name}: {a} vs mirrored {b}");
+    }
+}
+
+#[test]
+fn the_mesh_says_no_face_on_the_cat() {
+    // Even if a detector fired on the cat, the mesh's own flag would not.
+    let cat = photo("chelsea.png");
+    let face = Face {
+        score: 1.0,
+        bbox: Rect::new(20.0, 20.0, 250.0, 250.0),
+        keypoints: Default::default(),
+    };
+    let r = models().mesh.estimate(&frame(&cat), &face).unwrap();
+    assert!(r.face_present < 0.1, "{}", r.face_present);
+}
+
+#[test]
+fn same_person_matches_and_different_people_do_not() {
+    let m = models();
+    let embed = |name: &str| {
+        let img = photo(name);
+        let face = short(&img)[0];
+        m.embedder.embed(&frame(&img), &face).unwrap()
+    };
+    let (obama, obama2, biden, astronaut) = (
+        embed("obama.jpg"),
+        embed("obama2.jpg"),
+        embed("biden.jpg"),
+        embed("astronaut.png"),
+    );
+    let norm: f32 = obama.0.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4);
+    let same = obama.similarity(&obama2);
+    assert!(same > MATCH_THRESHOLD + 0.1, "obama/obama2 {same}");
+    for (pair, s) in [
+        ("obama/biden", obama.similarity(&biden)),
+        ("obama2/biden", obama2.similarity(&biden)),
+        ("obama/astronaut", obama.similarity(&astronaut)),
+        ("biden/astronaut", biden.similarity(&astronaut)),
+    ] {
+        assert!(s < MATCH_THRESHOLD - 0.1, "{pair} {s}");
+    }
+}
+
+#[test]
+fn a_pair_in_one_run_equals_two_single_runs() {
+    let m = models();
+    let (a, b) = (photo("obama.jpg"), photo("obama2.jpg"));
+    let (fa, fb) = (short(&a)[0], short(&b)[0]);
+    let [ea, eb] = m
+        .embedder
+        .embed_pair((&frame(&a), &fa), (&frame(&b), &fb))
+        .unwrap();
+    let sa = m.embedder.embed(&frame(&a), &fa).unwrap();
+    assert!(cosine_similarity(&ea.0, &sa.0) > 0.9999);
+    assert!(
+        (ea.similarity(&eb) - sa.similarity(&m.embedder.embed(&frame(&b), &fb).unwrap())).abs()
+            < 1e-4
+    );
+}
+
+/// `f(v)` applied to every colour channel (0–1 scale).
+fn tone(img: &RgbaImage, f: impl Fn(f32) -> f32) -> RgbaImage {
+    let mut out = img.clone();
+    for p in out.pixels_mut() {
+        for c in 0..3 {
+            p[c] = (f(p[c] as f32 / 255.0) * 255.0).round().clamp(0.0, 255.0) as u8;
+        }
+    }
+    out
+}
+
+/// Brightness factors and gammas within which the astronaut's face is still
+/// found (the documented limits in the crate's doc comment).
+const BRIGHTNESS: [f32; 7] = [0.1, 0.2, 0.4, 0.7, 1.0, 1.3, 1.6];
+const GAMMA: [f32; 9] = [0.3, 0.4, 0.6, 0.8, 1.25, 1.8, 2.5, 3.5, 5.0];
+
+#[test]
+fn brightness_and_gamma_sweep() {
+    let astronaut = photo("astronaut.png");
+    for k in BRIGHTNESS {
+        let faces = short(&tone(&astronaut, |v| v * k));
+        assert_eq!(faces.len(), 1, "brightness ×{k}: {faces:?}");
+        assert_on_astronaut_face(&faces[0], 0.0, 0.0, 1.0);
+    }
+    for g in GAMMA {
+        let faces = short(&tone(&astronaut, |v| v.powf(g)));
+        assert_eq!(faces.len(), 1, "gamma {g}: {faces:?}");
+        assert_on_astronaut_face(&faces[0], 0.0, 0.0, 1.0);
+    }
+}
+
+/// A detector with a low threshold, to see the scores below the default.
+fn loose(range: Range) -> FaceDetector {
+    let file = match range {
+        Range::Short => "face_detection_short_range.onnx",
+        Range::Full => "face_detection_full_range.onnx",
+    };
+    let bytes = std::fs::read(root().join("static/models").join(file)).unwrap();
+    let mut d = FaceDetector::from_onnx_bytes(&bytes, range).unwrap();
+    d.score_threshold = 0.05;
+    d
+}
+
+/// Prints the best detection score over wide sweeps, to re-measure the
+/// documented limits:
+/// `cargo test -p vigil-vision --release -- --ignored --nocapture sweep_report`.
+#[test]
+#[ignore]
+fn sweep_report() {
+    let (s, f) = (loose(Range::Short), loose(Range::Full));
+    let best = |d: &FaceDetector, img: &RgbaImage| {
+        d.detect(&frame(img))
+            .unwrap()
+            .first()
+            .map(|f| f.score)
+            .unwrap_or(0.0)
+    };
+    let astronaut = photo("astronaut.png");
+    for k in [
+        0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 1.3, 1.6, 2.0, 2.5, 3.0,
+    ] {
+        println!(
+            "brightness ×{k}: short {:.3}",
+            best(&s, &tone(&astronaut, |v| v * k))
+        );
+    }
+    for g in [0.2, 0.3, 0.4, 0.6, 1.0, 1.8, 2.5, 3.5, 5.0, 6.0, 8.0] {
+        println!(
+            "gamma {g}: short {:.3}",
+            best(&s, &tone(&astronaut, |v| v.powf(g)))
+        );
+    }
+    // Face size: the astronaut (face ~95 px at 1×) at two scales in square
+    // blank frames of growing side.
+    for (scale, sides) in [
+        (512u32, [540u32, 620, 700, 760, 820]),
+        (128, [224, 288, 352, 384, 448]),
+    ] {
+        let img = imageops::resize(&astronaut, scale, scale, imageops::FilterType::Triangle);
+        for side in sides {
+            let mut canvas = RgbaImage::from_pixel(side, side, Rgba([200, 200, 200, 255]));
+            let at = ((side - scale) / 2, (side - scale) / 3);
+            imageops::overlay(&mut canvas, &img, at.0 as i64, at.1 as i64);
+            let face = 95.0 * scale as f32 / 512.0;
+            println!(
+                "face {face:.0} px in {side}² (1/{:.1} of the side): short {:.3} full {:.3}",
+                side as f32 / face,
+                best(&s, &canvas),
+                best(&f, &canvas)
+            );
+        }
+    }
+    for name in ["coffee.png", "chelsea.png"] {
+        let img = photo(name);
+        println!(
+            "{name}: short {:.3} full {:.3}",
+            best(&s, &img),
+            best(&f, &img)
+        );
+    }
+}
