@@ -145,6 +145,18 @@ pub fn run() -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     );
+    t.check(
+        "wasm32 build of vigil-vision (the face checks' library, as the worker uses it)",
+        util::cargo().args([
+            "build",
+            "-p",
+            "vigil-vision",
+            "--lib",
+            "--no-default-features",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]),
+    );
     t.suite(
         "browser tests (wasm-bindgen-test, headless Chromium)",
         &mut wasm_tests()?,
