@@ -3,14 +3,30 @@
 
 use std::process::Command;
 
-fn vigil(db: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
+/// Runs `vigil-server --db DB ARGS…` on the SQLite file.
+fn run(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil-server"))
         .arg("--db")
         .arg(db)
         .args(args)
         .env_remove("VIGIL_DATABASE_URL")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// A command that must be refused: its exit code and stderr.
+fn refused(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = run(db, args);
+    assert!(!out.status.success(), "{args:?} was accepted");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A command that must succeed: its stdout.
+fn vigil(db: &std::path::Path, args: &[&str]) -> String {
+    let out = run(db, args);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -73,15 +89,8 @@ fn results_export_and_proctor_add() {
     let again = vigil(&db, &["proctor", "add", "--session", session, "marie"]);
     assert!(again.contains("exists"), "{again}");
 
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
-        .arg("--db")
-        .arg(&db)
-        .args(["results", "export", "nope"])
-        .env_remove("VIGIL_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no session \"nope\""));
+    let (_, err) = refused(&db, &["results", "export", "nope"]);
+    assert!(err.contains("no session \"nope\""), "{err}");
 }
 
 #[test]
@@ -121,42 +130,31 @@ fn sessions_can_require_the_kiosk_launcher() {
     assert!(said.contains("any browser"), "{said}");
 
     // A malformed key is refused before the session is created.
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
-        .arg("--db")
-        .arg(&db)
-        .args(["session", "create", "--exam", "demo-short"])
-        .args(["--start", "2030-01-01T09:00:00Z", "--kiosk-key", "nope"])
-        .env_remove("VIGIL_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = refused(
+        &db,
+        &[
+            "session",
+            "create",
+            "--exam",
+            "demo-short",
+            "--start",
+            "2030-01-01T09:00:00Z",
+            "--kiosk-key",
+            "nope",
+        ],
+    );
     assert!(err.contains("64 hexadecimal digits"), "{err}");
     // Neither a key nor --clear: a usage error naming the argument.
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
-        .arg("--db")
-        .arg(&db)
-        .args(["session", "require-kiosk", session])
-        .env_remove("VIGIL_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("<KEY>"));
+    let (code, err) = refused(&db, &["session", "require-kiosk", session]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("<KEY>"), "{err}");
 }
 
 #[test]
 fn attempt_show_names_an_unknown_attempt() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.sqlite3");
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
-        .arg("--db")
-        .arg(&db)
-        .args(["attempt", "show", "att-nope"])
-        .env_remove("VIGIL_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, err) = refused(&db, &["attempt", "show", "att-nope"]);
     assert!(err.contains("no attempt att-nope"), "{err}");
 }
 
@@ -164,15 +162,8 @@ fn attempt_show_names_an_unknown_attempt() {
 fn purge_needs_a_day_and_reports_what_it_would_delete() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.sqlite3");
-    let out = Command::new(env!("CARGO_BIN_EXE_vigil-server"))
-        .arg("--db")
-        .arg(&db)
-        .args(["purge", "--older-than", "0"])
-        .env_remove("VIGIL_DATABASE_URL")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 1 day"));
+    let (_, err) = refused(&db, &["purge", "--older-than", "0"]);
+    assert!(err.contains("at least 1 day"), "{err}");
     let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
     vigil(&db, &["exam", "import", exam]);
     vigil(

@@ -41,23 +41,6 @@ fn login_request(name: &str, password: &str) -> Request<Body> {
         .unwrap()
 }
 
-/// Creates proctor `name` for `session` and logs in: the cookie value.
-async fn proctor_login(f: &Fixture, session: &str, name: &str) -> String {
-    let password = review::add_proctor(&f.state.db, &f.state.hashing, session, name, NOW)
-        .await
-        .unwrap()
-        .unwrap();
-    let (status, headers, _) = fetch(f, login_request(name, &password)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let set = headers[header::SET_COOKIE].to_str().unwrap();
-    set.strip_prefix("vigil_review=")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 /// Candidate 0 starts online and syncs a whole log (right answer).
 async fn sync_one(f: &Fixture) -> String {
     let token = f.login(0).await;

@@ -42,26 +42,6 @@ fn post_form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
         .unwrap()
 }
 
-async fn proctor_login(f: &Fixture, session: &str, name: &str) -> String {
-    let password = review::add_proctor(&f.state.db, &f.state.hashing, session, name, NOW)
-        .await
-        .unwrap()
-        .unwrap();
-    let req = Request::post("/review/login")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(format!("name={name}&password={password}")))
-        .unwrap();
-    let (status, headers, _) = fetch(f, req).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let set = headers[header::SET_COOKIE].to_str().unwrap();
-    set.strip_prefix("vigil_review=")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 fn sha_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

@@ -371,6 +371,17 @@ impl Harness {
         Ok(())
     }
 
+    /// The exam timer's `data-remaining-ms`.
+    pub async fn remaining_ms(&self) -> Result<i64> {
+        let v = self
+            .testid("timer")
+            .await?
+            .attr("data-remaining-ms")
+            .await?
+            .unwrap_or_default();
+        Ok(v.parse()?)
+    }
+
     /// The attempt's events stored in IndexedDB: `(kind, body)` in order.
     pub async fn stored_events(&self) -> Result<Vec<(String, serde_json::Value)>> {
         let v = self

@@ -23,16 +23,6 @@ async fn current_question(h: &Harness) -> Result<String> {
         .unwrap_or_default())
 }
 
-async fn remaining_ms(h: &Harness) -> Result<i64> {
-    let v = h
-        .testid("timer")
-        .await?
-        .attr("data-remaining-ms")
-        .await?
-        .unwrap_or_default();
-    Ok(v.parse()?)
-}
-
 /// Waits until the question on screen is `id` (answers commit before moving on).
 async fn wait_question(h: &Harness, id: &str) -> Result<()> {
     h.css(&format!(
@@ -57,7 +47,7 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
             title.contains("Partie 1"),
             "unexpected section title {title}"
         );
-        let total = remaining_ms(&h).await?;
+        let total = h.remaining_ms().await?;
         ensure!(
             total > 290_000 && total <= 300_000,
             "timer at start: {total} ms"
@@ -91,7 +81,7 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
             .await?;
 
         // Reload mid-exam: same question, answers and flag kept, time ran on.
-        let before = remaining_ms(&h).await?;
+        let before = h.remaining_ms().await?;
         h.client.refresh().await?;
         // A reload leaves fullscreen: the questions are covered until the
         // candidate goes back to it.
@@ -103,7 +93,7 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
             .await?;
         h.css("[data-testid=\"nav-1\"][data-state=\"answered\"]")
             .await?;
-        let after = remaining_ms(&h).await?;
+        let after = h.remaining_ms().await?;
         ensure!(
             after <= before && before - after < 15_000,
             "timer {before} → {after}"

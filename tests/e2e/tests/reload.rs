@@ -9,16 +9,6 @@ use std::time::Instant;
 use anyhow::{ensure, Result};
 use vigil_e2e::{Clip, Harness};
 
-async fn remaining_ms(h: &Harness) -> Result<i64> {
-    let v = h
-        .testid("timer")
-        .await?
-        .attr("data-remaining-ms")
-        .await?
-        .unwrap_or_default();
-    Ok(v.parse()?)
-}
-
 async fn states(h: &Harness) -> Result<String> {
     let v = h
         .js(
@@ -37,7 +27,7 @@ async fn reload_and_check(h: &Harness, screen: &str, point: &str) -> Result<()> 
         None
     };
     let nav = states(h).await?;
-    let before = remaining_ms(h).await?;
+    let before = h.remaining_ms().await?;
     let t0 = Instant::now();
     h.client.refresh().await?;
     // A reload leaves fullscreen: back to it first.
@@ -54,7 +44,7 @@ async fn reload_and_check(h: &Harness, screen: &str, point: &str) -> Result<()> 
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
     h.screen(screen).await?;
-    let after = remaining_ms(h).await?;
+    let after = h.remaining_ms().await?;
     let elapsed = t0.elapsed().as_millis() as i64;
     let expected = before - elapsed;
     // Within 1 s (the timer's value is refreshed once a second).

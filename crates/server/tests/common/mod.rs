@@ -235,3 +235,26 @@ pub async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
     let (status, body) = send(f.app(), events_request(token, 1, a.events())).await;
     assert_eq!(status, axum::http::StatusCode::OK, "{body}");
 }
+
+/// Creates proctor `name` for `session`, logs in through `/review/login`,
+/// and returns the login cookie's value.
+pub async fn proctor_login(f: &Fixture, session: &str, name: &str) -> String {
+    let password =
+        vigil_server::review::add_proctor(&f.state.db, &f.state.hashing, session, name, NOW)
+            .await
+            .unwrap()
+            .unwrap();
+    let req = Request::post("/review/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("name={name}&password={password}")))
+        .unwrap();
+    let res = f.app().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let set = res.headers()[header::SET_COOKIE].to_str().unwrap();
+    set.strip_prefix("vigil_review=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
