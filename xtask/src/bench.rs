@@ -42,7 +42,7 @@ fn bench_exam() -> String {
 }
 
 /// `cargo xtask bench app`: the app in headless Chromium with the real
-/// server (see tests/e2e/tests/bench_app.rs for what is measured).
+/// server (see tests/e2e/tests/browser/bench_app.rs for what is measured).
 fn app() -> Result<()> {
     crate::setup::run()?;
     let clips = crate::media::run()?;
@@ -54,7 +54,15 @@ fn app() -> Result<()> {
     std::fs::write(&exam, bench_exam())?;
     util::run(
         util::cargo()
-            .args(["test", "-p", "vigil-e2e", "--test", "bench_app", "--"])
+            .args([
+                "test",
+                "-p",
+                "vigil-e2e",
+                "--test",
+                "browser",
+                "--",
+                "bench_app::",
+            ])
             .args(["--ignored", "--nocapture", "--test-threads=1"])
             .env("VIGIL_BENCH_EXAM", &exam)
             .env("VIGIL_SERVER_BIN", server)

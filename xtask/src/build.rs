@@ -8,6 +8,11 @@ use anyhow::Result;
 
 use crate::util;
 
+/// The packages of the native test step: all but the end-to-end tests, which
+/// need a built app and a browser. Every native build that can should select
+/// the same packages, for the reason given at [`server_debug`].
+pub const NATIVE: [&str; 3] = ["--workspace", "--exclude", "vigil-e2e"];
+
 pub fn app() -> Result<()> {
     println!("== build the web app (trunk build --release)");
     util::run(util::cargo().arg("fetch"))?;
@@ -19,7 +24,17 @@ pub fn app() -> Result<()> {
 }
 
 /// The server binary the tests start (debug: it is already built for the tests).
+///
+/// Built with the native tests' package selection ([`NATIVE`]), so that
+/// Cargo unifies the dependencies' features the same way and reuses what
+/// the tests built instead of building the server and its dependencies a
+/// second time (`-p vigil-server` alone turns some serde_json features off).
 pub fn server_debug() -> Result<std::path::PathBuf> {
-    util::run(util::cargo().args(["build", "-p", "vigil-server"]))?;
+    util::run(
+        util::cargo()
+            .arg("build")
+            .args(NATIVE)
+            .args(["--bin", "vigil-server"]),
+    )?;
     Ok(util::root().join("target/debug/vigil-server"))
 }

@@ -124,13 +124,9 @@ pub fn run() -> Result<()> {
     );
     t.suite(
         "native tests",
-        util::cargo().args([
-            "test",
-            "--no-fail-fast",
-            "--workspace",
-            "--exclude",
-            "vigil-e2e",
-        ]),
+        util::cargo()
+            .args(["test", "--no-fail-fast"])
+            .args(build::NATIVE),
     );
     postgres_suite(&mut t);
     t.check(
@@ -172,8 +168,11 @@ pub fn postgres_only() -> Result<()> {
     t.finish()
 }
 
-/// `cargo test -p vigil-server` again, each test on a fresh database of a
-/// throwaway PostgreSQL cluster (`VIGIL_TEST_DATABASE_URL`, see postgres.rs).
+/// The server's integration tests (`crates/server/tests/server`) again, each
+/// test on a fresh database of a throwaway PostgreSQL cluster
+/// (`VIGIL_TEST_DATABASE_URL`, see postgres.rs). Selected with `--test
+/// server` among the native step's packages, so the binary the native step
+/// built is run again rather than rebuilt with other features.
 /// Without PostgreSQL and without root to install it: skipped, said so.
 fn postgres_suite(t: &mut Tally) {
     const NAME: &str = "server tests on PostgreSQL";
@@ -183,7 +182,9 @@ fn postgres_suite(t: &mut Tally) {
             t.suite(
                 NAME,
                 util::cargo()
-                    .args(["test", "-p", "vigil-server"])
+                    .arg("test")
+                    .args(build::NATIVE)
+                    .args(["--test", "server"])
                     .env("VIGIL_TEST_DATABASE_URL", cluster.url()),
             );
             drop(cluster);

@@ -97,7 +97,7 @@ pub async fn probe(
 
 /// The OpenAPI 3.1 description of this API (`crates/server/api/openapi.json`,
 /// written by hand and checked against the router and the shared types by
-/// `tests/openapi.rs`).
+/// `tests/server/openapi.rs`).
 pub const OPENAPI: &str = include_str!("../../api/openapi.json");
 
 /// `GET /api/openapi.json`

@@ -1,15 +1,13 @@
 //! The candidate API driven through `app(state)` with `oneshot`: no socket,
 //! a fresh database and a fixed clock.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::json;
 use tower::ServiceExt;
 
-use common::*;
+use crate::common::*;
 use vigil_server::demo;
 
 #[tokio::test]

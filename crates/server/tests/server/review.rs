@@ -2,8 +2,6 @@
 //! the results CSV, and every refusal (no cookie, a bad or expired one,
 //! another session's proctor).
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -12,7 +10,7 @@ use tower::ServiceExt;
 use vigil_server::review::{self, LOGIN_TTL_MS};
 use vigil_server::{demo, results};
 
-use common::*;
+use crate::common::*;
 
 /// Sends a request; returns status, headers and the body as text.
 async fn fetch(f: &Fixture, req: Request<Body>) -> (StatusCode, HeaderMap, String) {

@@ -1,14 +1,12 @@
 //! `POST /api/attempt/events`: the chain verified from the last stored event,
 //! stored exactly once, conflicts flagged, nothing stored half-way.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use serde_json::json;
 use vigil_server::api::{MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
 
-use common::*;
+use crate::common::*;
 
 async fn stored_hashes(f: &Fixture, attempt: &str) -> Vec<String> {
     f.state

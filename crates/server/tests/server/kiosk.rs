@@ -3,11 +3,9 @@
 //! with 403 `kiosk_required`, on login and on every token route; other
 //! sessions are untouched.
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::*;
 use serde_json::json;
 
 const KEY: &str = "3f1c0a9e8b7d6c5b4a392817161514131211100f0e0d0c0b0a09080706050403";

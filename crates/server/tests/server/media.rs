@@ -1,14 +1,12 @@
 //! `PUT /api/attempt/media/{sha256}`: verified against its name, resumable,
 //! limited, per attempt.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use sha2::{Digest, Sha256};
 use vigil_server::media::{blob_path, partial_path, MAX_MEDIA_BYTES};
 
-use common::*;
+use crate::common::*;
 
 fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

@@ -4,8 +4,6 @@
 //! to is listed, and the documented required fields are the fields the
 //! shared types (vigil-api) really serialize.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 use axum::body::Body;
@@ -13,7 +11,7 @@ use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
-use common::*;
+use crate::common::*;
 
 fn doc() -> Value {
     serde_json::from_str(vigil_server::api::OPENAPI).expect("openapi.json is JSON")
@@ -63,7 +61,7 @@ async fn every_documented_route_exists_and_is_served() {
 fn every_route_of_the_router_is_documented() {
     // The router's API paths, read from its source (the one place they are
     // declared), so a new route without documentation fails here.
-    let src = include_str!("../src/api/mod.rs");
+    let src = include_str!("../../src/api/mod.rs");
     let api = &src[src.find("let api = Router::new()").expect("the API router")..];
     let api = &api[..api.find(".fallback(").expect("the API fallback")];
     // The first string literal after each `.route(`.

@@ -2,14 +2,12 @@
 //! one transaction, keeps the others, and sweeps the media files no kept
 //! attempt refers to.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use sha2::{Digest, Sha256};
 use vigil_server::media;
 
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn old_sessions_go_with_their_data_and_files_new_ones_stay() {

@@ -1,8 +1,6 @@
 //! The package and the start: served before the start, key released only
 //! inside the window and only once, derived from the printed start code.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
@@ -11,7 +9,7 @@ use vigil_exam::Exam;
 use vigil_server::demo;
 use vigil_server::package::{derive_key, open, unb64};
 
-use common::*;
+use crate::common::*;
 
 const TEN_MIN: i64 = 10 * 60_000;
 

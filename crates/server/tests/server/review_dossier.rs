@@ -4,8 +4,6 @@
 //! report; the media served only to the session's proctors; the decision
 //! form and its refusals; and the printable French incident report.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -15,7 +13,7 @@ use tower::ServiceExt;
 use vigil_exam::*;
 use vigil_server::review;
 
-use common::*;
+use crate::common::*;
 
 async fn fetch(f: &Fixture, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
     let res = f.app().oneshot(req).await.unwrap();

@@ -1,12 +1,10 @@
 //! `candidates import`: a CSV roster registers all its candidates or none.
 
-mod common;
-
 use axum::http::StatusCode;
 use serde_json::json;
 use vigil_server::roster;
 
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn a_roster_registers_candidates_with_given_and_generated_codes() {

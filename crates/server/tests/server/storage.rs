@@ -1,13 +1,11 @@
 //! Storage backends: the SQLite file and URL forms, the URL errors, and
 //! which engine the rest of the suite runs on (`VIGIL_TEST_DATABASE_URL`).
 
-mod common;
-
 use vigil_server::db::{Backend, Db};
 
 #[tokio::test]
 async fn the_suite_runs_on_the_database_of_the_environment() {
-    let db = common::test_db().await;
+    let db = crate::common::test_db().await;
     let want = match std::env::var("VIGIL_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Backend::Postgres,
         _ => Backend::Sqlite,

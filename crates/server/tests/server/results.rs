@@ -1,13 +1,11 @@
 //! Results: the engine's replay and score of the synced logs, one CSV row
 //! per candidate, on whichever database the suite runs on.
 
-mod common;
-
 use axum::http::StatusCode;
 use serde_json::json;
 use vigil_server::results;
 
-use common::*;
+use crate::common::*;
 
 /// Logs in candidate `n`, starts online, and syncs a whole log answering `answer`.
 async fn sit(f: &Fixture, n: usize, answer: usize) {

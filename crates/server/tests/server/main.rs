@@ -1,0 +1,20 @@
+//! The server's integration tests, in one test binary: each module below
+//! was its own binary once, and each linked the whole server — thirteen
+//! copies of it on disk and thirteen links per build. One binary links
+//! once; `cargo test -p vigil-server MODULE::` still runs one part.
+
+mod common;
+
+mod api;
+mod cli;
+mod kiosk;
+mod media;
+mod openapi;
+mod purge;
+mod results;
+mod review;
+mod review_dossier;
+mod roster;
+mod start;
+mod storage;
+mod sync;

@@ -1,0 +1,16 @@
+//! The end-to-end tests, in one test binary: the real server and the built
+//! app driven in headless Chromium. One binary rather than one per module:
+//! each linked the browser driver and the runtime again, ten copies on disk.
+//! `cargo xtask e2e MODULE::` runs one part; `bench_app` is `#[ignore]`d and
+//! run by `cargo xtask bench app`.
+
+mod accessibility;
+mod bench_app;
+mod exam;
+mod flow;
+mod kiosk;
+mod lockdown;
+mod login;
+mod offline;
+mod reload;
+mod time;
