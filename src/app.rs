@@ -20,6 +20,7 @@ use crate::components::language_switch::LanguageSwitch;
 use crate::components::package_status::PackageState;
 use crate::components::sync_status::SyncStatus;
 use crate::i18n::{fill, Lang};
+use crate::live_checks::{self, FaceChecks, Hooks};
 use crate::proctoring::Watch;
 use crate::screens::consent::ConsentScreen;
 use crate::screens::exam::ExamScreen;
@@ -339,13 +340,23 @@ pub fn App() -> Html {
     // fullscreen or the window covers the questions.
     // (focused, fullscreen, extended desktop)
     let attention = use_state(|| (true, true, false));
+    // The face checks' indicator (see crate::live_checks).
+    let face_checks = use_state(FaceChecks::default);
     {
         let in_exam = matches!(screen_kind, Screen::Exam | Screen::Review);
         let (model, attention, error) = (model.clone(), attention.clone(), error.clone());
         let (latest, watch) = (latest.clone(), watch.clone());
+        let face_checks = face_checks.clone();
         use_effect_with(in_exam, move |in_exam| {
             let exam = model.exam.clone();
             let on_leave = (model.clone(), error.clone(), latest.clone(), watch.clone());
+            // The live checks (camera frames, voice) feed the same rules.
+            let live = Rc::new(std::cell::Cell::new(*in_exam));
+            let hooks = in_exam.then(|| live_hooks(&model, &error, &latest, &watch, &face_checks));
+            let interval = exam
+                .as_ref()
+                .map_or(1_000, |e| e.proctoring.sample_interval_ms)
+                .min(60_000) as u32;
             let engaged = in_exam.then(|| {
                 // The rules pick up where the log is (after a reload too).
                 let current = latest.borrow().clone();
@@ -411,8 +422,17 @@ pub fn App() -> Html {
                     });
                 })
             });
+            if let Some(hooks) = hooks {
+                spawn_local(live_checks::run_camera(
+                    interval,
+                    live.clone(),
+                    hooks.clone(),
+                ));
+                spawn_local(live_checks::run_voice(live.clone(), hooks));
+            }
             move || {
                 drop(engaged);
+                live.set(false);
                 // Leaving the exam (submitted): open incidents close now.
                 let (model, error, latest, watch) = on_leave;
                 let finished = watch.borrow_mut().take();
@@ -421,6 +441,32 @@ pub fn App() -> Html {
                     let changes = w.finish(session::now_ms(&attempt));
                     record_incidents(&model, &error, &login, &attempt, changes);
                 }
+            }
+        });
+    }
+
+    // Both identity photos kept: the worker compares them for the reviewer
+    // (in the background; again at the next start if it could not).
+    {
+        let due = model
+            .attempt
+            .as_ref()
+            .and_then(|a| crate::face_match::due(a.state()));
+        let (model, error) = (model.clone(), error.clone());
+        use_effect_with(due, move |due| {
+            if let (Some((id, face)), Some(login), Some(attempt)) =
+                (due.clone(), model.login.clone(), model.attempt.clone())
+            {
+                spawn_local(async move {
+                    if let Ok(body) = crate::face_match::measure(&id, &face).await {
+                        settle(&model, &error, async move {
+                            session::commit(&login.attempt.id, &attempt, move |a, now| {
+                                a.record_face_match(body, now)
+                            })
+                            .await
+                        });
+                    }
+                });
             }
         });
     }
@@ -696,10 +742,61 @@ pub fn App() -> Html {
                         </button>
                     </div>
                 } else {
-                    { screen }
+                    if matches!(screen_kind, Screen::Exam | Screen::Review) {
+                        <div class="live-stack">
+                            { live_banner(lang, model.attempt.as_deref(), *face_checks) }
+                            { screen }
+                        </div>
+                    } else {
+                        { screen }
+                    }
                 }
             </main>
         </div>
+    }
+}
+
+/// The face checks' indicator and, while a camera or voice incident is
+/// open, a calm sentence on what to do (never the thresholds).
+fn live_banner(lang: Lang, attempt: Option<&Attempt>, checks: FaceChecks) -> Html {
+    use vigil_exam::IncidentKind as K;
+    let t = lang.texts();
+    let kind = attempt.and_then(crate::proctoring::banner_kind);
+    let text = kind.map(|k| match k {
+        K::FaceAbsent => t.incident_face_absent,
+        K::SeveralFaces => t.incident_several_faces,
+        K::LookingAway => t.incident_looking_away,
+        K::CameraCovered => t.incident_camera_covered,
+        K::Voice => t.incident_voice,
+        _ => t.incident_camera_lost,
+    });
+    let kind_name = kind.map(|k| {
+        serde_json::to_value(k)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    });
+    let state = checks.state;
+    let label = match state {
+        live_checks::FaceChecksState::Starting => t.face_checks_starting,
+        live_checks::FaceChecksState::Running => t.face_checks_running,
+        live_checks::FaceChecksState::Unavailable => t.face_checks_unavailable,
+    };
+    html! {
+        <>
+            <p class={classes!("face-checks", format!("face-checks--{}", state.as_str()))}
+                data-testid="face-checks" data-state={state.as_str()}
+                data-frames={checks.frames.to_string()}
+                data-last-ms={format!("{:.1}", checks.last_ms)}>
+                { label }
+            </p>
+            if let Some(text) = text {
+                <div class="incident-banner" data-testid="incident-banner" role="status"
+                    aria-live="polite" data-kind={kind_name}>
+                    { text }
+                </div>
+            }
+        </>
     }
 }
 
@@ -742,11 +839,55 @@ fn record_incidents(
     }
     let (id, attempt) = (login.attempt.id.clone(), attempt.clone());
     settle(model, error, async move {
+        // The still an opening names is stored first (or its name dropped).
+        let changes = live_checks::store_evidence(changes).await;
         session::commit_all(&id, &attempt, move |a, now| {
             changes.iter().map(|c| a.record_incident(c, now)).collect()
         })
         .await
     });
+}
+
+/// The latest signed-in candidate and attempt, for long-lived loops.
+type Latest = Rc<std::cell::RefCell<Option<(Rc<LoginResponse>, Rc<Attempt>)>>>;
+
+/// How the live checks reach the rules and the log: an observation goes to
+/// the watch at the trusted time of the latest attempt; changes are stored.
+fn live_hooks(
+    model: &UseReducerHandle<Model>,
+    error: &UseStateHandle<Option<String>>,
+    latest: &Latest,
+    watch: &Rc<std::cell::RefCell<Option<Watch>>>,
+    face_checks: &UseStateHandle<FaceChecks>,
+) -> Rc<Hooks> {
+    let observe = {
+        let (latest, watch) = (latest.clone(), watch.clone());
+        move |signal: ExamSignal| {
+            let current = latest.borrow().clone();
+            match (current, watch.borrow_mut().as_mut()) {
+                (Some((_, attempt)), Some(w)) => w.observe(session::now_ms(&attempt), signal),
+                _ => Vec::new(),
+            }
+        }
+    };
+    let record = {
+        let (model, error, latest) = (model.clone(), error.clone(), latest.clone());
+        move |changes: Vec<IncidentChange>| {
+            let current = latest.borrow().clone();
+            if let Some((login, attempt)) = current {
+                record_incidents(&model, &error, &login, &attempt, changes);
+            }
+        }
+    };
+    let status = {
+        let face_checks = face_checks.clone();
+        move |s: FaceChecks| face_checks.set(s)
+    };
+    Rc::new(Hooks {
+        observe: Box::new(observe),
+        record: Box::new(record),
+        status: Box::new(status),
+    })
 }
 
 /// Records the kiosk launcher's machine report if it differs from the last

@@ -9,13 +9,16 @@ pub mod app;
 pub mod browser;
 pub mod checks;
 pub mod components;
+pub mod face_match;
 pub mod i18n;
+pub mod live_checks;
 pub mod package;
 pub mod proctoring;
 pub mod screens;
 pub mod session;
 pub mod state;
 pub mod sync;
+pub mod voice;
 
 /// Mounts the app on `<body>` (after picking up the kiosk launcher's config
 /// key and link, if any).

@@ -9,12 +9,82 @@
 //! replayed with a tick before each (as the live loop ticks between them),
 //! then what the log says is open is reconciled with what the rules say,
 //! so an incident is neither lost nor opened twice when the page was
-//! closed in between. Camera frames and voice join the same loop with the
-//! on-device face checks.
+//! closed in between. Camera frames and voice join the same loop (the
+//! vision worker's analyses, the microphone's voice activity); they are not
+//! in the log, so an incident of theirs that the log says is open is taken
+//! over at a reload ([`Proctor::adopt`]) and settled by the next frames.
+//!
+//! Evidence: every analysed frame's still (a small JPEG) is kept in memory
+//! in [`Stills`], the last few only; the rules name the latest one in an
+//! incident they open, and only that one is stored (and later synced).
+
+use std::collections::VecDeque;
 
 use vigil_exam::{
-    Attempt, EventKind, Exam, Incident, IncidentChange, Observation, Proctor, Signal,
+    Attempt, EventKind, Exam, Incident, IncidentChange, IncidentKind, Observation, Proctor, Signal,
 };
+
+/// Incident kinds whose observations are not in the log (camera frames,
+/// voice): adopted at a reload rather than closed.
+pub const LIVE_KINDS: [IncidentKind; 6] = [
+    IncidentKind::FaceAbsent,
+    IncidentKind::SeveralFaces,
+    IncidentKind::LookingAway,
+    IncidentKind::CameraCovered,
+    IncidentKind::CameraLost,
+    IncidentKind::Voice,
+];
+
+/// Which open incident the candidate is told about, most pressing first
+/// (the window and fullscreen ones have their own overlay).
+pub fn banner_kind(attempt: &Attempt) -> Option<IncidentKind> {
+    const ORDER: [IncidentKind; 6] = [
+        IncidentKind::CameraLost,
+        IncidentKind::CameraCovered,
+        IncidentKind::FaceAbsent,
+        IncidentKind::SeveralFaces,
+        IncidentKind::Voice,
+        IncidentKind::LookingAway,
+    ];
+    let open: Vec<IncidentKind> = attempt
+        .state()
+        .incidents
+        .iter()
+        .filter(|i| i.closed_at.is_none())
+        .map(|i| i.kind)
+        .collect();
+    ORDER.into_iter().find(|k| open.contains(k))
+}
+
+/// Stills kept in memory for evidence.
+pub const STILLS_KEPT: usize = 4;
+
+/// The last few frames' stills, by SHA-256 (hex).
+#[derive(Default)]
+pub struct Stills {
+    kept: VecDeque<(String, Vec<u8>)>,
+}
+
+impl Stills {
+    /// Keeps `bytes`; returns its hash (the name the rules and the log use).
+    pub fn keep(&mut self, bytes: Vec<u8>) -> String {
+        use sha2::{Digest, Sha256};
+        let sha = hex::encode(Sha256::digest(&bytes));
+        if self.kept.len() == STILLS_KEPT {
+            self.kept.pop_front();
+        }
+        self.kept.push_back((sha.clone(), bytes));
+        sha
+    }
+
+    /// The still named `sha`, if still kept.
+    pub fn get(&self, sha: &str) -> Option<&[u8]> {
+        self.kept
+            .iter()
+            .find(|(s, _)| s == sha)
+            .map(|(_, b)| b.as_slice())
+    }
+}
 
 /// The proctor of one attempt in progress.
 pub struct Watch {
@@ -52,6 +122,11 @@ impl Watch {
             proctor.observe(Observation::new(now_ms, Signal::Tick));
         }
         let recorded = &attempt.state().incidents;
+        for r in recorded.iter().filter(|r| r.closed_at.is_none()) {
+            if LIVE_KINDS.contains(&r.kind) {
+                proctor.adopt(r);
+            }
+        }
         let mut changes = Vec::new();
         // Open by the rules, not in the log: record the opening.
         for i in proctor.open_incidents() {
@@ -193,5 +268,66 @@ mod tests {
         a.record_focus(false, start + 1_000).unwrap();
         let (_, fix) = Watch::resume(&exam, &a, start + 60_000);
         assert!(fix.is_empty());
+    }
+
+    fn no_face(at_sha: &str) -> Signal {
+        Signal::Frame {
+            faces: vec![],
+            brightness: 0.5,
+            frame_sha256: Some(at_sha.into()),
+        }
+    }
+
+    #[test]
+    fn a_face_absent_incident_survives_a_reload_and_closes_when_the_face_is_back() {
+        let (exam, mut a, start) = started();
+        let (mut w, _) = Watch::resume(&exam, &a, start);
+        let mut changes = Vec::new();
+        for s in 0..=6 {
+            changes.extend(w.observe(start + s * 1_000, no_face(&format!("{s:064}"))));
+        }
+        assert!(matches!(&changes[..], [IncidentChange::Opened(i)]
+            if i.kind == IncidentKind::FaceAbsent && i.evidence.is_some()));
+        record(&mut a, &changes, start + 6_000);
+        assert_eq!(banner_kind(&a), Some(IncidentKind::FaceAbsent));
+
+        // The page reloads: the incident is taken over, not closed.
+        let (mut w, fix) = Watch::resume(&exam, &a, start + 30_000);
+        assert!(fix.is_empty(), "{fix:?}");
+        // Frames with a face again: closed by the rule, dated at the return.
+        let face = vigil_exam::FaceObservation {
+            score: 0.9,
+            bbox: [0.3, 0.2, 0.3, 0.4],
+            landmarks: vec![],
+            yaw_deg: 0.0,
+            pitch_deg: -5.0,
+        };
+        let with_face = |sha: &str| Signal::Frame {
+            faces: vec![face.clone()],
+            brightness: 0.5,
+            frame_sha256: Some(sha.into()),
+        };
+        assert!(w
+            .observe(start + 35_000, with_face(&"a".repeat(64)))
+            .is_empty());
+        let closed = w.observe(start + 36_000, with_face(&"b".repeat(64)));
+        assert!(matches!(&closed[..], [IncidentChange::Closed(i)]
+            if i.closed_at == Some(start + 35_000)));
+        record(&mut a, &closed, start + 36_000);
+        assert_eq!(banner_kind(&a), None);
+        assert_eq!(a.state().incidents.len(), 1);
+    }
+
+    #[test]
+    fn stills_keep_the_last_few_by_hash() {
+        let mut s = Stills::default();
+        let first = s.keep(vec![1, 2, 3]);
+        assert_eq!(first.len(), 64);
+        assert_eq!(s.get(&first), Some(&[1u8, 2, 3][..]));
+        for i in 0..STILLS_KEPT as u8 {
+            s.keep(vec![i; 10]);
+        }
+        assert_eq!(s.get(&first), None, "the oldest is dropped");
+        assert!(s.get("0").is_none());
     }
 }

@@ -103,14 +103,17 @@ pub async fn push(login: &LoginResponse, attempt: &Attempt) -> Result<Pending, S
         cursor.acked_seq = res.acked_seq;
         save(id, &cursor).await?;
     }
+    // A blob missing here (storage cleared by hand) must not hold back the
+    // others: they are sent, and the round still reports the missing one.
+    let mut missing = None;
     for sha in media_of(attempt) {
         if cursor.media_sent.contains(&sha) {
             continue;
         }
-        let bytes = idb::get_media(&sha)
-            .await
-            .map_err(|e| e.0)?
-            .ok_or_else(|| format!("media {sha} missing on this machine"))?;
+        let Some(bytes) = idb::get_media(&sha).await.map_err(|e| e.0)? else {
+            missing = Some(format!("media {sha} missing on this machine"));
+            continue;
+        };
         let res = api::put_media(&login.token, &sha, &bytes)
             .await
             .map_err(|e| e.reference())?;
@@ -119,7 +122,10 @@ pub async fn push(login: &LoginResponse, attempt: &Attempt) -> Result<Pending, S
             save(id, &cursor).await?;
         }
     }
-    Ok(pending(attempt, &cursor))
+    match missing {
+        Some(why) => Err(why),
+        None => Ok(pending(attempt, &cursor)),
+    }
 }
 
 async fn save(id: &str, cursor: &Cursor) -> Result<(), String> {

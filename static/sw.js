@@ -13,6 +13,12 @@
 const CACHE = "vigil-shell-v1";
 const SHELL = "/";
 const PASS_THROUGH = ["/api/", "/review/"];
+// The vision worker and its models (several MB, fixed names): fetched when
+// the app first needs faces checked, then served from this cache at once
+// and refreshed in the background (stale-while-revalidate), so the checks
+// start offline and a new version arrives at the next load.
+const VISION_CACHE = "vigil-vision-v1";
+const VISION = "/vision/";
 
 // Same-origin asset paths named by the page: "/name-HASH.ext".
 function assetsOf(html) {
@@ -46,7 +52,11 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches
       .keys()
-      .then((names) => Promise.all(names.filter((n) => n !== CACHE).map((n) => caches.delete(n))))
+      .then((names) =>
+        Promise.all(
+          names.filter((n) => n !== CACHE && n !== VISION_CACHE).map((n) => caches.delete(n)),
+        ),
+      )
       .then(() => self.clients.claim()),
   );
 });
@@ -69,6 +79,27 @@ self.addEventListener("fetch", (event) => {
           return res;
         })
         .catch(() => caches.match(SHELL).then((r) => r || Response.error())),
+    );
+    return;
+  }
+
+  if (url.pathname.startsWith(VISION)) {
+    event.respondWith(
+      caches.open(VISION_CACHE).then((cache) =>
+        cache.match(req).then((hit) => {
+          const fresh = fetch(req)
+            .then((res) => {
+              if (res.ok) cache.put(req, res.clone());
+              return res;
+            })
+            .catch(() => hit || Response.error());
+          if (hit) {
+            event.waitUntil(fresh.catch(() => {}));
+            return hit;
+          }
+          return fresh;
+        }),
+      ),
     );
     return;
   }

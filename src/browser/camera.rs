@@ -7,6 +7,7 @@ use web_sys::{
     MediaStreamConstraints,
 };
 
+use crate::browser::vision::Pixels;
 use crate::checks;
 
 /// The handles screens hold (the `<video>` element, the open stream),
@@ -114,6 +115,123 @@ pub const PHOTO_MAX_WIDTH: u32 = 640;
 /// JPEG quality of stored photos.
 pub const PHOTO_QUALITY: f64 = 0.85;
 
+/// JPEG quality of evidence stills (small: one is kept per incident).
+pub const STILL_QUALITY: f64 = 0.7;
+
+/// The current frame scaled to at most `max_width` pixels wide: its pixels
+/// for the vision worker (left in a JavaScript array, never copied into
+/// wasm), and with `still` its JPEG too. `None` while no frame has arrived.
+pub fn sample(video: &HtmlVideoElement, max_width: u32, still: bool) -> Option<Sample> {
+    let (vw, vh) = (video.video_width(), video.video_height());
+    if vw == 0 || vh == 0 {
+        return None;
+    }
+    let w = vw.min(max_width);
+    let h = ((f64::from(vh) * f64::from(w) / f64::from(vw)).round() as u32).max(1);
+    let (canvas, ctx) = draw_frame(video, w, h)?;
+    let image = ctx.get_image_data(0.0, 0.0, w.into(), h.into()).ok()?;
+    let data = js_sys::Reflect::get(&image, &"data".into())
+        .ok()?
+        .dyn_into::<js_sys::Uint8ClampedArray>()
+        .ok()?;
+    let still = if still {
+        Some(jpeg_bytes(&canvas, STILL_QUALITY)?)
+    } else {
+        None
+    };
+    Some(Sample {
+        pixels: Pixels {
+            width: w,
+            height: h,
+            data,
+        },
+        still,
+    })
+}
+
+/// A stored JPEG decoded back to pixels, at most `max_width` wide (the
+/// identity photos, compared by the vision worker).
+pub async fn jpeg_pixels(bytes: &[u8], max_width: u32) -> Option<Pixels> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("image/jpeg");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
+    let bitmap = web_sys::window()?
+        .create_image_bitmap_with_blob(&blob)
+        .ok()?;
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(bitmap).await.ok()?.dyn_into().ok()?;
+    let (bw, bh) = (bitmap.width(), bitmap.height());
+    if bw == 0 || bh == 0 {
+        return None;
+    }
+    let w = bw.min(max_width);
+    let h = ((f64::from(bh) * f64::from(w) / f64::from(bw)).round() as u32).max(1);
+    let canvas: HtmlCanvasElement = web_sys::window()?
+        .document()?
+        .create_element("canvas")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    canvas.set_width(w);
+    canvas.set_height(h);
+    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, w.into(), h.into())
+        .ok()?;
+    bitmap.close();
+    let image = ctx.get_image_data(0.0, 0.0, w.into(), h.into()).ok()?;
+    let data = js_sys::Reflect::get(&image, &"data".into())
+        .ok()?
+        .dyn_into::<js_sys::Uint8ClampedArray>()
+        .ok()?;
+    Some(Pixels {
+        width: w,
+        height: h,
+        data,
+    })
+}
+
+/// A sampled frame (see [`sample`]).
+pub struct Sample {
+    pub pixels: Pixels,
+    pub still: Option<Vec<u8>>,
+}
+
+fn jpeg_bytes(canvas: &HtmlCanvasElement, quality: f64) -> Option<Vec<u8>> {
+    let url = canvas
+        .to_data_url_with_type_and_encoder_options("image/jpeg", &quality.into())
+        .ok()?;
+    decode_data_url(&url)
+}
+
+fn decode_data_url(url: &str) -> Option<Vec<u8>> {
+    let b64 = url.strip_prefix("data:image/jpeg;base64,")?;
+    let binary = web_sys::window()?.atob(b64).ok()?;
+    // `atob` yields one char per byte (Latin-1).
+    Some(binary.chars().map(|c| c as u32 as u8).collect())
+}
+
+/// Whether the stream's video track is still live (a camera unplugged or
+/// taken by another program ends it).
+pub fn is_live(stream: &MediaStream) -> bool {
+    stream.get_video_tracks().iter().any(|t| {
+        t.dyn_into::<web_sys::MediaStreamTrack>()
+            .is_ok_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Live)
+    })
+}
+
+/// A video element off the page, playing `stream` (the exam's camera: the
+/// frames are needed, not a picture on screen).
+pub fn offscreen_video(stream: &MediaStream) -> Option<HtmlVideoElement> {
+    let video: HtmlVideoElement = web_sys::window()?
+        .document()?
+        .create_element("video")
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    attach(&video, stream);
+    Some(video)
+}
+
 /// A captured still: the JPEG bytes, and a `data:` URL to show it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Photo {
@@ -134,10 +252,7 @@ pub fn capture_jpeg(video: &HtmlVideoElement) -> Option<Photo> {
     let url = canvas
         .to_data_url_with_type_and_encoder_options("image/jpeg", &PHOTO_QUALITY.into())
         .ok()?;
-    let b64 = url.strip_prefix("data:image/jpeg;base64,")?;
-    let binary = web_sys::window()?.atob(b64).ok()?;
-    // `atob` yields one char per byte (Latin-1).
-    let bytes = binary.chars().map(|c| c as u32 as u8).collect();
+    let bytes = decode_data_url(&url)?;
     Some(Photo {
         bytes,
         data_url: url,

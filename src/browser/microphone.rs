@@ -20,6 +20,7 @@ pub struct Microphone {
     context: AudioContext,
     analyser: AnalyserNode,
     buffer: Vec<f32>,
+    spectrum: Vec<f32>,
 }
 
 /// Asks for the microphone (audio only); the error is the browser's name
@@ -42,6 +43,7 @@ pub async fn open() -> Result<Microphone, String> {
         context,
         analyser,
         buffer: vec![0.0; WINDOW as usize],
+        spectrum: vec![0.0; (WINDOW / 2) as usize],
     })
 }
 
@@ -50,6 +52,17 @@ impl Microphone {
     pub fn level(&mut self) -> f64 {
         self.analyser.get_float_time_domain_data(&mut self.buffer);
         crate::checks::rms(&self.buffer)
+    }
+
+    /// Level of the speech band (300–3400 Hz) now, in dB (see
+    /// [`crate::voice::band_db`]).
+    pub fn speech_band_db(&mut self) -> f64 {
+        self.analyser.get_float_frequency_data(&mut self.spectrum);
+        crate::voice::band_db(
+            &self.spectrum,
+            f64::from(self.context.sample_rate()),
+            WINDOW as usize,
+        )
     }
 
     /// Whether the browser holds the audio until a user gesture.

@@ -14,3 +14,4 @@ pub mod lockdown;
 pub mod microphone;
 pub mod network;
 pub mod recorder;
+pub mod vision;

@@ -100,6 +100,13 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         Some(CameraOutcome::Unavailable(why)) => {
             (CheckStatus::Fail, fill(t.check_camera_denied, why))
         }
+        Some(CameraOutcome::NoFace) => (CheckStatus::Fail, t.check_camera_no_face.to_owned()),
+        Some(CameraOutcome::SeveralFaces(_)) => {
+            (CheckStatus::Fail, t.check_camera_several_faces.to_owned())
+        }
+        Some(CameraOutcome::VisionFailed(why)) => {
+            (CheckStatus::Fail, fill(t.check_camera_vision_failed, why))
+        }
     };
 
     let (mic_status, mic_message) = match &*mic {
@@ -212,7 +219,7 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
             }
             <div class="check-layout">
                 <div class="check-layout__media">
-                    <CameraPreview label={t.camera_preview_label} {on_outcome} />
+                    <CameraPreview label={t.camera_preview_label} {on_outcome} count_faces=true />
                     <MicrophoneMeter label={t.mic_meter_label} start_label={t.mic_start}
                         on_outcome={on_mic} />
                 </div>

@@ -1,6 +1,7 @@
 //! `cargo xtask bench NAME`: benchmarks that print figures (never asserted):
 //! `engine` (verify, replay, proctoring), `app` (the web app in Chromium),
-//! `sync` (the server under a whole session syncing at once).
+//! `sync` (the server under a whole session syncing at once), `vision` (the
+//! face checks natively and in Chromium, against onnxruntime-web).
 
 use anyhow::{bail, Result};
 
@@ -13,7 +14,8 @@ pub fn run(name: Option<&str>) -> Result<()> {
         }
         Some("app") => app(),
         Some("sync") => sync(),
-        other => bail!("unknown benchmark {other:?}; available: engine, app, sync"),
+        Some("vision") => vision(),
+        other => bail!("unknown benchmark {other:?}; available: engine, app, sync, vision"),
     }
 }
 
@@ -95,4 +97,131 @@ fn sync() -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// onnxruntime-web, the reference the worker is compared with (npm).
+const ORT_VERSION: &str = "1.30.0";
+
+/// `cargo xtask bench vision`: per-model times natively (vigil-faces
+/// --bench), then in headless Chromium the worker with and without simd128
+/// against onnxruntime-web on the same model and frame, the proctoring
+/// loop's CPU share over a minute (tests/e2e/bench/vision.html), and what a
+/// candidate downloads for the face checks (gzip).
+fn vision() -> Result<()> {
+    use std::path::Path;
+    crate::setup::run()?;
+    let root = util::root();
+    println!("== native: ms per frame for each model (median of 50 after warm-up)");
+    util::run(util::cargo().args([
+        "run",
+        "--release",
+        "-p",
+        "vigil-vision",
+        "--bin",
+        "vigil-faces",
+        "--",
+        "--bench",
+        "50",
+        "tests/fixtures/faces/astronaut.png",
+    ]))?;
+
+    let web = root.join("target/bench/vision-web");
+    let _ = std::fs::remove_dir_all(&web);
+    std::fs::create_dir_all(web.join("frames"))?;
+    crate::worker::build()?;
+    crate::worker::build_into(&web.join("nosimd"), false)?;
+    copy_dir(&crate::worker::dir(), &web.join("simd"))?;
+    std::fs::rename(web.join("simd/models"), web.join("models"))?;
+    let _ = std::fs::remove_dir_all(web.join("nosimd/models"));
+    std::fs::copy(
+        root.join("tests/fixtures/faces/astronaut.png"),
+        web.join("frames/astronaut.png"),
+    )?;
+    std::fs::copy(
+        root.join("tests/e2e/bench/vision.html"),
+        web.join("index.html"),
+    )?;
+    let ort = root.join("target/tools/ort");
+    let ort_dist = ort.join("node_modules/onnxruntime-web/dist");
+    if !ort_dist.join("ort.wasm.min.mjs").exists() {
+        util::run(
+            util::program("npm")
+                .args(["install", "--no-audit", "--no-fund", "--prefix"])
+                .arg(&ort)
+                .arg(format!("onnxruntime-web@{ORT_VERSION}")),
+        )?;
+    }
+    std::fs::create_dir_all(web.join("ort"))?;
+    for f in [
+        "ort.wasm.min.mjs",
+        "ort-wasm-simd-threaded.wasm",
+        "ort-wasm-simd-threaded.mjs",
+    ] {
+        std::fs::copy(ort_dist.join(f), web.join("ort").join(f))?;
+    }
+
+    let clips = crate::media::run()?;
+    let server = crate::build::server_debug()?;
+    println!("== in headless Chromium (tests/e2e/bench/vision.html)");
+    util::run(
+        util::cargo()
+            .args([
+                "test",
+                "-p",
+                "vigil-e2e",
+                "--test",
+                "browser",
+                "--",
+                "bench_vision::",
+            ])
+            .args(["--ignored", "--nocapture", "--test-threads=1"])
+            .env("VIGIL_SERVER_BIN", server)
+            .env("VIGIL_DIST", &web)
+            .env("VIGIL_FACE_CLIP", clips.face)
+            .env("VIGIL_NO_FACE_CLIP", clips.no_face)
+            .env("VIGIL_E2E_OUT", root.join("target/e2e"))
+            .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER),
+    )?;
+
+    println!("== what a candidate downloads for the face checks (dist/vision/, gzip -9)");
+    let dir = crate::worker::dir();
+    let mut total_detector = 0;
+    for (name, in_goal) in [
+        ("vigil_vision_worker_bg.wasm", true),
+        ("vigil_vision_worker.js", true),
+        ("worker.js", true),
+        ("models/face_detection_short_range.onnx", true),
+        ("models/face_landmark.onnx", false),
+        ("models/face_detection_full_range.onnx", false),
+        ("models/MobileFaceNet.onnx", false),
+    ] {
+        let bytes = std::fs::read(dir.join(name))?;
+        let gz = crate::size::gzip_len(&bytes)?;
+        if in_goal {
+            total_detector += gz;
+        }
+        println!(
+            "{name:<44} {:>9.1} KiB raw {:>9.1} KiB gzip",
+            bytes.len() as f64 / 1024.0,
+            gz as f64 / 1024.0
+        );
+    }
+    println!(
+        "worker + short-range detector: {:.2} MB gzip (goal 1.5 MB)",
+        total_detector as f64 / 1e6
+    );
+    fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+        std::fs::create_dir_all(to)?;
+        for e in std::fs::read_dir(from)? {
+            let p = e?.path();
+            let dst = to.join(p.file_name().expect("a file name"));
+            if p.is_dir() {
+                copy_dir(&p, &dst)?;
+            } else {
+                std::fs::copy(&p, &dst)?;
+            }
+        }
+        Ok(())
+    }
+    Ok(())
 }

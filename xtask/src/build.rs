@@ -14,8 +14,10 @@ use crate::util;
 pub const NATIVE: [&str; 3] = ["--workspace", "--exclude", "vigil-e2e"];
 
 pub fn app() -> Result<()> {
-    println!("== build the web app (trunk build --release)");
     util::run(util::cargo().arg("fetch"))?;
+    // First: Trunk copies target/vision/ into dist/vision/ (index.html).
+    crate::worker::build()?;
+    println!("== build the web app (trunk build --release)");
     util::run(
         util::program("trunk")
             .args(["build", "--release"])

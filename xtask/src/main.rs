@@ -2,7 +2,9 @@
 //! cargo does (the xtask pattern). Each subcommand is one module.
 //!
 //! - `setup`: installs the tools the build and tests need (idempotent).
-//! - `build`: builds the web app with Trunk into `dist/` (release).
+//! - `build`: builds the vision worker (`target/vision/`), then the web app
+//!   with Trunk into `dist/` (release).
+//! - `worker`: only the vision worker.
 //! - `demo`: builds everything and serves a fresh demo session.
 //! - `test`: every check and test suite, with a one-line summary.
 //! - `e2e [FILTER]`: only the end-to-end browser tests.
@@ -22,6 +24,7 @@ mod setup;
 mod size;
 mod test;
 mod util;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Some("e2e") => test::e2e_only(args.get(1).map(String::as_str)),
         Some("media") => media::run().map(|_| ()),
         Some("size") => size::run(),
+        Some("worker") => setup::run().and_then(|_| worker::build()),
         Some("models") => models::run(),
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
         _ => {

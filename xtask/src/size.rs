@@ -50,7 +50,7 @@ fn kib(n: usize) -> f64 {
     n as f64 / 1024.0
 }
 
-fn gzip_len(bytes: &[u8]) -> Result<usize> {
+pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
     enc.write_all(bytes)?;
     Ok(enc.finish()?.len())

@@ -294,6 +294,15 @@ impl Attempt {
         self.push(None, EventKind::Screens(ScreensBody { extended }), now_ms)
     }
 
+    /// Records the comparison of the identity photos.
+    pub fn record_face_match(
+        &mut self,
+        body: FaceMatchBody,
+        now_ms: i64,
+    ) -> Result<Event, AttemptError> {
+        self.push(None, EventKind::FaceMatch(body), now_ms)
+    }
+
     /// Records the kiosk launcher's machine report.
     pub fn record_kiosk_report(
         &mut self,

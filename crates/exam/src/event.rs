@@ -73,6 +73,9 @@ event_kinds! {
     Consent(ConsentBody) = "consent",
     /// An identity photo (ID document or face) was captured.
     IdentityCapture(IdentityCaptureBody) = "identity_capture",
+    /// The on-device comparison of the ID photo with the face photo (faces
+    /// on each, similarity): a reviewer's aid, never a verdict.
+    FaceMatch(FaceMatchBody) = "face_match",
     /// The room scan video was recorded.
     RoomScan(RoomScanBody) = "room_scan",
     /// The candidate entered the waiting room.
@@ -152,6 +155,20 @@ pub enum IdentityWhat {
 pub struct IdentityCaptureBody {
     pub media_sha256: String,
     pub what: IdentityWhat,
+}
+
+/// What the face checks found on the two identity photos. The similarity
+/// is the cosine similarity of the two faces' embeddings in thousandths
+/// (−1000 to 1000; integers keep the event's hash exact), absent unless each
+/// photo shows exactly one face.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaceMatchBody {
+    pub face_sha256: String,
+    pub faces_on_face: u32,
+    pub faces_on_id: u32,
+    pub id_sha256: String,
+    pub similarity_milli: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

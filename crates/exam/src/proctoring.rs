@@ -266,6 +266,38 @@ pub struct FaceObservation {
     pub pitch_deg: f64,
 }
 
+/// Cosine similarity above which two face photos are read as the same
+/// person (MobileFaceNet embeddings; equal to `vigil_vision::MATCH_THRESHOLD`,
+/// which a test of the vision worker checks). A reviewer's aid only.
+pub const FACE_MATCH_THRESHOLD: f64 = 0.5;
+
+/// What the vision worker reports about one camera frame: the faces found
+/// and the mean brightness. The app adds the time and the still's hash and
+/// hands it to the rules as [`Signal::Frame`] ([`FrameAnalysis::signal`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FrameAnalysis {
+    pub faces: Vec<FaceObservation>,
+    /// Mean brightness, 0 (black) to 1 (white).
+    pub brightness: f64,
+}
+
+impl FrameAnalysis {
+    /// The rules' observation of this frame, with the hash of its still if
+    /// one was kept.
+    pub fn signal(self, frame_sha256: Option<String>) -> Signal {
+        Signal::Frame {
+            faces: self.faces,
+            brightness: self.brightness,
+            frame_sha256,
+        }
+    }
+
+    /// Faces scoring at least `min_score` (the policy's `min_face_score`).
+    pub fn faces_over(&self, min_score: f64) -> usize {
+        self.faces.iter().filter(|f| f.score >= min_score).count()
+    }
+}
+
 /// One observation, timestamped by the trusted clock.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
@@ -458,6 +490,23 @@ impl Proctor {
             }
         }
         self.evaluate(at)
+    }
+
+    /// Takes over an incident the log says is still open (after a reload)
+    /// whose condition the rules cannot know yet, e.g. a face absent: its
+    /// condition is taken to hold since it opened, so the next observation
+    /// of its signal either keeps it open or closes it by the usual rule,
+    /// instead of closing it at the reload and opening a new one. Nothing
+    /// is done for a kind already open here.
+    pub fn adopt(&mut self, incident: &Incident) {
+        let s = &mut self.states[incident.kind.index()];
+        if s.open.is_some() || incident.closed_at.is_some() {
+            return;
+        }
+        s.on = true;
+        s.since = incident.opened_at;
+        s.open = Some(self.history.len());
+        self.history.push(incident.clone());
     }
 
     /// Close every open incident at `at` (e.g. when the attempt is submitted).

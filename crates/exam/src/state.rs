@@ -84,6 +84,8 @@ pub struct AttemptState {
     /// Whether the desktop spans several screens (last `screens` event).
     #[serde(default)]
     pub extended_screen: bool,
+    /// The last comparison of the identity photos (`face_match`).
+    pub face_match: Option<FaceMatchBody>,
     /// The kiosk launcher's latest machine report, if the app runs in it.
     #[serde(default)]
     pub kiosk_report: Option<KioskReportBody>,
@@ -209,6 +211,7 @@ impl AttemptState {
             focused: true,
             blocked_actions: 0,
             extended_screen: false,
+            face_match: None,
             kiosk_report: None,
             fullscreen: false,
             clock_offset_ms: None,
@@ -620,6 +623,26 @@ impl AttemptState {
                 self.blocked_actions += 1;
             }
             EventKind::Screens(b) => self.extended_screen = b.extended,
+            EventKind::FaceMatch(b) => {
+                sha("face_match.id_sha256", &b.id_sha256)?;
+                sha("face_match.face_sha256", &b.face_sha256)?;
+                let photos = (self.id_document_sha256.as_ref(), self.face_sha256.as_ref());
+                if photos != (Some(&b.id_sha256), Some(&b.face_sha256)) {
+                    return Err(E::InvalidField {
+                        field: "face_match",
+                        reason: "names photos other than the kept ID and face photos".into(),
+                    });
+                }
+                if b.similarity_milli
+                    .is_some_and(|m| !(-1000..=1000).contains(&m))
+                {
+                    return Err(E::InvalidField {
+                        field: "face_match.similarity_milli",
+                        reason: "must be −1000 to 1000".into(),
+                    });
+                }
+                self.face_match = Some(b.clone());
+            }
             EventKind::KioskReport(b) => {
                 if b.results.len() > MAX_CHECK_ITEMS {
                     return Err(E::InvalidField {

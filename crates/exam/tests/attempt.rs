@@ -849,3 +849,45 @@ fn screens_and_kiosk_reports_are_kept_and_bounded() {
     let replayed = vigil_exam::Attempt::resume(None, a.events().to_vec()).unwrap();
     assert_eq!(replayed.state(), a.state());
 }
+
+#[test]
+fn a_face_match_names_the_kept_photos_and_a_bounded_similarity() {
+    use vigil_exam::FaceMatchBody;
+    let mut a = waiting();
+    let (id, face) = (
+        a.state().id_document_sha256.clone().unwrap(),
+        a.state().face_sha256.clone().unwrap(),
+    );
+    let body = |sim: Option<i32>| FaceMatchBody {
+        face_sha256: face.clone(),
+        faces_on_face: 1,
+        faces_on_id: 1,
+        id_sha256: id.clone(),
+        similarity_milli: sim,
+    };
+    a.record_face_match(body(Some(790)), T0).unwrap();
+    assert_eq!(
+        a.state().face_match.as_ref().unwrap().similarity_milli,
+        Some(790)
+    );
+    // Out of range, or naming another photo: refused, nothing appended.
+    let n = a.events().len();
+    let e = a.record_face_match(body(Some(1001)), T0 + 1).unwrap_err();
+    assert!(e.to_string().contains("similarity_milli"), "{e}");
+    let mut other = body(None);
+    other.id_sha256 = "0".repeat(64);
+    let e = a.record_face_match(other, T0 + 2).unwrap_err();
+    assert!(e.to_string().contains("face_match"), "{e}");
+    assert_eq!(a.events().len(), n);
+    // Not measured (no single face on the ID): kept as such.
+    a.record_face_match(
+        FaceMatchBody {
+            faces_on_id: 0,
+            ..body(None)
+        },
+        T0 + 3,
+    )
+    .unwrap();
+    let replayed = vigil_exam::Attempt::resume(None, a.events().to_vec()).unwrap();
+    assert_eq!(replayed.state().face_match, a.state().face_match);
+}

@@ -200,6 +200,13 @@ pub fn one_of_each_kind() -> Vec<EventKind> {
         }),
         EventKind::Fullscreen(FullscreenBody { active: true }),
         EventKind::Screens(ScreensBody { extended: true }),
+        EventKind::FaceMatch(FaceMatchBody {
+            face_sha256: SHA_A.into(),
+            faces_on_face: 1,
+            faces_on_id: 1,
+            id_sha256: SHA_A.into(),
+            similarity_milli: Some(-12),
+        }),
         EventKind::KioskReport(KioskReportBody {
             config_key: "k".into(),
             launcher: "vigil-kiosk/0.1.0".into(),

@@ -299,3 +299,57 @@ fn incident_changes_flow_into_the_attempt_log() {
     assert_eq!(a.state().incidents, p.incidents());
     assert_eq!(a.state().incidents[0].closed_at, Some(9000));
 }
+
+#[test]
+fn an_adopted_incident_stays_open_while_its_condition_holds_and_closes_by_the_rule() {
+    // Before a reload: the face has been absent since 3 s, open at 8 s.
+    let mut before = Proctor::new(&ProctoringPolicy::default());
+    frames(&mut before, 0, 2000, &[face(0.0, 0.0)]);
+    let c = frames(&mut before, 3000, 8000, &[]);
+    let IncidentChange::Opened(open) = &c[0] else {
+        panic!("{c:?}")
+    };
+
+    // After the reload: a fresh proctor takes it over.
+    let mut p = Proctor::new(&ProctoringPolicy::default());
+    p.adopt(open);
+    p.adopt(open); // twice: still one
+    assert_eq!(p.open_incidents().count(), 1);
+    // Still no face: nothing new opens, nothing closes.
+    assert!(frames(&mut p, 20_000, 25_000, &[]).is_empty());
+    // The face is back: closed 1 s later, dated when it came back.
+    let c = frames(&mut p, 26_000, 27_000, &[face(0.0, 0.0)]);
+    assert_eq!(closed(&c), vec![(IncidentKind::FaceAbsent, 26_000)]);
+    assert_eq!(p.incidents().len(), 1);
+
+    // A closed incident is not adopted.
+    let mut q = Proctor::new(&ProctoringPolicy::default());
+    let mut done = open.clone();
+    done.closed_at = Some(9000);
+    q.adopt(&done);
+    assert_eq!(q.incidents().len(), 0);
+}
+
+#[test]
+fn a_frame_analysis_becomes_the_frame_signal() {
+    let a = FrameAnalysis {
+        faces: vec![
+            face(0.0, 0.0),
+            FaceObservation {
+                score: 0.3,
+                ..face(0.0, 0.0)
+            },
+        ],
+        brightness: 0.4,
+    };
+    assert_eq!(a.faces_over(0.6), 1);
+    let s = a.clone().signal(Some("f".repeat(64)));
+    assert_eq!(
+        s,
+        Signal::Frame {
+            faces: a.faces,
+            brightness: 0.4,
+            frame_sha256: Some("f".repeat(64)),
+        }
+    );
+}

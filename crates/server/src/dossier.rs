@@ -9,7 +9,8 @@
 //! blocked actions, and how the attempt ended.
 
 use vigil_exam::{
-    CheckResult, Event, EventKind, IdentityWhat, IncidentKind, KioskReportBody, Reason, Severity,
+    CheckResult, Event, EventKind, FaceMatchBody, IdentityWhat, IncidentKind, KioskReportBody,
+    Reason, Severity, FACE_MATCH_THRESHOLD,
 };
 
 /// A span during which the exam did not have the candidate's full
@@ -91,6 +92,8 @@ pub struct Dossier {
     pub room_scan: Option<(String, u64)>,
     pub checks: Vec<CheckResult>,
     pub kiosk: Option<KioskReportBody>,
+    /// The last comparison of the identity photos, if the app made one.
+    pub face_match: Option<FaceMatchBody>,
     pub started_at: Option<i64>,
     pub submitted: Option<(i64, Reason)>,
     pub incidents: Vec<IncidentRow>,
@@ -144,6 +147,7 @@ impl Dossier {
                     d.room_scan = Some((b.media_sha256.clone(), b.duration_ms));
                 }
                 EventKind::KioskReport(b) => d.kiosk = Some(b.clone()),
+                EventKind::FaceMatch(b) => d.face_match = Some(b.clone()),
                 EventKind::Start(_) => d.started_at = Some(e.at),
                 EventKind::Submit(b) => d.submitted = Some((e.at, b.reason)),
                 EventKind::IncidentOpen(b) => d.incidents.push(IncidentRow {
@@ -219,6 +223,26 @@ impl Dossier {
     }
 }
 
+/// The face match line of the dossier and the report: what was measured,
+/// in words, with the threshold it is read against (never a verdict).
+pub fn face_match_text(m: Option<&FaceMatchBody>) -> String {
+    let Some(m) = m else {
+        return "Face match: not measured (the app recorded no comparison).".into();
+    };
+    match m.similarity_milli {
+        Some(s) => format!(
+            "Face match: similarity {:.2} between the ID photo and the face photo \
+             (the same person usually scores above {FACE_MATCH_THRESHOLD:.2}; \
+             measured on the candidate's computer).",
+            f64::from(s) / 1000.0,
+        ),
+        None => format!(
+            "Face match: not measured ({} face(s) found on the ID photo, {} on the face photo).",
+            m.faces_on_id, m.faces_on_face
+        ),
+    }
+}
+
 /// `15/01/2027 08:00:10 UTC`: a time as a French report writes it.
 pub fn datetime_fr(ms: i64) -> String {
     let iso = crate::results::rfc3339(ms); // 2027-01-15T08:00:10.000Z
@@ -250,6 +274,28 @@ mod tests {
 
     fn sha(c: char) -> String {
         c.to_string().repeat(64)
+    }
+
+    #[test]
+    fn the_face_match_line_says_what_was_measured() {
+        let m = |faces_on_id, sim| FaceMatchBody {
+            face_sha256: sha('b'),
+            faces_on_face: 1,
+            faces_on_id,
+            id_sha256: sha('a'),
+            similarity_milli: sim,
+        };
+        let t = face_match_text(Some(&m(1, Some(793))));
+        assert!(
+            t.contains("similarity 0.79") && t.contains("above 0.50"),
+            "{t}"
+        );
+        let t = face_match_text(Some(&m(0, None)));
+        assert!(
+            t.contains("not measured (0 face(s) found on the ID photo"),
+            "{t}"
+        );
+        assert!(face_match_text(None).contains("not measured"));
     }
 
     #[test]

@@ -485,6 +485,24 @@ async fn show_attempt(db: &Db, id: &str) -> anyhow::Result<()> {
         .into_iter()
         .map(|f| serde_json::json!({ "kind": f.kind, "detail": f.detail, "at": f.at }))
         .collect();
+    // The incidents as the log tells them, each with its evidence still and
+    // whether the server holds that still.
+    let dossier = vigil_server::dossier::Dossier::from_events(&events);
+    let mut incidents = Vec::new();
+    for i in &dossier.incidents {
+        let stored = match &i.evidence {
+            Some(sha) => db.media_size(id, sha).await?.is_some(),
+            None => false,
+        };
+        incidents.push(serde_json::json!({
+            "kind": i.kind,
+            "severity": i.severity,
+            "opened_at": i.opened_at,
+            "closed_at": i.closed_at,
+            "evidence_sha256": i.evidence,
+            "evidence_stored": stored,
+        }));
+    }
     let out = serde_json::json!({
         "attempt": a.id,
         "session": a.session_id,
@@ -496,6 +514,8 @@ async fn show_attempt(db: &Db, id: &str) -> anyhow::Result<()> {
         "each_seq_once": complete,
         "chain": chain,
         "flags": flags,
+        "incidents": incidents,
+        "face_match": dossier.face_match,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -392,8 +392,8 @@ async fn attempt_page(
                     None => p { "No face photo." },
                 } figcaption { "Face" } }
             }
-            p { "Face match: not measured (on-device face checks are not enabled for this attempt). \
-                 A match score is a reviewer's aid, never a verdict." }
+            p data-testid="face-match" { (dossier::face_match_text(d.face_match.as_ref()))
+                " A match score is a reviewer's aid, never a verdict." }
             h2 { "Room scan" }
             @match &d.room_scan {
                 Some((s, ms)) => {

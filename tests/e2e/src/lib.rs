@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde::Deserialize;
@@ -54,7 +54,18 @@ pub struct Harness {
     server_bin: PathBuf,
     dist: PathBuf,
     port: u16,
+    /// The file Chromium's fake camera plays (a copy of the clip).
+    camera_file: PathBuf,
     _tmp: tempfile::TempDir,
+}
+
+/// The `.y4m` of a clip (made by `cargo xtask media`).
+fn clip_path(clip: Clip) -> Result<PathBuf> {
+    let hint = "run `cargo xtask e2e` (it builds the app, the server and the clips)";
+    match clip {
+        Clip::Face => path_from_env("VIGIL_FACE_CLIP", "target/e2e/media/face.y4m", hint),
+        Clip::NoFace => path_from_env("VIGIL_NO_FACE_CLIP", "target/e2e/media/no-face.y4m", hint),
+    }
 }
 
 fn root() -> PathBuf {
@@ -119,14 +130,11 @@ impl Harness {
         let hint = "run `cargo xtask e2e` (it builds the app, the server and the clips)";
         let server_bin = path_from_env("VIGIL_SERVER_BIN", "target/debug/vigil-server", hint)?;
         let dist = path_from_env("VIGIL_DIST", "dist", hint)?;
-        let clip_path = match clip {
-            Clip::Face => path_from_env("VIGIL_FACE_CLIP", "target/e2e/media/face.y4m", hint)?,
-            Clip::NoFace => {
-                path_from_env("VIGIL_NO_FACE_CLIP", "target/e2e/media/no-face.y4m", hint)?
-            }
-        };
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let tmp = tempfile::tempdir()?;
+        // Chromium plays a copy, which `switch_clip` overwrites in place.
+        let camera_file = tmp.path().join("camera.y4m");
+        std::fs::copy(clip_path(clip)?, &camera_file)?;
 
         let port = free_port()?;
         let demo_json = tmp.path().join("demo.json");
@@ -183,7 +191,7 @@ impl Harness {
                     "--enable-precise-memory-info",
                     format!("--user-data-dir={}", profile.display()),
                     "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                    format!("--use-file-for-fake-video-capture={}", clip_path.display()),
+                    format!("--use-file-for-fake-video-capture={}", camera_file.display()),
                 ]
             }
         });
@@ -205,6 +213,7 @@ impl Harness {
             server_bin,
             dist,
             port,
+            camera_file,
             _tmp: tmp,
         })
     }
@@ -380,6 +389,44 @@ impl Harness {
             .await?
             .unwrap_or_default();
         Ok(v.parse()?)
+    }
+
+    /// What the fake camera shows from now on: the file Chromium plays is
+    /// overwritten in place with `clip` (the clips have the same size, and
+    /// Chromium reads each frame from the file as it plays it).
+    pub fn switch_clip(&self, clip: Clip) -> Result<()> {
+        use std::io::{Seek, Write};
+        let bytes = std::fs::read(clip_path(clip)?)?;
+        let len = std::fs::metadata(&self.camera_file)?.len();
+        ensure!(
+            bytes.len() as u64 == len,
+            "clips differ in size ({} vs {len} bytes)",
+            bytes.len()
+        );
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&self.camera_file)?;
+        f.seek(std::io::SeekFrom::Start(0))?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        Ok(())
+    }
+
+    /// Size of the media blob `sha256` stored in IndexedDB (`None`: absent).
+    pub async fn stored_media_len(&self, sha256: &str) -> Result<Option<u64>> {
+        let v = self
+            .client
+            .execute_async(
+                r#"const [sha, done] = arguments;
+                   const open = indexedDB.open('vigil');
+                   open.onsuccess = () => {
+                     const req = open.result.transaction('media').objectStore('media').get(sha);
+                     req.onsuccess = () => done(req.result ? req.result.byteLength : null);
+                   };"#,
+                vec![serde_json::Value::String(sha256.to_owned())],
+            )
+            .await?;
+        Ok(v.as_u64())
     }
 
     /// The attempt's events stored in IndexedDB: `(kind, body)` in order.

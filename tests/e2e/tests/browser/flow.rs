@@ -98,7 +98,8 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
             .await?
             .click()
             .await?;
-        h.testid("continue").await?.click().await?;
+        // "Keep" waits for the face check of the photo (the clip's face).
+        h.click("continue").await?;
         // Then the face, after a reload in between.
         h.css("[data-testid=\"capture-face\"]").await?;
         ensure!(
@@ -110,11 +111,35 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
             .await?
             .click()
             .await?;
-        h.testid("continue").await?.click().await?;
+        h.click("continue").await?;
         h.screen("room-scan").await?;
+        // The face photo's event, then the two photos' comparison
+        // (`face_match`), recorded in the background.
+        let mut events = stored_events(&h).await?;
+        for _ in 0..100 {
+            if events == 5 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            events = stored_events(&h).await?;
+        }
         ensure!(
-            stored_events(&h).await? == 4,
-            "the face photo event is not stored"
+            events == 5,
+            "{events} events: the face photo or its comparison is not stored"
+        );
+        let kinds = h.stored_events().await?;
+        let matched = kinds
+            .iter()
+            .find(|(k, _)| k == "face_match")
+            .map(|(_, b)| b.clone())
+            .unwrap_or_default();
+        ensure!(
+            matched["faces_on_id"] == 1
+                && matched["faces_on_face"] == 1
+                && matched["similarity_milli"]
+                    .as_i64()
+                    .is_some_and(|s| s > 500),
+            "face match of two photos of the same face: {matched}"
         );
         let media = stored(&h, "media").await?;
         ensure!(
@@ -124,7 +149,7 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
 
         h.client.refresh().await?;
         h.screen("room-scan").await?;
-        ensure!(stored_events(&h).await? == 4, "a reload changed the log");
+        ensure!(stored_events(&h).await? == 5, "a reload changed the log");
         Ok(())
     }
     .await;

@@ -152,9 +152,13 @@ async fn equipment_test_runs_without_login_and_in_english() {
         );
         h.testid("test-equipment").await?.click().await?;
         h.screen("system-check").await?;
-        // The no-face clip is still a working, bright camera.
-        h.css("[data-testid=\"check-camera\"][data-status=\"pass\"]")
+        // The no-face clip is a working, bright camera, but the face check
+        // fails it: nobody is in front of it (the vision worker ran).
+        let camera = h
+            .css_within("[data-testid=\"check-camera\"][data-status=\"fail\"]", 60)
             .await?;
+        let text = camera.text().await?;
+        ensure!(text.contains("No face is detected"), "camera check: {text}");
         // Without a login there is nowhere to continue to.
         let continues = h
             .js("return document.querySelectorAll('[data-testid=continue]').length")

@@ -6,7 +6,9 @@
 
 mod accessibility;
 mod bench_app;
+mod bench_vision;
 mod exam;
+mod face;
 mod flow;
 mod kiosk;
 mod lockdown;

@@ -1,0 +1,172 @@
+//! What the worker does with a camera frame, as pure Rust: faces (short
+//! range every frame, full range every few frames for a second person
+//! further back), head pose of each face near the camera, and the frame's
+//! mean brightness; and the identity check of two photos.
+//!
+//! Kept apart from the wasm glue (`lib.rs`) so that it is tested natively on
+//! the fixture photographs, with the same models the browser loads.
+//!
+//! Why the full-range detector runs only every [`FULL_RANGE_EVERY`] frames:
+//! it costs three times the short-range one, and what it is for (a person
+//! sitting behind the candidate) does not come and go within a second. Its
+//! faces are carried over to the frames in between, so the rules see them
+//! on every frame while they are there, and dropped at its next run.
+
+use vigil_exam::{FaceObservation, FrameAnalysis};
+use vigil_vision::{Face, FaceDetector, FaceEmbedder, FaceMesh, Frame, Rect};
+
+/// The full-range detector runs on one frame in this many.
+pub const FULL_RANGE_EVERY: u64 = 5;
+/// Head pose is estimated for at most this many faces per frame (the
+/// largest): "looking away" only matters when there is one.
+pub const MAX_POSED_FACES: usize = 2;
+/// Two detections overlapping by more than this are the same face.
+const SAME_FACE_IOU: f32 = 0.3;
+
+/// The models of the proctoring loop and what it carries between frames.
+pub struct Analyzer {
+    short: FaceDetector,
+    full: Option<FaceDetector>,
+    mesh: Option<FaceMesh>,
+    frames: u64,
+    /// Faces only the full-range detector found at its last run.
+    far: Vec<Face>,
+}
+
+impl Analyzer {
+    /// The short-range detector is required; without the full-range one a
+    /// far second face goes unseen, without the mesh no head pose is given
+    /// (yaw and pitch read 0).
+    pub fn new(short: FaceDetector, full: Option<FaceDetector>, mesh: Option<FaceMesh>) -> Self {
+        Analyzer {
+            short,
+            full,
+            mesh,
+            frames: 0,
+            far: Vec::new(),
+        }
+    }
+
+    /// Analyses one frame (frames come in order, about one a second).
+    pub fn analyze(&mut self, frame: &Frame) -> vigil_vision::Result<FrameAnalysis> {
+        let mut near = self.short.detect(frame)?;
+        near.sort_by(|a, b| b.bbox.area().total_cmp(&a.bbox.area()));
+        if let Some(full) = &self.full {
+            if self.frames.is_multiple_of(FULL_RANGE_EVERY) {
+                self.far = full
+                    .detect(frame)?
+                    .into_iter()
+                    .filter(|f| !overlaps_any(&f.bbox, &near))
+                    .collect();
+            }
+        }
+        self.frames += 1;
+        let (w, h) = (frame.width as f32, frame.height as f32);
+        let mut faces = Vec::with_capacity(near.len() + self.far.len());
+        for (i, face) in near.iter().enumerate() {
+            let pose = match &self.mesh {
+                Some(mesh) if i < MAX_POSED_FACES => Some(mesh.estimate(frame, face)?.pose),
+                _ => None,
+            };
+            faces.push(observation(
+                face,
+                w,
+                h,
+                pose.map(|p| (p.yaw_deg, p.pitch_deg)),
+            ));
+        }
+        for face in self.far.iter().filter(|f| !overlaps_any(&f.bbox, &near)) {
+            faces.push(observation(face, w, h, None));
+        }
+        Ok(FrameAnalysis {
+            faces,
+            brightness: mean_brightness(frame),
+        })
+    }
+
+    /// The detector for stills (identity photos): full range when loaded,
+    /// since the face on an ID card held to the camera is small.
+    pub fn still_detector(&self) -> &FaceDetector {
+        self.full.as_ref().unwrap_or(&self.short)
+    }
+}
+
+fn overlaps_any(r: &Rect, faces: &[Face]) -> bool {
+    faces.iter().any(|f| f.bbox.iou(r) > SAME_FACE_IOU)
+}
+
+/// A detected face as the rules take it: box and keypoints normalised to
+/// the frame (0–1), pose in degrees.
+fn observation(face: &Face, w: f32, h: f32, pose: Option<(f32, f32)>) -> FaceObservation {
+    let (yaw, pitch) = pose.unwrap_or((0.0, 0.0));
+    let b = &face.bbox;
+    FaceObservation {
+        score: round3(face.score),
+        bbox: [b.x / w, b.y / h, b.w / w, b.h / h].map(round3),
+        landmarks: face
+            .keypoints
+            .iter()
+            .map(|p| [round3(p.x / w), round3(p.y / h)])
+            .collect(),
+        yaw_deg: round1(yaw),
+        pitch_deg: round1(pitch),
+    }
+}
+
+fn round3(x: f32) -> f64 {
+    (f64::from(x) * 1000.0).round() / 1000.0
+}
+
+fn round1(x: f32) -> f64 {
+    (f64::from(x) * 10.0).round() / 10.0
+}
+
+/// Mean luma (Rec. 601) of the frame, 0 (black) to 1 (white), over every
+/// fourth pixel: plenty for "is the camera covered".
+pub fn mean_brightness(frame: &Frame) -> f64 {
+    let mut sum = 0u64;
+    let mut n = 0u64;
+    for px in frame.rgba.chunks_exact(4).step_by(4) {
+        let (r, g, b) = (u64::from(px[0]), u64::from(px[1]), u64::from(px[2]));
+        sum += 299 * r + 587 * g + 114 * b;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    sum as f64 / (n as f64 * 1000.0 * 255.0)
+}
+
+/// The identity check of the ID photo and the face photo: how many faces
+/// each shows and, when each shows exactly one, how alike they are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IdentityMatch {
+    pub faces_on_id: usize,
+    pub faces_on_photo: usize,
+    /// Cosine similarity of the two faces' embeddings (−1 to 1); `None`
+    /// unless both photos show exactly one face.
+    pub similarity: Option<f32>,
+}
+
+/// Compares the face on the ID document with the face photo.
+pub fn identity_match(
+    detector: &FaceDetector,
+    embedder: &FaceEmbedder,
+    id: &Frame,
+    photo: &Frame,
+) -> vigil_vision::Result<IdentityMatch> {
+    let on_id = detector.detect(id)?;
+    let on_photo = detector.detect(photo)?;
+    let similarity = match (on_id.as_slice(), on_photo.as_slice()) {
+        ([a], [b]) => {
+            let [ea, eb] = embedder.embed_pair((id, a), (photo, b))?;
+            Some(ea.similarity(&eb))
+        }
+        _ => None,
+    };
+    Ok(IdentityMatch {
+        faces_on_id: on_id.len(),
+        faces_on_photo: on_photo.len(),
+        similarity,
+    })
+}

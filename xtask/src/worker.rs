@@ -1,0 +1,100 @@
+//! The vision worker's files, built into `target/vision/` (Trunk copies that
+//! folder to `dist/vision/`, see index.html): the worker wasm with
+//! simd128, its wasm-bindgen glue, the entry script and the face models.
+//!
+//! Why outside Trunk's own Rust build: the worker is a second wasm with its
+//! own compiler flags (`+simd128`), and it is built in its own target
+//! directory so that those flags never invalidate the app's build cache.
+//! Every browser Vigil supports runs wasm SIMD (Chrome/Edge 91, Firefox 89,
+//! Safari 16.4). `--no-simd` builds the same worker without it, for the
+//! benchmark's comparison.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::util;
+
+/// The models the worker loads (static/models/, provenance there).
+pub const MODELS: [&str; 4] = [
+    "face_detection_short_range.onnx",
+    "face_detection_full_range.onnx",
+    "face_landmark.onnx",
+    "MobileFaceNet.onnx",
+];
+
+/// Builds the worker into `out` (`target/vision` for the app).
+pub fn build_into(out: &Path, simd: bool) -> Result<()> {
+    println!(
+        "== build the vision worker ({}) into {}",
+        if simd { "simd128" } else { "no simd" },
+        out.display()
+    );
+    let target_dir = util::root().join(if simd {
+        "target/worker"
+    } else {
+        "target/worker-nosimd"
+    });
+    let mut flags = String::from("-Ctarget-feature=+bulk-memory");
+    if simd {
+        flags.push_str("\x1f-Ctarget-feature=+simd128");
+    }
+    util::run(
+        util::cargo()
+            .args([
+                "build",
+                "-p",
+                "vigil-vision-worker",
+                "--lib",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--profile",
+                "wasm-release",
+            ])
+            .arg("--target-dir")
+            .arg(&target_dir)
+            .env("CARGO_ENCODED_RUSTFLAGS", flags),
+    )?;
+    std::fs::create_dir_all(out.join("models"))?;
+    let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/vigil_vision_worker.wasm");
+    util::run(
+        util::program("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(out)
+            .arg(&wasm),
+    )?;
+    let bg = out.join("vigil_vision_worker_bg.wasm");
+    util::run(
+        util::program("wasm-opt")
+            .args(["-Oz", "-o"])
+            .arg(&bg)
+            .arg(&bg),
+    )?;
+    let root = util::root();
+    copy(
+        &root.join("static/vision/worker.js"),
+        &out.join("worker.js"),
+    )?;
+    for m in MODELS {
+        copy(
+            &root.join("static/models").join(m),
+            &out.join("models").join(m),
+        )?;
+    }
+    Ok(())
+}
+
+/// The app's copy: `target/vision`.
+pub fn dir() -> PathBuf {
+    util::root().join("target/vision")
+}
+
+pub fn build() -> Result<()> {
+    build_into(&dir(), true)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
