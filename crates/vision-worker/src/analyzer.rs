@@ -84,6 +84,11 @@ impl Analyzer {
         })
     }
 
+    /// The short-range detector (the benchmark's profile).
+    pub fn short(&self) -> &FaceDetector {
+        &self.short
+    }
+
     /// The detector for stills (identity photos): full range when loaded,
     /// since the face on an ID card held to the camera is small.
     pub fn still_detector(&self) -> &FaceDetector {

@@ -157,6 +157,36 @@ fn faces(msg: &JsValue) -> Result<Value, String> {
     Ok(json!({ "count": count }))
 }
 
+/// The benchmark's split of the short-range detector's time on a frame:
+/// pre-processing alone (letterbox warp to 128×128, planar floats) and the
+/// whole detection, medians of `runs` (at most 200).
+fn profile(msg: &JsValue) -> Result<Value, String> {
+    let image = Image::read(msg)?;
+    let frame = image.frame()?;
+    let runs = get(msg, "runs").as_f64().unwrap_or(20.0).clamp(1.0, 200.0) as usize;
+    let median = |mut xs: Vec<f64>| {
+        xs.sort_by(f64::total_cmp);
+        xs[xs.len() / 2]
+    };
+    STATE.with(|s| {
+        let s = s.borrow();
+        let a = s.analyzer.as_ref().ok_or_else(not_ready)?;
+        let mut pre = Vec::with_capacity(runs);
+        let mut detect = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let t0 = now_ms();
+            let map = vigil_vision::letterbox(frame.width, frame.height, 128);
+            let rgb = vigil_vision::warp(&frame, &map, 128, 128).map_err(|e| e.to_string())?;
+            std::hint::black_box(vigil_vision::to_planar(&rgb, 1.0 / 127.5, -1.0));
+            let t1 = now_ms();
+            std::hint::black_box(a.short().detect(&frame).map_err(|e| e.to_string())?);
+            pre.push(t1 - t0);
+            detect.push(now_ms() - t1);
+        }
+        Ok(json!({"preprocess_ms": median(pre), "detect_ms": median(detect), "runs": runs}))
+    })
+}
+
 async fn identity(msg: JsValue) -> Result<Value, String> {
     let (id_photo, face_photo) = (
         Image::read(&get(&msg, "id_photo"))?,
@@ -211,6 +241,7 @@ fn on_message(event: MessageEvent) {
         }),
         Some("frame") => answer("frame", &id, frame(&msg)),
         Some("faces") => answer("faces", &id, faces(&msg)),
+        Some("profile") => answer("profile", &id, profile(&msg)),
         Some("identity") => spawn_local(async move {
             let result = identity(msg).await;
             answer("identity", &id, result);

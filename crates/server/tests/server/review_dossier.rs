@@ -87,6 +87,17 @@ fn rich_log(f: &Fixture, start_at: i64) -> (Vec<Event>, Vec<Vec<u8>>) {
         .unwrap();
     a.capture_identity(IdentityWhat::Face, &sha_hex(&face), t + 4)
         .unwrap();
+    a.record_face_match(
+        vigil_exam::FaceMatchBody {
+            face_sha256: sha_hex(&face),
+            faces_on_face: 1,
+            faces_on_id: 1,
+            id_sha256: sha_hex(&id),
+            similarity_milli: Some(812),
+        },
+        t + 4,
+    )
+    .unwrap();
     a.room_scan(&sha_hex(&scan), 21_000, t + 5).unwrap();
     a.enter_waiting_room(t + 6).unwrap();
     a.start(&exam, &window, false, start_at).unwrap();
@@ -150,6 +161,10 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         );
     }
     assert!(page.contains("<video"), "no room scan player");
+    assert!(
+        page.contains("Face match: similarity 0.81"),
+        "face match missing"
+    );
     assert!(page.contains("Visage absent"), "incident missing");
     assert!(page.contains("Fenêtre de l'épreuve quittée"));
     assert!(page.contains("1 min 05 s"), "away duration missing");

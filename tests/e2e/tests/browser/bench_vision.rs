@@ -35,8 +35,8 @@ async fn bench_vision() {
         let r = &result;
         println!("browser: {}", r["user_agent"]);
         println!(
-            "short-range detector, 640×480 frame, one thread, median of {} (p90):",
-            r["runs"]
+            "short-range detector, {} frame, one thread, median of {} (p90):",
+            r["frame"], r["runs"]
         );
         println!(
             "  tract in the worker, simd128:    {} ms ({} ms), model load {} ms, faces {}",
@@ -46,9 +46,16 @@ async fn bench_vision() {
             r["tract_simd"]["faces"]
         );
         println!(
-            "  tract in the worker, no simd:    {} ms ({} ms)",
+            "    of which pre-processing (letterbox warp, planar floats): {} ms of {} ms",
+            ms(&r["tract_simd"]["preprocess_ms"]),
+            ms(&r["tract_simd"]["detect_ms"])
+        );
+        println!(
+            "  tract in the worker, no simd:    {} ms ({} ms); pre-processing {} ms of {} ms",
             ms(&r["tract_no_simd"]["median_ms"]),
-            ms(&r["tract_no_simd"]["p90_ms"])
+            ms(&r["tract_no_simd"]["p90_ms"]),
+            ms(&r["tract_no_simd"]["preprocess_ms"]),
+            ms(&r["tract_no_simd"]["detect_ms"])
         );
         println!(
             "  onnxruntime-web {} (wasm):   {} ms ({} ms), of which run {} ms, load {} ms, anchors over 0.7: {}",
