@@ -75,12 +75,8 @@ pub fn stop(stream: &MediaStream) {
     }
 }
 
-/// The current frame scaled to `w`×`h` on a fresh canvas.
-fn draw_frame(
-    video: &HtmlVideoElement,
-    w: u32,
-    h: u32,
-) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
+/// A fresh `w`×`h` canvas and its 2D context.
+fn canvas(w: u32, h: u32) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
     let canvas: HtmlCanvasElement = web_sys::window()?
         .document()?
         .create_element("canvas")
@@ -90,6 +86,30 @@ fn draw_frame(
     canvas.set_width(w);
     canvas.set_height(h);
     let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    Some((canvas, ctx))
+}
+
+/// The canvas's pixels, left in a JavaScript array (never copied into wasm).
+fn pixels_of(ctx: &CanvasRenderingContext2d, w: u32, h: u32) -> Option<Pixels> {
+    let image = ctx.get_image_data(0.0, 0.0, w.into(), h.into()).ok()?;
+    let data = js_sys::Reflect::get(&image, &"data".into())
+        .ok()?
+        .dyn_into::<js_sys::Uint8ClampedArray>()
+        .ok()?;
+    Some(Pixels {
+        width: w,
+        height: h,
+        data,
+    })
+}
+
+/// The current frame scaled to `w`×`h` on a fresh canvas.
+fn draw_frame(
+    video: &HtmlVideoElement,
+    w: u32,
+    h: u32,
+) -> Option<(HtmlCanvasElement, CanvasRenderingContext2d)> {
+    let (canvas, ctx) = canvas(w, h)?;
     ctx.draw_image_with_html_video_element_and_dw_and_dh(video, 0.0, 0.0, w.into(), h.into())
         .ok()?;
     Some((canvas, ctx))
@@ -129,24 +149,13 @@ pub fn sample(video: &HtmlVideoElement, max_width: u32, still: bool) -> Option<S
     let w = vw.min(max_width);
     let h = ((f64::from(vh) * f64::from(w) / f64::from(vw)).round() as u32).max(1);
     let (canvas, ctx) = draw_frame(video, w, h)?;
-    let image = ctx.get_image_data(0.0, 0.0, w.into(), h.into()).ok()?;
-    let data = js_sys::Reflect::get(&image, &"data".into())
-        .ok()?
-        .dyn_into::<js_sys::Uint8ClampedArray>()
-        .ok()?;
+    let pixels = pixels_of(&ctx, w, h)?;
     let still = if still {
         Some(jpeg_bytes(&canvas, STILL_QUALITY)?)
     } else {
         None
     };
-    Some(Sample {
-        pixels: Pixels {
-            width: w,
-            height: h,
-            data,
-        },
-        still,
-    })
+    Some(Sample { pixels, still })
 }
 
 /// A stored JPEG decoded back to pixels, at most `max_width` wide (the
@@ -166,28 +175,11 @@ pub async fn jpeg_pixels(bytes: &[u8], max_width: u32) -> Option<Pixels> {
     }
     let w = bw.min(max_width);
     let h = ((f64::from(bh) * f64::from(w) / f64::from(bw)).round() as u32).max(1);
-    let canvas: HtmlCanvasElement = web_sys::window()?
-        .document()?
-        .create_element("canvas")
-        .ok()?
-        .dyn_into()
-        .ok()?;
-    canvas.set_width(w);
-    canvas.set_height(h);
-    let ctx: CanvasRenderingContext2d = canvas.get_context("2d").ok()??.dyn_into().ok()?;
+    let (_, ctx) = canvas(w, h)?;
     ctx.draw_image_with_image_bitmap_and_dw_and_dh(&bitmap, 0.0, 0.0, w.into(), h.into())
         .ok()?;
     bitmap.close();
-    let image = ctx.get_image_data(0.0, 0.0, w.into(), h.into()).ok()?;
-    let data = js_sys::Reflect::get(&image, &"data".into())
-        .ok()?
-        .dyn_into::<js_sys::Uint8ClampedArray>()
-        .ok()?;
-    Some(Pixels {
-        width: w,
-        height: h,
-        data,
-    })
+    pixels_of(&ctx, w, h)
 }
 
 /// A sampled frame (see [`sample`]).

@@ -19,6 +19,14 @@ pub fn run(name: Option<&str>) -> Result<()> {
     }
 }
 
+/// `cargo test` of one ignored browser benchmark of the e2e crate.
+fn browser_bench(filter: &str) -> std::process::Command {
+    let mut cmd = util::cargo();
+    cmd.args(["test", "-p", "vigil-e2e", "--test", "browser", "--", filter])
+        .args(["--ignored", "--nocapture", "--test-threads=1"]);
+    cmd
+}
+
 /// Questions in the navigation benchmark's exam.
 const BENCH_QUESTIONS: usize = 200;
 
@@ -54,26 +62,10 @@ fn app() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let exam = dir.join("exam-200.toml");
     std::fs::write(&exam, bench_exam())?;
-    util::run(
-        util::cargo()
-            .args([
-                "test",
-                "-p",
-                "vigil-e2e",
-                "--test",
-                "browser",
-                "--",
-                "bench_app::",
-            ])
-            .args(["--ignored", "--nocapture", "--test-threads=1"])
-            .env("VIGIL_BENCH_EXAM", &exam)
-            .env("VIGIL_SERVER_BIN", server)
-            .env("VIGIL_DIST", util::root().join("dist"))
-            .env("VIGIL_FACE_CLIP", clips.face)
-            .env("VIGIL_NO_FACE_CLIP", clips.no_face)
-            .env("VIGIL_E2E_OUT", util::root().join("target/e2e"))
-            .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER),
-    )
+    let mut cmd = browser_bench("bench_app::");
+    cmd.env("VIGIL_BENCH_EXAM", &exam);
+    crate::test::e2e_env(&mut cmd, &server, &util::root().join("dist"), &clips);
+    util::run(&mut cmd)
 }
 
 /// `cargo xtask bench sync`: the server's last minute of a national exam
@@ -163,25 +155,9 @@ fn vision() -> Result<()> {
     let clips = crate::media::run()?;
     let server = crate::build::server_debug()?;
     println!("== in headless Chromium (tests/e2e/bench/vision.html)");
-    util::run(
-        util::cargo()
-            .args([
-                "test",
-                "-p",
-                "vigil-e2e",
-                "--test",
-                "browser",
-                "--",
-                "bench_vision::",
-            ])
-            .args(["--ignored", "--nocapture", "--test-threads=1"])
-            .env("VIGIL_SERVER_BIN", server)
-            .env("VIGIL_DIST", &web)
-            .env("VIGIL_FACE_CLIP", clips.face)
-            .env("VIGIL_NO_FACE_CLIP", clips.no_face)
-            .env("VIGIL_E2E_OUT", root.join("target/e2e"))
-            .env("CHROMEDRIVER", crate::setup::CHROMEDRIVER),
-    )?;
+    let mut cmd = browser_bench("bench_vision::");
+    crate::test::e2e_env(&mut cmd, &server, &web, &clips);
+    util::run(&mut cmd)?;
 
     println!("== what a candidate downloads for the face checks (dist/vision/, gzip -9)");
     let dir = crate::worker::dir();

@@ -217,25 +217,36 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
             return Ok(());
         }
     };
-    let out = util::root().join("target/e2e");
     let mut cmd = util::cargo();
     cmd.args(["test", "--no-fail-fast", "-p", "vigil-e2e", "--"]);
     if let Some(f) = filter {
         cmd.arg(f);
     }
     // One browser at a time: two cores, and each test starts its own Chromium.
-    cmd.arg("--test-threads=1")
-        .env("VIGIL_SERVER_BIN", server)
-        .env("VIGIL_DIST", util::root().join("dist"))
-        .env("VIGIL_FACE_CLIP", clips.face)
-        .env("VIGIL_NO_FACE_CLIP", clips.no_face)
-        .env("VIGIL_E2E_OUT", out)
-        .env("CHROMEDRIVER", setup::CHROMEDRIVER);
+    cmd.arg("--test-threads=1");
+    e2e_env(&mut cmd, &server, &util::root().join("dist"), &clips);
     t.suite(
         "end-to-end tests (server + app in headless Chromium)",
         &mut cmd,
     );
     Ok(())
+}
+
+/// What the end-to-end tests (and the browser benchmarks) read: the server
+/// binary, the folder it serves, the fake-camera clips, where screenshots go
+/// and the chromedriver.
+pub fn e2e_env(
+    cmd: &mut Command,
+    server: &std::path::Path,
+    dist: &std::path::Path,
+    clips: &media::Clips,
+) {
+    cmd.env("VIGIL_SERVER_BIN", server)
+        .env("VIGIL_DIST", dist)
+        .env("VIGIL_FACE_CLIP", &clips.face)
+        .env("VIGIL_NO_FACE_CLIP", &clips.no_face)
+        .env("VIGIL_E2E_OUT", util::root().join("target/e2e"))
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER);
 }
 
 /// `cargo test` on wasm32: wasm-bindgen-test-runner drives Debian's
