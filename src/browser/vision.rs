@@ -159,6 +159,16 @@ async fn start() -> Result<Vision, String> {
     options.set_type(WorkerType::Module);
     let worker = Worker::new_with_options(WORKER_URL, &options)
         .map_err(|_| "the vision worker could not be started".to_string())?;
+    let started = start_on(worker.clone()).await;
+    if started.is_err() {
+        // A worker that failed to start is not left running (the next
+        // attempt starts a fresh one).
+        worker.terminate();
+    }
+    started
+}
+
+async fn start_on(worker: Worker) -> Result<Vision, String> {
     let waiting: Waiting = Rc::default();
     let boot: Boot = Rc::default();
     let on_message = {
