@@ -481,6 +481,15 @@ impl Harness {
         Ok(())
     }
 
+    /// Replaces the text of an input as a candidate would: select all,
+    /// delete, type. (WebDriver's `clear` fires no input event, so the app's
+    /// own copy of the field would come back at its next redraw.)
+    pub async fn retype(&self, input: &Element, text: &str) -> Result<()> {
+        input.send_keys("\u{E009}a\u{E000}\u{E003}").await?;
+        input.send_keys(text).await?;
+        Ok(())
+    }
+
     /// Clicks the element with `data-testid=id` once it is enabled.
     pub async fn click(&self, id: &str) -> Result<()> {
         self.css(&format!("[data-testid=\"{id}\"]:not([disabled])"))

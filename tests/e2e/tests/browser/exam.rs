@@ -75,8 +75,7 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
         input.send_keys("abc\u{E007}").await?; // Enter
         h.css("[data-testid=\"answer-input\"][aria-invalid=\"true\"]")
             .await?;
-        input.clear().await?;
-        input.send_keys("144\u{E007}").await?;
+        h.retype(&input, "144\u{E007}").await?;
         h.css("[data-testid=\"nav-2\"][data-state=\"answered\"]")
             .await?;
 

@@ -186,8 +186,7 @@ async fn with_the_network_down_from_the_waiting_room_the_printed_code_starts_and
                     "wrong code: {text}"
                 );
                 let input = h.testid("start-code-input").await?;
-                input.clear().await?;
-                input.send_keys(&h.demo.start_code.to_lowercase()).await?;
+                h.retype(&input, &h.demo.start_code.to_lowercase()).await?;
                 h.click("start-code-submit").await?;
                 h.screen("exam").await?;
                 h.click("choice-1").await?;
