@@ -12,6 +12,9 @@
 //! - npm `axe-core` into `target/tools`: the e2e harness injects it to
 //!   audit the accessibility of every screen.
 //! - Debian's chromium and chromium-driver for the browser tests.
+//! - s3s-fs 0.14.1 (crates.io, `--locked`, into `target/tools/bin`): a real
+//!   S3 server (SigV4, multipart) over a folder, for the server's
+//!   object-store tests; 0.14 is the newest that builds with rustc 1.95.
 
 use std::path::Path;
 
@@ -23,6 +26,8 @@ pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132";
 /// axe-core, injected by the e2e harness to audit every screen.
 pub const AXE_VERSION: &str = "4.14.1";
+/// The S3 server of the object-store tests.
+pub const S3S_FS_VERSION: &str = "0.14.1";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -33,6 +38,7 @@ pub fn run() -> Result<()> {
     wasm_bindgen()?;
     wasm_opt()?;
     axe_core()?;
+    s3_server()?;
     chromium()?;
     println!("== setup done");
     Ok(())
@@ -122,6 +128,26 @@ fn axe_core() -> Result<()> {
         "--prefix",
         &util::tools_dir().to_string_lossy(),
         &format!("axe-core@{AXE_VERSION}"),
+    ]))
+}
+
+fn s3_server() -> Result<()> {
+    let bin = util::tools_dir().join("bin/s3s-fs");
+    let want = format!("s3s-fs {S3S_FS_VERSION}");
+    if util::version_of(&mut std::process::Command::new(&bin)).as_deref() == Some(want.as_str()) {
+        println!("ok   {want}");
+        return Ok(());
+    }
+    util::run(util::cargo().args([
+        "install",
+        "--locked",
+        "s3s-fs",
+        "--version",
+        S3S_FS_VERSION,
+        "--features",
+        "binary",
+        "--root",
+        &util::tools_dir().to_string_lossy(),
     ]))
 }
 

@@ -111,6 +111,7 @@ async fn main() {
         static_dir: None,
         hashing,
         media_dir: dir.path().join("media"),
+        blobs: vigil_server::blobs::BlobStore::Folder(dir.path().join("media")),
         uploads: Default::default(),
         limits: Default::default(),
     };

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod blobs;
 pub mod clock;
 pub mod db;
 pub mod demo;
@@ -39,9 +40,13 @@ pub struct AppState {
     /// Cost of hashing access codes; tests lower it, production keeps the
     /// argon2 defaults.
     pub hashing: auth::CodeHashing,
-    /// Root of the content-addressed media store (see [`media`]); the CLI
-    /// defaults it to `media/` beside the database file.
+    /// Local folder of the media uploads in progress (`partial/`, see
+    /// [`media`]); also the blob store when [`AppState::blobs`] is a folder.
+    /// The CLI defaults it to `media/` beside the database file.
     pub media_dir: PathBuf,
+    /// Where verified blobs are kept: the media folder, or an S3-compatible
+    /// bucket ([`blobs`]).
+    pub blobs: blobs::BlobStore,
     /// Media uploads in progress in this process.
     pub uploads: media::Uploads,
     /// Per-token and per-login rate limits ([`rate`]).

@@ -7,12 +7,13 @@
 //! binds the socket and waits for Ctrl-C.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vigil_server::auth::CodeHashing;
+use vigil_server::blobs::BlobStore;
 use vigil_server::clock::{Clock, SystemClock};
 use vigil_server::db::Db;
 use vigil_server::{app, demo, roster, AppState};
@@ -94,6 +95,10 @@ enum Command {
         /// The media store (default: `media/` beside the database file).
         #[arg(long, env = "VIGIL_MEDIA_DIR")]
         media_dir: Option<PathBuf>,
+        /// The media blobs in an S3-compatible bucket, `s3://BUCKET[/PREFIX]`
+        /// (credentials and endpoint from the AWS_* variables).
+        #[arg(long, env = "VIGIL_MEDIA_URL", value_name = "s3://BUCKET[/PREFIX]")]
+        media_url: Option<String>,
     },
     /// One attempt, for operators and support.
     Attempt {
@@ -163,9 +168,16 @@ struct ServeArgs {
     /// The built web app to serve (Trunk's dist/).
     #[arg(long, env = "VIGIL_STATIC_DIR")]
     static_dir: Option<PathBuf>,
-    /// The media store (default: `media/` beside the database file).
+    /// The media folder (default: `media/` beside the database file): the
+    /// uploads in progress, and the blobs unless --media-url is given.
     #[arg(long, env = "VIGIL_MEDIA_DIR")]
     media_dir: Option<PathBuf>,
+    /// Keep the verified media blobs in an S3-compatible bucket instead,
+    /// `s3://BUCKET[/PREFIX]`. Credentials, region and endpoint come from
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT
+    /// (and AWS_ALLOW_HTTP=true for a server without TLS).
+    #[arg(long, env = "VIGIL_MEDIA_URL", value_name = "s3://BUCKET[/PREFIX]")]
+    media_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -435,6 +447,7 @@ async fn run() -> anyhow::Result<()> {
             older_than,
             dry_run,
             media_dir,
+            media_url,
         } => {
             anyhow::ensure!(
                 older_than >= 1,
@@ -455,12 +468,15 @@ async fn run() -> anyhow::Result<()> {
             );
             if !dry_run {
                 let dir = media_dir.unwrap_or_else(|| db_at.dir.join("media"));
+                let blobs = blob_store(media_url.as_deref(), &dir).await?;
                 let keep = db.media_hashes().await?;
-                let (files, bytes) = vigil_server::media::sweep(&dir, &keep)
-                    .with_context(|| format!("sweeping the media store {}", dir.display()))?;
+                let (files, bytes) = blobs
+                    .sweep(&keep)
+                    .await
+                    .with_context(|| format!("sweeping the media store {}", blobs.describe()))?;
                 println!(
                     "Removed {files} media file(s), {bytes} bytes, from {}.",
-                    dir.display()
+                    blobs.describe()
                 );
             }
             Ok(())
@@ -584,13 +600,15 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
     }
     let media_dir = args.media_dir.unwrap_or_else(|| db_at.dir.join("media"));
     std::fs::create_dir_all(&media_dir)
-        .with_context(|| format!("creating the media store {}", media_dir.display()))?;
+        .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
+    let blobs = blob_store(args.media_url.as_deref(), &media_dir).await?;
     let state = AppState {
         db,
         clock: Arc::new(SystemClock),
         static_dir: args.static_dir,
         hashing,
         media_dir,
+        blobs,
         uploads: Default::default(),
         limits: Default::default(),
     };
@@ -604,6 +622,22 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
         .await?;
     println!("Stopped.");
     Ok(())
+}
+
+/// The blob store: the S3-compatible bucket of `media_url` if given, else
+/// the media folder; checked before use, so a wrong bucket, endpoint or key
+/// stops the command with the store's own message.
+async fn blob_store(media_url: Option<&str>, media_dir: &Path) -> anyhow::Result<BlobStore> {
+    let blobs = match media_url {
+        Some(url) => BlobStore::s3(url, &[]).map_err(anyhow::Error::msg)?,
+        None => BlobStore::Folder(media_dir.to_owned()),
+    };
+    blobs
+        .check()
+        .await
+        .with_context(|| format!("opening the media store {}", blobs.describe()))?;
+    tracing::info!(store = %blobs.describe(), "media store");
+    Ok(blobs)
 }
 
 async fn shutdown_signal() {

@@ -2,7 +2,9 @@
 //! photos, room-scan videos and incident stills, each named by its SHA-256.
 //!
 //! Layout under the media folder:
-//! - `<sha[0..2]>/<sha>`: a complete, verified blob. Content-addressed, so a
+//! - `<sha[0..2]>/<sha>`: a complete, verified blob, when the blobs are kept
+//!   in this folder (the default; [`crate::blobs`] may keep them in an
+//!   S3-compatible bucket instead, under the same names). Content-addressed, so a
 //!   blob is written once however many times it is uploaded, and the
 //!   two-character fan-out keeps directories small with millions of blobs;
 //! - `partial/<attempt_id>/<sha>.part`: an upload in progress, per attempt,

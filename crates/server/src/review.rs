@@ -555,8 +555,17 @@ async fn attempt_media(
     if state.db.media_size(&attempt.id, &sha).await?.is_none() {
         return Err(not_here());
     }
-    let path = crate::media::blob_path(&state.media_dir, &sha);
-    let bytes = tokio::fs::read(&path).await.map_err(|_| not_here())?;
+    let bytes = match state.blobs.read(&sha).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => return Err(not_here()),
+        Err(e) => {
+            tracing::error!(%e, "media unreadable");
+            return Err(PageError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the media store cannot be read just now; try again",
+            ));
+        }
+    };
     let kind = sniff(&bytes);
     Ok((
         [

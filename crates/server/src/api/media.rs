@@ -239,20 +239,12 @@ pub async fn put_media(
             format!("the content's SHA-256 is {actual}, not {sha}: upload it again"),
         ));
     }
-    let blob = media::blob_path(&state.media_dir, &sha);
-    if tokio::fs::try_exists(&blob).await.unwrap_or(false) {
-        // Content-addressed: the same bytes are already stored.
-        let _ = tokio::fs::remove_file(&part).await;
-    } else {
-        if let Some(dir) = blob.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(ApiError::internal)?;
-        }
-        tokio::fs::rename(&part, &blob)
-            .await
-            .map_err(ApiError::internal)?;
-    }
+    // Content-addressed: the same bytes already stored stay as they are.
+    state
+        .blobs
+        .store_file(&sha, &part)
+        .await
+        .map_err(ApiError::internal)?;
     let now = state.clock.now_ms();
     state
         .db

@@ -61,6 +61,7 @@ pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
         static_dir: None,
         hashing,
         media_dir: media.path().to_owned(),
+        blobs: vigil_server::blobs::BlobStore::Folder(media.path().to_owned()),
         uploads: Default::default(),
         limits: Default::default(),
     };

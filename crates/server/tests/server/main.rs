@@ -15,6 +15,7 @@ mod results;
 mod review;
 mod review_dossier;
 mod roster;
+mod s3;
 mod start;
 mod storage;
 mod sync;
