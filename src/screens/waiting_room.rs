@@ -87,8 +87,12 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
                     </p>
                 },
             } }
-            <PackageStatus lang={props.lang} state={props.package} />
-            <p class="aside-text">{ t.waiting_fullscreen }</p>
+            // Once the window has closed, how the exam would have started is
+            // beside the point: only the refusal and what to do remain.
+            if state != WindowState::Closed {
+                <PackageStatus lang={props.lang} state={props.package} />
+                <p class="aside-text">{ t.waiting_fullscreen }</p>
+            }
             if let Some(err) = &props.error {
                 <p class="alert alert--error" role="alert">{ err }</p>
             }

@@ -69,18 +69,24 @@ fn app() -> Result<()> {
 }
 
 /// `cargo xtask bench sync`: the server's last minute of a national exam
-/// (crates/server/benches/sync.rs), on a SQLite file, then on a throwaway
+/// (crates/server/benches/sync.rs) against the release server: with the
+/// media, then the events alone, on a SQLite file, then on a throwaway
 /// PostgreSQL cluster when one can be started.
 fn sync() -> Result<()> {
-    let bench = || {
+    let bench = |media: bool| {
         let mut c = util::cargo();
         c.args(["bench", "-p", "vigil-server", "--bench", "sync"]);
+        c.env("VIGIL_BENCH_MEDIA", if media { "1" } else { "0" });
         c
     };
-    util::run(&mut bench())?;
+    util::run(&mut bench(true))?;
+    util::run(&mut bench(false))?;
     match crate::postgres::Cluster::start()? {
         Ok(cluster) => {
-            let result = util::run(bench().env("VIGIL_BENCH_DATABASE_URL", cluster.url()));
+            let result = util::run(bench(true).env("VIGIL_BENCH_DATABASE_URL", cluster.url()))
+                .and_then(|()| {
+                    util::run(bench(false).env("VIGIL_BENCH_DATABASE_URL", cluster.url()))
+                });
             drop(cluster);
             result
         }

@@ -1,28 +1,38 @@
-//! `cargo xtask bench sync`: a national exam's last minute, in one process.
+//! `cargo xtask bench sync`: a national exam's last minute, against the
+//! release server on loopback.
 //!
-//! N candidates (default 2 000, `VIGIL_BENCH_CANDIDATES`) log in and start;
-//! then all of them sync a whole attempt (~100 events each, one batch)
-//! at once, `VIGIL_BENCH_CONCURRENCY` requests in flight (default 64),
-//! through the real router (`app(state)`, no socket: what is measured is
-//! the service and its storage, not the kernel's TCP). Storage: a SQLite
-//! file (WAL) in a temporary folder, or PostgreSQL at
-//! `VIGIL_BENCH_DATABASE_URL`. Prints logins/s, events/s and the latency
-//! of a sync batch (p50, p99, max), and the cost of one login verification
-//! at production argon2 cost. Figures only, nothing asserted.
+//! The bench prepares a session of N candidates (default 1 000,
+//! `VIGIL_BENCH_CANDIDATES`) in a fresh database — a SQLite file, or
+//! PostgreSQL at `VIGIL_BENCH_DATABASE_URL` — then starts the release
+//! `vigil-server serve` as its own process on a free loopback port, and
+//! plays every candidate as an HTTP client: log in, start, sync a whole
+//! attempt of ~300 events in batches of 50 (`VIGIL_BENCH_BATCH`), then PUT
+//! its three media (ID photo 90 kB, face photo 70 kB, room scan 1.5 MB by
+//! default, `VIGIL_BENCH_SCAN_KB`; different bytes for every candidate, so
+//! the content-addressed store cannot share them; `VIGIL_BENCH_MEDIA=0`
+//! leaves the media out, to see the event path alone). At most C candidates
+//! are active at once (`VIGIL_BENCH_CLIENTS`, default 64: the connections
+//! of a load generator; a real fleet spreads its syncs over the minute).
+//!
+//! Prints events/s, the latency of an event batch (p50, p99, max), the
+//! time until every log was acknowledged, media throughput, errors, and
+//! the server's peak memory (VmHWM from /proc). Codes are registered at
+//! argon2's test cost so the set-up takes seconds; the server verifies them
+//! at the cost written in each hash, and one verification at production
+//! cost is timed separately. Figures only, nothing asserted.
 
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{header, Request};
-use http_body_util::BodyExt;
-use serde_json::Value;
-use tower::ServiceExt;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use vigil_exam::*;
 use vigil_server::auth::CodeHashing;
 use vigil_server::clock::{Clock, SystemClock};
 use vigil_server::db::Db;
-use vigil_server::{app, demo, AppState};
+use vigil_server::demo;
 
 const EXAM: &str = include_str!("../../../exams/demo-short.toml");
 
@@ -33,47 +43,51 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn json_request(method: &str, uri: &str, token: Option<&str>, body: &Value) -> Request<Body> {
-    let mut r = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header(header::CONTENT_TYPE, "application/json");
-    if let Some(t) = token {
-        r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
-    }
-    r.body(Body::from(body.to_string())).unwrap()
+/// Bytes that differ for every candidate and every medium (xorshift).
+fn media_bytes(candidate: usize, medium: u64, len: usize) -> Vec<u8> {
+    let mut x = (candidate as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (medium + 1);
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
 }
 
-async fn call(app: &axum::Router, req: Request<Body>) -> (u16, Value) {
-    let res = app.clone().oneshot(req).await.unwrap();
-    let status = res.status().as_u16();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+fn sha_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
-/// A whole attempt of ~100 events, started at `start_at`.
-fn attempt_log(exam: &Exam, window: &StartWindow, start_at: i64) -> Vec<Event> {
+/// A whole attempt of ~300 events naming the three media, started at
+/// `start_at`: the checks, consent, photos, room scan, then the answers
+/// (a candidate changing its mind), and the submission.
+fn attempt_log(
+    exam: &Exam,
+    window: &StartWindow,
+    start_at: i64,
+    media: &[String; 3],
+) -> Vec<Event> {
     let sha = "a".repeat(64);
     let mut a = Attempt::new();
     let t = start_at - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &sha, t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
+    a.capture_identity(IdentityWhat::IdDocument, &media[0], t + 2)
         .unwrap();
-    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
-    a.room_scan(&sha, 20_000, t + 4).unwrap();
+    a.capture_identity(IdentityWhat::Face, &media[1], t + 3)
+        .unwrap();
+    a.room_scan(&media[2], 20_000, t + 4).unwrap();
     a.enter_waiting_room(t + 5).unwrap();
     a.start(exam, window, false, start_at).unwrap();
     let mut at = start_at;
-    for i in 0..90u32 {
-        at += 500;
+    for i in 0..292u32 {
+        at += 200;
         a.answer(exam, "capitale", Answer::Single { choice: i % 4 }, at)
             .unwrap();
     }
-    a.submit(exam, at + 500).unwrap();
+    a.submit(exam, at + 200).unwrap();
     a.events().to_vec()
 }
 
@@ -81,42 +95,250 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// The release server, as its own process; killed on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(
+        db_file: Option<&std::path::Path>,
+        db_url: Option<&str>,
+        media: &std::path::Path,
+    ) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil-server"));
+        match (db_file, db_url) {
+            (Some(f), _) => {
+                cmd.arg("--db").arg(f).env_remove("VIGIL_DATABASE_URL");
+            }
+            (None, Some(url)) => {
+                cmd.env("VIGIL_DATABASE_URL", url);
+            }
+            (None, None) => unreachable!(),
+        }
+        let child = cmd
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .arg("--media-dir")
+            .arg(media)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("starting vigil-server");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "vigil-server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Peak resident memory of the server process, in MiB.
+    fn peak_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kb / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What one candidate's run measured.
+#[derive(Default)]
+struct Run {
+    batches: Vec<Duration>,
+    media: Vec<Duration>,
+    media_bytes: u64,
+    /// When its last event batch was acknowledged, from the sync start.
+    log_done: Duration,
+    errors: Vec<String>,
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: String,
+    token: Option<&str>,
+    body: &Value,
+) -> Result<Value, String> {
+    let mut req = client.post(&url).json(body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.map_err(|e| format!("{url}: {e}"))?;
+    let status = res.status();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    if !status.is_success() {
+        return Err(format!("{url}: {status} {body}"));
+    }
+    Ok(body)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn candidate(
+    client: reqwest::Client,
+    base: Arc<String>,
+    session: String,
+    login: demo::CandidateLogin,
+    index: usize,
+    exam: Arc<Exam>,
+    window: StartWindow,
+    batch: usize,
+    sizes: [usize; 3],
+    with_media: bool,
+    t0: Instant,
+) -> Run {
+    let mut run = Run::default();
+    let result: Result<(), String> = async {
+        let body = json!({"session": session, "candidate": login.id, "code": login.code});
+        let token = post(&client, format!("{base}/api/login"), None, &body).await?["token"]
+            .as_str()
+            .ok_or("login answered no token")?
+            .to_owned();
+        post(
+            &client,
+            format!("{base}/api/attempt/start"),
+            Some(&token),
+            &json!({}),
+        )
+        .await?;
+        let media: Vec<Vec<u8>> = (0..3)
+            .map(|m| media_bytes(index, m as u64, sizes[m]))
+            .collect();
+        let shas = [sha_hex(&media[0]), sha_hex(&media[1]), sha_hex(&media[2])];
+        let log = attempt_log(&exam, &window, SystemClock.now_ms(), &shas);
+        for chunk in log.chunks(batch) {
+            let body = serde_json::to_value(vigil_api::EventsRequest {
+                from_seq: chunk[0].seq,
+                events: chunk.to_vec(),
+            })
+            .unwrap();
+            let t = Instant::now();
+            let acked = post(
+                &client,
+                format!("{base}/api/attempt/events"),
+                Some(&token),
+                &body,
+            )
+            .await?;
+            run.batches.push(t.elapsed());
+            if acked["acked_seq"].as_u64() != Some(chunk.last().unwrap().seq) {
+                return Err(format!("batch acked {acked}"));
+            }
+        }
+        run.log_done = t0.elapsed();
+        if !with_media {
+            return Ok(());
+        }
+        for (bytes, sha) in media.into_iter().zip(&shas) {
+            let len = bytes.len() as u64;
+            let t = Instant::now();
+            let res = client
+                .put(format!("{base}/api/attempt/media/{sha}"))
+                .bearer_auth(&token)
+                .body(bytes)
+                .send()
+                .await
+                .map_err(|e| format!("media: {e}"))?;
+            if !res.status().is_success() {
+                return Err(format!(
+                    "media: {} {}",
+                    res.status(),
+                    res.text().await.unwrap_or_default()
+                ));
+            }
+            run.media.push(t.elapsed());
+            run.media_bytes += len;
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = result {
+        run.errors.push(e);
+    }
+    run
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let n = env_usize("VIGIL_BENCH_CANDIDATES", 2_000);
-    let concurrency = env_usize("VIGIL_BENCH_CONCURRENCY", 64);
+    let n = env_usize("VIGIL_BENCH_CANDIDATES", 1_000);
+    let clients = env_usize("VIGIL_BENCH_CLIENTS", 64);
+    let batch = env_usize("VIGIL_BENCH_BATCH", 50).max(1);
+    let sizes = [
+        90 * 1024,
+        70 * 1024,
+        env_usize("VIGIL_BENCH_SCAN_KB", 1_536) * 1024,
+    ];
+    let with_media = env_usize("VIGIL_BENCH_MEDIA", 1) != 0;
     let dir = tempfile::tempdir().unwrap();
-    let (db, storage) = match std::env::var("VIGIL_BENCH_DATABASE_URL") {
-        Ok(url) => (Db::open_url(&url).await.unwrap(), "PostgreSQL".to_string()),
-        Err(_) => {
-            let path = dir.path().join("bench.sqlite3");
-            (
-                Db::open_file(&path).await.unwrap(),
-                "SQLite file (WAL)".to_string(),
+    let db_file = dir.path().join("bench.sqlite3");
+    let fresh_url = match std::env::var("VIGIL_BENCH_DATABASE_URL") {
+        Ok(cluster) => Some(Db::create_fresh_postgres(&cluster).await.unwrap()),
+        Err(_) => None,
+    };
+    let (db, storage) = match &fresh_url {
+        Some(url) => (Db::open_url(url).await.unwrap(), "PostgreSQL"),
+        None => (Db::open_file(&db_file).await.unwrap(), "SQLite file (WAL)"),
+    };
+    let now = SystemClock.now_ms();
+    let t0 = Instant::now();
+    let info = demo::create_demo(
+        &db,
+        &CodeHashing::fast_for_tests(),
+        EXAM,
+        now,
+        0,
+        n,
+        "http://bench/".into(),
+    )
+    .await
+    .unwrap();
+    db.close().await;
+    println!(
+        "sync bench: {n} candidates, {clients} clients at once, batches of {batch} events, \
+         {}, {storage}; set-up {:.1} s",
+        if with_media {
+            format!(
+                "media {} + {} + {} kB",
+                sizes[0] / 1024,
+                sizes[1] / 1024,
+                sizes[2] / 1024
             )
-        }
+        } else {
+            "no media".into()
+        },
+        t0.elapsed().as_secs_f64()
+    );
+    let server = match &fresh_url {
+        Some(url) => Server::start(None, Some(url), &dir.path().join("media")),
+        None => Server::start(Some(&db_file), None, &dir.path().join("media")),
     };
-    let clock = Arc::new(SystemClock);
-    // Registering thousands of codes at production cost would take minutes
-    // of set-up; the logins are then measured with production hashing
-    // separately (below), on a sample.
-    let hashing = CodeHashing::fast_for_tests();
-    let now = clock.now_ms();
-    let info = demo::create_demo(&db, &hashing, EXAM, now, 0, n, "http://bench/".into())
-        .await
-        .unwrap();
-    let state = AppState {
-        db,
-        clock,
-        static_dir: None,
-        hashing,
-        media_dir: dir.path().join("media"),
-        blobs: vigil_server::blobs::BlobStore::Folder(dir.path().join("media")),
-        uploads: Default::default(),
-        limits: Default::default(),
-    };
-    let router = app(state);
-    let exam = Exam::from_toml(EXAM).unwrap();
+    let base = Arc::new(server.base.clone());
+
+    let exam = Arc::new(Exam::from_toml(EXAM).unwrap());
     let window = StartWindow::new(
         &exam,
         &Schedule {
@@ -125,44 +347,90 @@ async fn main() {
         },
     )
     .unwrap();
-    println!("sync bench: {n} candidates, {concurrency} in flight, {storage}");
-
-    // Logins and starts.
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    let sem = Arc::new(tokio::sync::Semaphore::new(clients));
     let t0 = Instant::now();
     let mut tasks = Vec::new();
-    for c in info.candidates.iter().cloned() {
-        let (router, sem, session) = (router.clone(), sem.clone(), info.session.clone());
+    for (i, login) in info.candidates.iter().cloned().enumerate() {
+        let (client, base, sem, exam) = (client.clone(), base.clone(), sem.clone(), exam.clone());
+        let session = info.session.clone();
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire().await.unwrap();
-            let body = serde_json::json!({"session": session, "candidate": c.id, "code": c.code});
-            let (status, login) =
-                call(&router, json_request("POST", "/api/login", None, &body)).await;
-            assert_eq!(status, 200, "{login}");
-            let token = login["token"].as_str().unwrap().to_owned();
-            let (status, _) = call(
-                &router,
-                json_request(
-                    "POST",
-                    "/api/attempt/start",
-                    Some(&token),
-                    &serde_json::json!({}),
-                ),
+            candidate(
+                client, base, session, login, i, exam, window, batch, sizes, with_media, t0,
             )
-            .await;
-            assert_eq!(status, 200);
-            token
+            .await
         }));
     }
-    let mut tokens = Vec::new();
+    let mut runs = Vec::new();
     for t in tasks {
-        tokens.push(t.await.unwrap());
+        runs.push(t.await.unwrap());
     }
-    let login_s = t0.elapsed().as_secs_f64();
+    let total = t0.elapsed();
+
+    let mut batches: Vec<Duration> = runs
+        .iter()
+        .flat_map(|r| r.batches.iter().copied())
+        .collect();
+    let mut media: Vec<Duration> = runs.iter().flat_map(|r| r.media.iter().copied()).collect();
+    batches.sort();
+    media.sort();
+    let errors: Vec<&String> = runs.iter().flat_map(|r| &r.errors).collect();
+    let logs_done = runs.iter().map(|r| r.log_done).max().unwrap_or_default();
+    let per_log = attempt_log(
+        &exam,
+        &window,
+        SystemClock.now_ms(),
+        &[sha_hex(b"1"), sha_hex(b"2"), sha_hex(b"3")],
+    )
+    .len();
+    let exact_events = per_log * runs.iter().filter(|r| r.errors.is_empty()).count();
+    let media_mb = runs.iter().map(|r| r.media_bytes).sum::<u64>() as f64 / 1e6;
+    let batch_time: f64 = batches.iter().map(Duration::as_secs_f64).sum();
     println!(
-        "login + start: {n} in {login_s:.2} s = {:.0} candidates/s (argon2 at test cost)",
-        n as f64 / login_s
+        "events: {exact_events} in {} batches; every log acknowledged after {:.2} s",
+        batches.len(),
+        logs_done.as_secs_f64()
     );
+    println!(
+        "event throughput: {:.0} events/s until every log was acknowledged \
+         ({:.0} events/s of the clients' time spent waiting for event batches)",
+        exact_events as f64 / logs_done.as_secs_f64(),
+        exact_events as f64 / (batch_time / clients as f64)
+    );
+    if !batches.is_empty() {
+        println!(
+            "event batch latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            ms(percentile(&batches, 0.5)),
+            ms(percentile(&batches, 0.99)),
+            ms(*batches.last().unwrap())
+        );
+    }
+    if !media.is_empty() {
+        println!(
+            "media: {} uploads, {media_mb:.0} MB; PUT p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            media.len(),
+            ms(percentile(&media, 0.5)),
+            ms(percentile(&media, 0.99)),
+            ms(*media.last().unwrap())
+        );
+    }
+    println!(
+        "whole run (login, start, events, media): {:.2} s; errors: {}; server peak memory: {}",
+        total.as_secs_f64(),
+        errors.len(),
+        server
+            .peak_mib()
+            .map(|m| format!("{m:.0} MiB"))
+            .unwrap_or_else(|| "unknown".into())
+    );
+    for e in errors.iter().take(5) {
+        println!("  error: {e}");
+    }
 
     // What a login costs at production argon2 (19 MiB, 2 passes), which
     // bounds logins per core: one verification, timed on a sample.
@@ -178,49 +446,5 @@ async fn main() {
         "argon2id at production cost: {:.1} ms per login verification = {:.0} logins/s per core",
         per_login * 1e3,
         1.0 / per_login
-    );
-
-    // Everyone syncs a whole attempt at once.
-    let start_at = SystemClock.now_ms();
-    let log = attempt_log(&exam, &window, start_at);
-    let per = log.len();
-    let batch = serde_json::to_value(vigil_api::EventsRequest {
-        from_seq: 1,
-        events: log,
-    })
-    .unwrap();
-    let batch = Arc::new(batch);
-    let t0 = Instant::now();
-    let mut tasks = Vec::new();
-    for token in tokens {
-        let (router, sem, batch) = (router.clone(), sem.clone(), batch.clone());
-        tasks.push(tokio::spawn(async move {
-            let _permit = sem.acquire().await.unwrap();
-            let t = Instant::now();
-            let (status, body) = call(
-                &router,
-                json_request("POST", "/api/attempt/events", Some(&token), &batch),
-            )
-            .await;
-            assert_eq!(status, 200, "{body}");
-            t.elapsed()
-        }));
-    }
-    let mut lat = Vec::new();
-    for t in tasks {
-        lat.push(t.await.unwrap());
-    }
-    let sync_s = t0.elapsed().as_secs_f64();
-    lat.sort();
-    println!(
-        "sync: {n} attempts × {per} events in {sync_s:.2} s = {:.0} events/s, {:.0} attempts/s",
-        (n * per) as f64 / sync_s,
-        n as f64 / sync_s
-    );
-    println!(
-        "sync batch latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        percentile(&lat, 0.5).as_secs_f64() * 1e3,
-        percentile(&lat, 0.99).as_secs_f64() * 1e3,
-        lat.last().unwrap().as_secs_f64() * 1e3
     );
 }

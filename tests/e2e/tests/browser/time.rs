@@ -84,6 +84,11 @@ async fn the_start_button_waits_for_the_window_and_refuses_latecomers() {
             button.attr("disabled").await?.is_some(),
             "start enabled after the window"
         );
+        // Only the refusal: nothing about how the exam would have started.
+        let shown = h
+            .js("return document.querySelectorAll('[data-testid=\"package-status\"]').length")
+            .await?;
+        ensure!(shown == 0, "package status shown beside the refusal");
         h.screenshot("start-refused").await?;
         Ok(())
     }
