@@ -869,6 +869,19 @@ impl Db {
             .collect())
     }
 
+    /// The media blobs the attempt completed.
+    pub async fn attempt_media(
+        &self,
+        attempt_id: &str,
+    ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+        let rows: Vec<String> =
+            sqlx::query_scalar("SELECT sha256 FROM media WHERE attempt_id = $1")
+                .bind(attempt_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     /// Size of a media blob the attempt completed, if it did.
     pub async fn media_size(
         &self,

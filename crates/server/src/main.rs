@@ -559,7 +559,8 @@ fn redact_url(url: &str) -> String {
 }
 
 async fn export_results(db: &Db, session: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
-    let results = vigil_server::results::session_results(db, session).await?;
+    let now = vigil_server::clock::SystemClock.now_ms();
+    let results = vigil_server::results::session_results(db, session, now).await?;
     let csv = results.to_csv();
     match out {
         Some(path) => {

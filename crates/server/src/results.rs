@@ -21,8 +21,10 @@ pub struct ResultRow {
     /// The attempt id (links the review pages).
     pub attempt: String,
     /// The attempt's state as the server tracks it (`registered`,
-    /// `in_progress`, `submitted`, …).
+    /// `started`, `submitted`).
     pub state: String,
+    /// Where the attempt stands for a reviewer ([`Progress`]).
+    pub progress: Progress,
     /// Start by the server clock (or the offline start seen at sync).
     pub started_at: Option<i64>,
     /// Submission time from the log.
@@ -36,6 +38,52 @@ pub struct ResultRow {
     pub incidents: usize,
 }
 
+/// Where an attempt stands for a reviewer, from what the server holds:
+/// whether it started, whether the log holds the submission, whether every
+/// media the log names has arrived, and whether the sync deadline (end of
+/// the exam + 12 h) has passed. Late data and tampering are review flags,
+/// shown beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Never started.
+    NotStarted,
+    /// Started; the submission has not arrived, the deadline not passed.
+    InProgress,
+    /// The submission arrived; some media it names have not (yet).
+    Submitted,
+    /// The submission and every media the log names are here.
+    Synced,
+    /// The sync deadline passed without the submission or with media
+    /// missing: the reviewer decides with what arrived.
+    Incomplete,
+}
+
+impl Progress {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Progress::NotStarted => "not started",
+            Progress::InProgress => "in progress",
+            Progress::Submitted => "submitted",
+            Progress::Synced => "synced",
+            Progress::Incomplete => "incomplete",
+        }
+    }
+
+    /// `started`: the server saw a start (or an offline start at sync);
+    /// `submitted`: the log holds the submission; `media_missing`: blobs the
+    /// log names that the server does not hold; `past_deadline`: now is
+    /// after the attempt's sync deadline.
+    pub fn of(started: bool, submitted: bool, media_missing: usize, past_deadline: bool) -> Self {
+        match (started, submitted, media_missing == 0, past_deadline) {
+            (false, false, _, _) => Progress::NotStarted,
+            (_, true, true, _) => Progress::Synced,
+            (_, _, _, true) => Progress::Incomplete,
+            (_, true, false, false) => Progress::Submitted,
+            (true, false, _, false) => Progress::InProgress,
+        }
+    }
+}
+
 /// A session's results: the exam (for the section columns) and the rows.
 #[derive(Debug, Clone)]
 pub struct SessionResults {
@@ -43,8 +91,13 @@ pub struct SessionResults {
     pub rows: Vec<ResultRow>,
 }
 
-/// Replays and scores every attempt of `session_id`.
-pub async fn session_results(db: &Db, session_id: &str) -> anyhow::Result<SessionResults> {
+/// Replays and scores every attempt of `session_id`; `now` (server clock)
+/// tells whether each attempt's sync deadline has passed.
+pub async fn session_results(
+    db: &Db,
+    session_id: &str,
+    now: i64,
+) -> anyhow::Result<SessionResults> {
     let session = db
         .session(session_id)
         .await?
@@ -56,6 +109,14 @@ pub async fn session_results(db: &Db, session_id: &str) -> anyhow::Result<Sessio
         )
     })?;
     let exam = Exam::from_json(&json).context("reading the stored exam")?;
+    let window = vigil_exam::StartWindow::new(
+        &exam,
+        &vigil_exam::Schedule {
+            starts_at_ms: session.starts_at,
+            grace_ms: Some(session.grace_ms),
+        },
+    )
+    .context("the session's start window")?;
     let mut rows = Vec::new();
     for attempt in db.session_attempts(session_id).await? {
         let events = db.events(&attempt.id).await?;
@@ -85,10 +146,24 @@ pub async fn session_results(db: &Db, session_id: &str) -> anyhow::Result<Sessio
         }
         flags.sort();
         flags.dedup();
+        let stored = db.attempt_media(&attempt.id).await?;
+        let missing = named_media(&events)
+            .iter()
+            .filter(|sha| !stored.contains(*sha))
+            .count();
+        let started = attempt.started_at.unwrap_or(window.closes_at_ms);
+        let sync_by = vigil_exam::deadlines(&exam, started, attempt.extra_time).sync_by_ms;
+        let progress = Progress::of(
+            attempt.started_at.is_some() || attempt.state != "registered",
+            submitted_at.is_some(),
+            missing,
+            now > sync_by,
+        );
         rows.push(ResultRow {
             candidate: attempt.candidate_id,
             attempt: attempt.id,
             state: attempt.state,
+            progress,
             started_at: attempt.started_at,
             submitted_at,
             score,
@@ -99,8 +174,22 @@ pub async fn session_results(db: &Db, session_id: &str) -> anyhow::Result<Sessio
     Ok(SessionResults { exam, rows })
 }
 
+/// Every media blob the log names (photos, room scan, evidence stills).
+fn named_media(events: &[vigil_exam::Event]) -> std::collections::BTreeSet<String> {
+    use vigil_exam::EventKind;
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::IdentityCapture(b) => Some(b.media_sha256.clone()),
+            EventKind::RoomScan(b) => Some(b.media_sha256.clone()),
+            EventKind::IncidentOpen(b) => b.evidence_sha256.clone(),
+            _ => None,
+        })
+        .collect()
+}
+
 impl SessionResults {
-    /// The CSV: `candidate,state,started_at,submitted_at`, the points of
+    /// The CSV: `candidate,state,progress,started_at,submitted_at`, the points of
     /// each section (`points_<section id>`), `points_total`, `max_points`,
     /// the `right,wrong,partial,blank` counts, and `flags` (space
     /// separated). Times are RFC 3339 UTC; an unscored attempt has empty
@@ -109,6 +198,7 @@ impl SessionResults {
         let mut header = vec![
             "candidate".to_owned(),
             "state".into(),
+            "progress".into(),
             "started_at".into(),
             "submitted_at".into(),
         ];
@@ -135,6 +225,7 @@ impl SessionResults {
             let mut cells = vec![
                 r.candidate.clone(),
                 r.state.clone(),
+                r.progress.as_str().to_owned(),
                 r.started_at.map(rfc3339).unwrap_or_default(),
                 r.submitted_at.map(rfc3339).unwrap_or_default(),
             ];

@@ -289,7 +289,7 @@ async fn session_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
     proctor.check(&state.db, &id).await?;
-    let r = results::session_results(&state.db, &id).await?;
+    let r = results::session_results(&state.db, &id, state.clock.now_ms()).await?;
     Ok(page(
         &format!("Session {id}"),
         html! {
@@ -301,7 +301,7 @@ async fn session_page(
                 @for row in &r.rows {
                     tr {
                         td { a href={ "/review/attempts/" (row.attempt) } { (row.candidate) } }
-                        td { (row.state) }
+                        td data-progress=(row.progress.as_str()) { (row.progress.as_str()) }
                         td { (row.started_at.map(rfc3339).unwrap_or_default()) }
                         td { (row.submitted_at.map(rfc3339).unwrap_or_default()) }
                         td { (row.incidents) }
@@ -321,7 +321,9 @@ async fn results_csv(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     proctor.check(&state.db, &id).await?;
-    let csv = results::session_results(&state.db, &id).await?.to_csv();
+    let csv = results::session_results(&state.db, &id, state.clock.now_ms())
+        .await?
+        .to_csv();
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

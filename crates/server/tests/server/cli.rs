@@ -62,8 +62,14 @@ fn results_export_and_proctor_add() {
     let printed = vigil(&db, &["results", "export", session]);
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines.len(), 3, "{printed}");
-    assert!(lines[0].starts_with("candidate,state,started_at,submitted_at,points_partie-1,"));
-    assert!(lines[1].ends_with(",registered,,,,,,,,,,,"), "{}", lines[1]);
+    assert!(
+        lines[0].starts_with("candidate,state,progress,started_at,submitted_at,points_partie-1,")
+    );
+    assert!(
+        lines[1].ends_with(",registered,not started,,,,,,,,,,,"),
+        "{}",
+        lines[1]
+    );
 
     let file = dir.path().join("results.csv");
     let said = vigil(

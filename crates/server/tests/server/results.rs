@@ -26,7 +26,7 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     let f = fixture().await;
     sit(&f, 0, 1).await; // right
     sit(&f, 1, 0).await; // wrong
-    let r = results::session_results(&f.state.db, &f.demo.session)
+    let r = results::session_results(&f.state.db, &f.demo.session, NOW)
         .await
         .unwrap();
     assert_eq!(r.rows.len(), 3);
@@ -60,14 +60,14 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(
         lines[0],
-        "candidate,state,started_at,submitted_at,points_partie-1,points_partie-2,\
+        "candidate,state,progress,started_at,submitted_at,points_partie-1,points_partie-2,\
          points_total,max_points,right,wrong,partial,blank,flags"
     );
     let max = number_of(right.total.max_points);
     assert_eq!(
         lines[1],
         format!(
-            "{},submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,",
+            "{},submitted,submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,",
             ids[0]
         )
     );
@@ -76,7 +76,10 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
         "{}",
         lines[2]
     );
-    assert_eq!(lines[3], format!("{},registered,,,,,,,,,,,", ids[2]));
+    assert_eq!(
+        lines[3],
+        format!("{},registered,not started,,,,,,,,,,,", ids[2])
+    );
     assert_eq!(lines.len(), 4);
 }
 
@@ -88,7 +91,7 @@ async fn an_offline_start_is_scored_and_its_flag_shown() {
     let log = full_log(&f, NOW, 1);
     let (status, _) = send(f.app(), events_request(&token, 1, &log)).await;
     assert_eq!(status, StatusCode::OK);
-    let r = results::session_results(&f.state.db, &f.demo.session)
+    let r = results::session_results(&f.state.db, &f.demo.session, NOW)
         .await
         .unwrap();
     let row = &r.rows[2];
@@ -105,7 +108,7 @@ async fn an_offline_start_is_scored_and_its_flag_shown() {
 #[tokio::test]
 async fn an_unknown_session_is_an_error() {
     let f = fixture().await;
-    let err = results::session_results(&f.state.db, "nope")
+    let err = results::session_results(&f.state.db, "nope", NOW)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("no session"), "{err}");
@@ -116,5 +119,132 @@ fn number_of(x: f64) -> String {
         format!("{x:.0}")
     } else {
         x.to_string()
+    }
+}
+
+/// A whole log whose photos and room scan are `media` (real bytes), so the
+/// attempt can be complete on the server.
+fn log_naming(f: &Fixture, media: &[Vec<u8>; 3], submit: bool) -> Vec<vigil_exam::Event> {
+    use vigil_exam::*;
+    let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
+    let (exam, window) = (demo_exam(), demo_window(f));
+    let mut a = Attempt::new();
+    let t = NOW - 60_000;
+    a.record_checks(vec![], t).unwrap();
+    a.consent("v1", &"c".repeat(64), t + 1).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &sha(&media[0]), t + 2)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &sha(&media[1]), t + 3)
+        .unwrap();
+    a.room_scan(&sha(&media[2]), 20_000, t + 4).unwrap();
+    a.enter_waiting_room(t + 5).unwrap();
+    a.start(&exam, &window, false, NOW).unwrap();
+    if submit {
+        a.submit(&exam, NOW + 1_000).unwrap();
+    }
+    a.events().to_vec()
+}
+
+async fn upload(f: &Fixture, token: &str, bytes: &[u8]) {
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+    let req = axum::http::Request::put(format!("/api/attempt/media/{sha}"))
+        .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::from(bytes.to_vec()))
+        .unwrap();
+    let (status, body) = send(f.app(), req).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+#[tokio::test]
+async fn progress_follows_the_submission_the_media_and_the_deadline() {
+    use vigil_server::results::Progress;
+    let f = fixture().await;
+    let media = [
+        b"id photo".to_vec(),
+        b"face photo".to_vec(),
+        b"room scan".to_vec(),
+    ];
+    // Candidate 0: submitted, every media sent. Candidate 1: submitted, the
+    // room scan missing. Candidate 2: started, never submitted.
+    for (n, submit, sent) in [(0, true, 3), (1, true, 2), (2, false, 3)] {
+        let token = f.login(n).await;
+        let (status, _) = send(
+            f.app(),
+            post_json_with_token("/api/attempt/start", &token, serde_json::json!({})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let log = log_naming(&f, &media, submit);
+        let (status, body) = send(f.app(), events_request(&token, 1, &log)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        for m in &media[..sent] {
+            upload(&f, &token, m).await;
+        }
+    }
+    let at = |now: i64| {
+        let db = f.state.db.clone();
+        let session = f.demo.session.clone();
+        async move {
+            results::session_results(&db, &session, now)
+                .await
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.progress)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        at(NOW + 60_000).await,
+        [Progress::Synced, Progress::Submitted, Progress::InProgress]
+    );
+    // After the sync deadline (end of the 5-minute exam + 12 h).
+    let late = NOW + 13 * 3_600_000;
+    assert_eq!(
+        at(late).await,
+        [Progress::Synced, Progress::Incomplete, Progress::Incomplete]
+    );
+    // The proctor's session page says it too.
+    let cookie = proctor_login(&f, &f.demo.session, "marie").await;
+    let req = axum::http::Request::get(format!("/review/sessions/{}", f.demo.session))
+        .header(axum::http::header::COOKIE, format!("vigil_review={cookie}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(f.app(), req).await.unwrap();
+    let page = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let page = String::from_utf8_lossy(&page);
+    for progress in ["synced", "submitted", "in progress"] {
+        assert!(
+            page.contains(&format!("data-progress=\"{progress}\"")),
+            "{progress}: {page}"
+        );
+    }
+}
+
+#[test]
+fn progress_table() {
+    use vigil_server::results::Progress::{self, *};
+    // (started, submitted, media missing, past the deadline)
+    let cases = [
+        ((false, false, 0, false), NotStarted),
+        ((false, false, 0, true), NotStarted),
+        ((true, false, 0, false), InProgress),
+        ((true, false, 0, true), Incomplete),
+        ((true, true, 1, false), Submitted),
+        ((true, true, 1, true), Incomplete),
+        ((true, true, 0, false), Synced),
+        ((true, true, 0, true), Synced),
+        // An offline start the server only learnt from the log.
+        ((false, true, 0, false), Synced),
+    ];
+    for ((started, submitted, missing, late), want) in cases {
+        assert_eq!(
+            Progress::of(started, submitted, missing, late),
+            want,
+            "{started} {submitted} {missing} {late}"
+        );
     }
 }

@@ -183,8 +183,15 @@ async fn a_proctor_sees_the_session_its_attempts_and_results() {
         body.contains(&format!("href=\"/review/attempts/{attempt}\"")),
         "{body}"
     );
-    assert!(body.contains("<td>submitted</td>"), "{body}");
-    assert!(body.contains("<td>registered</td>"), "{body}");
+    // The photos the log names were never sent: submitted, not synced.
+    assert!(
+        body.contains(r#"<td data-progress="submitted">submitted</td>"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"<td data-progress="not started">not started</td>"#),
+        "{body}"
+    );
 
     let (status, headers, csv) = fetch(
         &f,
@@ -197,7 +204,7 @@ async fn a_proctor_sees_the_session_its_attempts_and_results() {
         .to_str()
         .unwrap()
         .contains(".csv"));
-    let want = results::session_results(&f.state.db, s)
+    let want = results::session_results(&f.state.db, s, NOW)
         .await
         .unwrap()
         .to_csv();

@@ -130,6 +130,63 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
         h.screen("finished").await?;
         h.css("[data-testid=\"sync-status\"][data-pending=\"0\"]")
             .await?;
+
+        // The proctor sees it: the session page, the attempt's dossier with
+        // an intact chain, and the results CSV scored by the server's replay
+        // (four right answers, one point each).
+        let session = h.demo.session.clone();
+        let candidate = h.demo.candidates[5].id.clone();
+        let added = h.server_cli_output(&["proctor", "add", "--session", &session, "marie"])?;
+        let password = added
+            .lines()
+            .find_map(|l| l.strip_prefix("Password: "))
+            .ok_or_else(|| anyhow::anyhow!("no password in {added}"))?
+            .to_owned();
+        h.open("/review/login").await?;
+        h.css("input[name=name]").await?.send_keys("marie").await?;
+        h.css("input[name=password]")
+            .await?
+            .send_keys(&password)
+            .await?;
+        h.css("button[type=submit]").await?.click().await?;
+        h.open(&format!("/review/sessions/{session}")).await?;
+        let row = h.css(&format!("a[href^=\"/review/attempts/\"]")).await?;
+        ensure!(row.text().await? == candidate, "session page row");
+        row.click().await?;
+        let page = h.css("body").await?.text().await?;
+        ensure!(page.contains(&candidate), "dossier of {candidate}: {page}");
+        ensure!(page.contains("intact"), "chain not shown intact: {page}");
+        let csv = h
+            .js(&format!(
+                "return await (await fetch('/review/sessions/{session}/results.csv')).text()"
+            ))
+            .await?;
+        let csv = csv.as_str().unwrap_or_default();
+        let header: Vec<&str> = csv.lines().next().unwrap_or_default().split(',').collect();
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&format!("{candidate},")))
+            .ok_or_else(|| anyhow::anyhow!("no row for {candidate}: {csv}"))?;
+        let cells: Vec<&str> = line.split(',').collect();
+        let cell = |name: &str| {
+            header
+                .iter()
+                .position(|h| *h == name)
+                .and_then(|i| cells.get(i).copied())
+                .unwrap_or_default()
+        };
+        ensure!(
+            (
+                cell("points_partie-1"),
+                cell("points_partie-2"),
+                cell("points_total")
+            ) == ("3", "1", "4"),
+            "scores in {csv}"
+        );
+        ensure!(
+            cell("right") == "4" && cell("blank") == "2",
+            "counts in {csv}"
+        );
         Ok(())
     }
     .await;
