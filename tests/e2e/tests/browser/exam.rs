@@ -150,9 +150,20 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
             .await?;
         h.css("button[type=submit]").await?.click().await?;
         h.open(&format!("/review/sessions/{session}")).await?;
-        let row = h.css(&format!("a[href^=\"/review/attempts/\"]")).await?;
-        ensure!(row.text().await? == candidate, "session page row");
-        row.click().await?;
+        // Every event and media arrived (pending 0): the attempt is synced.
+        h.css("[data-progress]").await?;
+        let progress = h
+            .js(&format!(
+                "const a = [...document.querySelectorAll('a')].find(a => a.textContent === '{candidate}'); \
+                 return a ? a.closest('tr').querySelector('[data-progress]').dataset.progress : null"
+            ))
+            .await?;
+        ensure!(progress == "synced", "session page: {candidate} is {progress}");
+        h.js(&format!(
+            "[...document.querySelectorAll('a')].find(a => a.textContent === '{candidate}').click()"
+        ))
+        .await?;
+        h.css("[data-testid=\"face-match\"]").await?;
         let page = h.css("body").await?.text().await?;
         ensure!(page.contains(&candidate), "dossier of {candidate}: {page}");
         ensure!(page.contains("intact"), "chain not shown intact: {page}");
