@@ -31,9 +31,16 @@ pub const S3S_FS_VERSION: &str = "0.14.1";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// The kiosk launcher's other platforms: `cargo xtask test` checks that
+/// their cfg paths compile (std only, no linker needed).
+pub const KIOSK_OTHER_TARGETS: [&str; 2] = ["x86_64-pc-windows-gnu", "x86_64-apple-darwin"];
+
 pub fn run() -> Result<()> {
     println!("== setup");
     wasm_target()?;
+    for target in KIOSK_OTHER_TARGETS {
+        rust_target(target)?;
+    }
     trunk()?;
     wasm_bindgen()?;
     wasm_opt()?;
@@ -45,18 +52,22 @@ pub fn run() -> Result<()> {
 }
 
 fn wasm_target() -> Result<()> {
+    rust_target("wasm32-unknown-unknown")
+}
+
+fn rust_target(target: &str) -> Result<()> {
     let installed = util::program("rustup")
         .args(["target", "list", "--installed"])
         .output()
-        .context("rustup is needed to add the wasm32 target")?;
+        .context("rustup is needed to add the compilation targets")?;
     if String::from_utf8_lossy(&installed.stdout)
         .lines()
-        .any(|l| l == "wasm32-unknown-unknown")
+        .any(|l| l == target)
     {
-        println!("ok   rustup target wasm32-unknown-unknown");
+        println!("ok   rustup target {target}");
         return Ok(());
     }
-    util::run(util::program("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    util::run(util::program("rustup").args(["target", "add", target]))
 }
 
 fn trunk() -> Result<()> {

@@ -4,7 +4,8 @@
 //!
 //! Steps: setup (tools); rustfmt; clippy (native, and the app on wasm32);
 //! native tests of every crate; the server's tests again on a throwaway
-//! PostgreSQL cluster; wasm32 build of the pure crates;
+//! PostgreSQL cluster; wasm32 build of the pure crates; the kiosk launcher
+//! checked for Windows and macOS (its cfg paths compile, never run here);
 //! wasm-bindgen tests in headless Chromium; end-to-end tests (the vision
 //! worker and the app built in release, the real server, both driven in
 //! headless Chromium with a fake camera playing a face clip).
@@ -143,6 +144,12 @@ pub fn run() -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     );
+    for target in setup::KIOSK_OTHER_TARGETS {
+        t.check(
+            &format!("vigil-kiosk compiles for {target}"),
+            util::cargo().args(["check", "-p", "vigil-kiosk", "--target", target]),
+        );
+    }
     t.suite(
         "browser tests (wasm-bindgen-test, headless Chromium)",
         &mut wasm_tests()?,

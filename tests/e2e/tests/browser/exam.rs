@@ -159,11 +159,13 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
             ))
             .await?;
         ensure!(progress == "synced", "session page: {candidate} is {progress}");
+        h.screenshot("proctor-session").await?;
         h.js(&format!(
             "[...document.querySelectorAll('a')].find(a => a.textContent === '{candidate}').click()"
         ))
         .await?;
         h.css("[data-testid=\"face-match\"]").await?;
+        h.screenshot("proctor-dossier").await?;
         let page = h.css("body").await?.text().await?;
         ensure!(page.contains(&candidate), "dossier of {candidate}: {page}");
         ensure!(page.contains("intact"), "chain not shown intact: {page}");
