@@ -29,11 +29,14 @@ pub const SAMPLE_WIDTH: u32 = 320;
 /// by `cargo xtask build`).
 const WORKER_URL: &str = "/vision/worker.js";
 const MODELS: [(&str, &str); 3] = [
-    ("short", "/vision/models/face_detection_short_range.onnx"),
-    ("full", "/vision/models/face_detection_full_range.onnx"),
-    ("mesh", "/vision/models/face_landmark.onnx"),
+    (
+        "short",
+        "/vision/models/face_detection_short_range.nnef.tgz",
+    ),
+    ("full", "/vision/models/face_detection_full_range.nnef.tgz"),
+    ("mesh", "/vision/models/face_landmark.nnef.tgz"),
 ];
-const EMBEDDER_URL: &str = "/vision/models/MobileFaceNet.onnx";
+const EMBEDDER_URL: &str = "/vision/models/MobileFaceNet.nnef.tgz";
 
 /// One camera frame's pixels, ready to hand over.
 pub struct Pixels {

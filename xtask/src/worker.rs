@@ -1,6 +1,10 @@
 //! The vision worker's files, built into `target/vision/` (Trunk copies that
 //! folder to `dist/vision/`, see index.html): the worker wasm with
-//! simd128, its wasm-bindgen glue, the entry script and the face models.
+//! simd128, its wasm-bindgen glue, the entry script and the face models,
+//! converted from the committed ONNX files to NNEF (`vigil-faces --to-nnef`,
+//! checked numerically against the ONNX model as it converts): the worker
+//! reads NNEF with tract-nnef and tract-core alone, which keeps tract's ONNX
+//! front end (protobuf, operator set, inference rules) out of its wasm.
 //!
 //! Why outside Trunk's own Rust build: the worker is a second wasm with its
 //! own compiler flags (`+simd128`), and it is built in its own target
@@ -15,12 +19,13 @@ use anyhow::{Context, Result};
 
 use crate::util;
 
-/// The models the worker loads (static/models/, provenance there).
+/// The models the worker loads, by stem: `static/models/<stem>.onnx`
+/// (provenance there) becomes `models/<stem>.nnef.tgz`.
 pub const MODELS: [&str; 4] = [
-    "face_detection_short_range.onnx",
-    "face_detection_full_range.onnx",
-    "face_landmark.onnx",
-    "MobileFaceNet.onnx",
+    "face_detection_short_range",
+    "face_detection_full_range",
+    "face_landmark",
+    "MobileFaceNet",
 ];
 
 /// Builds the worker into `out` (`target/vision` for the app).
@@ -55,6 +60,8 @@ pub fn build_into(out: &Path, simd: bool) -> Result<()> {
             .arg(&target_dir)
             .env("CARGO_ENCODED_RUSTFLAGS", flags),
     )?;
+    // Fresh each time: a model dropped or renamed must not linger in dist/.
+    let _ = std::fs::remove_dir_all(out.join("models"));
     std::fs::create_dir_all(out.join("models"))?;
     let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/vigil_vision_worker.wasm");
     util::run(
@@ -75,12 +82,23 @@ pub fn build_into(out: &Path, simd: bool) -> Result<()> {
         &root.join("static/vision/worker.js"),
         &out.join("worker.js"),
     )?;
-    for m in MODELS {
-        copy(
-            &root.join("static/models").join(m),
-            &out.join("models").join(m),
-        )?;
-    }
+    // The converter runs natively, in the dev profile whose tract is built
+    // optimised (Cargo.toml) and which the native tests have built already.
+    util::run(
+        util::cargo()
+            .args([
+                "run",
+                "-q",
+                "-p",
+                "vigil-vision",
+                "--bin",
+                "vigil-faces",
+                "--",
+                "--to-nnef",
+            ])
+            .arg(out.join("models"))
+            .args(MODELS.map(|m| root.join("static/models").join(format!("{m}.onnx")))),
+    )?;
     Ok(())
 }
 

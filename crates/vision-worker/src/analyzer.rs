@@ -11,12 +11,19 @@
 //! sitting behind the candidate) does not come and go within a second. Its
 //! faces are carried over to the frames in between, so the rules see them
 //! on every frame while they are there, and dropped at its next run.
+//!
+//! Likewise the face mesh (head pose) runs on one frame in [`MESH_EVERY`]:
+//! "looking away" is a matter of seconds of sustained yaw, not of one frame.
+//! In between, a face keeps the pose measured on the box it overlaps; a face
+//! that overlaps none (it appeared, or moved a lot) gets the mesh at once.
 
 use vigil_exam::{FaceObservation, FrameAnalysis};
 use vigil_vision::{Face, FaceDetector, FaceEmbedder, FaceMesh, Frame, Rect};
 
 /// The full-range detector runs on one frame in this many.
 pub const FULL_RANGE_EVERY: u64 = 5;
+/// The face mesh runs on one frame in this many (poses carried between).
+pub const MESH_EVERY: u64 = 2;
 /// Head pose is estimated for at most this many faces per frame (the
 /// largest): "looking away" only matters when there is one.
 pub const MAX_POSED_FACES: usize = 2;
@@ -31,6 +38,8 @@ pub struct Analyzer {
     frames: u64,
     /// Faces only the full-range detector found at its last run.
     far: Vec<Face>,
+    /// The poses of the last frame, with the box each was measured on.
+    poses: Vec<(Rect, (f32, f32))>,
 }
 
 impl Analyzer {
@@ -44,6 +53,7 @@ impl Analyzer {
             mesh,
             frames: 0,
             far: Vec::new(),
+            poses: Vec::new(),
         }
     }
 
@@ -60,21 +70,32 @@ impl Analyzer {
                     .collect();
             }
         }
+        let mesh_frame = self.frames.is_multiple_of(MESH_EVERY);
         self.frames += 1;
         let (w, h) = (frame.width as f32, frame.height as f32);
         let mut faces = Vec::with_capacity(near.len() + self.far.len());
+        let mut poses = Vec::new();
         for (i, face) in near.iter().enumerate() {
             let pose = match &self.mesh {
-                Some(mesh) if i < MAX_POSED_FACES => Some(mesh.estimate(frame, face)?.pose),
+                Some(mesh) if i < MAX_POSED_FACES => {
+                    let carried = (!mesh_frame)
+                        .then(|| self.carried_pose(&face.bbox))
+                        .flatten();
+                    let pose = match carried {
+                        Some(p) => p,
+                        None => {
+                            let p = mesh.estimate(frame, face)?.pose;
+                            (p.yaw_deg, p.pitch_deg)
+                        }
+                    };
+                    poses.push((face.bbox, pose));
+                    Some(pose)
+                }
                 _ => None,
             };
-            faces.push(observation(
-                face,
-                w,
-                h,
-                pose.map(|p| (p.yaw_deg, p.pitch_deg)),
-            ));
+            faces.push(observation(face, w, h, pose));
         }
+        self.poses = poses;
         for face in self.far.iter().filter(|f| !overlaps_any(&f.bbox, &near)) {
             faces.push(observation(face, w, h, None));
         }
@@ -82,6 +103,17 @@ impl Analyzer {
             faces,
             brightness: mean_brightness(frame),
         })
+    }
+
+    /// The pose measured last on the box that overlaps `bbox` most, if any
+    /// overlaps enough to be the same face.
+    fn carried_pose(&self, bbox: &Rect) -> Option<(f32, f32)> {
+        self.poses
+            .iter()
+            .map(|(r, pose)| (r.iou(bbox), *pose))
+            .filter(|(iou, _)| *iou > SAME_FACE_IOU)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, pose)| pose)
     }
 
     /// The short-range detector (the benchmark's profile).

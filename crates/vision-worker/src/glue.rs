@@ -108,18 +108,18 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
 async fn init(msg: JsValue) -> Result<f64, String> {
     let started = now_ms();
     let short = fetch_bytes(&text(&msg, "short")?).await?;
-    let short = FaceDetector::from_onnx_bytes(&short, Range::Short).map_err(|e| e.to_string())?;
+    let short = FaceDetector::from_model_bytes(&short, Range::Short).map_err(|e| e.to_string())?;
     // Optional models: the checks degrade rather than stop without them.
     let full = match get(&msg, "full").as_string() {
         Some(url) => Some(
-            FaceDetector::from_onnx_bytes(&fetch_bytes(&url).await?, Range::Full)
+            FaceDetector::from_model_bytes(&fetch_bytes(&url).await?, Range::Full)
                 .map_err(|e| e.to_string())?,
         ),
         None => None,
     };
     let mesh = match get(&msg, "mesh").as_string() {
         Some(url) => {
-            Some(FaceMesh::from_onnx_bytes(&fetch_bytes(&url).await?).map_err(|e| e.to_string())?)
+            Some(FaceMesh::from_model_bytes(&fetch_bytes(&url).await?).map_err(|e| e.to_string())?)
         }
         None => None,
     };
@@ -197,7 +197,7 @@ async fn identity(msg: JsValue) -> Result<Value, String> {
         Some(e) => e,
         None => {
             let bytes = fetch_bytes(&text(&msg, "embedder")?).await?;
-            let e = Rc::new(FaceEmbedder::from_onnx_bytes(&bytes).map_err(|e| e.to_string())?);
+            let e = Rc::new(FaceEmbedder::from_model_bytes(&bytes).map_err(|e| e.to_string())?);
             STATE.with(|s| s.borrow_mut().embedder = Some(e.clone()));
             e
         }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use image::{imageops, Rgba, RgbaImage};
 use vigil_exam::FrameAnalysis;
 use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Range, MATCH_THRESHOLD};
-use vigil_vision_worker::analyzer::{identity_match, mean_brightness, Analyzer, FULL_RANGE_EVERY};
+use vigil_vision_worker::analyzer::{
+    identity_match, mean_brightness, Analyzer, FULL_RANGE_EVERY, MESH_EVERY,
+};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -18,15 +20,15 @@ fn model(name: &str) -> Vec<u8> {
 }
 
 fn short() -> FaceDetector {
-    FaceDetector::from_onnx_bytes(&model("face_detection_short_range.onnx"), Range::Short).unwrap()
+    FaceDetector::from_model_bytes(&model("face_detection_short_range.onnx"), Range::Short).unwrap()
 }
 
 fn full() -> FaceDetector {
-    FaceDetector::from_onnx_bytes(&model("face_detection_full_range.onnx"), Range::Full).unwrap()
+    FaceDetector::from_model_bytes(&model("face_detection_full_range.onnx"), Range::Full).unwrap()
 }
 
 fn analyzer() -> Analyzer {
-    let mesh = FaceMesh::from_onnx_bytes(&model("face_landmark.onnx")).unwrap();
+    let mesh = FaceMesh::from_model_bytes(&model("face_landmark.onnx")).unwrap();
     Analyzer::new(short(), Some(full()), Some(mesh))
 }
 
@@ -88,14 +90,36 @@ fn an_empty_desk_has_no_face_and_a_covered_camera_is_dark() {
 }
 
 #[test]
-fn a_mirrored_frame_reads_the_mirrored_yaw() {
+fn a_mirrored_frame_reads_the_mirrored_yaw_at_the_next_mesh_run() {
     let mut a = analyzer();
     let img = webcam(&photo("obama.jpg"), 300, 170, 0);
-    let yaw = analyze(&mut a, &img).faces[0].yaw_deg;
     let mirrored = imageops::flip_horizontal(&img);
-    let yaw_m = analyze(&mut a, &mirrored).faces[0].yaw_deg;
+    let measured = |i: &RgbaImage| analyze(&mut analyzer(), i).faces[0].yaw_deg;
+    let (yaw, yaw_m) = (measured(&img), measured(&mirrored));
     // Not exactly opposite (the photo is near frontal) but mirror images.
     assert!((yaw + yaw_m).abs() < 3.0, "{yaw} vs {yaw_m}");
+    assert!(yaw != yaw_m, "the test needs two different poses");
+
+    assert_eq!(analyze(&mut a, &img).faces[0].yaw_deg, yaw);
+    // The next frame is not a mesh frame: the face in the same place keeps
+    // the pose just measured.
+    assert_eq!(MESH_EVERY, 2);
+    assert_eq!(analyze(&mut a, &mirrored).faces[0].yaw_deg, yaw);
+    // The one after is: measured again.
+    assert_eq!(analyze(&mut a, &mirrored).faces[0].yaw_deg, yaw_m);
+}
+
+#[test]
+fn a_face_that_moved_is_measured_between_mesh_runs() {
+    let mut a = analyzer();
+    let img = webcam(&photo("obama.jpg"), 300, 0, 0);
+    // Mirrored, the face is on the other side of the frame: no box
+    // overlaps it, so it is measured at once rather than given a stale pose.
+    let moved = imageops::flip_horizontal(&img);
+    let fresh = analyze(&mut analyzer(), &moved).faces[0].yaw_deg;
+    let yaw = analyze(&mut a, &img).faces[0].yaw_deg;
+    assert!(yaw != fresh, "the test needs two different poses");
+    assert_eq!(analyze(&mut a, &moved).faces[0].yaw_deg, fresh);
 }
 
 #[test]
@@ -134,7 +158,7 @@ fn mean_brightness_runs_from_black_to_white() {
 #[test]
 fn the_identity_check_counts_faces_and_compares_same_and_other_person() {
     let det = full();
-    let emb = FaceEmbedder::from_onnx_bytes(&model("MobileFaceNet.onnx")).unwrap();
+    let emb = FaceEmbedder::from_model_bytes(&model("MobileFaceNet.onnx")).unwrap();
     let (o1, o2, bi) = (photo("obama.jpg"), photo("obama2.jpg"), photo("biden.jpg"));
     let same = identity_match(&det, &emb, &f(&o1), &f(&o2)).unwrap();
     assert_eq!((same.faces_on_id, same.faces_on_photo), (1, 1));

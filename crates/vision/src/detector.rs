@@ -161,8 +161,9 @@ pub struct FaceDetector {
 
 impl FaceDetector {
     /// Loads `face_detection_short_range.onnx` ([`Range::Short`]) or
-    /// `face_detection_full_range.onnx` ([`Range::Full`]) from its bytes.
-    pub fn from_onnx_bytes(bytes: &[u8], range: Range) -> Result<Self> {
+    /// `face_detection_full_range.onnx` ([`Range::Full`]), or their NNEF
+    /// conversions, from its bytes.
+    pub fn from_model_bytes(bytes: &[u8], range: Range) -> Result<Self> {
         let n = range.input_size();
         let model = Model::load(bytes, "face detector", &[1, 3, n, n])?;
         Ok(FaceDetector {

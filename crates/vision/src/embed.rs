@@ -91,8 +91,8 @@ pub struct FaceEmbedder {
 }
 
 impl FaceEmbedder {
-    /// Loads `MobileFaceNet.onnx` from its bytes.
-    pub fn from_onnx_bytes(bytes: &[u8]) -> Result<Self> {
+    /// Loads `MobileFaceNet.onnx`, or its NNEF conversion, from its bytes.
+    pub fn from_model_bytes(bytes: &[u8]) -> Result<Self> {
         Ok(FaceEmbedder {
             model: Model::load(bytes, "face embedder", &[2, 3, INPUT, INPUT])?,
         })

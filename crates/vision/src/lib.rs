@@ -3,7 +3,7 @@
 //!
 //! Pure Rust, no web-sys, no clock: it runs natively in tests and in the
 //! app's Web Worker on wasm32. Every model is loaded from bytes
-//! (`from_onnx_bytes`), so the worker passes what it fetched from
+//! (`from_model_bytes`), so the worker passes what it fetched from
 //! `static/models/` (provenance, licences and hashes in the README there).
 //!
 //! The pipeline on one camera frame ([`Frame`], RGBA of any size):
@@ -48,7 +48,7 @@
 //!   the model's training-data terms in `static/models/README.md`).
 //!
 //! The models' input shapes are checked at load, so passing the wrong file to
-//! a `from_onnx_bytes` fails there with a clear [`Error::Model`].
+//! a `from_model_bytes` fails there with a clear [`Error::Model`].
 
 mod anchors;
 mod detector;
@@ -72,6 +72,8 @@ pub use frame::{crop_square, letterbox, resize, to_planar, warp, Frame, Rgb};
 pub use geometry::{similarity_lstsq, Affine, Point, Rect};
 pub use mesh::{head_pose, FaceMesh, HeadPose, MeshResult, LANDMARKS};
 pub use model::compare_models;
+#[cfg(feature = "onnx")]
+pub use model::onnx_to_nnef;
 pub use nms::weighted_nms;
 
 /// What can go wrong: a frame that does not match its size, or a model that
@@ -84,8 +86,8 @@ pub enum Error {
     Model(String),
 }
 
-impl From<tract_onnx::prelude::TractError> for Error {
-    fn from(e: tract_onnx::prelude::TractError) -> Self {
+impl From<tract_nnef::prelude::TractError> for Error {
+    fn from(e: tract_nnef::prelude::TractError) -> Self {
         // `{:#}` keeps tract's context chain (which node, which shape).
         Error::Model(format!("{e:#}"))
     }

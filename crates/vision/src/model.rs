@@ -1,5 +1,12 @@
-//! Loading and running one ONNX model with tract, shared by the three model
+//! Loading and running one model with tract, shared by the three model
 //! wrappers.
+//!
+//! Two formats: the ONNX files committed under `static/models/` (feature
+//! `onnx`, native tools and tests), and their NNEF conversions
+//! ([`onnx_to_nnef`], made at build time by `cargo xtask worker`), which is
+//! all the browser worker reads: loading NNEF needs only tract-nnef and
+//! tract-core, so the worker's wasm carries no protobuf parser and no ONNX
+//! operator set. The format is told by the bytes (gzip or tar magic).
 //!
 //! Models come as bytes (the worker fetches them; tests read files), are
 //! optimised once at load (`into_optimized`: constant folding, fused
@@ -7,9 +14,70 @@
 //! shape it builds against the model's own, so a swapped file fails at load
 //! with a clear message rather than as a shape error deep in tract.
 
-use tract_onnx::prelude::*;
+use tract_nnef::prelude::*;
 
 use crate::{Error, Result};
+
+/// Whether `bytes` are an NNEF archive: a gzipped tar (what
+/// [`onnx_to_nnef`] writes) or a plain one ("ustar" at offset 257).
+fn is_nnef(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b]) || bytes.get(257..262) == Some(b"ustar")
+}
+
+/// The NNEF reader and writer (tract-core operators are in by default).
+fn nnef() -> tract_nnef::framework::Nnef {
+    tract_nnef::nnef()
+}
+
+fn typed_model(bytes: &[u8], name: &str) -> Result<TypedModel> {
+    if is_nnef(bytes) {
+        return nnef()
+            .model_for_read(&mut &*bytes)
+            .map_err(|e| Error::Model(format!("{name}: not a readable NNEF archive: {e:#}")));
+    }
+    #[cfg(feature = "onnx")]
+    {
+        use tract_onnx::prelude::InferenceModelExt as _;
+        Ok(tract_onnx::onnx()
+            .model_for_read(&mut &*bytes)
+            .map_err(|e| Error::Model(format!("{name}: not an ONNX model: {e:#}")))?
+            .into_typed()?)
+    }
+    #[cfg(not(feature = "onnx"))]
+    Err(Error::Model(format!(
+        "{name}: not an NNEF archive (this build reads only the NNEF models made by `cargo xtask worker`)"
+    )))
+}
+
+/// Converts an ONNX model to NNEF (a gzipped tar, tract-core operators),
+/// decluttered but not optimised, so tract optimises it for the machine
+/// that loads it. The archive is loaded back and run against the original
+/// on a fixed input spanning [-1, 1]: the largest output difference is
+/// returned with it, for the caller to hold to a tolerance.
+#[cfg(feature = "onnx")]
+pub fn onnx_to_nnef(onnx: &[u8]) -> Result<(Vec<u8>, f32)> {
+    use tract_onnx::prelude::InferenceModelExt as _;
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut &*onnx)
+        .map_err(|e| Error::Model(format!("not an ONNX model: {e:#}")))?
+        .into_typed()?
+        .into_decluttered()?;
+    let shape: Vec<usize> = model
+        .input_fact(0)?
+        .shape
+        .as_concrete()
+        .ok_or_else(|| Error::Model("the input shape is not fixed".into()))?
+        .to_vec();
+    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let gz = nnef().write_to_tar(&model, gz)?;
+    let archive = gz
+        .finish()
+        .map_err(|e| Error::Model(format!("compressing the NNEF archive: {e}")))?;
+    let n: usize = shape.iter().product();
+    let input = (0..n).map(|i| ((i as f32) * 0.618).sin()).collect();
+    let diff = compare_models(onnx, &archive, &shape, input)?;
+    Ok((archive, diff))
+}
 
 pub(crate) struct Model {
     plan: Arc<TypedRunnableModel>,
@@ -18,10 +86,7 @@ pub(crate) struct Model {
 
 impl Model {
     pub(crate) fn load(bytes: &[u8], name: &str, input_shape: &[usize]) -> Result<Self> {
-        let typed = tract_onnx::onnx()
-            .model_for_read(&mut &*bytes)
-            .map_err(|e| Error::Model(format!("{name}: not an ONNX model: {e:#}")))?
-            .into_optimized()?;
+        let typed = typed_model(bytes, name)?.into_optimized()?;
         let fact = typed.input_fact(0)?;
         let shape: Option<Vec<usize>> = fact.shape.as_concrete().map(|s| s.to_vec());
         if shape.as_deref() != Some(input_shape) {

@@ -29,18 +29,18 @@ fn models() -> &'static Models {
     MODELS.get_or_init(|| {
         let read = |name: &str| std::fs::read(root().join("static/models").join(name)).unwrap();
         Models {
-            short: FaceDetector::from_onnx_bytes(
+            short: FaceDetector::from_model_bytes(
                 &read("face_detection_short_range.onnx"),
                 Range::Short,
             )
             .unwrap(),
-            full: FaceDetector::from_onnx_bytes(
+            full: FaceDetector::from_model_bytes(
                 &read("face_detection_full_range.onnx"),
                 Range::Full,
             )
             .unwrap(),
-            mesh: FaceMesh::from_onnx_bytes(&read("face_landmark.onnx")).unwrap(),
-            embedder: FaceEmbedder::from_onnx_bytes(&read("MobileFaceNet.onnx")).unwrap(),
+            mesh: FaceMesh::from_model_bytes(&read("face_landmark.onnx")).unwrap(),
+            embedder: FaceEmbedder::from_model_bytes(&read("MobileFaceNet.onnx")).unwrap(),
         }
     })
 }
@@ -352,7 +352,7 @@ fn loose(range: Range) -> FaceDetector {
         Range::Full => "face_detection_full_range.onnx",
     };
     let bytes = std::fs::read(root().join("static/models").join(file)).unwrap();
-    let mut d = FaceDetector::from_onnx_bytes(&bytes, range).unwrap();
+    let mut d = FaceDetector::from_model_bytes(&bytes, range).unwrap();
     d.score_threshold = 0.05;
     d
 }
@@ -414,4 +414,41 @@ fn sweep_report() {
             best(&f, &img)
         );
     }
+}
+
+/// What the browser worker loads: the NNEF conversion of each model
+/// (`cargo xtask worker`) finds the same faces, poses and embeddings as the
+/// ONNX file, and a file that is neither format is refused by name.
+#[test]
+fn the_nnef_conversions_compute_what_the_onnx_models_do() {
+    let read = |name: &str| std::fs::read(root().join("static/models").join(name)).unwrap();
+    let nnef = |name: &str| {
+        let (archive, diff) = vigil_vision::onnx_to_nnef(&read(name)).unwrap();
+        assert!(diff <= 1e-4, "{name}: outputs differ by {diff}");
+        assert!(
+            archive.starts_with(&[0x1f, 0x8b]),
+            "{name}: not a gzipped archive"
+        );
+        archive
+    };
+    let img = photo("astronaut.png");
+    let short =
+        FaceDetector::from_model_bytes(&nnef("face_detection_short_range.onnx"), Range::Short)
+            .unwrap();
+    let faces = short.detect(&frame(&img)).unwrap();
+    assert_eq!(faces, models().short.detect(&frame(&img)).unwrap());
+    let mesh = FaceMesh::from_model_bytes(&nnef("face_landmark.onnx")).unwrap();
+    assert_eq!(
+        mesh.estimate(&frame(&img), &faces[0]).unwrap().pose,
+        models()
+            .mesh
+            .estimate(&frame(&img), &faces[0])
+            .unwrap()
+            .pose
+    );
+    let err = FaceMesh::from_model_bytes(b"not a model")
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("face mesh"), "{err}");
 }

@@ -3,6 +3,7 @@
 //! ```text
 //! vigil-faces [--full-range] [--threshold T] [--embed] [--models DIR] IMAGE…
 //! vigil-faces --bench N [--models DIR] IMAGE
+//! vigil-faces --to-nnef OUT_DIR MODEL.onnx…
 //! vigil-faces --compare-models OTHER_DIR [--models DIR] IMAGE
 //! ```
 //!
@@ -25,7 +26,7 @@ use vigil_vision::{
 };
 
 const USAGE: &str = "usage: vigil-faces [--full-range] [--threshold T] [--embed] [--models DIR] \
-[--bench N | --compare-models OTHER_DIR] IMAGE…";
+[--bench N | --compare-models OTHER_DIR] IMAGE…\n       vigil-faces --to-nnef OUT_DIR MODEL.onnx…";
 /// Largest output difference accepted between two conversions of a model.
 const COMPARE_TOLERANCE: f32 = 1e-4;
 const WARM_UP: usize = 5;
@@ -39,6 +40,7 @@ struct Args {
     models: PathBuf,
     bench: Option<usize>,
     compare: Option<PathBuf>,
+    to_nnef: Option<PathBuf>,
     images: Vec<PathBuf>,
 }
 
@@ -50,6 +52,7 @@ fn parse() -> Result<Args, String> {
         models: PathBuf::from("static/models"),
         bench: None,
         compare: None,
+        to_nnef: None,
         images: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -73,13 +76,19 @@ fn parse() -> Result<Args, String> {
                         .into(),
                 )
             }
+            "--to-nnef" => a.to_nnef = Some(it.next().ok_or("--to-nnef needs a directory")?.into()),
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => a.images.push(arg.into()),
         }
     }
     if a.images.is_empty() {
-        return Err("no image given".into());
+        return Err(if a.to_nnef.is_some() {
+            "no model given"
+        } else {
+            "no image given"
+        }
+        .into());
     }
     Ok(a)
 }
@@ -95,7 +104,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = if let Some(other) = &args.compare {
+    let result = if let Some(out) = &args.to_nnef {
+        to_nnef(out, &args.images)
+    } else if let Some(other) = &args.compare {
         compare(&args, other)
     } else if let Some(n) = args.bench {
         bench(&args, n)
@@ -148,7 +159,7 @@ fn detector(dir: &Path, range: Range) -> Result<FaceDetector, BoxError> {
         Range::Short => "face_detection_short_range.onnx",
         Range::Full => "face_detection_full_range.onnx",
     };
-    Ok(FaceDetector::from_onnx_bytes(
+    Ok(FaceDetector::from_model_bytes(
         &read_model(dir, file)?,
         range,
     )?)
@@ -164,6 +175,42 @@ fn round4(v: f32) -> f64 {
     (v as f64 * 1e4).round() / 1e4
 }
 
+/// Largest output difference accepted between an ONNX model and its NNEF
+/// conversion on the check input: the same operators computed in another
+/// order differ by float rounding only (~1e-6 here).
+const NNEF_TOLERANCE: f32 = 1e-3;
+
+/// Converts each ONNX model to `OUT/<stem>.nnef.tgz`, checked numerically.
+fn to_nnef(out: &Path, models: &[PathBuf]) -> Result<(), BoxError> {
+    std::fs::create_dir_all(out)?;
+    for model in models {
+        let onnx = std::fs::read(model).map_err(|e| format!("{}: {e}", model.display()))?;
+        let (archive, diff) =
+            vigil_vision::onnx_to_nnef(&onnx).map_err(|e| format!("{}: {e}", model.display()))?;
+        if diff.is_nan() || diff > NNEF_TOLERANCE {
+            return Err(format!(
+                "{}: the NNEF conversion computes something else (max difference {diff})",
+                model.display()
+            )
+            .into());
+        }
+        let stem = model
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("model");
+        let dest = out.join(format!("{stem}.nnef.tgz"));
+        std::fs::write(&dest, &archive)?;
+        println!(
+            "{} → {} ({} → {} bytes, max difference {diff:.1e})",
+            model.display(),
+            dest.display(),
+            onnx.len(),
+            archive.len()
+        );
+    }
+    Ok(())
+}
+
 fn analyse(args: &Args) -> Result<(), BoxError> {
     let range = if args.full_range {
         Range::Full
@@ -174,9 +221,9 @@ fn analyse(args: &Args) -> Result<(), BoxError> {
     if let Some(t) = args.threshold {
         det.score_threshold = t;
     }
-    let mesh = FaceMesh::from_onnx_bytes(&read_model(&args.models, "face_landmark.onnx")?)?;
+    let mesh = FaceMesh::from_model_bytes(&read_model(&args.models, "face_landmark.onnx")?)?;
     let embedder = if args.embed {
-        Some(FaceEmbedder::from_onnx_bytes(&read_model(
+        Some(FaceEmbedder::from_model_bytes(&read_model(
             &args.models,
             "MobileFaceNet.onnx",
         )?)?)
@@ -235,8 +282,9 @@ fn bench(args: &Args, n: usize) -> Result<(), BoxError> {
     let frame = img.frame();
     let short = detector(&args.models, Range::Short)?;
     let full = detector(&args.models, Range::Full)?;
-    let mesh = FaceMesh::from_onnx_bytes(&read_model(&args.models, "face_landmark.onnx")?)?;
-    let embedder = FaceEmbedder::from_onnx_bytes(&read_model(&args.models, "MobileFaceNet.onnx")?)?;
+    let mesh = FaceMesh::from_model_bytes(&read_model(&args.models, "face_landmark.onnx")?)?;
+    let embedder =
+        FaceEmbedder::from_model_bytes(&read_model(&args.models, "MobileFaceNet.onnx")?)?;
     // The mesh and the embedder need a face: the short-range one, else the
     // full-range one (a face too small for short range).
     let face: Face = match short.detect(&frame)?.first() {
