@@ -159,7 +159,8 @@ fn faces(msg: &JsValue) -> Result<Value, String> {
 
 /// The benchmark's split of the short-range detector's time on a frame:
 /// pre-processing alone (letterbox warp to 128×128, planar floats) and the
-/// whole detection, medians of `runs` (at most 200).
+/// whole detection, medians of `runs` (at most 200); and the inference by
+/// operator kind (tract's op names), mean ms per run, largest first.
 fn profile(msg: &JsValue) -> Result<Value, String> {
     let image = Image::read(msg)?;
     let frame = image.frame()?;
@@ -183,7 +184,26 @@ fn profile(msg: &JsValue) -> Result<Value, String> {
             pre.push(t1 - t0);
             detect.push(now_ms() - t1);
         }
-        Ok(json!({"preprocess_ms": median(pre), "detect_ms": median(detect), "runs": runs}))
+        // Inference by operator kind, averaged over the same number of runs.
+        let mut ops: Vec<(String, f64)> = Vec::new();
+        for _ in 0..runs {
+            let split = a
+                .short()
+                .profile_inference(&frame, &mut now_ms)
+                .map_err(|e| e.to_string())?;
+            for (name, ms) in split {
+                match ops.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, t)) => *t += ms,
+                    None => ops.push((name, ms)),
+                }
+            }
+        }
+        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let ops: Vec<Value> = ops
+            .iter()
+            .map(|(name, ms)| json!({"op": name, "ms": ms / runs as f64}))
+            .collect();
+        Ok(json!({"preprocess_ms": median(pre), "detect_ms": median(detect), "runs": runs, "ops": ops}))
     })
 }
 

@@ -179,6 +179,19 @@ impl FaceDetector {
         self.range
     }
 
+    /// The model's inference on `frame` split by operator kind (see
+    /// [`crate::model`]): time per kind in `clock`'s unit, largest first.
+    pub fn profile_inference(
+        &self,
+        frame: &Frame,
+        clock: &mut dyn FnMut() -> f64,
+    ) -> Result<Vec<(String, f64)>> {
+        let n = self.range.input_size();
+        let map = letterbox(frame.width, frame.height, n);
+        let input = to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0);
+        self.model.profile(input, clock)
+    }
+
     /// The faces in `frame`, best first, in the frame's pixels.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
         let n = self.range.input_size();

@@ -101,6 +101,34 @@ impl Model {
         })
     }
 
+    /// Runs once on one NCHW input and returns the time spent in each kind
+    /// of operator (tract's op names, e.g. `OptMatMul`, `DepthWise`), in the
+    /// unit of `clock`, largest first: where inference time goes. The clock
+    /// is the caller's (the worker passes `performance.now()`), so this
+    /// crate keeps no hidden clock.
+    pub(crate) fn profile(
+        &self,
+        input: Vec<f32>,
+        clock: &mut dyn FnMut() -> f64,
+    ) -> Result<Vec<(String, f64)>> {
+        let tensor = Tensor::from_shape(&self.input_shape, &input)?;
+        let mut state = self.plan.spawn()?;
+        let mut spent: Vec<(String, f64)> = Vec::new();
+        state.run_plan_with_eval(tvec!(tensor.into()), |ctx, op_state, node, inputs| {
+            let t0 = clock();
+            let out = tract_nnef::tract_core::plan::eval(ctx, op_state, node, inputs);
+            let dt = clock() - t0;
+            let name = node.op().name();
+            match spent.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, t)) => *t += dt,
+                None => spent.push((name.to_string(), dt)),
+            }
+            out
+        })?;
+        spent.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(spent)
+    }
+
     /// Runs on one NCHW input; returns every output as a flat `f32` vector.
     pub(crate) fn run(&self, input: Vec<f32>) -> Result<Vec<Vec<f32>>> {
         let tensor = Tensor::from_shape(&self.input_shape, &input)?;

@@ -452,3 +452,25 @@ fn the_nnef_conversions_compute_what_the_onnx_models_do() {
         .to_string();
     assert!(err.contains("face mesh"), "{err}");
 }
+
+/// The benchmark's split of inference by operator: every node is timed once
+/// per run with the caller's clock, and the kinds come largest first.
+#[test]
+fn inference_time_is_split_by_operator_kind_with_the_callers_clock() {
+    let img = photo("astronaut.png");
+    let mut ticks = 0.0;
+    // A clock that moves by one per reading: each node counts 1.
+    let mut clock = || {
+        ticks += 1.0;
+        ticks
+    };
+    let split = models()
+        .short
+        .profile_inference(&frame(&img), &mut clock)
+        .unwrap();
+    assert!(split.len() >= 3, "{split:?}");
+    assert!(split.windows(2).all(|w| w[0].1 >= w[1].1), "{split:?}");
+    let nodes: f64 = split.iter().map(|(_, t)| t).sum();
+    assert_eq!(nodes * 2.0, ticks, "two readings per node");
+    assert!(split.iter().all(|(name, _)| !name.is_empty()));
+}

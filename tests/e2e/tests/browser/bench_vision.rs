@@ -50,6 +50,19 @@ async fn bench_vision() {
             ms(&r["tract_simd"]["preprocess_ms"]),
             ms(&r["tract_simd"]["detect_ms"])
         );
+        let ops: Vec<String> = r["tract_simd"]["ops"]
+            .as_array()
+            .map(|ops| {
+                ops.iter()
+                    .take(8)
+                    .map(|o| format!("{} {}", o["op"].as_str().unwrap_or("?"), ms(&o["ms"])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        println!(
+            "    inference by operator (ms per run, simd128): {}",
+            ops.join(", ")
+        );
         println!(
             "  tract in the worker, no simd:    {} ms ({} ms); pre-processing {} ms of {} ms",
             ms(&r["tract_no_simd"]["median_ms"]),
