@@ -243,6 +243,29 @@ pub fn face_match_text(m: Option<&FaceMatchBody>) -> String {
     }
 }
 
+/// The face match for the French report: the same facts as
+/// [`face_match_text`], worded for the procès-verbal (decimal comma), and
+/// never a verdict.
+pub fn face_match_text_fr(m: Option<&FaceMatchBody>) -> String {
+    let Some(m) = m else {
+        return "Comparaison des visages : non mesurée (l'application n'a enregistré aucune comparaison).".into();
+    };
+    let threshold = format!("{FACE_MATCH_THRESHOLD:.2}").replace('.', ",");
+    match m.similarity_milli {
+        Some(s) => format!(
+            "Comparaison des visages : similarité de {} entre la pièce d'identité et la photo du \
+             visage (une même personne dépasse le plus souvent {threshold}). Mesure faite sur \
+             l'ordinateur du candidat, à titre d'aide : elle ne vaut pas constat.",
+            format!("{:.2}", f64::from(s) / 1000.0).replace('.', ",")
+        ),
+        None => format!(
+            "Comparaison des visages : non mesurée ({} visage(s) trouvé(s) sur la pièce d'identité, \
+             {} sur la photo du visage).",
+            m.faces_on_id, m.faces_on_face
+        ),
+    }
+}
+
 /// `15/01/2027 08:00:10 UTC`: a time as a French report writes it.
 pub fn datetime_fr(ms: i64) -> String {
     let iso = crate::results::rfc3339(ms); // 2027-01-15T08:00:10.000Z
@@ -296,6 +319,15 @@ mod tests {
             "{t}"
         );
         assert!(face_match_text(None).contains("not measured"));
+        let fr = face_match_text_fr(Some(&m(1, Some(793))));
+        assert!(
+            fr.contains("similarité de 0,79") && fr.contains("0,50"),
+            "{fr}"
+        );
+        assert!(fr.contains("ne vaut pas constat"), "{fr}");
+        let fr = face_match_text_fr(Some(&m(0, None)));
+        assert!(fr.contains("non mesurée (0 visage(s)"), "{fr}");
+        assert!(face_match_text_fr(None).contains("non mesurée"));
     }
 
     #[test]

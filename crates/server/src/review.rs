@@ -647,6 +647,7 @@ async fn report_page(
                     figure { @if let Some(s) = &d.face_photo { img src=(media(s)) alt="Visage"; }
                         figcaption { "Photo du visage" } }
                 }
+                p data-testid="face-match" { (dossier::face_match_text_fr(d.face_match.as_ref())) }
                 h2 { "Faits constatés" }
                 @if !d.has_findings() && flags.is_empty() {
                     p { "Aucun incident, aucune sortie de l'épreuve, aucune action bloquée." }

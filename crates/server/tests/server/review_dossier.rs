@@ -266,6 +266,7 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         "1 min 05 s",
         "remise par le candidat",
         "chaîne d'empreintes vérifiée et intacte",
+        "Comparaison des visages : similarité de 0,81",
         "incident à instruire",
         "Absent du champ pendant 65 s",
         "Nom et signature du surveillant",
