@@ -104,7 +104,9 @@ mod tests {
     fn a_short_beep_or_cough_is_not_voice() {
         let mut d = VoiceDetector::default();
         windows(&mut d, std::iter::repeat_n(-70.0, 30));
-        // One loud reading a second (Chromium's fake microphone beeps so).
+        // One loud reading a second: Chromium's fake microphone beeps so, as
+        // the app reads it (its analyser does no smoothing, see
+        // browser/microphone.rs).
         let beeps = (0..50).map(|i| if i % 10 == 0 { -30.0 } else { -70.0 });
         assert_eq!(windows(&mut d, beeps), vec![false; 5]);
     }

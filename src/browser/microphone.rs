@@ -35,6 +35,11 @@ pub async fn open() -> Result<Microphone, String> {
         .create_analyser()
         .map_err(|_| "audio analyser unavailable".to_string())?;
     analyser.set_fft_size(WINDOW);
+    // Each reading is the spectrum of the last WINDOW samples alone. The
+    // default (0.8) blends every reading into the next, so one short beep
+    // lingers over several readings and looks sustained, like speech; the
+    // voice detector does its own integration over time (crate::voice).
+    analyser.set_smoothing_time_constant(0.0);
     source
         .connect_with_audio_node(&analyser)
         .map_err(|_| "audio graph refused".to_string())?;
