@@ -146,19 +146,7 @@ pub async fn session_results(
         }
         flags.sort();
         flags.dedup();
-        let stored = db.attempt_media(&attempt.id).await?;
-        let missing = named_media(&events)
-            .iter()
-            .filter(|sha| !stored.contains(*sha))
-            .count();
-        let started = attempt.started_at.unwrap_or(window.closes_at_ms);
-        let sync_by = vigil_exam::deadlines(&exam, started, attempt.extra_time).sync_by_ms;
-        let progress = Progress::of(
-            attempt.started_at.is_some() || attempt.state != "registered",
-            submitted_at.is_some(),
-            missing,
-            now > sync_by,
-        );
+        let progress = progress_of(db, &exam, &window, &attempt, &events, now).await?;
         rows.push(ResultRow {
             candidate: attempt.candidate_id,
             attempt: attempt.id,
@@ -172,6 +160,62 @@ pub async fn session_results(
         });
     }
     Ok(SessionResults { exam, rows })
+}
+
+/// Where one attempt stands ([`Progress`]), from its stored log and media;
+/// `window` is its session's start window (the deadline of an attempt that
+/// never started counts from the window's close).
+async fn progress_of(
+    db: &Db,
+    exam: &Exam,
+    window: &vigil_exam::StartWindow,
+    attempt: &crate::db::AttemptRow,
+    events: &[vigil_exam::Event],
+    now: i64,
+) -> anyhow::Result<Progress> {
+    let stored = db.attempt_media(&attempt.id).await?;
+    let missing = named_media(events)
+        .iter()
+        .filter(|sha| !stored.contains(*sha))
+        .count();
+    let submitted = events
+        .iter()
+        .any(|e| matches!(e.kind, vigil_exam::EventKind::Submit(_)));
+    let started = attempt.started_at.unwrap_or(window.closes_at_ms);
+    let sync_by = vigil_exam::deadlines(exam, started, attempt.extra_time).sync_by_ms;
+    Ok(Progress::of(
+        attempt.started_at.is_some() || attempt.state != "registered",
+        submitted,
+        missing,
+        now > sync_by,
+    ))
+}
+
+/// Where one attempt stands for a reviewer (the attempt page's header).
+pub async fn attempt_progress(
+    db: &Db,
+    attempt: &crate::db::AttemptRow,
+    events: &[vigil_exam::Event],
+    now: i64,
+) -> anyhow::Result<Progress> {
+    let session = db
+        .session(&attempt.session_id)
+        .await?
+        .ok_or_else(|| anyhow!("attempt refers to missing session {}", attempt.session_id))?;
+    let json = db
+        .exam_json(&session.exam_id)
+        .await?
+        .ok_or_else(|| anyhow!("session refers to missing exam {}", session.exam_id))?;
+    let exam = Exam::from_json(&json).context("reading the stored exam")?;
+    let window = vigil_exam::StartWindow::new(
+        &exam,
+        &vigil_exam::Schedule {
+            starts_at_ms: session.starts_at,
+            grace_ms: Some(session.grace_ms),
+        },
+    )
+    .context("the session's start window")?;
+    progress_of(db, &exam, &window, attempt, events, now).await
 }
 
 /// Every media blob the log names (photos, room scan, evidence stills).

@@ -371,12 +371,14 @@ async fn attempt_page(
     let chain = vigil_exam::log::verify(&events);
     let d = Dossier::from_events(&events);
     let end = d.end();
+    let progress =
+        results::attempt_progress(&state.db, &attempt, &events, state.clock.now_ms()).await?;
     let media = |sha: &str| media_url(&attempt.id, sha);
     Ok(page(
         &format!("Attempt of {}", attempt.candidate_id),
         html! {
             p { "Session " a href={ "/review/sessions/" (attempt.session_id) }
-                { (attempt.session_id) } " — state " strong { (attempt.state) }
+                { (attempt.session_id) } " — " strong data-progress=(progress.as_str()) { (progress.as_str()) }
                 " — " a href={ "/review/attempts/" (attempt.id) "/report" }
                 { "printable incident report (procès-verbal)" } }
             @match &chain {

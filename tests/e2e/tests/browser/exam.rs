@@ -165,6 +165,7 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
         ))
         .await?;
         h.css("[data-testid=\"face-match\"]").await?;
+        h.css("strong[data-progress=\"synced\"]").await?;
         h.screenshot("proctor-dossier").await?;
         let page = h.css("body").await?.text().await?;
         ensure!(page.contains(&candidate), "dossier of {candidate}: {page}");
