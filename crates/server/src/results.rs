@@ -98,25 +98,7 @@ pub async fn session_results(
     session_id: &str,
     now: i64,
 ) -> anyhow::Result<SessionResults> {
-    let session = db
-        .session(session_id)
-        .await?
-        .ok_or_else(|| anyhow!("no session {session_id:?}"))?;
-    let json = db.exam_json(&session.exam_id).await?.ok_or_else(|| {
-        anyhow!(
-            "session {session_id} refers to missing exam {}",
-            session.exam_id
-        )
-    })?;
-    let exam = Exam::from_json(&json).context("reading the stored exam")?;
-    let window = vigil_exam::StartWindow::new(
-        &exam,
-        &vigil_exam::Schedule {
-            starts_at_ms: session.starts_at,
-            grace_ms: Some(session.grace_ms),
-        },
-    )
-    .context("the session's start window")?;
+    let (exam, window) = exam_and_window(db, session_id).await?;
     let mut rows = Vec::new();
     for attempt in db.session_attempts(session_id).await? {
         let events = db.events(&attempt.id).await?;
@@ -162,6 +144,33 @@ pub async fn session_results(
     Ok(SessionResults { exam, rows })
 }
 
+/// A session's full exam (with its answer keys) and its start window.
+async fn exam_and_window(
+    db: &Db,
+    session_id: &str,
+) -> anyhow::Result<(Exam, vigil_exam::StartWindow)> {
+    let session = db
+        .session(session_id)
+        .await?
+        .ok_or_else(|| anyhow!("no session {session_id:?}"))?;
+    let json = db.exam_json(&session.exam_id).await?.ok_or_else(|| {
+        anyhow!(
+            "session {session_id} refers to missing exam {}",
+            session.exam_id
+        )
+    })?;
+    let exam = Exam::from_json(&json).context("reading the stored exam")?;
+    let window = vigil_exam::StartWindow::new(
+        &exam,
+        &vigil_exam::Schedule {
+            starts_at_ms: session.starts_at,
+            grace_ms: Some(session.grace_ms),
+        },
+    )
+    .context("the session's start window")?;
+    Ok((exam, window))
+}
+
 /// Where one attempt stands ([`Progress`]), from its stored log and media;
 /// `window` is its session's start window (the deadline of an attempt that
 /// never started counts from the window's close).
@@ -198,23 +207,7 @@ pub async fn attempt_progress(
     events: &[vigil_exam::Event],
     now: i64,
 ) -> anyhow::Result<Progress> {
-    let session = db
-        .session(&attempt.session_id)
-        .await?
-        .ok_or_else(|| anyhow!("attempt refers to missing session {}", attempt.session_id))?;
-    let json = db
-        .exam_json(&session.exam_id)
-        .await?
-        .ok_or_else(|| anyhow!("session refers to missing exam {}", session.exam_id))?;
-    let exam = Exam::from_json(&json).context("reading the stored exam")?;
-    let window = vigil_exam::StartWindow::new(
-        &exam,
-        &vigil_exam::Schedule {
-            starts_at_ms: session.starts_at,
-            grace_ms: Some(session.grace_ms),
-        },
-    )
-    .context("the session's start window")?;
+    let (exam, window) = exam_and_window(db, &attempt.session_id).await?;
     progress_of(db, &exam, &window, attempt, events, now).await
 }
 

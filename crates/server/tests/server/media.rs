@@ -8,11 +8,11 @@ use vigil_server::media::{blob_path, partial_path, MAX_MEDIA_BYTES};
 
 use crate::common::*;
 
-fn sha(bytes: &[u8]) -> String {
+pub(crate) fn sha(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn put(token: &str, sha: &str, range: Option<&str>, body: Vec<u8>) -> Request<Body> {
+pub(crate) fn put(token: &str, sha: &str, range: Option<&str>, body: Vec<u8>) -> Request<Body> {
     let mut req = Request::put(format!("/api/attempt/media/{sha}"))
         .header(header::AUTHORIZATION, format!("Bearer {token}"));
     if let Some(r) = range {

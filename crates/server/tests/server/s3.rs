@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt as _;
-use sha2::{Digest, Sha256};
 use tower::ServiceExt as _;
 use vigil_server::blobs::BlobStore;
 use vigil_server::media::partial_path;
 
 use crate::common::*;
+use crate::media::{put, sha};
 
 const BUCKET: &str = "vigil-media";
 const ACCESS_KEY: &str = "vigil-test";
@@ -107,19 +107,6 @@ impl Drop for S3Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn sha(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-fn put(token: &str, sha: &str, range: Option<&str>, body: Vec<u8>) -> Request<Body> {
-    let mut req = Request::put(format!("/api/attempt/media/{sha}"))
-        .header(header::AUTHORIZATION, format!("Bearer {token}"));
-    if let Some(r) = range {
-        req = req.header(header::CONTENT_RANGE, r);
-    }
-    req.body(Body::from(body)).unwrap()
 }
 
 /// The bytes a logged-in reviewer gets for an attempt's media.
