@@ -17,7 +17,7 @@ const PASS_THROUGH = ["/api/", "/review/"];
 // the app first needs faces checked, then served from this cache at once
 // and refreshed in the background (stale-while-revalidate), so the checks
 // start offline and a new version arrives at the next load.
-const VISION_CACHE = "vigil-vision-v1";
+const VISION_CACHE = "vigil-vision-v2";
 const VISION = "/vision/";
 
 // Same-origin asset paths named by the page: "/name-HASH.ext".
