@@ -94,17 +94,7 @@ pub fn run() -> Result<()> {
     if !differing.is_empty() {
         // Compares all four models; the ones with identical bytes pass trivially.
         let numeric = util::run(
-            util::cargo()
-                .args([
-                    "run",
-                    "--release",
-                    "-q",
-                    "-p",
-                    "vigil-vision",
-                    "--bin",
-                    "vigil-faces",
-                    "--",
-                ])
+            util::vigil_faces(true)
                 .arg("--models")
                 .arg(&models)
                 .arg("--compare-models")

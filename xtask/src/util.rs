@@ -46,6 +46,19 @@ pub fn cargo() -> Command {
     cmd
 }
 
+/// `cargo run -q -p vigil-vision --bin vigil-faces --` (the face tool), in
+/// release or in the dev profile (whose tract is built optimised, and which
+/// the native tests have built already); its arguments follow.
+pub fn vigil_faces(release: bool) -> Command {
+    let mut cmd = cargo();
+    cmd.arg("run");
+    if release {
+        cmd.arg("--release");
+    }
+    cmd.args(["-q", "-p", "vigil-vision", "--bin", "vigil-faces", "--"]);
+    cmd
+}
+
 /// A program from PATH (with the tools first), in the workspace root.
 pub fn program(name: &str) -> Command {
     let mut cmd = Command::new(name);

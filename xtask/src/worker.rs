@@ -82,20 +82,10 @@ pub fn build_into(out: &Path, simd: bool) -> Result<()> {
         &root.join("static/vision/worker.js"),
         &out.join("worker.js"),
     )?;
-    // The converter runs natively, in the dev profile whose tract is built
-    // optimised (Cargo.toml) and which the native tests have built already.
+    // The converter runs natively, in the dev profile the tests have built.
     util::run(
-        util::cargo()
-            .args([
-                "run",
-                "-q",
-                "-p",
-                "vigil-vision",
-                "--bin",
-                "vigil-faces",
-                "--",
-                "--to-nnef",
-            ])
+        util::vigil_faces(false)
+            .arg("--to-nnef")
             .arg(out.join("models"))
             .args(MODELS.map(|m| root.join("static/models").join(format!("{m}.onnx")))),
     )?;
