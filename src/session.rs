@@ -47,7 +47,7 @@ impl std::fmt::Display for CommitError {
 /// (none for a first login).
 async fn attempt_of(login: &LoginResponse) -> Result<Rc<Attempt>, String> {
     let events = idb::load_events(&login.attempt.id).await.map_err(|e| e.0)?;
-    Attempt::resume(None, events)
+    Attempt::resume_with_genesis(&login.attempt.chain_genesis, None, events)
         .map(Rc::new)
         .map_err(|e| e.to_string())
 }
@@ -65,7 +65,10 @@ pub async fn restore() -> Result<Option<SignedIn>, String> {
         _ => None,
     };
     let events = idb::load_events(id).await.map_err(|e| e.0)?;
-    let attempt = Rc::new(Attempt::resume(exam.as_deref(), events).map_err(|e| e.to_string())?);
+    let attempt = Rc::new(
+        Attempt::resume_with_genesis(&login.attempt.chain_genesis, exam.as_deref(), events)
+            .map_err(|e| e.to_string())?,
+    );
     Ok(Some(SignedIn {
         login: Rc::new(login),
         attempt,

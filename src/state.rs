@@ -196,6 +196,7 @@ mod tests {
                     section_count: 1,
                     question_count: 1,
                 },
+                chain_genesis: vigil_exam::GENESIS_HASH.into(),
             },
         })
     }

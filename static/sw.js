@@ -8,11 +8,20 @@
 // worker reads the page to learn the hashed names and caches them all: the
 // very first visit is enough to open the app offline later, which matters
 // to a candidate whose connection drops just before the exam. The API
-// (/api/) and the proctors' pages (/review/) are never cached: answers
-// live in IndexedDB and reach the server by the app's own sync.
+// (/api) and the proctors' pages (/review, with or without the slash) are
+// never touched: answers live in IndexedDB and reach the server by the
+// app's own sync, and a proctor's page must never land in a candidate's
+// cache. Only a navigation to the shell itself ("/") refreshes the cached
+// shell; any other navigation is served from the network, falling back
+// to the cached shell offline.
 const CACHE = "vigil-shell-v1";
 const SHELL = "/";
-const PASS_THROUGH = ["/api/", "/review/"];
+const PASS_THROUGH = ["/api", "/review"];
+
+// `/review`, `/review/…` and `/api…` pass; `/reviewer` would not.
+function passesThrough(pathname) {
+  return PASS_THROUGH.some((p) => pathname === p || pathname.startsWith(p + "/"));
+}
 // The vision worker and its models (several MB, fixed names): fetched when
 // the app first needs faces checked, then served from this cache at once
 // and refreshed in the background (stale-while-revalidate), so the checks
@@ -65,14 +74,14 @@ self.addEventListener("fetch", (event) => {
   const req = event.request;
   const url = new URL(req.url);
   if (req.method !== "GET" || url.origin !== self.location.origin) return;
-  if (PASS_THROUGH.some((p) => url.pathname.startsWith(p))) return;
+  if (passesThrough(url.pathname)) return;
 
   if (req.mode === "navigate") {
     // Network first; any app URL falls back to the cached shell.
     event.respondWith(
       fetch(req)
         .then((res) => {
-          if (res.ok) {
+          if (res.ok && url.pathname === SHELL && res.type === "basic") {
             const copy = res.clone();
             caches.open(CACHE).then((c) => c.put(SHELL, copy));
           }

@@ -44,6 +44,16 @@ pub struct AttemptView {
     pub started_at_ms: Option<i64>,
     pub session: SessionView,
     pub exam: ExamSummary,
+    /// The `prev_hash` of the attempt's first event: SHA-256 of the attempt
+    /// id and a nonce the server reveals at login (`vigil_exam::attempt_genesis`),
+    /// so the log verifies for this attempt only. Absent from sessions an
+    /// older app stored: the zero genesis.
+    #[serde(default = "zero_genesis")]
+    pub chain_genesis: String,
+}
+
+fn zero_genesis() -> String {
+    "0".repeat(64)
 }
 
 /// `GET /api/attempt/package` answer: the exam, encrypted for its session.

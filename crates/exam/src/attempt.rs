@@ -16,8 +16,9 @@ use crate::answer::Answer;
 use crate::definition::Exam;
 use crate::event::*;
 use crate::log::EventLog;
+use crate::log::GENESIS_HASH;
 use crate::proctoring::IncidentChange;
-use crate::replay::{replay_events, ReplayError};
+use crate::replay::{replay_events_from, ReplayError};
 use crate::state::{AttemptError, AttemptState};
 use crate::time::{deadlines, StartWindow};
 
@@ -29,17 +30,38 @@ pub struct Attempt {
 }
 
 impl Attempt {
-    /// A fresh attempt, `Registered`, with an empty log.
+    /// A fresh attempt, `Registered`, with an empty log from
+    /// [`GENESIS_HASH`] (tests, and tools that bind no attempt).
     pub fn new() -> Attempt {
         Attempt::default()
     }
 
+    /// A fresh attempt whose log starts from the attempt's own `genesis`
+    /// (the server's [`crate::log::attempt_genesis`], given at login).
+    pub fn with_genesis(genesis: &str) -> Attempt {
+        Attempt {
+            log: EventLog::with_genesis(genesis),
+            state: AttemptState::default(),
+        }
+    }
+
     /// Rebuild an attempt from its stored log (after a reload): verifies the
-    /// chain and replays it. `exam` may be `None` before the start.
+    /// chain from [`GENESIS_HASH`] and replays it. `exam` may be `None`
+    /// before the start.
     pub fn resume(exam: Option<&Exam>, events: Vec<Event>) -> Result<Attempt, ReplayError> {
-        let state = replay_events(exam, &events)?;
-        let log = EventLog::from_verified(events);
-        Ok(Attempt { log, state })
+        Attempt::resume_with_genesis(GENESIS_HASH, exam, events)
+    }
+
+    /// As [`Attempt::resume`], for a log that starts from `genesis`.
+    pub fn resume_with_genesis(
+        genesis: &str,
+        exam: Option<&Exam>,
+        events: Vec<Event>,
+    ) -> Result<Attempt, ReplayError> {
+        let mut attempt = Attempt::with_genesis(genesis);
+        attempt.state = replay_events_from(attempt.log.genesis(), exam, &events)?;
+        attempt.log = EventLog::from_verified(attempt.log.genesis(), events);
+        Ok(attempt)
     }
 
     pub fn state(&self) -> &AttemptState {

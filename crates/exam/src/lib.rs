@@ -42,11 +42,15 @@ pub use definition::*;
 pub use error::*;
 pub use event::*;
 pub use log::{
-    canonical_bytes, decode_events, encode_events, event_hash, verify, verify_continuation,
-    ChainError, ChainFault, DecodeError, EventLog, GENESIS_HASH,
+    attempt_genesis, canonical_bytes, decode_events, encode_events, event_hash, verify,
+    verify_chain, verify_continuation, verify_from, ChainError, ChainFault, DecodeError, EventLog,
+    GENESIS_HASH,
 };
 pub use proctoring::*;
-pub use replay::{replay, replay_events, ReplayError};
+pub use replay::{
+    replay, replay_events, replay_events_from, replay_with_authority, start_discrepancies,
+    AuthoritativeReplay, Authority, Discrepancy, ReplayError, Unscored, START_TOLERANCE_MS,
+};
 pub use scoring::{score, Outcome, QuestionScore, ScoreReport, SectionScore, Tally};
 pub use state::{AttemptError, AttemptState, Phase, SectionProgress};
 pub use time::{deadlines, Deadlines, Schedule, ScheduleError, StartError, StartWindow};

@@ -19,7 +19,11 @@
 //!
 //! `hash = lowercase_hex(SHA-256(prev ‖ canonical bytes))`, where `prev` is the
 //! 32 raw bytes of the previous event's hash; the first event (seq 1) uses the
-//! genesis value, 32 zero bytes ([`GENESIS_HASH`] = 64 `0`s in hex).
+//! genesis value of the attempt: [`attempt_genesis`] of its id and the
+//! server's nonce, so a log is bound to one attempt and cannot be written
+//! before the server has revealed the nonce (at login). Logs of attempts
+//! made before nonces existed, and the engine's own tests, start from
+//! [`GENESIS_HASH`], 32 zero bytes (64 `0`s in hex).
 //!
 //! A chain is valid when seq runs 1, 2, 3… without gap, each `prev_hash`
 //! equals the previous `hash` (genesis for seq 1), each `hash` matches its
@@ -34,8 +38,23 @@ use sha2::{Digest, Sha256};
 use crate::event::{Event, EventKind};
 use crate::limits::{MAX_EVENTS, MAX_LOG_BYTES};
 
-/// `prev_hash` of the first event: 32 zero bytes, in hex.
+/// `prev_hash` of the first event of a log bound to no attempt: 32 zero
+/// bytes, in hex (see [`attempt_genesis`] for the one the server uses).
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The genesis of one attempt's chain: `lowercase_hex(SHA-256("vigil-genesis\n"
+/// ‖ attempt_id ‖ "\n" ‖ nonce))`. The server draws the nonce when it
+/// registers the attempt and reveals it at login, so a log verifies only
+/// against the attempt it was written for: moved to another attempt, its
+/// first `prev_hash` no longer matches.
+pub fn attempt_genesis(attempt_id: &str, nonce: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(b"vigil-genesis\n");
+    h.update(attempt_id.as_bytes());
+    h.update(b"\n");
+    h.update(nonce.as_bytes());
+    hex::encode(h.finalize())
+}
 
 /// The canonical bytes of an event (see the module header).
 pub fn canonical_bytes(seq: u64, at: i64, kind: &EventKind) -> Vec<u8> {
@@ -122,18 +141,34 @@ pub struct ChainError {
     pub what: ChainFault,
 }
 
-/// Verify a whole log, from seq 1.
+/// Verify a whole log from seq 1, starting from [`GENESIS_HASH`].
 pub fn verify(events: &[Event]) -> Result<(), ChainError> {
-    verify_continuation(None, events)
+    verify_chain(GENESIS_HASH, None, events)
+}
+
+/// Verify a whole log from seq 1, starting from `genesis` (the attempt's,
+/// [`attempt_genesis`]).
+pub fn verify_from(genesis: &str, events: &[Event]) -> Result<(), ChainError> {
+    verify_chain(genesis, None, events)
+}
+
+/// [`verify_chain`] from [`GENESIS_HASH`].
+pub fn verify_continuation(last_stored: Option<&Event>, batch: &[Event]) -> Result<(), ChainError> {
+    verify_chain(GENESIS_HASH, last_stored, batch)
 }
 
 /// Verify `batch` as the continuation of a stored log whose last event is
-/// `last_stored` (`None`: the batch starts the log at seq 1). The server
-/// calls this on each sync, after dropping events it already stored.
-pub fn verify_continuation(last_stored: Option<&Event>, batch: &[Event]) -> Result<(), ChainError> {
+/// `last_stored` (`None`: the batch starts the log at seq 1, from
+/// `genesis`). The server calls this on each sync, after dropping events it
+/// already stored.
+pub fn verify_chain(
+    genesis: &str,
+    last_stored: Option<&Event>,
+    batch: &[Event],
+) -> Result<(), ChainError> {
     let (mut seq, mut prev_hash, mut prev_at) = match last_stored {
         Some(e) => (e.seq, e.hash.as_str(), Some(e.at)),
-        None => (0, GENESIS_HASH, None),
+        None => (0, genesis, None),
     };
     let mut prev_raw = decode_hash(prev_hash);
     let mut buf = Vec::with_capacity(256);
@@ -206,20 +241,60 @@ pub fn encode_events(events: &[Event]) -> String {
 }
 
 /// An append-only log. Appending computes seq, prev_hash and hash.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct EventLog {
+    /// `prev_hash` of the first event.
+    genesis: String,
     events: Vec<Event>,
 }
 
+impl Default for EventLog {
+    fn default() -> Self {
+        EventLog::with_genesis(GENESIS_HASH)
+    }
+}
+
 impl EventLog {
+    /// An empty log from [`GENESIS_HASH`].
     pub fn new() -> Self {
         EventLog::default()
     }
 
-    /// Adopt stored events after verifying their chain.
+    /// An empty log whose first event will link to `genesis`. A malformed
+    /// genesis (not 64 lowercase hex digits) is replaced by [`GENESIS_HASH`]:
+    /// the server, which knows the attempt's real one, refuses such a log.
+    pub fn with_genesis(genesis: &str) -> Self {
+        let genesis = if decode_hash(genesis).is_some() {
+            genesis
+        } else {
+            GENESIS_HASH
+        };
+        EventLog {
+            genesis: genesis.to_owned(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Adopt stored events after verifying their chain from [`GENESIS_HASH`].
     pub fn from_events(events: Vec<Event>) -> Result<EventLog, ChainError> {
-        verify(&events)?;
-        Ok(EventLog { events })
+        EventLog::from_events_with_genesis(GENESIS_HASH, events)
+    }
+
+    /// Adopt stored events after verifying their chain from `genesis`.
+    pub fn from_events_with_genesis(
+        genesis: &str,
+        events: Vec<Event>,
+    ) -> Result<EventLog, ChainError> {
+        verify_from(genesis, &events)?;
+        Ok(EventLog {
+            genesis: genesis.to_owned(),
+            events,
+        })
+    }
+
+    /// The `prev_hash` of the first event.
+    pub fn genesis(&self) -> &str {
+        &self.genesis
     }
 
     /// Append a fact at time `at`; returns the new event. The caller (the
@@ -227,7 +302,7 @@ impl EventLog {
     pub fn append(&mut self, kind: EventKind, at: i64) -> &Event {
         let (seq, prev_hash) = match self.events.last() {
             Some(e) => (e.seq + 1, e.hash.clone()),
-            None => (1, GENESIS_HASH.to_string()),
+            None => (1, self.genesis.clone()),
         };
         let hash = event_hash(&prev_hash, seq, at, &kind).expect("stored hashes are valid hex");
         self.events.push(Event {
@@ -240,9 +315,12 @@ impl EventLog {
         self.events.last().expect("just pushed")
     }
 
-    /// Adopt events already verified by the caller.
-    pub(crate) fn from_verified(events: Vec<Event>) -> EventLog {
-        EventLog { events }
+    /// Adopt events already verified by the caller from `genesis`.
+    pub(crate) fn from_verified(genesis: &str, events: Vec<Event>) -> EventLog {
+        EventLog {
+            genesis: genesis.to_owned(),
+            events,
+        }
     }
 
     pub fn events(&self) -> &[Event] {

@@ -343,6 +343,27 @@ impl AttemptState {
         exam.ok_or(AttemptError::ExamRequired)
     }
 
+    /// The scoring replay's start ([`crate::replay_with_authority`]): the
+    /// start as the server's records place it, which may precede events
+    /// the log dated before its own start; the rest of the rules hold.
+    pub(crate) fn start_at_authority(
+        &mut self,
+        exam: &Exam,
+        body: &StartBody,
+        at: i64,
+        seq: u64,
+    ) -> Result<(), AttemptError> {
+        let last = self.last_at_ms;
+        if last.is_some_and(|l| at < l) {
+            self.last_at_ms = Some(at);
+        }
+        let r = self.step(Some(exam), &EventKind::Start(body.clone()), at, seq);
+        if r.is_err() {
+            self.last_at_ms = last;
+        }
+        r
+    }
+
     /// Apply one event (`seq`, `at`, `kind`) if the rules allow it; on error
     /// the state is unchanged.
     pub fn step(

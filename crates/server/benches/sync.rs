@@ -64,13 +64,14 @@ fn sha_hex(bytes: &[u8]) -> String {
 /// `start_at`: the checks, consent, photos, room scan, then the answers
 /// (a candidate changing its mind), and the submission.
 fn attempt_log(
+    genesis: &str,
     exam: &Exam,
     window: &StartWindow,
     start_at: i64,
     media: &[String; 3],
 ) -> Vec<Event> {
     let sha = "a".repeat(64);
-    let mut a = Attempt::new();
+    let mut a = Attempt::with_genesis(genesis);
     let t = start_at - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &sha, t + 1).unwrap();
@@ -214,9 +215,14 @@ async fn candidate(
     let mut run = Run::default();
     let result: Result<(), String> = async {
         let body = json!({"session": session, "candidate": login.id, "code": login.code});
-        let token = post(&client, format!("{base}/api/login"), None, &body).await?["token"]
+        let answer = post(&client, format!("{base}/api/login"), None, &body).await?;
+        let token = answer["token"]
             .as_str()
             .ok_or("login answered no token")?
+            .to_owned();
+        let genesis = answer["attempt"]["chain_genesis"]
+            .as_str()
+            .ok_or("login answered no chain genesis")?
             .to_owned();
         post(
             &client,
@@ -229,7 +235,7 @@ async fn candidate(
             .map(|m| media_bytes(index, m as u64, sizes[m]))
             .collect();
         let shas = [sha_hex(&media[0]), sha_hex(&media[1]), sha_hex(&media[2])];
-        let log = attempt_log(&exam, &window, SystemClock.now_ms(), &shas);
+        let log = attempt_log(&genesis, &exam, &window, SystemClock.now_ms(), &shas);
         for chunk in log.chunks(batch) {
             let body = serde_json::to_value(vigil_api::EventsRequest {
                 from_seq: chunk[0].seq,
@@ -382,6 +388,7 @@ async fn main() {
     let errors: Vec<&String> = runs.iter().flat_map(|r| &r.errors).collect();
     let logs_done = runs.iter().map(|r| r.log_done).max().unwrap_or_default();
     let per_log = attempt_log(
+        vigil_exam::GENESIS_HASH,
         &exam,
         &window,
         SystemClock.now_ms(),

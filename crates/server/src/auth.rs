@@ -11,6 +11,8 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use rand::rngs::OsRng;
 use rand::{Rng, RngCore};
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// Characters of an access code: no 0/O, 1/I/L, so a code read aloud or
 /// copied from paper is typed right.
@@ -22,17 +24,66 @@ pub const MAX_CODE_INPUT: usize = 64;
 
 /// How expensive code hashing is. Production uses argon2id's defaults
 /// (19 MiB, 2 passes); tests use [`CodeHashing::fast_for_tests`].
-#[derive(Debug, Clone, Default)]
+///
+/// The request paths verify with [`CodeHashing::check`] and
+/// [`CodeHashing::spend`]: each hash runs on tokio's blocking pool behind a
+/// semaphore of [`hash_permits`] permits, so a flood of logins waits its
+/// turn in a queue instead of occupying the async workers that serve
+/// everything else (a hash is ~16 ms of one core).
+#[derive(Debug, Clone)]
 pub struct CodeHashing {
     params: Params,
+    permits: Arc<Semaphore>,
+}
+
+impl Default for CodeHashing {
+    fn default() -> Self {
+        Self::with_params(Params::default())
+    }
+}
+
+/// How many hashes run at once: the machine's cores (at most 8), so logins
+/// use the CPU fully but never more than it has.
+pub fn hash_permits() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
 }
 
 impl CodeHashing {
+    fn with_params(params: Params) -> Self {
+        Self {
+            params,
+            permits: Arc::new(Semaphore::new(hash_permits())),
+        }
+    }
+
     /// Minimal cost: only for tests, where hundreds of codes are hashed.
     pub fn fast_for_tests() -> Self {
-        Self {
-            params: Params::new(8, 1, 1, None).expect("valid argon2 params"),
-        }
+        Self::with_params(Params::new(8, 1, 1, None).expect("valid argon2 params"))
+    }
+
+    /// [`CodeHashing::verify`] off the async workers, one of
+    /// [`hash_permits`] at a time.
+    pub async fn check(&self, code: &str, stored: &str) -> bool {
+        let (this, code, stored) = (self.clone(), code.to_owned(), stored.to_owned());
+        self.blocking(move || this.verify(&code, &stored))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// [`CodeHashing::verify_dummy`] off the async workers, one of
+    /// [`hash_permits`] at a time.
+    pub async fn spend(&self, code: &str) {
+        let (this, code) = (self.clone(), code.to_owned());
+        let _ = self.blocking(move || this.verify_dummy(&code)).await;
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        // The semaphore is never closed: `acquire` only fails if it were.
+        let _permit = self.permits.acquire().await.ok()?;
+        tokio::task::spawn_blocking(work).await.ok()
     }
 
     fn argon2(&self) -> Argon2<'static> {
@@ -83,6 +134,14 @@ pub use vigil_api::normalize_code;
 /// A new bearer token (64 hex characters, 256 random bits).
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// A random nonce (32 hex characters, 128 bits): the chain genesis of an
+/// attempt (see `vigil_exam::attempt_genesis`).
+pub fn new_nonce() -> String {
+    let mut bytes = [0u8; 16];
     OsRng.fill_bytes(&mut bytes);
     hex::encode(bytes)
 }

@@ -69,6 +69,36 @@ pub struct AttemptRow {
     pub started_at: Option<i64>,
     /// The extra-time accommodation (the exam's ratio) applies.
     pub extra_time: bool,
+    /// The nonce of the attempt's chain genesis (`None`: registered before
+    /// version 6, its log starts from the zero genesis).
+    pub chain_nonce: Option<String>,
+}
+
+impl AttemptRow {
+    /// The `prev_hash` of the attempt's first event.
+    pub fn genesis(&self) -> String {
+        match &self.chain_nonce {
+            Some(nonce) => vigil_exam::attempt_genesis(&self.id, nonce),
+            None => vigil_exam::GENESIS_HASH.to_owned(),
+        }
+    }
+}
+
+/// The columns [`attempt_row`] reads, for `SELECT`s on `attempts`.
+const ATTEMPT_COLUMNS: &str =
+    "a.id, a.session_id, a.candidate_id, a.state, a.started_at, a.extra_time, a.chain_nonce";
+
+/// Maps a row of [`ATTEMPT_COLUMNS`], without panicking on a bad column.
+fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, sqlx::Error> {
+    Ok(AttemptRow {
+        id: r.try_get("id")?,
+        session_id: r.try_get("session_id")?,
+        candidate_id: r.try_get("candidate_id")?,
+        state: r.try_get("state")?,
+        started_at: r.try_get("started_at")?,
+        extra_time: r.try_get::<i64, _>("extra_time")? != 0,
+        chain_nonce: r.try_get("chain_nonce")?,
+    })
 }
 
 /// A session's sealed package and its key (`None`: a session created
@@ -399,11 +429,13 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO attempts (id, session_id, candidate_id, state) VALUES ($1, $2, $3, 'registered')",
+            "INSERT INTO attempts (id, session_id, candidate_id, state, chain_nonce)
+             VALUES ($1, $2, $3, 'registered', $4)",
         )
         .bind(attempt_id)
         .bind(session_id)
         .bind(candidate_id)
+        .bind(crate::auth::new_nonce())
         .execute(&mut *tx)
         .await?;
         tx.commit().await
@@ -425,12 +457,13 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO attempts (id, session_id, candidate_id, state)
-                 VALUES ($1, $2, $3, 'registered')",
+                "INSERT INTO attempts (id, session_id, candidate_id, state, chain_nonce)
+                 VALUES ($1, $2, $3, 'registered', $4)",
             )
             .bind(&c.attempt_id)
             .bind(session_id)
             .bind(&c.id)
+            .bind(crate::auth::new_nonce())
             .execute(&mut *tx)
             .await?;
         }
@@ -493,23 +526,16 @@ impl Db {
         token_hash: &str,
         now: i64,
     ) -> Result<Option<AttemptRow>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT a.id, a.session_id, a.candidate_id, a.state, a.started_at, a.extra_time
+        let row = sqlx::query(&format!(
+            "SELECT {ATTEMPT_COLUMNS}
              FROM tokens t JOIN attempts a ON a.id = t.attempt_id
-             WHERE t.token_hash = $1 AND t.expires_at > $2",
-        )
+             WHERE t.token_hash = $1 AND t.expires_at > $2"
+        ))
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| AttemptRow {
-            id: r.get("id"),
-            session_id: r.get("session_id"),
-            candidate_id: r.get("candidate_id"),
-            state: r.get("state"),
-            started_at: r.get("started_at"),
-            extra_time: r.get::<i64, _>("extra_time") != 0,
-        }))
+        row.as_ref().map(attempt_row).transpose()
     }
 
     /// Records the start of an attempt, once: `false` when it had already
@@ -528,43 +554,25 @@ impl Db {
 
     /// The attempt with this id.
     pub async fn attempt(&self, attempt_id: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT id, session_id, candidate_id, state, started_at, extra_time
-             FROM attempts WHERE id = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts a WHERE a.id = $1"
+        ))
         .bind(attempt_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| AttemptRow {
-            id: r.get("id"),
-            session_id: r.get("session_id"),
-            candidate_id: r.get("candidate_id"),
-            state: r.get("state"),
-            started_at: r.get("started_at"),
-            extra_time: r.get::<i64, _>("extra_time") != 0,
-        }))
+        row.as_ref().map(attempt_row).transpose()
     }
 
     /// The attempts of a session, by candidate id.
     pub async fn session_attempts(&self, session_id: &str) -> Result<Vec<AttemptRow>, sqlx::Error> {
-        let rows = sqlx::query(
-            "SELECT id, session_id, candidate_id, state, started_at, extra_time
-             FROM attempts WHERE session_id = $1 ORDER BY candidate_id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM attempts a
+             WHERE a.session_id = $1 ORDER BY a.candidate_id"
+        ))
         .bind(session_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AttemptRow {
-                id: r.get("id"),
-                session_id: r.get("session_id"),
-                candidate_id: r.get("candidate_id"),
-                state: r.get("state"),
-                started_at: r.get("started_at"),
-                extra_time: r.get::<i64, _>("extra_time") != 0,
-            })
-            .collect())
+        rows.iter().map(attempt_row).collect()
     }
 
     /// Creates a proctor account if `name` is new (`true`), and assigns
@@ -722,6 +730,24 @@ impl Db {
         .bind(now)
         .fetch_optional(&self.pool)
         .await
+    }
+
+    /// Ends a proctor login (logout): its cookie no longer opens anything.
+    pub async fn delete_proctor_login(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM proctor_logins WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
+    }
+
+    /// Ends every login of a candidate's attempt (sign-out).
+    pub async fn delete_tokens(&self, attempt_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM tokens WHERE attempt_id = $1")
+            .bind(attempt_id)
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
     }
 
     /// The sessions assigned to a proctor, by id.
@@ -1005,10 +1031,26 @@ impl SyncTx {
             .collect())
     }
 
-    /// Appends verified events.
-    pub async fn insert_events(&mut self, events: &[Event], now: i64) -> Result<(), sqlx::Error> {
-        for e in events {
-            let json = serde_json::to_string(e).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    /// Bytes of the attempt's stored events (for the quota).
+    pub async fn event_bytes(&mut self) -> Result<u64, sqlx::Error> {
+        let n: i64 = sqlx::query_scalar("SELECT event_bytes FROM attempts WHERE id = $1")
+            .bind(&self.attempt_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Appends verified events (their transport JSON, `jsons[i]` for
+    /// `events[i]`) and counts their bytes on the attempt.
+    pub async fn insert_events(
+        &mut self,
+        events: &[Event],
+        jsons: &[String],
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut bytes = 0i64;
+        for (e, json) in events.iter().zip(jsons) {
+            bytes += json.len() as i64;
             sqlx::query(
                 "INSERT INTO events (attempt_id, seq, at, kind, hash, prev_hash, json, stored_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -1024,6 +1066,11 @@ impl SyncTx {
             .execute(&mut *self.tx)
             .await?;
         }
+        sqlx::query("UPDATE attempts SET event_bytes = event_bytes + $1 WHERE id = $2")
+            .bind(bytes)
+            .bind(&self.attempt_id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -201,7 +201,7 @@ impl Dossier {
             .iter()
             .filter(|a| a.what == what)
             .map(|a| a.duration_ms(end))
-            .sum()
+            .fold(0, i64::saturating_add)
     }
 
     /// The end of the exam for open spans: submission, else the last event.
@@ -266,19 +266,7 @@ pub fn face_match_text_fr(m: Option<&FaceMatchBody>) -> String {
     }
 }
 
-/// `15/01/2027 08:00:10 UTC`: a time as a French report writes it.
-pub fn datetime_fr(ms: i64) -> String {
-    let iso = crate::results::rfc3339(ms); // 2027-01-15T08:00:10.000Z
-    match (
-        iso.get(0..4),
-        iso.get(5..7),
-        iso.get(8..10),
-        iso.get(11..19),
-    ) {
-        (Some(y), Some(m), Some(d), Some(t)) => format!("{d}/{m}/{y} {t} UTC"),
-        _ => iso,
-    }
-}
+pub use crate::time::datetime_fr;
 
 /// `1 min 05 s`, `12 s`, `1 h 02 min`.
 pub fn duration_fr(ms: i64) -> String {

@@ -14,13 +14,16 @@ pub mod db;
 pub mod demo;
 pub mod dossier;
 pub mod error;
+pub mod harden;
 pub mod kiosk;
 pub mod media;
 pub mod package;
+pub mod quota;
 pub mod rate;
 pub mod results;
 pub mod review;
 pub mod roster;
+pub mod time;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -491,7 +491,7 @@ async fn show_attempt(db: &Db, id: &str) -> anyhow::Result<()> {
     let events = db.events(id).await?;
     let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
     let complete = seqs.iter().copied().eq(1..=seqs.len() as u64);
-    let chain = match vigil_exam::log::verify(&events) {
+    let chain = match vigil_exam::verify_from(&a.genesis(), &events) {
         Ok(()) => "intact".to_string(),
         Err(e) => format!("broken: {e}"),
     };
@@ -618,9 +618,13 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
         .with_context(|| format!("binding {}", args.addr))?;
     tracing::info!(addr = %args.addr, db = %db_at.label, "serving");
     println!("Listening on http://{}/ (Ctrl-C to stop)", args.addr);
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    // With the peer address, for the per-address rate limits.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     println!("Stopped.");
     Ok(())
 }

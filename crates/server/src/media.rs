@@ -58,15 +58,30 @@ impl MediaKind {
 
     /// The kind of `sha` in an attempt's log, if an event names it.
     pub fn of(events: &[vigil_exam::Event], sha: &str) -> Option<MediaKind> {
-        use vigil_exam::EventKind;
-        events.iter().find_map(|e| match &e.kind {
-            EventKind::IdentityCapture(b) if b.media_sha256 == sha => Some(MediaKind::Photo),
-            EventKind::RoomScan(b) if b.media_sha256 == sha => Some(MediaKind::RoomScan),
-            EventKind::IncidentOpen(b) if b.evidence_sha256.as_deref() == Some(sha) => {
-                Some(MediaKind::Still)
-            }
-            _ => None,
-        })
+        events
+            .iter()
+            .flat_map(named_by)
+            .find_map(|(named, kind)| kind.filter(|_| named == sha))
+    }
+}
+
+/// The media an event names, each with its kind when the event is the one
+/// that brings the blob (`None`: a reference to a blob another event
+/// brings, as `face_match` names the identity photos).
+pub fn named_by(e: &vigil_exam::Event) -> Vec<(&str, Option<MediaKind>)> {
+    use vigil_exam::EventKind;
+    match &e.kind {
+        EventKind::IdentityCapture(b) => vec![(b.media_sha256.as_str(), Some(MediaKind::Photo))],
+        EventKind::RoomScan(b) => vec![(b.media_sha256.as_str(), Some(MediaKind::RoomScan))],
+        EventKind::IncidentOpen(b) => b
+            .evidence_sha256
+            .iter()
+            .map(|s| (s.as_str(), Some(MediaKind::Still)))
+            .collect(),
+        EventKind::FaceMatch(b) => {
+            vec![(b.id_sha256.as_str(), None), (b.face_sha256.as_str(), None)]
+        }
+        _ => Vec::new(),
     }
 }
 

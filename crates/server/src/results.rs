@@ -3,11 +3,13 @@
 //! The server never trusts a score computed by the app: it replays each
 //! attempt's stored, chain-verified event log against the FULL exam (the
 //! `exams` table keeps the definition with its answer keys; candidates only
-//! ever receive the redacted copy) and scores the resulting state with
-//! `vigil_exam::score`. Used by `vigil-server results export` and by the
+//! ever receive the redacted copy) on the server's own timeline
+//! ([`vigil_exam::replay_with_authority`]: its start, the extra time it
+//! granted, the session's window), and scores the resulting state with
+//! `vigil_exam::score`. Answers the log places after the server's
+//! deadlines are not scored (flag `after_deadline`); a log whose start
+//! disagrees with the server's records is flagged `time_mismatch`. Used by `vigil-server results export` and by the
 //! proctors' results download.
-
-use std::time::{Duration, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context};
 use vigil_exam::{Exam, ScoreReport};
@@ -112,12 +114,24 @@ pub async fn session_results(
         let mut score = None;
         let mut incidents = 0;
         if !events.is_empty() {
-            match vigil_exam::replay(&exam, &events) {
-                Ok(state) => {
-                    submitted_at = state.submitted_at_ms;
-                    incidents = state.incidents.len();
-                    if state.started_at_ms.is_some() {
-                        score = Some(vigil_exam::score(&exam, &state));
+            let authority = vigil_exam::Authority {
+                started_at_ms: attempt.started_at,
+                extra_time: attempt.extra_time,
+                window,
+            };
+            match vigil_exam::replay_with_authority(&attempt.genesis(), &exam, &events, &authority)
+            {
+                Ok(r) => {
+                    submitted_at = r.state.submitted_at_ms;
+                    incidents = r.state.incidents.len();
+                    if !r.discrepancies.is_empty() {
+                        flags.push("time_mismatch".into());
+                    }
+                    if r.unscored_answers().next().is_some() {
+                        flags.push("after_deadline".into());
+                    }
+                    if r.started_at_ms.is_some() {
+                        score = Some(vigil_exam::score(&exam, &r.state));
                     }
                 }
                 Err(e) => {
@@ -213,15 +227,11 @@ pub async fn attempt_progress(
 
 /// Every media blob the log names (photos, room scan, evidence stills).
 fn named_media(events: &[vigil_exam::Event]) -> std::collections::BTreeSet<String> {
-    use vigil_exam::EventKind;
     events
         .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::IdentityCapture(b) => Some(b.media_sha256.clone()),
-            EventKind::RoomScan(b) => Some(b.media_sha256.clone()),
-            EventKind::IncidentOpen(b) => b.evidence_sha256.clone(),
-            _ => None,
-        })
+        .flat_map(crate::media::named_by)
+        .filter(|(_, kind)| kind.is_some())
+        .map(|(sha, _)| sha.to_owned())
         .collect()
 }
 
@@ -283,15 +293,7 @@ impl SessionResults {
     }
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC (`2026-06-01T09:00:00.000Z`).
-pub fn rfc3339(ms: i64) -> String {
-    let t = if ms >= 0 {
-        UNIX_EPOCH + Duration::from_millis(ms as u64)
-    } else {
-        UNIX_EPOCH - Duration::from_millis(ms.unsigned_abs())
-    };
-    humantime::format_rfc3339_millis(t).to_string()
-}
+pub use crate::time::rfc3339;
 
 /// Points without float noise: at most 4 decimals, trailing zeros removed.
 fn number(x: f64) -> String {

@@ -43,6 +43,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
         .route("/sessions/{id}", get(session_page))
         .route("/sessions/{id}/results.csv", get(results_csv))
         .route("/attempts/{id}", get(attempt_page))
@@ -148,14 +149,70 @@ fn page(title: &str, content: Markup) -> Html<String> {
     )
 }
 
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}\
+/// The review pages' one stylesheet (inline; the CSP names its hash).
+pub const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}\
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25rem .5rem;\
 text-align:left}.error{color:#a00}.ok{color:#070}.flag{color:#a00;font-weight:bold}\
 .pair{display:flex;gap:1rem}.pair figure{margin:0;flex:1;max-width:24rem}\
 .pair img{width:100%}img.still{width:8rem}video{max-width:32rem}";
 
-/// The logged-in proctor of a request (from the login cookie).
-pub struct Proctor(pub String);
+/// The logged-in proctor of a request (from the login cookie): the name,
+/// and the form token that proves a POST came from one of our pages.
+pub struct Proctor(pub String, pub Csrf);
+
+/// The CSRF token of a login: `hex(SHA-256("vigil-csrf\n" ‖ cookie))`.
+/// Derived from the cookie, which another site cannot read, so it needs no
+/// storage; every form carries it in a hidden `csrf` field, and every POST
+/// checks it (beside SameSite=Strict and the `Origin` check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Csrf(pub String);
+
+impl Csrf {
+    /// The token of the login whose cookie value is `token`.
+    pub fn of_cookie(token: &str) -> Csrf {
+        Csrf(token_hash(&format!("vigil-csrf\n{token}")))
+    }
+
+    /// 403 unless `sent` is this token.
+    fn check(&self, sent: &str) -> Result<(), PageError> {
+        if sent.as_bytes() == self.0.as_bytes() {
+            Ok(())
+        } else {
+            Err(PageError::new(
+                StatusCode::FORBIDDEN,
+                "this form is out of date or did not come from a review page: reload the page \
+                 and try again",
+            ))
+        }
+    }
+
+    /// The hidden field every form of the review pages carries.
+    fn field(&self) -> Markup {
+        html! { input type="hidden" name="csrf" value=(self.0); }
+    }
+}
+
+/// 403 when a POST's `Origin` names another site (a browser sends it on
+/// every cross-origin POST; its absence is a same-origin or non-browser
+/// client, which the CSRF token still covers).
+fn same_origin(headers: &HeaderMap) -> Result<(), PageError> {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return Ok(());
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, rest)| rest);
+    match (origin_host, host) {
+        (Some(o), Some(h)) if o.eq_ignore_ascii_case(h) => Ok(()),
+        _ => Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "cross-site form submissions are refused",
+        )),
+    }
+}
 
 impl FromRequestParts<AppState> for Proctor {
     type Rejection = PageError;
@@ -166,7 +223,7 @@ impl FromRequestParts<AppState> for Proctor {
         };
         let now = state.clock.now_ms();
         match state.db.proctor_for_login(&token_hash(token), now).await? {
-            Some(name) => Ok(Proctor(name)),
+            Some(name) => Ok(Proctor(name, Csrf::of_cookie(token))),
             None => Err(PageError::new(
                 StatusCode::UNAUTHORIZED,
                 "your login has expired: please log in again",
@@ -233,7 +290,41 @@ pub struct LoginForm {
     password: String,
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if let Err(e) = same_origin(&headers) {
+        return e.into_response();
+    }
+    let now = state.clock.now_ms();
+    let address = crate::rate::client_address(&extensions);
+    let limited = state
+        .limits
+        .check(
+            &format!("proctor-login-address:{address}"),
+            crate::rate::PROCTOR_LOGIN,
+            now,
+        )
+        .and_then(|()| {
+            state.limits.check(
+                &format!("proctor-login-name:{}", form.name),
+                crate::rate::PROCTOR_LOGIN,
+                now,
+            )
+        });
+    if let Err(retry_after_s) = limited {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry_after_s.to_string())],
+            login_page(Some(&format!(
+                "too many login attempts: try again in {retry_after_s} s"
+            ))),
+        )
+            .into_response();
+    }
     match check_login(&state, &form).await {
         Ok(Some(cookie)) => {
             ([(header::SET_COOKIE, cookie)], Redirect::to("/review")).into_response()
@@ -254,10 +345,10 @@ async fn check_login(state: &AppState, form: &LoginForm) -> Result<Option<String
     }
     let stored = state.db.proctor_password_hash(&form.name).await?;
     let Some(stored) = stored else {
-        state.hashing.verify_dummy(&form.password);
+        state.hashing.spend(&form.password).await;
         return Ok(None);
     };
-    if !state.hashing.verify(&form.password, &stored) {
+    if !state.hashing.check(&form.password, &stored).await {
         return Ok(None);
     }
     let token = new_token();
@@ -272,12 +363,38 @@ async fn check_login(state: &AppState, form: &LoginForm) -> Result<Option<String
     )))
 }
 
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /review/logout`: ends the login on the server (the cookie's token
+/// is deleted, so a copy of the cookie opens nothing) and clears the cookie.
+async fn logout(
+    State(state): State<AppState>,
+    proctor: Proctor,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    proctor.1.check(&form.csrf)?;
+    if let Some(token) = cookie(&headers, COOKIE) {
+        state.db.delete_proctor_login(&token_hash(token)).await?;
+    }
+    let clear = format!("{COOKIE}=; Path=/review; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
+    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/review/login")).into_response())
+}
+
 async fn index(State(state): State<AppState>, proctor: Proctor) -> Result<Html<String>, PageError> {
     let sessions = state.db.proctor_sessions(&proctor.0).await?;
     Ok(page(
         "Vigil — your sessions",
         html! {
-            p { "Logged in as " (proctor.0) }
+            form method="post" action="/review/logout" {
+                "Logged in as " (proctor.0) " " (proctor.1.field())
+                button type="submit" data-testid="logout" { "Log out" }
+            }
             ul { @for s in &sessions { li { a href={ "/review/sessions/" (s) } { (s) } } } }
         },
     ))
@@ -368,7 +485,7 @@ async fn attempt_page(
     let flags = state.db.flags(&attempt.id).await?;
     let history = state.db.sync_history(&attempt.id).await?;
     let decisions = state.db.decisions(&attempt.id).await?;
-    let chain = vigil_exam::log::verify(&events);
+    let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
     let d = Dossier::from_events(&events);
     let end = d.end();
     let progress =
@@ -462,6 +579,7 @@ async fn attempt_page(
                     @if !dec.comment.is_empty() { ": " (dec.comment) } }
             }
             form method="post" action={ "/review/attempts/" (attempt.id) "/decision" } {
+                (proctor.1.field())
                 p {
                     label { input type="radio" name="decision" value="valid" required; " Valid: nothing to report" } br;
                     label { input type="radio" name="decision" value="incident"; " Incident report" }
@@ -485,15 +603,20 @@ pub struct DecisionForm {
     decision: String,
     #[serde(default)]
     comment: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 /// `POST /review/attempts/{id}/decision`: records the decision, back to the page.
 async fn decide(
     State(state): State<AppState>,
     proctor: Proctor,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    proctor.1.check(&form.csrf)?;
     let attempt = reviewable(&state, &proctor, &id).await?;
     if !matches!(form.decision.as_str(), "valid" | "incident") {
         return Err(PageError::new(
@@ -606,7 +729,7 @@ async fn report_page(
             .unwrap_or_else(|| s.exam_id.clone()),
         None => String::new(),
     };
-    let chain = vigil_exam::log::verify(&events);
+    let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
     let d = Dossier::from_events(&events);
     let end = d.end();
     let media = |sha: &str| media_url(&attempt.id, sha);
@@ -664,7 +787,7 @@ async fn report_page(
                                 td { (dossier::severity_fr(i.severity)) }
                                 td { (when(i.opened_at)) }
                                 td { (i.closed_at.map(when).unwrap_or_else(|| "non close".into())) }
-                                td { (dossier::duration_fr(i.closed_at.unwrap_or(end) - i.opened_at)) }
+                                td { (dossier::duration_fr(i.closed_at.unwrap_or(end).saturating_sub(i.opened_at))) }
                                 td { @if let Some(s) = &i.evidence { img.still src=(media(s)) alt="Image au moment de l'incident"; } }
                             }
                         }

@@ -7,7 +7,7 @@
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{Extensions, HeaderMap};
 use axum::Json;
 use vigil_api::{AttemptView, ExamSummary, LoginRequest, LoginResponse, SessionView};
 use vigil_exam::Exam;
@@ -24,6 +24,7 @@ pub const SYNC_GRACE_MS: i64 = 12 * 3600 * 1000;
 /// `POST /api/login`
 pub async fn login(
     State(state): State<AppState>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<LoginResponse>, ApiError> {
@@ -51,28 +52,39 @@ pub async fn login(
         ));
     }
 
-    // Slows the guessing of one candidate's code (whatever the address).
+    // Slows the guessing of one candidate's code: per address and identity
+    // (a stranger locks out only themselves), and per identity overall.
+    let now = state.clock.now_ms();
+    let identity = format!("{session_id}\u{0}{candidate_id}");
+    let address = crate::rate::client_address(&extensions);
     state
         .limits
         .check(
-            &format!("login:{session_id}\u{0}{candidate_id}"),
+            &format!("login:{address}\u{0}{identity}"),
             crate::rate::LOGIN,
-            state.clock.now_ms(),
+            now,
         )
+        .and_then(|()| {
+            state.limits.check(
+                &format!("login-identity:{identity}"),
+                crate::rate::LOGIN_IDENTITY,
+                now,
+            )
+        })
         .map_err(ApiError::rate_limited)?;
     let bad = || ApiError::unauthorized("bad_credentials", "unknown session, candidate or code");
-    let hashing = state.hashing.clone();
-    let code = req.code.clone();
     let Some(candidate) = state.db.candidate(session_id, candidate_id).await? else {
-        // Same cost as a real check, off the async runtime.
-        let _ = tokio::task::spawn_blocking(move || hashing.verify_dummy(&code)).await;
+        // Same cost as a real check while the budget for unknown ids lasts.
+        if state
+            .limits
+            .check("login-unknown", crate::rate::LOGIN_UNKNOWN, now)
+            .is_ok()
+        {
+            state.hashing.spend(&req.code).await;
+        }
         return Err(bad());
     };
-    let stored = candidate.code_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || hashing.verify(&code, &stored))
-        .await
-        .map_err(ApiError::internal)?;
-    if !ok {
+    if !state.hashing.check(&req.code, &candidate.code_hash).await {
         return Err(bad());
     }
 
@@ -125,6 +137,7 @@ pub async fn attempt(
 
 fn attempt_view(a: AttemptRow, s: &SessionRow, exam: ExamSummary) -> AttemptView {
     AttemptView {
+        chain_genesis: a.genesis(),
         id: a.id,
         candidate: a.candidate_id,
         state: a.state,
@@ -183,10 +196,15 @@ impl FromRequestParts<AppState> for CandidateAuth {
             .attempt_for_token(&hash, now)
             .await?
             .ok_or_else(|| ApiError::unauthorized("bad_token", "unknown or expired token"))?;
-        // Counted per valid token: junk tokens make no buckets.
+        // Counted per attempt (a new login is no new bucket); junk tokens
+        // make no buckets.
         state
             .limits
-            .check(&format!("token:{hash}"), crate::rate::CANDIDATE, now)
+            .check(
+                &format!("attempt:{}", attempt.id),
+                crate::rate::CANDIDATE,
+                now,
+            )
             .map_err(ApiError::rate_limited)?;
         crate::kiosk::check(state, &attempt.session_id, &parts.headers).await?;
         Ok(CandidateAuth(attempt))

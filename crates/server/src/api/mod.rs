@@ -55,7 +55,11 @@ pub fn router(state: AppState) -> Router {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
     }
-    app.layer(TraceLayer::new_for_http()).with_state(state)
+    let policies = crate::harden::Policies::new(state.static_dir.as_deref(), crate::review::CSS);
+    crate::harden::harden(
+        app.layer(TraceLayer::new_for_http()).with_state(state),
+        policies,
+    )
 }
 
 async fn api_not_found() -> ApiError {

@@ -9,8 +9,6 @@
 //! attempt (an atomic `UPDATE … WHERE started_at IS NULL`), with the start
 //! time taken from the server clock.
 
-use std::time::{Duration, UNIX_EPOCH};
-
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
@@ -121,8 +119,4 @@ async fn load_package(state: &AppState, session_id: &str) -> Result<PackageRow, 
     })
 }
 
-/// `2026-12-01T09:00:00Z`, for messages.
-pub(super) fn rfc3339(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_seconds(t).to_string()
-}
+pub(super) use crate::time::rfc3339_seconds as rfc3339;

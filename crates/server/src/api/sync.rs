@@ -13,22 +13,41 @@
 //! `chain_broken` (the engine's message); a gap after the stored log → 409
 //! `chain_broken` naming the expected seq; a stored seq re-sent with another
 //! hash (or a continuation that does not link to the stored log) → 409
-//! `chain_conflict`, and the attempt is flagged `tampering`. Data after the
-//! sync deadline is stored and flagged `late`; a start found in the log that
-//! the server did not record (the printed start code) is flagged
-//! `offline_start`.
+//! `chain_conflict`, and the attempt is flagged `tampering`; so is a log
+//! whose first event does not link to this attempt's genesis (a log written
+//! for another attempt). An event naming a media by anything but 64
+//! lowercase hex digits → 400 `malformed_hash`. The per-attempt quotas
+//! ([`crate::quota`]) → 413 `quota_events` / `quota_event_bytes`.
+//!
+//! Stored and flagged, never refused, so no evidence is lost: data after the
+//! sync deadline (`late`); a start found in the log that the server did not
+//! record (`offline_start`, with the clock offsets the log measured); and
+//! every disagreement with the server's own records of time (`time_mismatch`):
+//! a `start` away from the server's start, a claimed extra time, another
+//! window ([`vigil_exam::start_discrepancies`]), an event dated after the
+//! server's clock at its arrival. Scoring follows the server's records
+//! whatever the log says ([`crate::results`]).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
 use vigil_api::{codes, EventsRequest, EventsResponse};
 use vigil_exam::limits::MAX_EVENTS;
-use vigil_exam::{deadlines, verify_continuation, ChainFault, Event, EventKind, WaitingBody};
+use vigil_exam::{
+    deadlines, start_discrepancies, verify_chain, Authority, ChainFault, Event, EventKind,
+    WaitingBody,
+};
 
 use super::candidate::CandidateAuth;
 use super::start::{load_exam, load_session, rfc3339, start_window};
 use crate::db::AttemptRow;
+use crate::quota::{self, MAX_ATTEMPT_EVENTS, MAX_ATTEMPT_EVENT_BYTES};
 use crate::{ApiError, AppState};
+
+/// How far ahead of the server's clock an event may be dated when it
+/// arrives (the app's clock is the server's, measured over the network)
+/// before it is flagged `time_mismatch`.
+pub const FUTURE_TOLERANCE_MS: i64 = 60_000;
 
 /// Largest sync body, in bytes.
 pub const SYNC_BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -61,11 +80,37 @@ pub async fn post_events(
         let acked_seq = state.db.acked_seq(&attempt.id).await?;
         return Ok(Json(EventsResponse { acked_seq }));
     }
-    verify_in_itself(from_seq, &events)?;
+    check_media_names(&events)?;
+    let genesis = attempt.genesis();
+    let now = state.clock.now_ms();
+    if let Err(e) = verify_in_itself(&genesis, from_seq, &events) {
+        if from_seq == 1 && e.seq == 1 && e.what == ChainFault::PrevHash {
+            let detail = format!(
+                "event 1 links to {}, not to this attempt's genesis: a log written for \
+                 another attempt",
+                events[0].prev_hash.chars().take(64).collect::<String>()
+            );
+            state
+                .db
+                .add_flag(&attempt.id, "tampering", &detail, now)
+                .await?;
+            tracing::warn!(attempt = %attempt.id, %detail, "foreign log");
+            return Err(ApiError::conflict(codes::CHAIN_CONFLICT, detail));
+        }
+        return Err(ApiError::bad_request(codes::CHAIN_BROKEN, e.to_string()));
+    }
     let batch_last = from_seq + events.len() as u64 - 1;
 
-    let now = state.clock.now_ms();
-    let sync_by = sync_deadline(&state, &attempt).await?;
+    let timeline = Timeline::of(&state, &attempt).await?;
+    // An offline start in this batch: the clock measurements stored so far,
+    // read before the sync transaction takes the writer.
+    let offline_start = attempt.started_at.is_none()
+        && events.iter().any(|e| matches!(e.kind, EventKind::Start(_)));
+    let stored_offsets = if offline_start {
+        clock_offsets(&state.db.events(&attempt.id).await?)
+    } else {
+        Vec::new()
+    };
     let mut tx = state.db.begin_sync(&attempt.id, now).await?;
     let last = tx.last_event().await?;
     let stored = last.as_ref().map_or(0, |e| e.seq);
@@ -100,7 +145,7 @@ pub async fn post_events(
         &[]
     };
     if conflict.is_none() && !new.is_empty() {
-        if let Err(e) = verify_continuation(last.as_ref(), new) {
+        if let Err(e) = verify_chain(&genesis, last.as_ref(), new) {
             if e.what == ChainFault::PrevHash && e.seq == stored + 1 {
                 conflict = Some(format!(
                     "event {}: prev_hash does not match the stored event {stored}: the logs \
@@ -123,16 +168,56 @@ pub async fn post_events(
     }
 
     if !new.is_empty() {
-        tx.insert_events(new, now).await?;
+        if batch_last > MAX_ATTEMPT_EVENTS {
+            return Err(quota::events_exceeded(batch_last));
+        }
+        let jsons = new
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::internal)?;
+        let held = tx.event_bytes().await?;
+        let would_hold = held + jsons.iter().map(|j| j.len() as u64).sum::<u64>();
+        if would_hold > MAX_ATTEMPT_EVENT_BYTES {
+            return Err(quota::event_bytes_exceeded(would_hold));
+        }
+        tx.insert_events(new, &jsons, now).await?;
         let mut submitted = false;
         for e in new {
+            if e.at > now.saturating_add(FUTURE_TOLERANCE_MS) {
+                let detail = format!(
+                    "event {} is dated {}, {} s after the server's clock when it arrived ({})",
+                    e.seq,
+                    rfc3339(e.at),
+                    e.at.saturating_sub(now) / 1000,
+                    rfc3339(now)
+                );
+                tx.add_flag("time_mismatch", &detail, now).await?;
+            }
             match &e.kind {
-                EventKind::Start(b) if tx.record_start(b.started_at_ms).await? => {
-                    let detail = format!(
-                        "started at {} without the server (start code), seen at sync",
-                        rfc3339(b.started_at_ms)
-                    );
-                    tx.add_flag("offline_start", &detail, now).await?;
+                EventKind::Start(b) => {
+                    let offline = tx.record_start(e.at).await?;
+                    let authority = Authority {
+                        started_at_ms: (!offline).then_some(attempt.started_at).flatten(),
+                        ..timeline.authority
+                    };
+                    if offline {
+                        let offsets = [stored_offsets.clone(), clock_offsets(new)].concat();
+                        let measured = if offsets.is_empty() {
+                            "no clock measurement in the log".to_owned()
+                        } else {
+                            format!("device clock offsets measured: {}", offsets.join(", "))
+                        };
+                        let detail = format!(
+                            "started at {} without the server (start code), seen at sync; \
+                             {measured}",
+                            rfc3339(e.at),
+                        );
+                        tx.add_flag("offline_start", &detail, now).await?;
+                    }
+                    for d in start_discrepancies(e.at, b, &authority) {
+                        tx.add_flag("time_mismatch", &d.to_string(), now).await?;
+                    }
                 }
                 EventKind::Submit(_) => submitted = true,
                 _ => {}
@@ -141,6 +226,7 @@ pub async fn post_events(
         if submitted {
             tx.set_state("submitted").await?;
         }
+        let sync_by = timeline.sync_by;
         if now > sync_by {
             let detail = format!(
                 "events {}..={batch_last} arrived at {}, after the sync deadline {}",
@@ -158,9 +244,14 @@ pub async fn post_events(
 }
 
 /// Verifies the batch as a chain in itself: seq running from `from_seq`,
-/// each event linked to the previous one, hashes and time order right. The
-/// link of its first event to the stored log is checked later.
-fn verify_in_itself(from_seq: u64, events: &[Event]) -> Result<(), ApiError> {
+/// each event linked to the previous one, hashes and time order right, and
+/// a batch from seq 1 linked to the attempt's `genesis`. The link of a
+/// later batch's first event to the stored log is checked later.
+fn verify_in_itself(
+    genesis: &str,
+    from_seq: u64,
+    events: &[Event],
+) -> Result<(), vigil_exam::ChainError> {
     let anchor = (from_seq > 1).then(|| Event {
         seq: from_seq - 1,
         at: i64::MIN,
@@ -168,19 +259,68 @@ fn verify_in_itself(from_seq: u64, events: &[Event]) -> Result<(), ApiError> {
         prev_hash: String::new(),
         hash: events[0].prev_hash.clone(),
     });
-    verify_continuation(anchor.as_ref(), events)
-        .map_err(|e| ApiError::bad_request(codes::CHAIN_BROKEN, e.to_string()))
+    verify_chain(genesis, anchor.as_ref(), events)
+}
+
+/// Every media an event names must be a SHA-256 as the API names blobs
+/// (64 lowercase hex digits): the review pages build URLs from them.
+fn check_media_names(events: &[Event]) -> Result<(), ApiError> {
+    for e in events {
+        for (sha, _) in crate::media::named_by(e) {
+            if !crate::media::is_sha256_hex(sha) {
+                return Err(ApiError::bad_request(
+                    "malformed_hash",
+                    format!(
+                        "event {} names a media by {:?}: a media is named by its SHA-256, 64 \
+                         lowercase hex digits",
+                        e.seq,
+                        sha.chars().take(80).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The server's own records of an attempt's time.
+struct Timeline {
+    authority: Authority,
+    sync_by: i64,
+}
+
+impl Timeline {
+    async fn of(state: &AppState, attempt: &AttemptRow) -> Result<Timeline, ApiError> {
+        let session = load_session(state, &attempt.session_id).await?;
+        let exam = load_exam(state, &session.exam_id).await?;
+        let window = start_window(&exam, &session)?;
+        let started = attempt.started_at.unwrap_or(window.closes_at_ms);
+        Ok(Timeline {
+            authority: Authority {
+                started_at_ms: attempt.started_at,
+                extra_time: attempt.extra_time,
+                window,
+            },
+            sync_by: deadlines(&exam, started, attempt.extra_time).sync_by_ms,
+        })
+    }
+}
+
+/// The clock offsets a log measured against the server (its `clock_sync`
+/// events), for a reviewer weighing an offline start.
+fn clock_offsets(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::ClockSync(c) => Some(format!("{:+} ms", c.offset_ms)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// When the attempt's data must have arrived: the engine's `sync_by` from
 /// the actual start, or from the latest possible start (the window's close)
 /// when the server has not seen one.
 pub(super) async fn sync_deadline(state: &AppState, attempt: &AttemptRow) -> Result<i64, ApiError> {
-    let session = load_session(state, &attempt.session_id).await?;
-    let exam = load_exam(state, &session.exam_id).await?;
-    let started = match attempt.started_at {
-        Some(t) => t,
-        None => start_window(&exam, &session)?.closes_at_ms,
-    };
-    Ok(deadlines(&exam, started, attempt.extra_time).sync_by_ms)
+    Ok(Timeline::of(state, attempt).await?.sync_by)
 }

@@ -69,8 +69,18 @@ fn probe_body() -> &'static Bytes {
 /// [`MAX_PROBE_BYTES`]) that the app times to measure throughput; never
 /// cached.
 pub async fn probe(
+    State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     q: Result<Query<ProbeQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    state
+        .limits
+        .check(
+            &format!("probe:{}", crate::rate::client_address(&extensions)),
+            crate::rate::PROBE,
+            state.clock.now_ms(),
+        )
+        .map_err(ApiError::rate_limited)?;
     let Query(q) = q.map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,

@@ -26,6 +26,8 @@ pub struct Fixture {
     pub clock: Arc<FixedClock>,
     pub demo: DemoInfo,
     pub media: tempfile::TempDir,
+    /// The chain genesis of each demo candidate's attempt, by index.
+    pub genesis: Vec<String>,
 }
 
 /// The database of one test: a fresh database on the PostgreSQL cluster of
@@ -54,6 +56,12 @@ pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
     )
     .await
     .unwrap();
+    let mut genesis = Vec::new();
+    for c in &demo.candidates {
+        let row = db.candidate(&demo.session, &c.id).await.unwrap().unwrap();
+        let attempt = db.attempt(&row.attempt_id).await.unwrap().unwrap();
+        genesis.push(attempt.genesis());
+    }
     let media = tempfile::tempdir().unwrap();
     let state = AppState {
         db,
@@ -70,6 +78,7 @@ pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
         clock,
         demo,
         media,
+        genesis,
     }
 }
 
@@ -94,6 +103,13 @@ impl Fixture {
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The chain genesis of the attempt behind a token.
+    pub async fn genesis_of(&self, token: &str) -> String {
+        let (status, body) = send(self.app(), get_with_token("/api/attempt", token)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["chain_genesis"].as_str().unwrap().to_owned()
     }
 
     /// The attempt id behind a token.
@@ -162,15 +178,15 @@ pub fn demo_window(f: &Fixture) -> vigil_exam::StartWindow {
     .unwrap()
 }
 
-/// A whole attempt built with the engine: checks, consent, identity, room
-/// scan, waiting room, start at `start_at`, `answer` to the first question,
-/// then submit. About a dozen events.
-pub fn full_log(f: &Fixture, start_at: i64, answer: usize) -> Vec<vigil_exam::Event> {
+/// A whole attempt of demo candidate `n` built with the engine: checks,
+/// consent, identity, room scan, waiting room, start at `start_at`,
+/// `answer` to the first question, then submit. About a dozen events.
+pub fn full_log(f: &Fixture, n: usize, start_at: i64, answer: usize) -> Vec<vigil_exam::Event> {
     use vigil_exam::*;
     let exam = demo_exam();
     let window = demo_window(f);
     let sha = "a".repeat(64);
-    let mut a = Attempt::new();
+    let mut a = Attempt::with_genesis(&f.genesis[n]);
     let t = start_at - 60_000;
     let pass = |item: &str| CheckResult {
         detail: String::new(),
@@ -219,7 +235,7 @@ pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) 
 pub async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
     use vigil_exam::*;
     let other = "f".repeat(64);
-    let mut a = Attempt::new();
+    let mut a = Attempt::with_genesis(&f.genesis_of(token).await);
     let t = NOW - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &other, t + 1).unwrap();

@@ -16,7 +16,7 @@ async fn sit(f: &Fixture, n: usize, answer: usize) {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let log = full_log(f, NOW, answer);
+    let log = full_log(f, n, NOW, answer);
     let (status, body) = send(f.app(), events_request(&token, 1, &log)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -35,7 +35,12 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     // The scores are the engine's, on the full exam, of the same log.
     let exam = demo_exam();
     for (n, answer) in [(0, 1), (1, 0)] {
-        let state = vigil_exam::replay(&exam, &full_log(&f, NOW, answer)).unwrap();
+        let state = vigil_exam::replay_events_from(
+            &f.genesis[n],
+            Some(&exam),
+            &full_log(&f, n, NOW, answer),
+        )
+        .unwrap();
         let row = &r.rows[n];
         assert_eq!(row.candidate, ids[n]);
         assert_eq!(row.state, "submitted");
@@ -88,7 +93,7 @@ async fn an_offline_start_is_scored_and_its_flag_shown() {
     let f = fixture().await;
     let token = f.login(2).await;
     // No online start: the log's start is an offline one (printed start code).
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 2, NOW, 1);
     let (status, _) = send(f.app(), events_request(&token, 1, &log)).await;
     assert_eq!(status, StatusCode::OK);
     let r = results::session_results(&f.state.db, &f.demo.session, NOW)
@@ -124,11 +129,11 @@ fn number_of(x: f64) -> String {
 
 /// A whole log whose photos and room scan are `media` (real bytes), so the
 /// attempt can be complete on the server.
-fn log_naming(f: &Fixture, media: &[Vec<u8>; 3], submit: bool) -> Vec<vigil_exam::Event> {
+fn log_naming(f: &Fixture, n: usize, media: &[Vec<u8>; 3], submit: bool) -> Vec<vigil_exam::Event> {
     use vigil_exam::*;
     let sha = |b: &[u8]| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b));
     let (exam, window) = (demo_exam(), demo_window(f));
-    let mut a = Attempt::new();
+    let mut a = Attempt::with_genesis(&f.genesis[n]);
     let t = NOW - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &"c".repeat(64), t + 1).unwrap();
@@ -174,7 +179,7 @@ async fn progress_follows_the_submission_the_media_and_the_deadline() {
         )
         .await;
         assert_eq!(status, StatusCode::OK);
-        let log = log_naming(&f, &media, submit);
+        let log = log_naming(&f, n, &media, submit);
         let (status, body) = send(f.app(), events_request(&token, 1, &log)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         for m in &media[..sent] {

@@ -49,7 +49,7 @@ async fn sync_one(f: &Fixture) -> String {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = send(f.app(), events_request(&token, 1, &full_log(f, NOW, 1))).await;
+    let (status, _) = send(f.app(), events_request(&token, 1, &full_log(f, 0, NOW, 1))).await;
     assert_eq!(status, StatusCode::OK);
     attempt
 }
@@ -217,7 +217,7 @@ async fn a_proctor_sees_the_session_its_attempts_and_results() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     let n = log.len();
     assert!(
         body.contains(&format!("Hash chain verified: {n} events")),
@@ -238,7 +238,7 @@ async fn a_flagged_attempt_shows_its_flags() {
     let token = f.login(1).await;
     let attempt = f.attempt_id(&token).await;
     // No online start: the synced start is an offline one, flagged.
-    let (status, _) = send(f.app(), events_request(&token, 1, &full_log(&f, NOW, 0))).await;
+    let (status, _) = send(f.app(), events_request(&token, 1, &full_log(&f, 1, NOW, 0))).await;
     assert_eq!(status, StatusCode::OK);
     let cookie = proctor_login(&f, &f.demo.session, "marie").await;
     let (_, _, body) = fetch(

@@ -32,11 +32,13 @@ fn get(uri: &str, cookie: &str) -> Request<Body> {
         .unwrap()
 }
 
+/// A form POST as the review page sends it, with the login's CSRF token.
 fn post_form(uri: &str, cookie: &str, body: &str) -> Request<Body> {
+    let csrf = vigil_server::review::Csrf::of_cookie(cookie).0;
     Request::post(uri)
         .header(header::COOKIE, format!("vigil_review={cookie}"))
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_owned()))
+        .body(Body::from(format!("{body}&csrf={csrf}")))
         .unwrap()
 }
 
@@ -58,7 +60,7 @@ fn rich_log(f: &Fixture, start_at: i64) -> (Vec<Event>, Vec<Vec<u8>>) {
     let (id, face, still) = (jpeg(1), jpeg(2), jpeg(3));
     let mut scan = vec![0x1A, 0x45, 0xDF, 0xA3];
     scan.extend_from_slice(&[9; 128]);
-    let mut a = Attempt::new();
+    let mut a = Attempt::with_genesis(&f.genesis[0]);
     let t = start_at - 60_000;
     a.record_checks(
         vec![CheckResult {

@@ -35,7 +35,7 @@ async fn a_whole_log_syncs_in_batches_and_duplicates_are_stored_once() {
     let f = fixture().await;
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     let n = log.len() as u64;
 
     // An empty batch asks for the ack.
@@ -75,7 +75,8 @@ async fn a_whole_log_syncs_in_batches_and_duplicates_are_stored_once() {
 
     let stored = f.state.db.events(&attempt).await.unwrap();
     assert_eq!(stored, log, "stored once, in order, unchanged");
-    vigil_exam::replay(&demo_exam(), &stored).expect("the stored log replays");
+    vigil_exam::replay_events_from(&f.genesis[0], Some(&demo_exam()), &stored)
+        .expect("the stored log replays");
     let (_, view) = send(f.app(), get_with_token("/api/attempt", &token)).await;
     assert_eq!(view["state"], "submitted");
     // Started without calling /start: the start came through the log.
@@ -102,7 +103,7 @@ async fn an_online_start_is_not_flagged() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     let (status, _) = send(f.app(), events_request(&token, 1, &log)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(flag_kinds(&f, &attempt).await.is_empty());
@@ -113,7 +114,7 @@ async fn a_gap_is_refused_naming_the_expected_seq() {
     let f = fixture().await;
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     send(f.app(), events_request(&token, 1, &log[..3])).await;
     let (status, body) = send(f.app(), events_request(&token, 5, &log[4..7])).await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -133,7 +134,7 @@ async fn reordered_changed_or_mislabelled_batches_are_refused_whole() {
     let f = fixture().await;
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
 
     let mut reordered = log[..6].to_vec();
     reordered.swap(3, 4);
@@ -178,9 +179,9 @@ async fn a_stored_seq_with_another_hash_is_a_conflict_and_flags_tampering() {
     let f = fixture().await;
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     // Same history up to the answer, another answer (a valid chain).
-    let forged = full_log(&f, NOW, 2);
+    let forged = full_log(&f, 0, NOW, 2);
     let answer_seq = 8;
     assert_eq!(log[..7], forged[..7]);
     assert_ne!(log[7].hash, forged[7].hash);
@@ -229,11 +230,11 @@ async fn another_candidates_token_writes_only_its_own_attempt() {
     let b = f.login(1).await;
     let attempt_a = f.attempt_id(&a).await;
     let attempt_b = f.attempt_id(&b).await;
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     send(f.app(), events_request(&a, 1, &log[..5])).await;
 
     // B posting a conflicting history touches neither A's log nor A's flags.
-    let forged = full_log(&f, NOW + 1, 2);
+    let forged = full_log(&f, 1, NOW + 1, 2);
     let (status, body) = send(f.app(), events_request(&b, 1, &forged[..3])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["acked_seq"], 3, "B's own (empty) attempt");
@@ -263,7 +264,7 @@ async fn data_after_the_sync_deadline_is_kept_and_flagged_late() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
     send(f.app(), events_request(&token, 1, &log[..4])).await;
     // The engine's sync deadline: start + 5 min + 12 h.
     f.clock.set(NOW + 300_000 + 12 * 3600 * 1000 + 1);
@@ -282,7 +283,7 @@ async fn oversized_malformed_and_out_of_range_batches_are_refused() {
     let f = fixture().await;
     let token = f.login(0).await;
     let attempt = f.attempt_id(&token).await;
-    let log = full_log(&f, NOW, 1);
+    let log = full_log(&f, 0, NOW, 1);
 
     let many = vec![log[0].clone(); MAX_BATCH_EVENTS + 1];
     let (status, body) = send(f.app(), events_request(&token, 1, &many)).await;

@@ -1,0 +1,54 @@
+//! Per-attempt storage quotas: how much one candidate may make the server
+//! keep, whatever their app (or a script with their token) sends.
+//!
+//! Why per attempt: a token is one attempt's, and every byte the server
+//! stores is the attempt's log or its media. The engine's own bounds (a
+//! million events, 64 MiB a room scan) say what a log may *be*; these say
+//! what the server *keeps*, a fair multiple of what a real 1 h 20 sitting
+//! writes (a few thousand events, well under 1 MiB of log; a few MiB of
+//! photos and stills, tens of MiB of room scan). A refusal is 413 with a
+//! code that names the quota, and stores nothing of the request. The
+//! README's limits table lists these numbers.
+
+/// Most events one attempt's stored log may hold.
+pub const MAX_ATTEMPT_EVENTS: u64 = 100_000;
+/// Most bytes of transport JSON one attempt's stored log may take.
+pub const MAX_ATTEMPT_EVENT_BYTES: u64 = 32 * 1024 * 1024;
+/// Most bytes of media (finished blobs and partial uploads together) one
+/// attempt may store: four room scans at the largest size.
+pub const MAX_ATTEMPT_MEDIA_BYTES: u64 = 256 * 1024 * 1024;
+
+use crate::ApiError;
+
+/// 413 `quota_events`.
+pub fn events_exceeded(would_hold: u64) -> ApiError {
+    ApiError::too_large(
+        "quota_events",
+        format!(
+            "this batch would bring the attempt's log to {would_hold} events: the quota is \
+             {MAX_ATTEMPT_EVENTS} events per attempt"
+        ),
+    )
+}
+
+/// 413 `quota_event_bytes`.
+pub fn event_bytes_exceeded(would_hold: u64) -> ApiError {
+    ApiError::too_large(
+        "quota_event_bytes",
+        format!(
+            "this batch would bring the attempt's log to {would_hold} bytes: the quota is \
+             {MAX_ATTEMPT_EVENT_BYTES} bytes of events per attempt"
+        ),
+    )
+}
+
+/// 413 `quota_media`.
+pub fn media_exceeded(would_hold: u64) -> ApiError {
+    ApiError::too_large(
+        "quota_media",
+        format!(
+            "this upload would bring the attempt's media to {would_hold} bytes: the quota is \
+             {MAX_ATTEMPT_MEDIA_BYTES} bytes of media per attempt"
+        ),
+    )
+}
