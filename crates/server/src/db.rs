@@ -552,6 +552,16 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Sets an attempt's extra-time accommodation (the exam's ratio).
+    pub async fn set_extra_time(&self, attempt_id: &str, on: bool) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE attempts SET extra_time = $1 WHERE id = $2")
+            .bind(i64::from(on))
+            .bind(attempt_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// The attempt with this id.
     pub async fn attempt(&self, attempt_id: &str) -> Result<Option<AttemptRow>, sqlx::Error> {
         let row = sqlx::query(&format!(
@@ -732,6 +742,17 @@ impl Db {
         .await
     }
 
+    /// Bytes of the finished media an attempt stored (for the quota).
+    pub async fn attempt_media_bytes(&self, attempt_id: &str) -> Result<u64, sqlx::Error> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM media WHERE attempt_id = $1",
+        )
+        .bind(attempt_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Ends a proctor login (logout): its cookie no longer opens anything.
     pub async fn delete_proctor_login(&self, token_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM proctor_logins WHERE token_hash = $1")
@@ -741,10 +762,10 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Ends every login of a candidate's attempt (sign-out).
-    pub async fn delete_tokens(&self, attempt_id: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM tokens WHERE attempt_id = $1")
-            .bind(attempt_id)
+    /// Ends a candidate's login (sign-out): the token no longer opens anything.
+    pub async fn delete_token(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM tokens WHERE token_hash = $1")
+            .bind(token_hash)
             .execute(&self.writer)
             .await
             .map(|_| ())

@@ -54,6 +54,8 @@ pub struct AppState {
     pub uploads: media::Uploads,
     /// Per-token and per-login rate limits ([`rate`]).
     pub limits: rate::Limiter,
+    /// Per-attempt storage quotas ([`quota`]).
+    pub quotas: quota::Quotas,
 }
 
 /// The whole HTTP service: the JSON API under `/api`, the proctors' pages

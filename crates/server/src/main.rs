@@ -468,6 +468,15 @@ async fn run() -> anyhow::Result<()> {
             );
             if !dry_run {
                 let dir = media_dir.unwrap_or_else(|| db_at.dir.join("media"));
+                let (files, bytes) = vigil_server::results::sweep_stale_partials(&db, &dir, now)
+                    .await
+                    .with_context(|| {
+                        format!("sweeping the partial uploads in {}", dir.display())
+                    })?;
+                println!(
+                    "Removed {files} partial upload file(s), {bytes} bytes, from {}.",
+                    dir.join("partial").display()
+                );
                 let blobs = blob_store(media_url.as_deref(), &dir).await?;
                 let keep = db.media_hashes().await?;
                 let (files, bytes) = blobs
@@ -612,7 +621,28 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
         blobs,
         uploads: Default::default(),
         limits: Default::default(),
+        quotas: Default::default(),
     };
+    // Partial uploads that can no longer complete go, with the personal data
+    // they may hold, once their attempt's sync deadline has passed.
+    {
+        let (db, dir) = (state.db.clone(), state.media_dir.clone());
+        tokio::spawn(async move {
+            let every =
+                std::time::Duration::from_millis(vigil_server::results::PARTIAL_SWEEP_EVERY_MS);
+            loop {
+                tokio::time::sleep(every).await;
+                let now = SystemClock.now_ms();
+                match vigil_server::results::sweep_stale_partials(&db, &dir, now).await {
+                    Ok((0, _)) => {}
+                    Ok((files, bytes)) => {
+                        tracing::info!(files, bytes, "swept stale partial uploads")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "sweeping partial uploads"),
+                }
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;

@@ -98,8 +98,8 @@ pub fn blob_path(dir: &Path, sha: &str) -> PathBuf {
 }
 
 /// Removes the stored blobs whose hash is not in `keep` (after a purge);
-/// returns how many files and bytes went. Partial uploads of purged
-/// attempts go too (their folder names no kept attempt's upload).
+/// returns how many files and bytes went. Partial uploads are swept by
+/// [`sweep_partials`].
 pub fn sweep(dir: &Path, keep: &HashSet<String>) -> std::io::Result<(u64, u64)> {
     let (mut files, mut bytes) = (0, 0);
     let Ok(shards) = std::fs::read_dir(dir) else {
@@ -120,6 +120,58 @@ pub fn sweep(dir: &Path, keep: &HashSet<String>) -> std::io::Result<(u64, u64)> 
                 files += 1;
             }
         }
+    }
+    Ok((files, bytes))
+}
+
+/// Bytes of an attempt's partial uploads, but for the one of `except`
+/// (the upload being resumed counts by itself).
+pub fn partial_bytes(dir: &Path, attempt_id: &str, except: &str) -> u64 {
+    let skip = format!("{except}.part");
+    std::fs::read_dir(dir.join("partial").join(attempt_id))
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_str() != Some(skip.as_str()))
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// The attempts that have partial uploads under the media folder (their
+/// folder names under `partial/`).
+pub fn partial_attempts(dir: &Path) -> std::io::Result<Vec<String>> {
+    match std::fs::read_dir(dir.join("partial")) {
+        Ok(entries) => Ok(entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes the partial uploads of the attempts for which `drop` says so
+/// (gone from the database, or past their sync deadline: no upload can
+/// complete any more, and they may hold personal data); returns how many
+/// files and bytes went.
+pub fn sweep_partials(
+    dir: &Path,
+    mut drop: impl FnMut(&str) -> bool,
+) -> std::io::Result<(u64, u64)> {
+    let (mut files, mut bytes) = (0, 0);
+    for attempt in partial_attempts(dir)? {
+        if !drop(&attempt) {
+            continue;
+        }
+        let folder = dir.join("partial").join(&attempt);
+        for part in std::fs::read_dir(&folder)?.flatten() {
+            bytes += part.metadata().map(|m| m.len()).unwrap_or(0);
+            files += 1;
+        }
+        std::fs::remove_dir_all(&folder)?;
     }
     Ok((files, bytes))
 }

@@ -20,35 +20,54 @@ pub const MAX_ATTEMPT_MEDIA_BYTES: u64 = 256 * 1024 * 1024;
 
 use crate::ApiError;
 
+/// The quotas a server enforces: the constants above, unless a test asks
+/// for smaller ones (so the limits can be reached in a test's time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    pub events: u64,
+    pub event_bytes: u64,
+    pub media_bytes: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            events: MAX_ATTEMPT_EVENTS,
+            event_bytes: MAX_ATTEMPT_EVENT_BYTES,
+            media_bytes: MAX_ATTEMPT_MEDIA_BYTES,
+        }
+    }
+}
+
 /// 413 `quota_events`.
-pub fn events_exceeded(would_hold: u64) -> ApiError {
+pub fn events_exceeded(would_hold: u64, quota: u64) -> ApiError {
     ApiError::too_large(
         "quota_events",
         format!(
             "this batch would bring the attempt's log to {would_hold} events: the quota is \
-             {MAX_ATTEMPT_EVENTS} events per attempt"
+             {quota} events per attempt"
         ),
     )
 }
 
 /// 413 `quota_event_bytes`.
-pub fn event_bytes_exceeded(would_hold: u64) -> ApiError {
+pub fn event_bytes_exceeded(would_hold: u64, quota: u64) -> ApiError {
     ApiError::too_large(
         "quota_event_bytes",
         format!(
             "this batch would bring the attempt's log to {would_hold} bytes: the quota is \
-             {MAX_ATTEMPT_EVENT_BYTES} bytes of events per attempt"
+             {quota} bytes of events per attempt"
         ),
     )
 }
 
 /// 413 `quota_media`.
-pub fn media_exceeded(would_hold: u64) -> ApiError {
+pub fn media_exceeded(would_hold: u64, quota: u64) -> ApiError {
     ApiError::too_large(
         "quota_media",
         format!(
             "this upload would bring the attempt's media to {would_hold} bytes: the quota is \
-             {MAX_ATTEMPT_MEDIA_BYTES} bytes of media per attempt"
+             {quota} bytes of media per attempt"
         ),
     )
 }

@@ -225,6 +225,44 @@ pub async fn attempt_progress(
     progress_of(db, &exam, &window, attempt, events, now).await
 }
 
+/// When an attempt's data must have arrived (the engine's `sync_by`, from
+/// the server's start, or from the window's close when it never started).
+pub async fn sync_deadline(db: &Db, attempt: &crate::db::AttemptRow) -> anyhow::Result<i64> {
+    let (exam, window) = exam_and_window(db, &attempt.session_id).await?;
+    let started = attempt.started_at.unwrap_or(window.closes_at_ms);
+    Ok(vigil_exam::deadlines(&exam, started, attempt.extra_time).sync_by_ms)
+}
+
+/// Removes the partial uploads that can no longer complete: those of
+/// attempts gone from the database (purged) or past their sync deadline at
+/// `now`. `purge` runs it, and `serve` every [`PARTIAL_SWEEP_EVERY_MS`].
+/// Returns the files and bytes removed.
+pub async fn sweep_stale_partials(
+    db: &Db,
+    media_dir: &std::path::Path,
+    now: i64,
+) -> anyhow::Result<(u64, u64)> {
+    let mut stale = std::collections::HashSet::new();
+    for id in crate::media::partial_attempts(media_dir)? {
+        let expired = match db.attempt(&id).await? {
+            None => true,
+            Some(a) => now > sync_deadline(db, &a).await?,
+        };
+        if expired {
+            stale.insert(id);
+        }
+    }
+    let dir = media_dir.to_owned();
+    let swept = tokio::task::spawn_blocking(move || {
+        crate::media::sweep_partials(&dir, |id| stale.contains(id))
+    })
+    .await??;
+    Ok(swept)
+}
+
+/// How often `serve` sweeps stale partial uploads.
+pub const PARTIAL_SWEEP_EVERY_MS: u64 = 10 * 60 * 1000;
+
 /// Every media blob the log names (photos, room scan, evidence stills).
 fn named_media(events: &[vigil_exam::Event]) -> std::collections::BTreeSet<String> {
     events
@@ -270,8 +308,8 @@ impl SessionResults {
         let mut out = csv_line(&header);
         for r in &self.rows {
             let mut cells = vec![
-                r.candidate.clone(),
-                r.state.clone(),
+                spreadsheet_safe(&r.candidate),
+                spreadsheet_safe(&r.state),
                 r.progress.as_str().to_owned(),
                 r.started_at.map(rfc3339).unwrap_or_default(),
                 r.submitted_at.map(rfc3339).unwrap_or_default(),
@@ -286,7 +324,7 @@ impl SessionResults {
                 }
                 None => cells.extend((0..self.exam.sections.len() + 6).map(|_| String::new())),
             }
-            cells.push(r.flags.join(" "));
+            cells.push(spreadsheet_safe(&r.flags.join(" ")));
             out.push_str(&csv_line(&cells));
         }
         out
@@ -307,6 +345,19 @@ fn number(x: f64) -> String {
 }
 
 /// One CSV record (RFC 4180: fields with `,` `"` or line breaks quoted).
+/// A text cell that a spreadsheet will show as text, never run as a
+/// formula: a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return gets a leading `'` (the usual neutralisation; the apostrophe is
+/// not shown by spreadsheets). Only text cells pass here: the points are
+/// numbers the server wrote, where a leading `-` is a sign.
+pub fn spreadsheet_safe(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
 fn csv_line(cells: &[String]) -> String {
     let mut line = String::new();
     for (i, c) in cells.iter().enumerate() {
@@ -328,6 +379,15 @@ fn csv_line(cells: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for bad in ["=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"));
+        }
+        assert_eq!(spreadsheet_safe("C001"), "C001");
+        assert_eq!(spreadsheet_safe("late offline_start"), "late offline_start");
+    }
 
     #[test]
     fn numbers_times_and_quoting() {

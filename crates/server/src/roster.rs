@@ -16,6 +16,11 @@ use crate::demo::{CandidateLogin, MAX_CANDIDATES_PER_CALL};
 
 /// Longest candidate id (the login's limit).
 pub const MAX_CANDIDATE_ID_LEN: usize = crate::api::MAX_ID_LEN;
+/// What a candidate id is made of: ASCII letters and digits, then also
+/// `.`, `_` and `-` (an id starts with a letter or a digit). Ids are typed
+/// from a printed sheet, written into URLs, pages and CSV exports: nothing
+/// in this alphabet can start a spreadsheet formula or need escaping.
+pub const CANDIDATE_ID_ALPHABET: &str = "A-Z a-z 0-9, then also . _ -";
 /// Fewest letters and digits in an operator-chosen code.
 pub const MIN_CODE_CHARS: usize = 8;
 
@@ -101,8 +106,14 @@ fn check_candidate_id(id: &str) -> Result<(), String> {
             "candidate id longer than {MAX_CANDIDATE_ID_LEN} bytes"
         ));
     }
-    if id.chars().any(char::is_control) {
-        return Err(format!("candidate id {id:?} has a control character"));
+    let mut chars = id.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !(first_ok && rest_ok) {
+        return Err(format!(
+            "candidate id {id:?}: use only {CANDIDATE_ID_ALPHABET} (starting with a letter or \
+             a digit)"
+        ));
     }
     Ok(())
 }
@@ -165,7 +176,7 @@ pub async fn import(
 pub fn to_csv(logins: &[CandidateLogin]) -> String {
     let mut out = String::from("candidate,code\n");
     for c in logins {
-        out.push_str(&c.id);
+        out.push_str(&crate::results::spreadsheet_safe(&c.id));
         out.push(',');
         out.push_str(&c.code);
         out.push('\n');
@@ -201,6 +212,14 @@ mod tests {
             ("candidate,code\nA\n", "line 2: 1 fields, expected 2"),
             ("candidate\n\"A\"\n", "line 2: quoted"),
             ("candidate,code\n,ABCDEFGH\n", "line 2: empty candidate id"),
+            (
+                "candidate\n=HYPERLINK(1)\n",
+                "line 2: candidate id \"=HYPERLINK(1)\": use only",
+            ),
+            ("candidate\n-1\n", "line 2: candidate id \"-1\""),
+            ("candidate\n@A\n", "line 2: candidate id"),
+            ("candidate\nA B\n", "line 2: candidate id"),
+            ("candidate\nJosé\n", "line 2: candidate id"),
         ];
         for (text, want) in cases {
             let err = parse(text).unwrap_err().to_string();

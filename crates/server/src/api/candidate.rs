@@ -125,6 +125,31 @@ pub async fn login(
     }))
 }
 
+/// `POST /api/logout`: ends the caller's login on the server (the app calls
+/// it at sign-out, once everything is acknowledged); the token is refused
+/// from then on. 204.
+pub async fn logout(
+    State(state): State<AppState>,
+    CandidateAuth(attempt): CandidateAuth,
+    headers: HeaderMap,
+) -> Result<axum::http::StatusCode, ApiError> {
+    if let Some(token) = bearer(&headers) {
+        state.db.delete_token(&auth::token_hash(token)).await?;
+    }
+    tracing::info!(attempt = %attempt.id, "logout");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The token of an `Authorization: Bearer …` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
 /// `GET /api/attempt`: the caller's attempt, schedule and exam summary.
 pub async fn attempt(
     State(state): State<AppState>,
@@ -177,18 +202,15 @@ impl FromRequestParts<AppState> for CandidateAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
+        if !parts
             .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("no_token", "missing bearer token"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("no_token", "expected `Authorization: Bearer <token>`")
-            })?;
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Err(ApiError::unauthorized("no_token", "missing bearer token"));
+        }
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::unauthorized("no_token", "expected `Authorization: Bearer <token>`")
+        })?;
         let now = state.clock.now_ms();
         let hash = auth::token_hash(token);
         let attempt = state

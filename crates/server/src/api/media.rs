@@ -119,6 +119,13 @@ pub async fn put_media(
             "no synced event of this attempt names this media: send the events first",
         )
     })?;
+    // The attempt's media quota: what it stores, and its other partial
+    // uploads, leave `room` for this one.
+    let quota = state.quotas.media_bytes;
+    let used = state.db.attempt_media_bytes(&attempt.id).await?
+        + media::partial_bytes(&state.media_dir, &attempt.id, &sha);
+    let room = quota.saturating_sub(used);
+    let over_quota = |bytes: u64| crate::quota::media_exceeded(used + bytes, quota);
     let limit = kind.limit();
     let range = match headers.get(header::CONTENT_RANGE) {
         Some(v) => Some(parse_range(v.to_str().unwrap_or("?"))?),
@@ -135,6 +142,12 @@ pub async fn put_media(
         if total > limit {
             return Err(too_large_for(kind, total));
         }
+        if total > room {
+            return Err(over_quota(total));
+        }
+    }
+    if let Some(n) = declared_len.filter(|n| range.is_none() && *n > room) {
+        return Err(over_quota(n));
     }
 
     let _guard = state.uploads.claim(&attempt.id, &sha).ok_or_else(|| {
@@ -203,6 +216,11 @@ pub async fn put_media(
         }
         if held + written > limit {
             failure = Some(too_large_for(kind, held + written));
+            written -= chunk.len() as u64;
+            break;
+        }
+        if held + written > room {
+            failure = Some(over_quota(held + written));
             written -= chunk.len() as u64;
             break;
         }

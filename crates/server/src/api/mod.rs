@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/probe", get(system::probe))
         .route("/openapi.json", get(system::openapi))
         .route("/login", post(candidate::login))
+        .route("/logout", post(candidate::logout))
         .route("/attempt", get(candidate::attempt))
         .route("/attempt/package", get(start::get_package))
         .route("/attempt/start", post(start::start))

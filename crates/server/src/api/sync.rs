@@ -41,7 +41,7 @@ use vigil_exam::{
 use super::candidate::CandidateAuth;
 use super::start::{load_exam, load_session, rfc3339, start_window};
 use crate::db::AttemptRow;
-use crate::quota::{self, MAX_ATTEMPT_EVENTS, MAX_ATTEMPT_EVENT_BYTES};
+use crate::quota;
 use crate::{ApiError, AppState};
 
 /// How far ahead of the server's clock an event may be dated when it
@@ -168,8 +168,9 @@ pub async fn post_events(
     }
 
     if !new.is_empty() {
-        if batch_last > MAX_ATTEMPT_EVENTS {
-            return Err(quota::events_exceeded(batch_last));
+        let quotas = state.quotas;
+        if batch_last > quotas.events {
+            return Err(quota::events_exceeded(batch_last, quotas.events));
         }
         let jsons = new
             .iter()
@@ -178,8 +179,8 @@ pub async fn post_events(
             .map_err(ApiError::internal)?;
         let held = tx.event_bytes().await?;
         let would_hold = held + jsons.iter().map(|j| j.len() as u64).sum::<u64>();
-        if would_hold > MAX_ATTEMPT_EVENT_BYTES {
-            return Err(quota::event_bytes_exceeded(would_hold));
+        if would_hold > quotas.event_bytes {
+            return Err(quota::event_bytes_exceeded(would_hold, quotas.event_bytes));
         }
         tx.insert_events(new, &jsons, now).await?;
         let mut submitted = false;

@@ -42,7 +42,12 @@ pub async fn test_db() -> Db {
 
 /// A demo session of 3 candidates whose window opens `start_in_ms` after `NOW`.
 pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
-    let db = test_db().await;
+    fixture_on(test_db().await, start_in_ms).await
+}
+
+/// The fixture on a given database (a SQLite file the command line can
+/// read too, say).
+pub async fn fixture_on(db: Db, start_in_ms: i64) -> Fixture {
     let clock = Arc::new(FixedClock::new(NOW));
     let hashing = CodeHashing::fast_for_tests();
     let demo = demo::create_demo(
@@ -72,6 +77,7 @@ pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
         blobs: vigil_server::blobs::BlobStore::Folder(media.path().to_owned()),
         uploads: Default::default(),
         limits: Default::default(),
+        quotas: Default::default(),
     };
     Fixture {
         state,

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod adversarial;
 mod api;
 mod cli;
 mod kiosk;
