@@ -515,8 +515,8 @@ pub fn App() -> Html {
         Callback::from(move |()| {
             let model = model.clone();
             spawn_local(async move {
-                // Even if forgetting fails, leave the screen: the events stay stored.
-                let _ = session::sign_out().await;
+                // Whatever the outcome, leave the screen: unsent events stay stored.
+                let _ = session::sign_out(model.login.as_deref(), model.attempt.as_deref()).await;
                 model.dispatch(Action::BackToLogin);
             });
         })
@@ -683,7 +683,8 @@ pub fn App() -> Html {
             let sync_by_ms = attempt.state().deadline_ms.map(|d| d + SYNC_DEADLINE_MS);
             html! {
                 <FinishedScreen {lang} exam={(*shown_exam).clone()} {attempt} pending={*pending}
-                    offline={*offline} {format_time} {sync_by_ms} />
+                    offline={*offline} {format_time} {sync_by_ms}
+                    on_sign_out={on_sign_out.clone()} />
             }
         }
         Screen::Unavailable => html! {

@@ -18,6 +18,7 @@ use crate::browser::api::ApiFailure;
 use crate::browser::{api, camera, capabilities, clock, idb};
 use crate::package::{self, OpenError};
 use crate::state::SignedIn;
+use crate::sync;
 
 /// Trusted time for the attempt: the device clock corrected by the last
 /// measured server offset (a `clock_sync` event).
@@ -100,9 +101,34 @@ pub async fn fetch_package(login: &LoginResponse) -> Result<(), String> {
     idb::save_package(id, &package).await.map_err(|e| e.0)
 }
 
-/// Forgets the login on this machine; the attempt's events stay stored.
-pub async fn sign_out() -> Result<(), String> {
-    idb::clear_session().await.map_err(|e| e.0)
+/// How a sign-out ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedOut {
+    /// Everything was acknowledged: the server revoked the token and
+    /// nothing of the attempt is left on this machine.
+    Cleared,
+    /// Something is still unsent (or the server did not answer): only the
+    /// login is forgotten here; the attempt's data stays stored, and goes
+    /// out at the next login.
+    Kept,
+}
+
+/// Signs out. Once the server holds every event and media of the attempt
+/// (one sync round confirms it), the token is revoked on the server and
+/// the attempt's data is cleared from this machine; otherwise only the
+/// login is forgotten, and nothing stored is lost.
+pub async fn sign_out(login: Option<&LoginResponse>, attempt: Option<&Attempt>) -> SignedOut {
+    if let (Some(login), Some(attempt)) = (login, attempt) {
+        let all_sent = matches!(sync::push(login, attempt).await, Ok(p) if p.total() == 0);
+        if all_sent && api::logout(&login.token).await.is_ok() {
+            let media = sync::media_of(attempt);
+            if idb::forget_attempt(&login.attempt.id, &media).await.is_ok() {
+                return SignedOut::Cleared;
+            }
+        }
+    }
+    let _ = idb::clear_session().await;
+    SignedOut::Kept
 }
 
 /// Stores a media blob (by its SHA-256), then runs the command that names

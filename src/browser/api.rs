@@ -52,6 +52,15 @@ async fn send<T: DeserializeOwned>(
     token: Option<&str>,
     body: impl FnOnce(RequestBuilder) -> Result<Request, gloo_net::Error>,
 ) -> Result<T, ApiFailure> {
+    read(exchange(builder, token, body).await?).await
+}
+
+/// Sends a request with the config key and the token; the raw answer.
+async fn exchange(
+    builder: RequestBuilder,
+    token: Option<&str>,
+    body: impl FnOnce(RequestBuilder) -> Result<Request, gloo_net::Error>,
+) -> Result<Response, ApiFailure> {
     let builder = match CONFIG_KEY.with(|k| k.borrow().clone()) {
         Some(key) => builder.header(vigil_api::CONFIG_KEY_HEADER, &key),
         None => builder,
@@ -61,7 +70,21 @@ async fn send<T: DeserializeOwned>(
         None => builder,
     };
     let request = body(builder).map_err(|_| ApiFailure::Malformed { status: 0 })?;
-    read(request.send().await.map_err(|_| ApiFailure::Unreachable)?).await
+    request.send().await.map_err(|_| ApiFailure::Unreachable)
+}
+
+/// `POST /api/logout`: the server revokes the token (204).
+pub async fn logout(token: &str) -> Result<(), ApiFailure> {
+    let res = exchange(
+        Request::post("/api/logout"),
+        Some(token),
+        RequestBuilder::build,
+    )
+    .await?;
+    if res.ok() {
+        return Ok(());
+    }
+    read::<serde_json::Value>(res).await.map(|_| ())
 }
 
 /// `POST /api/login`.

@@ -118,6 +118,16 @@ fn event_key(attempt_id: &str, seq: u64) -> JsValue {
     key.into()
 }
 
+/// The key range of an attempt's events.
+fn events_of(attempt_id: &str) -> Result<KeyRange, StoreError> {
+    Ok(KeyRange::bound(
+        &event_key(attempt_id, 0),
+        &event_key(attempt_id, u64::from(u32::MAX) * 1024),
+        None,
+        None,
+    )?)
+}
+
 /// Remembers the signed-in candidate.
 pub async fn save_session(login: &LoginResponse) -> Result<(), StoreError> {
     let json = serde_json::to_string(login)?;
@@ -155,6 +165,33 @@ pub async fn clear_session() -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Forgets an attempt on this machine, in one transaction: its events, the
+/// media it names (`media`), its package and key, its sync cursor, and the
+/// remembered login. Only for an attempt the server has acknowledged
+/// whole (see `session::sign_out`): then nothing of the candidate's needs
+/// to stay on a shared or borrowed computer.
+pub async fn forget_attempt(attempt_id: &str, media: &[String]) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(
+        &[SESSION, EVENTS, MEDIA, PACKAGES],
+        TransactionMode::ReadWrite,
+    )?;
+    let range = events_of(attempt_id)?;
+    tx.object_store(EVENTS)?.delete(range)?.await?;
+    let store = tx.object_store(MEDIA)?;
+    for sha in media {
+        store.delete(JsValue::from_str(sha))?.await?;
+    }
+    let packages = tx.object_store(PACKAGES)?;
+    packages.delete(JsValue::from_str(attempt_id))?.await?;
+    packages.delete(key_slot(attempt_id))?.await?;
+    let session = tx.object_store(SESSION)?;
+    session.delete(progress_slot(attempt_id))?.await?;
+    session.delete(JsValue::from_str(CURRENT))?.await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
 /// Appends events in one transaction; resolves once it is committed.
 pub async fn append_events(attempt_id: &str, events: &[Event]) -> Result<(), StoreError> {
     let tx = strict_transaction(EVENTS).await?;
@@ -177,12 +214,7 @@ pub async fn append_events(attempt_id: &str, events: &[Event]) -> Result<(), Sto
 pub async fn load_events(attempt_id: &str) -> Result<Vec<Event>, StoreError> {
     let db = db().await?;
     let tx = db.transaction(&[EVENTS], TransactionMode::ReadOnly)?;
-    let range = KeyRange::bound(
-        &event_key(attempt_id, 0),
-        &event_key(attempt_id, u64::from(u32::MAX) * 1024),
-        None,
-        None,
-    )?;
+    let range = events_of(attempt_id)?;
     let values = tx
         .object_store(EVENTS)?
         .get_all(Some(range.into()), None)?

@@ -1,6 +1,7 @@
 //! Finished: what was submitted and when, and the sending to the server,
 //! with its deadline (12 h after the end) and a plain request not to close
-//! the page before 100 %.
+//! the page before 100 %; once everything is sent, a sign-out that leaves
+//! nothing of the attempt on the machine.
 
 use std::rc::Rc;
 
@@ -21,6 +22,9 @@ pub struct Props {
     /// Formats an epoch-ms time for the candidate (local time).
     pub format_time: Callback<i64, String>,
     pub sync_by_ms: Option<i64>,
+    /// Signs out: offered once everything is sent, it then revokes the
+    /// login on the server and clears the attempt from this machine.
+    pub on_sign_out: Callback<()>,
 }
 
 #[component]
@@ -54,6 +58,11 @@ pub fn FinishedScreen(props: &Props) -> Html {
             }
             if let Some(ms) = props.sync_by_ms {
                 <p class="aside-text">{ fill(t.finished_deadline, &props.format_time.emit(ms)) }</p>
+            }
+            if props.pending.total() == 0 && !props.offline {
+                <p class="aside-text">{ t.finished_sign_out_hint }</p>
+                <button type="button" class="button" data-testid="sign-out"
+                    onclick={props.on_sign_out.reform(|_| ())}>{ t.sign_out }</button>
             }
         </section>
     }

@@ -15,6 +15,18 @@ fn authority(exam: &Exam, started_at_ms: Option<i64>, extra_time: bool) -> Autho
     }
 }
 
+/// The scoring replay of a log from the zero genesis against the server's
+/// records: `started` (None: never seen), `extra`.
+fn judge(exam: &Exam, a: &Attempt, started: Option<i64>, extra: bool) -> AuthoritativeReplay {
+    replay_with_authority(
+        GENESIS_HASH,
+        exam,
+        a.events(),
+        &authority(exam, started, extra),
+    )
+    .unwrap()
+}
+
 fn single(choice: u32) -> Answer {
     Answer::Single { choice }
 }
@@ -30,13 +42,7 @@ fn an_honest_log_replays_as_it_is() {
         .unwrap();
     a.tick(&exam, T0 + 300_000);
     let plain = replay(&exam, a.events()).unwrap();
-    let r = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        a.events(),
-        &authority(&exam, Some(T0), false),
-    )
-    .unwrap();
+    let r = judge(&exam, &a, Some(T0), false);
     assert!(r.discrepancies.is_empty(), "{:?}", r.discrepancies);
     assert!(r.unscored.is_empty(), "{:?}", r.unscored);
     assert_eq!(r.state, plain);
@@ -59,13 +65,7 @@ fn a_start_within_the_tolerance_stands() {
         T0 + 302_500,
     )
     .unwrap();
-    let r = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        a.events(),
-        &authority(&exam, Some(T0), false),
-    )
-    .unwrap();
+    let r = judge(&exam, &a, Some(T0), false);
     assert!(r.discrepancies.is_empty());
     assert!(r.unscored.is_empty());
     assert_eq!(r.started_at_ms, Some(T0 + 3_000));
@@ -100,13 +100,7 @@ fn a_log_starting_after_the_server_start_is_scored_on_the_server_timeline() {
         "the log is valid in itself"
     );
 
-    let r = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        a.events(),
-        &authority(&exam, Some(T0), false),
-    )
-    .unwrap();
+    let r = judge(&exam, &a, Some(T0), false);
     assert_eq!(
         r.discrepancies,
         vec![Discrepancy::StartTime {
@@ -143,13 +137,7 @@ fn claimed_extra_time_is_not_granted() {
     a.tick(&exam, T0 + 200_000);
     a.answer(&exam, "pi", Answer::Numeric { value: 3.0 }, T0 + 330_000)
         .unwrap();
-    let r = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        a.events(),
-        &authority(&exam, Some(T0), false),
-    )
-    .unwrap();
+    let r = judge(&exam, &a, Some(T0), false);
     assert_eq!(
         r.discrepancies,
         vec![Discrepancy::ExtraTime {
@@ -164,13 +152,7 @@ fn claimed_extra_time_is_not_granted() {
 
     // The same log for a candidate the server did grant extra time: no
     // discrepancy, the answer counts.
-    let granted = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        a.events(),
-        &authority(&exam, Some(T0), true),
-    )
-    .unwrap();
+    let granted = judge(&exam, &a, Some(T0), true);
     assert!(granted.discrepancies.is_empty());
     assert!(granted.state.answers.contains_key("pi"));
 }
@@ -182,13 +164,7 @@ fn claimed_extra_time_is_not_granted() {
 fn an_offline_start_must_lie_in_the_session_window() {
     let exam = demo();
     let in_window = started(&exam);
-    let r = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        in_window.events(),
-        &authority(&exam, None, false),
-    )
-    .unwrap();
+    let r = judge(&exam, &in_window, None, false);
     assert!(r.discrepancies.is_empty());
     assert_eq!(r.started_at_ms, Some(T0));
 
@@ -198,13 +174,7 @@ fn an_offline_start_must_lie_in_the_session_window() {
         closes_at_ms: T0 + 3_600_000,
     };
     forged.start(&exam, &wide, false, T0 + 1_800_000).unwrap();
-    let r = replay_with_authority(
-        GENESIS_HASH,
-        &exam,
-        forged.events(),
-        &authority(&exam, None, false),
-    )
-    .unwrap();
+    let r = judge(&exam, &forged, None, false);
     assert!(r.discrepancies.contains(&Discrepancy::OutsideWindow {
         log_ms: T0 + 1_800_000
     }));

@@ -103,6 +103,43 @@ proptest! {
     }
 
     #[test]
+    fn the_server_timeline_agrees_with_an_honest_log(ops in ops(), extra in any::<bool>()) {
+        let (exam, a, _) = run(&ops, extra);
+        let authority = Authority { started_at_ms: Some(T0), extra_time: extra, window: window(&exam) };
+        let r = replay_with_authority(GENESIS_HASH, &exam, a.events(), &authority).unwrap();
+        prop_assert!(r.discrepancies.is_empty());
+        prop_assert!(r.unscored.is_empty(), "{:?}", r.unscored);
+        prop_assert_eq!(&r.state.answers, &a.state().answers);
+        prop_assert_eq!(score(&exam, &r.state), score(&exam, a.state()));
+    }
+
+    #[test]
+    fn the_server_timeline_never_grants_more_time(
+        ops in ops(), extra in any::<bool>(), server_extra in any::<bool>(), shift in -120_000i64..120_000,
+    ) {
+        // The log's start (T0) against a server that recorded another one:
+        // whatever the difference, no panic, and no answer scored after the
+        // server's own deadline.
+        let (exam, a, _) = run(&ops, extra);
+        let authority = Authority {
+            started_at_ms: Some(T0 + shift),
+            extra_time: server_extra,
+            window: window(&exam),
+        };
+        let r = replay_with_authority(GENESIS_HASH, &exam, a.events(), &authority).unwrap();
+        let deadline = r.deadline_ms.unwrap();
+        prop_assert!(deadline <= r.started_at_ms.unwrap() + exam.duration_ms(server_extra));
+        for e in a.events() {
+            if matches!(e.kind, EventKind::Answer(_)) && e.at > deadline {
+                prop_assert!(r.unscored.iter().any(|u| u.seq == e.seq), "answer {} after {deadline} scored", e.seq);
+            }
+        }
+        if shift.abs() > START_TOLERANCE_MS || extra != server_extra {
+            prop_assert!(!r.discrepancies.is_empty());
+        }
+    }
+
+    #[test]
     fn any_single_byte_change_is_caught(ops in ops(), pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let (_, a, _) = run(&ops, false);
         let json = encode_events(a.events());

@@ -39,35 +39,34 @@ impl Default for Quotas {
     }
 }
 
-/// 413 `quota_events`.
-pub fn events_exceeded(would_hold: u64, quota: u64) -> ApiError {
+/// 413 with `code`: `what` would come to `would_hold`, over `quota`.
+fn exceeded(code: &'static str, what: &str, would_hold: u64, quota: u64, unit: &str) -> ApiError {
     ApiError::too_large(
-        "quota_events",
+        code,
         format!(
-            "this batch would bring the attempt's log to {would_hold} events: the quota is \
-             {quota} events per attempt"
+            "this request would bring the attempt's {what} to {would_hold} {unit}: the quota \
+             is {quota} {unit} per attempt"
         ),
     )
 }
 
+/// 413 `quota_events`.
+pub fn events_exceeded(would_hold: u64, quota: u64) -> ApiError {
+    exceeded("quota_events", "log", would_hold, quota, "events")
+}
+
 /// 413 `quota_event_bytes`.
 pub fn event_bytes_exceeded(would_hold: u64, quota: u64) -> ApiError {
-    ApiError::too_large(
+    exceeded(
         "quota_event_bytes",
-        format!(
-            "this batch would bring the attempt's log to {would_hold} bytes: the quota is \
-             {quota} bytes of events per attempt"
-        ),
+        "log",
+        would_hold,
+        quota,
+        "bytes of events",
     )
 }
 
 /// 413 `quota_media`.
 pub fn media_exceeded(would_hold: u64, quota: u64) -> ApiError {
-    ApiError::too_large(
-        "quota_media",
-        format!(
-            "this upload would bring the attempt's media to {would_hold} bytes: the quota is \
-             {quota} bytes of media per attempt"
-        ),
-    )
+    exceeded("quota_media", "media", would_hold, quota, "bytes of media")
 }

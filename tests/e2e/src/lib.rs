@@ -240,6 +240,15 @@ impl Harness {
 
     /// The attempt id of the signed-in candidate, from IndexedDB.
     pub async fn attempt_id(&self) -> Result<String> {
+        let login = self.stored_login().await?;
+        login["attempt"]["id"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("no attempt id stored: {login}"))
+    }
+
+    /// The login the app keeps in IndexedDB (`LoginResponse` as JSON).
+    pub async fn stored_login(&self) -> Result<serde_json::Value> {
         let v = self
             .client
             .execute_async(
@@ -247,14 +256,33 @@ impl Harness {
                    const open = indexedDB.open('vigil');
                    open.onsuccess = () => {
                      const req = open.result.transaction('session').objectStore('session').get('current');
-                     req.onsuccess = () => done(JSON.parse(req.result).attempt.id);
+                     req.onsuccess = () => done(req.result ? JSON.parse(req.result) : null);
                    };"#,
                 vec![],
             )
             .await?;
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| anyhow::anyhow!("no attempt id stored: {v}"))
+        Ok(v)
+    }
+
+    /// Creates proctor `name` for the demo session with the command line
+    /// and logs in through the review login form in the browser.
+    pub async fn proctor_login(&self, name: &str) -> Result<()> {
+        let session = self.demo.session.clone();
+        let added = self.server_cli_output(&["proctor", "add", "--session", &session, name])?;
+        let password = added
+            .lines()
+            .find_map(|l| l.strip_prefix("Password: "))
+            .ok_or_else(|| anyhow::anyhow!("no password in {added}"))?
+            .to_owned();
+        self.open("/review/login").await?;
+        self.css("input[name=name]").await?.send_keys(name).await?;
+        self.css("input[name=password]")
+            .await?
+            .send_keys(&password)
+            .await?;
+        self.css("button[type=submit]").await?.click().await?;
+        self.css("[data-testid=\"logout\"]").await?;
+        Ok(())
     }
 
     pub fn server_cli(&self, args: &[&str]) -> Result<()> {

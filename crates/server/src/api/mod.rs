@@ -10,7 +10,7 @@ mod sync;
 mod system;
 
 pub use candidate::{MAX_ID_LEN, SYNC_GRACE_MS};
-pub use sync::{MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
+pub use sync::{FUTURE_TOLERANCE_MS, MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
 pub use system::OPENAPI;
 
 use axum::extract::DefaultBodyLimit;

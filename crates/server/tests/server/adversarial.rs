@@ -19,17 +19,6 @@ use crate::common::*;
 /// Minutes, in ms.
 const MIN: i64 = 60_000;
 
-async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
-    f.state
-        .db
-        .flags(attempt)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|f| f.kind)
-        .collect()
-}
-
 async fn start_online(f: &Fixture, token: &str) {
     let (status, body) = send(
         f.app(),
@@ -41,17 +30,7 @@ async fn start_online(f: &Fixture, token: &str) {
 
 /// Candidate `n`'s attempt up to the waiting room, before `NOW`.
 fn waiting(f: &Fixture, n: usize) -> Attempt {
-    let sha = "a".repeat(64);
-    let mut a = Attempt::with_genesis(&f.genesis[n]);
-    let t = NOW - MIN;
-    a.record_checks(vec![], t).unwrap();
-    a.consent("v1", &sha, t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
-    a.room_scan(&sha, 30_000, t + 4).unwrap();
-    a.enter_waiting_room(t + 5).unwrap();
-    a
+    waiting_attempt(f, n, NOW - MIN)
 }
 
 /// The right answer to the demo's first question.

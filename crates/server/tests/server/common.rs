@@ -167,6 +167,40 @@ pub fn assert_error(body: &Value, code: &str) {
     );
 }
 
+/// The kinds of an attempt's review flags, oldest first.
+pub async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
+    f.state
+        .db
+        .flags(attempt)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect()
+}
+
+/// Candidate `n`'s attempt built with the engine up to the waiting room:
+/// checks, consent, identity photos and room scan (all named `a…a`), from
+/// `t`.
+pub fn waiting_attempt(f: &Fixture, n: usize, t: i64) -> vigil_exam::Attempt {
+    use vigil_exam::*;
+    let sha = "a".repeat(64);
+    let mut a = Attempt::with_genesis(&f.genesis[n]);
+    let pass = |item: &str| CheckResult {
+        detail: String::new(),
+        item: item.into(),
+        status: CheckStatus::Pass,
+    };
+    a.record_checks(vec![pass("camera")], t).unwrap();
+    a.consent("v1", &sha, t + 1).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
+    a.room_scan(&sha, 30_000, t + 4).unwrap();
+    a.enter_waiting_room(t + 5).unwrap();
+    a
+}
+
 /// The demo exam, as the engine reads it.
 pub fn demo_exam() -> vigil_exam::Exam {
     vigil_exam::Exam::from_toml(DEMO_EXAM).unwrap()
@@ -191,21 +225,7 @@ pub fn full_log(f: &Fixture, n: usize, start_at: i64, answer: usize) -> Vec<vigi
     use vigil_exam::*;
     let exam = demo_exam();
     let window = demo_window(f);
-    let sha = "a".repeat(64);
-    let mut a = Attempt::with_genesis(&f.genesis[n]);
-    let t = start_at - 60_000;
-    let pass = |item: &str| CheckResult {
-        detail: String::new(),
-        item: item.into(),
-        status: CheckStatus::Pass,
-    };
-    a.record_checks(vec![pass("camera")], t).unwrap();
-    a.consent("v1", &sha, t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
-    a.room_scan(&sha, 30_000, t + 4).unwrap();
-    a.enter_waiting_room(t + 5).unwrap();
+    let mut a = waiting_attempt(f, n, start_at - 60_000);
     a.start(&exam, &window, false, start_at).unwrap();
     a.answer(
         &exam,

@@ -19,17 +19,6 @@ async fn stored_hashes(f: &Fixture, attempt: &str) -> Vec<String> {
         .collect()
 }
 
-async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
-    f.state
-        .db
-        .flags(attempt)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.kind)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_whole_log_syncs_in_batches_and_duplicates_are_stored_once() {
     let f = fixture().await;

@@ -131,24 +131,44 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
         h.css("[data-testid=\"sync-status\"][data-pending=\"0\"]")
             .await?;
 
+        // Everything is sent: signing out revokes the login on the server and
+        // leaves nothing of the attempt on this machine.
+        let token = h.stored_login().await?["token"].clone();
+        let token = token.as_str().unwrap_or_default().to_owned();
+        ensure!(!token.is_empty(), "no token stored before the sign-out");
+        click(&h, "sign-out").await?;
+        h.screen("login").await?;
+        ensure!(
+            h.stored_events().await?.is_empty(),
+            "events left on the machine after the sign-out"
+        );
+        let left = h
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   const open = indexedDB.open('vigil');
+                   open.onsuccess = () => {
+                     const tx = open.result.transaction(['media', 'packages', 'session']);
+                     const counts = ['media', 'packages', 'session'].map(s => tx.objectStore(s).count());
+                     tx.oncomplete = () => done(counts.map(c => c.result));
+                   };"#,
+                vec![],
+            )
+            .await?;
+        ensure!(left == serde_json::json!([0, 0, 0]), "left in IndexedDB: {left}");
+        let status = h
+            .js(&format!(
+                "return (await fetch('/api/attempt', {{headers: {{Authorization: 'Bearer {token}'}}}})).status"
+            ))
+            .await?;
+        ensure!(status == 401, "the old token still opens the attempt: {status}");
+
         // The proctor sees it: the session page, the attempt's dossier with
         // an intact chain, and the results CSV scored by the server's replay
         // (four right answers, one point each).
         let session = h.demo.session.clone();
         let candidate = h.demo.candidates[5].id.clone();
-        let added = h.server_cli_output(&["proctor", "add", "--session", &session, "marie"])?;
-        let password = added
-            .lines()
-            .find_map(|l| l.strip_prefix("Password: "))
-            .ok_or_else(|| anyhow::anyhow!("no password in {added}"))?
-            .to_owned();
-        h.open("/review/login").await?;
-        h.css("input[name=name]").await?.send_keys("marie").await?;
-        h.css("input[name=password]")
-            .await?
-            .send_keys(&password)
-            .await?;
-        h.css("button[type=submit]").await?.click().await?;
+        h.proctor_login("marie").await?;
         h.open(&format!("/review/sessions/{session}")).await?;
         // Every event and media arrived (pending 0): the attempt is synced.
         h.css("[data-progress]").await?;

@@ -1,7 +1,7 @@
 //! The app shell opens with no network: the service worker caches the page,
 //! the script, the wasm and the stylesheet on the first visit, and a reload
 //! with the server stopped brings the candidate back to the same screen
-//! (the state comes from IndexedDB).
+//! (the state comes from IndexedDB). The proctors' pages are never cached.
 
 use anyhow::{ensure, Result};
 use vigil_e2e::{Clip, Harness};
@@ -45,6 +45,37 @@ async fn the_app_opens_without_network_after_one_visit() {
         ensure!(
             !paths.iter().any(|p| p.starts_with("/api/")),
             "API answers cached: {paths:?}"
+        );
+        // The proctors' pages never enter the cache: not as themselves, and
+        // not in place of the app shell (a navigation to `/review` once
+        // replaced the cached page with the proctor's).
+        h.proctor_login("marie").await?;
+        // The session list, at the URL without the slash.
+        h.open("/review").await?;
+        h.css("[data-testid=\"logout\"]").await?;
+        h.open("/").await?;
+        h.screen("login").await?;
+        let cached = h
+            .client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                   caches.open('vigil-shell-v1').then(async c => {
+                     const keys = (await c.keys()).map(k => new URL(k.url).pathname);
+                     const shell = await c.match('/');
+                     done({ keys, shell: shell ? await shell.text() : '' });
+                   });"#,
+                vec![],
+            )
+            .await?;
+        let keys: Vec<String> = serde_json::from_value(cached["keys"].clone())?;
+        ensure!(
+            !keys.iter().any(|p| p.starts_with("/review")),
+            "a proctor's page was cached: {keys:?}"
+        );
+        let shell = cached["shell"].as_str().unwrap_or_default();
+        ensure!(
+            shell.contains("vigil-app") && !shell.contains("proctor"),
+            "the cached shell is not the app: {shell}"
         );
         h.fill_login(2, None).await?;
         h.click("login-submit").await?;
