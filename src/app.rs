@@ -158,7 +158,7 @@ pub fn App() -> Html {
                         if found.is_none() {
                             // Nothing on this machine yet: the launcher may
                             // wipe it if the browser closes now.
-                            kiosk::post_status(0, false, false).await;
+                            kiosk::post_sync_status(kiosk::SyncStatus::default()).await;
                         }
                         model.dispatch(Action::Restored(found));
                         if reviewing {
@@ -276,10 +276,17 @@ pub fn App() -> Html {
                     let (login, attempt) = now.unwrap_or((login, attempt));
                     let left = sync::status(&login, &attempt).await;
                     pending.set(left);
+                    // One snapshot: the launcher reads any value going back
+                    // as a forged status and keeps the profile.
                     let s = attempt.state();
-                    let (started, finished) =
-                        (s.started_at_ms.is_some(), s.submitted_at_ms.is_some());
-                    kiosk::post_status(left.total(), started, finished).await;
+                    kiosk::post_sync_status(kiosk::SyncStatus {
+                        started: s.started_at_ms.is_some(),
+                        finished: s.submitted_at_ms.is_some(),
+                        logged_seq: s.last_seq,
+                        acked_seq: s.last_seq.saturating_sub(left.events),
+                        pending_media: left.media,
+                    })
+                    .await;
                     camera::pause_ms(wait).await;
                 }
             });

@@ -2,13 +2,18 @@
 //!
 //! The launcher serves `http://127.0.0.1:PORT/SECRET/` for its one browser
 //! and passes `vigil-kiosk-link=PORT.SECRET` in the URL fragment (beside the
-//! config key). The app reads the machine report there (recorded as a
-//! `kiosk_report` event) and posts its status — what is still unsent, and
-//! whether the exam was started and submitted — so the launcher closes the
-//! browser once everything is sent and never wipes a profile that still
-//! holds answers. Outside the launcher there is no link and these calls do
-//! nothing. The address is built here from a port and a hex secret only, so
-//! the fragment cannot send the app anywhere but the loopback interface.
+//! config key; the launcher opens that URL from a start page in its private
+//! profile folder, so the secret is on no command line). The app reads the
+//! machine report there (recorded as a `kiosk_report` event) and posts its
+//! [`SyncStatus`] — the highest event seq it logged, the highest the server
+//! acknowledged, the media still unsent, and whether the exam was started
+//! and submitted — so the launcher closes the browser once everything is
+//! sent and never wipes a profile that still holds answers. The launcher
+//! checks every status against all the earlier ones: a status without the
+//! seqs (the older [`post_status`]) never lets it wipe the profile. Outside
+//! the launcher there is no link and these calls do nothing. The address is
+//! built here from a port and a hex secret only, so the fragment cannot send
+//! the app anywhere but the loopback interface.
 
 use std::cell::RefCell;
 
@@ -74,18 +79,54 @@ pub async fn report() -> Option<KioskReportBody> {
     res.json::<KioskReportBody>().await.ok()
 }
 
-/// Tells the launcher what is left to send. Best effort: the next round
-/// tells it again.
-pub async fn post_status(pending: u64, started: bool, finished: bool) {
+/// What the app tells the launcher at each sync round, all from one
+/// snapshot of the attempt and its sync cursor. The launcher wipes the
+/// profile only when `acked_seq` reaches the highest `logged_seq` it ever
+/// heard, no media is pending, and the exam was submitted (or never
+/// started); so `logged_seq` must never go back, nor `acked_seq`, nor the
+/// two flags (the launcher takes that as a forged status and keeps the
+/// profile).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStatus {
+    /// The exam was started.
+    pub started: bool,
+    /// The exam was submitted (by the candidate or at the deadline).
+    pub finished: bool,
+    /// The highest event seq in the log (0: nothing logged).
+    pub logged_seq: u64,
+    /// The highest event seq the server acknowledged.
+    pub acked_seq: u64,
+    /// Media (photos, stills) the server does not hold yet.
+    pub pending_media: u64,
+}
+
+impl SyncStatus {
+    /// The JSON the launcher reads: the three seq fields, and `pending`
+    /// (events not acknowledged plus media) as older launchers read it.
+    pub fn body(&self) -> String {
+        let events = self.logged_seq.saturating_sub(self.acked_seq);
+        serde_json::json!({
+            "pending": events + self.pending_media,
+            "started": self.started,
+            "finished": self.finished,
+            "logged_seq": self.logged_seq,
+            "acked_seq": self.acked_seq,
+            "pending_media": self.pending_media,
+        })
+        .to_string()
+    }
+}
+
+/// Tells the launcher what is logged, acknowledged and left to send. Best
+/// effort: the next round tells it again.
+pub async fn post_sync_status(status: SyncStatus) {
+    post(status.body()).await;
+}
+
+async fn post(body: String) {
     let Some(link) = link() else {
         return;
     };
-    let body = serde_json::json!({
-        "pending": pending,
-        "started": started,
-        "finished": finished,
-    })
-    .to_string();
     // A plain-text body keeps this a "simple" request (no preflight).
     if let Ok(req) = Request::post(&link.url("status")).body(body) {
         let _ = req.send().await;
@@ -94,7 +135,31 @@ pub async fn post_status(pending: u64, started: bool, finished: bool) {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_link;
+    use super::{parse_link, SyncStatus};
+
+    #[test]
+    fn the_status_carries_the_seqs_and_a_consistent_pending_count() {
+        let body = SyncStatus {
+            started: true,
+            finished: true,
+            logged_seq: 42,
+            acked_seq: 40,
+            pending_media: 1,
+        }
+        .body();
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "pending": 3, "started": true, "finished": true,
+                "logged_seq": 42, "acked_seq": 40, "pending_media": 1,
+            })
+        );
+        let nothing: serde_json::Value =
+            serde_json::from_str(&SyncStatus::default().body()).unwrap();
+        assert_eq!(nothing["pending"], 0);
+        assert_eq!(nothing["logged_seq"], 0);
+    }
 
     #[test]
     fn reads_the_link_from_the_fragment() {

@@ -10,6 +10,8 @@
 //! key), [`checks`] (verdicts from facts), [`facts`] (the machine, behind a
 //! trait), [`browser`] (profile and command line), [`link`] (the loopback
 //! channel to the app: report in, "all sent" out), [`run`] (the process).
+//! The threat notes of the launcher ↔ app link and of the profile's
+//! lifetime are in this crate's README.md.
 
 pub mod browser;
 pub mod checks;

@@ -11,23 +11,41 @@
 //! The address is `http://127.0.0.1:PORT/SECRET/…`, given to the app in the
 //! URL fragment as `vigil-kiosk-link=PORT.SECRET` (see
 //! [`crate::browser::launch_url`]); the secret (128 random bits) keeps other
-//! local programs and pages from posting a fake "all sent". Routes:
+//! local programs and pages from posting a fake "all sent". The secret is
+//! never on a command line (any local account can read those): the launcher
+//! writes the URL into a start page inside the profile folder, which only
+//! its own account can read (see [`crate::browser::Profile::write_start_page`]).
+//!
+//! Routes:
 //!
 //! - `GET  /SECRET/report` → the latest machine report as JSON, shaped as
 //!   the engine's `kiosk_report` event body
 //!   (`{config_key, launcher, results: [{item, status, detail}]}`).
-//! - `POST /SECRET/status` with `{"pending": N, "started": bool,
-//!   "finished": bool}` (at most
-//!   [`MAX_BODY`] bytes) → 204; `pending` counts the events and media not yet
-//!   acknowledged by the server, `finished` says the exam was submitted.
+//! - `POST /SECRET/status` with an [`AppStatus`] (at most [`MAX_BODY`]
+//!   bytes) → 204:
+//!   `{"pending": N, "started": bool, "finished": bool, "logged_seq": L,
+//!   "acked_seq": A, "pending_media": M}`. The last three are optional
+//!   (older apps do not send them), but without them nothing the app says
+//!   is taken as "all sent".
 //! - `OPTIONS` on either → CORS preflight for the exam origin, with
 //!   `Access-Control-Allow-Private-Network` (Chromium asks it before a
 //!   public page may call a loopback address).
 //!
 //! Anything else is 404 (wrong secret, unknown path) or 400 (bad body).
+//!
+//! **Claims and the record.** A status is what the app (or whoever holds
+//! the secret) *says*. Beside the latest status the link keeps a
+//! [`Record`] of every status received: the highest event seq ever said to
+//! be logged, the highest ever said to be acknowledged, whether the exam was
+//! ever said started or submitted, and the first contradiction between two
+//! statuses (a seq or a flag going back, acknowledgements beyond the log).
+//! The launcher wipes a profile only when the latest status *and* the record
+//! agree that everything was sent (see [`crate::run::exit_decision`]): a
+//! forged `{"finished": true}` that contradicts what the real app said
+//! earlier (or later) keeps the profile.
 
 use std::io::Read;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
@@ -40,7 +58,7 @@ use crate::config::Verdict;
 pub const MAX_BODY: usize = 1024;
 
 /// What the app last said about its data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppStatus {
     /// Events and media not yet acknowledged by the server.
@@ -49,12 +67,123 @@ pub struct AppStatus {
     pub started: bool,
     /// The exam was submitted (by the candidate or at the deadline).
     pub finished: bool,
+    /// The highest event seq in the app's log (0: nothing logged yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logged_seq: Option<u64>,
+    /// The highest event seq the server acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_seq: Option<u64>,
+    /// Media (photos, stills) the server does not hold yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_media: Option<u64>,
 }
 
 impl AppStatus {
-    /// Submitted and everything acknowledged: the browser may close.
+    /// What the app *claims*: submitted and nothing pending. Not enough to
+    /// wipe a profile: the launcher also checks the acknowledgements and
+    /// its [`Record`] ([`AppStatus::unsent`]).
     pub fn done(&self) -> bool {
         self.finished && self.pending == 0
+    }
+
+    /// `None` when this status, checked against everything the launcher
+    /// recorded, shows every logged event acknowledged by the server and no
+    /// media left; else why not (French, for the launcher's message).
+    pub fn unsent(&self, record: &Record) -> Option<String> {
+        let (Some(logged), Some(acked), Some(media)) =
+            (self.logged_seq, self.acked_seq, self.pending_media)
+        else {
+            return Some(
+                "l'application n'a pas indiqué jusqu'où le serveur a accusé réception \
+                 (version ancienne de l'application ?)"
+                    .into(),
+            );
+        };
+        if self.pending > 0 || media > 0 {
+            return Some(format!(
+                "{} élément(s) ne sont pas encore envoyés",
+                self.pending.max(media)
+            ));
+        }
+        let highest = logged.max(record.max_logged_seq);
+        if acked < highest {
+            return Some(format!(
+                "le serveur a accusé réception jusqu'à l'événement {acked}, mais l'application \
+                 en a journalisé au moins {highest}"
+            ));
+        }
+        None
+    }
+}
+
+/// Everything the launcher heard over the link during this run, against
+/// which the latest status is checked. Only ever grows (the maxima) or
+/// keeps its first contradiction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// Statuses accepted.
+    pub statuses: u64,
+    /// Highest `logged_seq` ever reported.
+    pub max_logged_seq: u64,
+    /// Highest `acked_seq` ever reported.
+    pub max_acked_seq: u64,
+    /// Some status said the exam was started.
+    pub ever_started: bool,
+    /// Some status said the exam was submitted.
+    pub ever_finished: bool,
+    /// The first contradiction seen (French): the real app only moves
+    /// forward, so two statuses that disagree mean someone else posted.
+    pub contradiction: Option<String>,
+}
+
+impl Record {
+    /// Takes one more status into account.
+    pub fn observe(&mut self, s: &AppStatus) {
+        let mut problems = Vec::new();
+        if let Some(logged) = s.logged_seq {
+            if logged < self.max_logged_seq {
+                problems.push(format!(
+                    "dernier événement journalisé revenu de {} à {logged}",
+                    self.max_logged_seq
+                ));
+            }
+            self.max_logged_seq = self.max_logged_seq.max(logged);
+        }
+        if let Some(acked) = s.acked_seq {
+            if acked < self.max_acked_seq {
+                problems.push(format!(
+                    "accusé de réception revenu de {} à {acked}",
+                    self.max_acked_seq
+                ));
+            }
+            self.max_acked_seq = self.max_acked_seq.max(acked);
+        }
+        if let (Some(logged), Some(acked)) = (s.logged_seq, s.acked_seq) {
+            if acked > logged {
+                problems.push(format!(
+                    "{acked} événements reçus par le serveur pour {logged} journalisés"
+                ));
+            } else if s.pending < logged - acked + s.pending_media.unwrap_or(0) {
+                problems.push(format!(
+                    "{} élément(s) en attente annoncés pour {} événement(s) et {} média(s) non reçus",
+                    s.pending,
+                    logged - acked,
+                    s.pending_media.unwrap_or(0)
+                ));
+            }
+        }
+        if self.ever_started && !s.started {
+            problems.push("examen commencé, puis dit non commencé".into());
+        }
+        if self.ever_finished && !s.finished {
+            problems.push("examen rendu, puis dit non rendu".into());
+        }
+        self.ever_started |= s.started;
+        self.ever_finished |= s.finished;
+        self.statuses += 1;
+        if self.contradiction.is_none() && !problems.is_empty() {
+            self.contradiction = Some(problems.join(" ; "));
+        }
     }
 }
 
@@ -109,6 +238,9 @@ impl ReportBody {
 struct Shared {
     report: Option<ReportBody>,
     status: Option<AppStatus>,
+    record: Record,
+    /// A request carried the right secret: the app found the link.
+    contacted: bool,
 }
 
 /// The running link; dropping it stops the server.
@@ -118,6 +250,12 @@ pub struct Link {
     shared: Arc<Mutex<Shared>>,
     server: Arc<Server>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// The state, also after a panic elsewhere held the lock (it stays
+/// consistent: every update is a plain assignment).
+fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
+    shared.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Link {
@@ -137,7 +275,7 @@ impl Link {
         let secret = hex::encode(bytes);
         let shared = Arc::new(Mutex::new(Shared {
             report: Some(report),
-            status: None,
+            ..Shared::default()
         }));
         let server = Arc::new(server);
         let thread = {
@@ -170,12 +308,23 @@ impl Link {
 
     /// Replaces the report the app reads (after a re-check).
     pub fn set_report(&self, report: ReportBody) {
-        self.shared.lock().expect("link state").report = Some(report);
+        lock(&self.shared).report = Some(report);
     }
 
     /// What the app last said, if it said anything.
     pub fn status(&self) -> Option<AppStatus> {
-        self.shared.lock().expect("link state").status
+        lock(&self.shared).status
+    }
+
+    /// Everything heard so far, to check the last status against.
+    pub fn record(&self) -> Record {
+        lock(&self.shared).record.clone()
+    }
+
+    /// Whether a request with the right secret arrived (the app read the
+    /// start page and found the link).
+    pub fn contacted(&self) -> bool {
+        lock(&self.shared).contacted
     }
 }
 
@@ -188,42 +337,58 @@ impl Drop for Link {
     }
 }
 
-fn header(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("ASCII header")
+/// A response header; `None` if a value is not a valid header (an origin
+/// given by a caller is ASCII, as [`crate::browser::origin_of`] serializes it).
+fn header(name: &str, value: &str) -> Option<Header> {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
 
 fn handle(mut request: tiny_http::Request, secret: &str, origin: &str, shared: &Mutex<Shared>) {
-    let cors = [
+    let cors: Vec<Header> = [
         header("Access-Control-Allow-Origin", origin),
         header("Access-Control-Allow-Methods", "GET, POST"),
         header("Access-Control-Allow-Headers", "content-type"),
         header("Access-Control-Allow-Private-Network", "true"),
         header("Cache-Control", "no-store"),
         header("Vary", "Origin"),
-    ];
+        header("Content-Type", "application/json"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let path = request.url().to_string();
     let route = path
         .strip_prefix('/')
         .and_then(|p| p.split_once('/'))
         .filter(|(s, _)| constant_time_eq(s.as_bytes(), secret.as_bytes()))
         .map(|(_, r)| r.to_string());
+    if route.is_some() {
+        lock(shared).contacted = true;
+    }
     let reply = |code: u16, body: String| {
         let mut r = Response::from_string(body).with_status_code(code);
         for h in cors.iter().cloned() {
             r.add_header(h);
         }
-        r.add_header(header("Content-Type", "application/json"));
         r
     };
     let response = match (request.method(), route.as_deref()) {
         (Method::Options, Some("report" | "status")) => reply(204, String::new()),
         (Method::Get, Some("report")) => {
-            let report = shared.lock().expect("link state").report.clone();
-            reply(200, serde_json::to_string(&report).expect("report JSON"))
+            let report = lock(shared).report.clone();
+            match serde_json::to_string(&report) {
+                Ok(json) => reply(200, json),
+                Err(e) => reply(
+                    500,
+                    serde_json::json!({ "error": e.to_string() }).to_string(),
+                ),
+            }
         }
         (Method::Post, Some("status")) => match read_status(&mut request) {
             Ok(status) => {
-                shared.lock().expect("link state").status = Some(status);
+                let mut state = lock(shared);
+                state.record.observe(&status);
+                state.status = Some(status);
                 reply(204, String::new())
             }
             Err(e) => reply(400, serde_json::json!({ "error": e }).to_string()),
@@ -321,6 +486,7 @@ mod tests {
         assert!(v["launcher"].as_str().unwrap().starts_with("vigil-kiosk "));
 
         assert_eq!(link.status(), None);
+        assert!(link.contacted(), "the report was read with the secret");
         let (code, _, _) = call(
             port,
             "POST",
@@ -333,7 +499,8 @@ mod tests {
             Some(AppStatus {
                 pending: 3,
                 started: true,
-                finished: true
+                finished: true,
+                ..AppStatus::default()
             })
         );
         assert!(!link.status().unwrap().done());
@@ -344,6 +511,22 @@ mod tests {
             r#"{"pending":0,"started":true,"finished":true}"#,
         );
         assert!(link.status().unwrap().done());
+        // Claimed, not verified: an old-style status has no acknowledgements.
+        assert!(link
+            .status()
+            .unwrap()
+            .unsent(&link.record())
+            .is_some_and(|why| why.contains("accusé réception")));
+        let (code, _, _) = call(
+            port,
+            "POST",
+            &format!("/{secret}/status"),
+            r#"{"pending":0,"started":true,"finished":true,"logged_seq":9,"acked_seq":9,"pending_media":0}"#,
+        );
+        assert_eq!(code, 204);
+        assert_eq!(link.status().unwrap().unsent(&link.record()), None);
+        assert_eq!(link.record().statuses, 3);
+        assert_eq!(link.record().max_logged_seq, 9);
 
         // The preflight Chromium sends before a public page calls loopback.
         let (code, head, _) = call(port, "OPTIONS", &format!("/{secret}/status"), "");
@@ -400,5 +583,86 @@ mod tests {
         assert_eq!(code, 400);
         assert!(body.contains("larger than 1024"), "{body}");
         assert_eq!(link.status(), None);
+        assert_eq!(link.record(), Record::default());
+        assert!(link.contacted(), "a request with the secret arrived");
+    }
+
+    fn status(logged: u64, acked: u64, media: u64, started: bool, finished: bool) -> AppStatus {
+        AppStatus {
+            pending: logged - acked + media,
+            started,
+            finished,
+            logged_seq: Some(logged),
+            acked_seq: Some(acked),
+            pending_media: Some(media),
+        }
+    }
+
+    #[test]
+    fn the_record_keeps_the_highest_seqs_and_the_first_contradiction() {
+        let mut r = Record::default();
+        r.observe(&status(3, 0, 1, false, false));
+        r.observe(&status(10, 7, 0, true, false));
+        assert_eq!((r.max_logged_seq, r.max_acked_seq), (10, 7));
+        assert!(r.ever_started && !r.ever_finished);
+        assert_eq!(r.contradiction, None);
+
+        // A forged "all sent" with a shorter log than the app reported.
+        let forged = status(4, 4, 0, true, true);
+        r.observe(&forged);
+        assert!(r
+            .contradiction
+            .as_deref()
+            .is_some_and(|c| c.contains("revenu de 10 à 4")));
+        assert!(forged.unsent(&r).is_some_and(|w| w.contains("au moins 10")));
+        // The maxima stay: the next honest status is still checked against 10.
+        assert_eq!(r.max_logged_seq, 10);
+
+        // A flag going back, acknowledgements beyond the log, a pending
+        // count below what the seqs say: each a contradiction.
+        for (first, then) in [
+            (status(5, 5, 0, true, true), status(5, 5, 0, true, false)),
+            (status(5, 5, 0, true, false), status(5, 5, 0, false, false)),
+            (
+                status(5, 5, 0, true, false),
+                AppStatus {
+                    acked_seq: Some(6),
+                    ..status(5, 5, 0, true, false)
+                },
+            ),
+            (
+                status(5, 2, 0, true, false),
+                AppStatus {
+                    pending: 0,
+                    ..status(5, 2, 0, true, false)
+                },
+            ),
+        ] {
+            let mut r = Record::default();
+            r.observe(&first);
+            assert_eq!(r.contradiction, None, "{first:?}");
+            r.observe(&then);
+            assert!(r.contradiction.is_some(), "{first:?} then {then:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_complete_status_can_say_all_sent() {
+        let r = Record::default();
+        assert_eq!(status(8, 8, 0, true, true).unsent(&r), None);
+        assert!(status(8, 6, 0, true, true).unsent(&r).is_some());
+        assert!(status(8, 8, 2, true, true).unsent(&r).is_some());
+        let partial = AppStatus {
+            pending_media: None,
+            ..status(8, 8, 0, true, true)
+        };
+        assert!(partial.unsent(&r).is_some());
+        let old: AppStatus =
+            serde_json::from_str(r#"{"pending":0,"started":true,"finished":true}"#).unwrap();
+        assert!(old.done() && old.unsent(&r).is_some());
+        assert!(serde_json::from_str::<AppStatus>(
+            r#"{"pending":0,"started":true,"finished":true,"x":1}"#
+        )
+        .is_err());
     }
 }

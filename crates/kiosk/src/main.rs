@@ -4,7 +4,9 @@
 //! Exit status: 0 when the exam was submitted and fully sent, else the
 //! browser's own; 4 when the browser closed with exam data kept unsent; 3
 //! when the machine checks refused the launch; 2 for a usage error; 1 for
-//! any other error.
+//! any other error, among them a profile that could not be wiped and a
+//! `--resume-profile` folder that is not one of the launcher's (the message,
+//! on stderr, names the folder).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,7 +37,8 @@ struct Cli {
     #[arg(long)]
     headless: bool,
     /// Reuse a profile an earlier run kept (its path was printed), to
-    /// finish the exam or send what is left.
+    /// finish the exam or send what is left. Only a folder the launcher
+    /// created (it holds vigil-kiosk-profile.json) is accepted.
     #[arg(long, value_name = "DIR")]
     resume_profile: Option<PathBuf>,
     /// Print the config key for this URL and configuration, and exit.

@@ -2,10 +2,14 @@
 //! exam server started here. The page plays the app's part in miniature: it
 //! reads the config key from its URL fragment and sends it back in
 //! `X-Vigil-Config-Key`, reads the machine report from the launcher's
-//! loopback link and reports it here, tells the launcher its status, then
+//! loopback link and reports it here, tells the launcher its statuses, then
 //! tries to leave for another origin (the allow-list stops it). Submitted
 //! and fully sent → the launcher closes the browser by itself and wipes the
-//! profile; an exam in progress at Ctrl-C → the profile is kept.
+//! profile; an exam in progress at Ctrl-C → the profile is kept; a forged
+//! "all sent" after the app's real status → the profile is kept too. While
+//! the browser runs, no process on the machine has the link's secret on its
+//! command line (the browser opens a start page in the profile, which opens
+//! the exam with the secret in the fragment).
 //!
 //! Skipped (passing, with a note) when no Chromium is installed.
 
@@ -81,6 +85,52 @@ fn wait_for(deadline: Instant, mut ok: impl FnMut() -> bool) -> bool {
     ok()
 }
 
+/// Every process: pid, parent pid, command line (arguments joined by
+/// spaces), as any local account reads them in `/proc`.
+fn processes() -> Vec<(u32, u32, String)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let (Ok(stat), Ok(cmdline)) = (
+            std::fs::read_to_string(entry.path().join("stat")),
+            std::fs::read(entry.path().join("cmdline")),
+        ) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`; comm may hold spaces and parentheses.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0);
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        out.push((pid, ppid, cmdline));
+    }
+    out
+}
+
+/// The command lines of `root`'s descendants.
+fn descendants(root: u32, procs: &[(u32, u32, String)]) -> Vec<String> {
+    let mut found = vec![root];
+    let mut out = Vec::new();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        for (pid, ppid, cmdline) in procs {
+            if found.contains(ppid) && !found.contains(pid) {
+                found.push(*pid);
+                out.push(cmdline.clone());
+                grew = true;
+            }
+        }
+    }
+    out
+}
+
 /// What one launch saw.
 struct Run {
     key: String,
@@ -89,12 +139,20 @@ struct Run {
     reached: bool,
     exit: Option<std::process::ExitStatus>,
     out: String,
+    /// The link's secret, as the page read it from its fragment.
+    secret: Option<String>,
+    /// While the page ran: the command lines of the launcher's descendants.
+    tree: Vec<String>,
+    /// While the page ran: the command lines holding the secret.
+    leaks: Vec<String>,
+    /// The start page was gone once the page had reached the link.
+    start_page_gone: bool,
 }
 
-/// Launches the exam page whose status post is `status` (JSON); sends
-/// Ctrl-C after the page is done when `interrupt`, else waits for the
-/// launcher to close the browser itself.
-fn launch(browser: &str, status: &str, interrupt: bool) -> Run {
+/// Launches the exam page, which posts `statuses` (JSON) one after the
+/// other; sends Ctrl-C after the page is done when `interrupt`, else waits
+/// for the launcher to close the browser itself.
+fn launch(browser: &str, statuses: &[&str], interrupt: bool) -> Run {
     let other = TcpListener::bind("127.0.0.1:0").unwrap();
     let other_port = other.local_addr().unwrap().port();
     let other_seen: Seen = Default::default();
@@ -103,6 +161,7 @@ fn launch(browser: &str, status: &str, interrupt: bool) -> Run {
     let exam = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = exam.local_addr().unwrap().port();
     let seen: Seen = Default::default();
+    let statuses = serde_json::to_string(statuses).unwrap();
     let page = format!(
         "<!doctype html><title>exam</title><script>\n\
          const p = new URLSearchParams(location.hash.slice(1));\n\
@@ -113,7 +172,8 @@ fn launch(browser: &str, status: &str, interrupt: bool) -> Run {
                {{ headers: {{ 'X-Vigil-Config-Key': key }} }})\n\
            .then(() => fetch(link + '/report')).then(r => r.json())\n\
            .then(r => fetch('/report?' + r.results.map(x => x.item + ':' + x.status).join(',')))\n\
-           .then(() => fetch(link + '/status', {{ method: 'POST', body: '{status}' }}))\n\
+           .then(() => {statuses}.reduce((p, body) =>\n\
+                 p.then(() => fetch(link + '/status', {{ method: 'POST', body }})), Promise.resolve()))\n\
            .then(() => fetch('/leaving'))\n\
            .then(() => {{ location.href = 'http://127.0.0.1:{other_port}/escaped'; }});\n\
          </script>"
@@ -158,6 +218,30 @@ fn launch(browser: &str, status: &str, interrupt: bool) -> Run {
             .iter()
             .any(|(l, _)| l.contains("/leaving"))
     });
+    // The secret as the page read it: `/seen?…vigil-kiosk-link%3DPORT.SECRET`.
+    let secret = seen.lock().unwrap().iter().find_map(|(l, _)| {
+        let value = l.split("vigil-kiosk-link%3D").nth(1)?;
+        let value: String = value
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit() || *c == '.')
+            .collect();
+        Some(value.split_once('.')?.1.to_string())
+    });
+    let procs = processes();
+    let tree = descendants(launcher.id(), &procs);
+    let leaks = procs
+        .into_iter()
+        .filter(|(_, _, c)| secret.as_ref().is_some_and(|s| c.contains(s.as_str())))
+        .map(|(_, _, c)| c)
+        .collect();
+    let start_page = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("Profil : "))
+        .map(|p| std::path::Path::new(p).join("vigil-kiosk-start.html"));
+    let start_page_gone = wait_for(Instant::now() + Duration::from_secs(3), || {
+        start_page.as_ref().is_some_and(|p| !p.exists())
+    });
     if interrupt {
         // Give the blocked navigation time to have happened if it were allowed.
         std::thread::sleep(Duration::from_secs(3));
@@ -186,7 +270,41 @@ fn launch(browser: &str, status: &str, interrupt: bool) -> Run {
         reached,
         exit,
         out,
+        secret,
+        tree,
+        leaks,
+        start_page_gone,
     }
+}
+
+/// The secret was on no command line while the browser ran, the browser
+/// ran (as the launcher's descendants) on the start page, and the page was
+/// deleted once the app had reached the link.
+fn assert_no_secret_on_command_lines(run: &Run) {
+    let out = &run.out;
+    let secret = run.secret.as_deref().expect("the page read the link");
+    assert_eq!(secret.len(), 32, "{secret}");
+    assert!(
+        run.leaks.is_empty(),
+        "the link's secret is on a command line: {:#?}",
+        run.leaks
+    );
+    assert!(
+        run.tree
+            .iter()
+            .any(|c| c.contains("vigil-kiosk-start.html")),
+        "the browser was not seen running on its start page: {:#?}\n{out}",
+        run.tree
+    );
+    assert!(
+        run.tree.iter().all(|c| !c.contains(secret)),
+        "{:#?}",
+        run.tree
+    );
+    assert!(
+        run.start_page_gone,
+        "the start page outlived the app's first call:\n{out}"
+    );
 }
 
 /// The profile folder the launcher printed.
@@ -205,7 +323,10 @@ fn the_launcher_opens_the_exam_with_its_key_and_closes_it_once_all_is_sent() {
     };
     let run = launch(
         browser,
-        r#"{"pending":0,"started":true,"finished":true}"#,
+        &[
+            r#"{"pending":2,"started":true,"finished":false,"logged_seq":3,"acked_seq":2,"pending_media":1}"#,
+            r#"{"pending":0,"started":true,"finished":true,"logged_seq":4,"acked_seq":4,"pending_media":0}"#,
+        ],
         false,
     );
     let (key, out) = (&run.key, &run.out);
@@ -259,6 +380,7 @@ fn the_launcher_opens_the_exam_with_its_key_and_closes_it_once_all_is_sent() {
     );
     assert!(out.contains("entièrement envoyé"), "{out}");
     assert!(!profile_of(out).exists(), "profile not wiped:\n{out}");
+    assert_no_secret_on_command_lines(&run);
 }
 
 #[test]
@@ -269,7 +391,7 @@ fn an_exam_in_progress_keeps_its_profile_when_the_browser_is_stopped() {
     };
     let run = launch(
         browser,
-        r#"{"pending":3,"started":true,"finished":false}"#,
+        &[r#"{"pending":3,"started":true,"finished":false}"#],
         true,
     );
     let out = &run.out;
@@ -281,5 +403,65 @@ fn an_exam_in_progress_keeps_its_profile_when_the_browser_is_stopped() {
     let profile = profile_of(out);
     assert!(profile.join("Default").exists(), "profile not kept:\n{out}");
     assert!(out.contains("--resume-profile"), "{out}");
+    assert_no_secret_on_command_lines(&run);
+    std::fs::remove_dir_all(profile).unwrap();
+}
+
+#[test]
+fn the_link_secret_is_on_no_command_line_of_the_browser_tree() {
+    let Some(browser) = chromium() else {
+        eprintln!("no Chromium installed: launch test skipped");
+        return;
+    };
+    let run = launch(
+        browser,
+        &[
+            r#"{"pending":0,"started":false,"finished":false,"logged_seq":0,"acked_seq":0,"pending_media":0}"#,
+        ],
+        true,
+    );
+    let out = &run.out;
+    assert!(
+        run.reached,
+        "the exam page never ran its script; launcher said:\n{out}"
+    );
+    assert!(
+        run.tree.len() >= 2,
+        "the browser's processes: {:#?}",
+        run.tree
+    );
+    assert_no_secret_on_command_lines(&run);
+    // Nothing to keep: wiped at Ctrl-C.
+    assert!(!profile_of(out).exists(), "profile not wiped:\n{out}");
+}
+
+#[test]
+fn a_forged_finished_neither_closes_the_browser_nor_wipes_the_profile() {
+    let Some(browser) = chromium() else {
+        eprintln!("no Chromium installed: launch test skipped");
+        return;
+    };
+    // The app's real status, then a forged "all sent" (the old shape, and
+    // one with acknowledgements that contradict the app's log).
+    let run = launch(
+        browser,
+        &[
+            r#"{"pending":4,"started":true,"finished":false,"logged_seq":12,"acked_seq":9,"pending_media":1}"#,
+            r#"{"pending":0,"started":true,"finished":true}"#,
+            r#"{"pending":0,"started":true,"finished":true,"logged_seq":5,"acked_seq":5,"pending_media":0}"#,
+        ],
+        true,
+    );
+    let out = &run.out;
+    assert!(
+        run.reached,
+        "the exam page never ran its script; launcher said:\n{out}"
+    );
+    assert!(!out.contains("entièrement envoyé"), "{out}");
+    assert_eq!(run.exit.and_then(|e| e.code()), Some(4), "{out}");
+    let profile = profile_of(out);
+    assert!(profile.join("Default").exists(), "profile not kept:\n{out}");
+    assert!(profile.join("vigil-kiosk-profile.json").exists(), "{out}");
+    assert!(out.contains("contradictoires"), "{out}");
     std::fs::remove_dir_all(profile).unwrap();
 }
