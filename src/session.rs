@@ -263,6 +263,7 @@ pub async fn start(
         &package,
         &started.key,
         Some(started.started_at_ms),
+        started.extra_time,
     )
     .await
 }
@@ -282,17 +283,28 @@ pub async fn start_with_code(
         _ => return Err(StartFailure::NoPackage),
     };
     let key = package::key_from_start_code(&login.attempt.session.id, start_code);
-    begin(login, attempt, &package, &key, None).await
+    begin(
+        login,
+        attempt,
+        &package,
+        &key,
+        None,
+        login.attempt.extra_time,
+    )
+    .await
 }
 
 /// Opens the package with `key`, keeps the key, and stores the `start`
-/// event (at the server's start time when there is one).
+/// event (at the server's start time when there is one, with the extra
+/// time the server's records grant: the deadline the app shows is the one
+/// the server enforces).
 async fn begin(
     login: &LoginResponse,
     attempt: &Attempt,
     package: &vigil_api::PackageResponse,
     key: &str,
     server_started_at: Option<i64>,
+    extra_time: bool,
 ) -> Result<(Rc<Attempt>, Rc<Exam>), StartFailure> {
     let id = &login.attempt.id;
     let exam = Rc::new(package::open(package, key).map_err(StartFailure::Open)?);
@@ -315,7 +327,7 @@ async fn begin(
         let at = server_started_at
             .unwrap_or(now)
             .max(a.state().last_at_ms.unwrap_or(i64::MIN));
-        events.push(a.start(&opened, &window, false, at)?);
+        events.push(a.start(&opened, &window, extra_time, at)?);
         Ok(events)
     })
     .await

@@ -197,6 +197,7 @@ mod tests {
                     question_count: 1,
                 },
                 chain_genesis: vigil_exam::GENESIS_HASH.into(),
+                extra_time: false,
             },
         })
     }

@@ -50,6 +50,10 @@ pub struct AttemptView {
     /// older app stored: the zero genesis.
     #[serde(default = "zero_genesis")]
     pub chain_genesis: String,
+    /// The extra-time accommodation (tiers-temps) in the server's records:
+    /// an offline start (printed code) applies it without asking the server.
+    #[serde(default)]
+    pub extra_time: bool,
 }
 
 fn zero_genesis() -> String {
@@ -88,6 +92,11 @@ pub struct StartResponse {
     pub deadline_ms: i64,
     /// The 32-byte AES-256-GCM key of the package, standard base64.
     pub key: String,
+    /// Whether the server's records grant this attempt extra time (the
+    /// exam's fraction, per section and overall): the app's `start` event
+    /// says the same, so its timer shows the deadline the server enforces.
+    #[serde(default)]
+    pub extra_time: bool,
 }
 
 /// `POST /api/attempt/events` body: events `from_seq` onwards, in order.

@@ -116,6 +116,8 @@ pub struct NewCandidate {
     pub id: String,
     pub code_hash: String,
     pub attempt_id: String,
+    /// The extra-time accommodation (tiers-temps).
+    pub extra_time: bool,
 }
 
 /// A review flag on an attempt (`tampering`, `late`, `offline_start`).
@@ -457,13 +459,14 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO attempts (id, session_id, candidate_id, state, chain_nonce)
-                 VALUES ($1, $2, $3, 'registered', $4)",
+                "INSERT INTO attempts (id, session_id, candidate_id, state, chain_nonce, extra_time)
+                 VALUES ($1, $2, $3, 'registered', $4, $5)",
             )
             .bind(&c.attempt_id)
             .bind(session_id)
             .bind(&c.id)
             .bind(crate::auth::new_nonce())
+            .bind(i64::from(c.extra_time))
             .execute(&mut *tx)
             .await?;
         }

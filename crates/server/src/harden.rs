@@ -13,7 +13,9 @@
 //!   the room scan are previewed from memory). Connections to the origin
 //!   and to the kiosk launcher's loopback link (`http://127.0.0.1:*`).
 //! - the proctors' pages (`/review`): no script at all; their one inline
-//!   stylesheet by its SHA-256; images and video from the origin.
+//!   stylesheet by its SHA-256; images and video from the origin (and
+//!   `connect-src 'self'`, harmless with no script, so a reviewer's tool
+//!   driving the browser can fetch the CSV).
 //! - the API (`/api`): nothing may load from a JSON answer.
 //!
 //! All three: `frame-ancestors 'none'` (and `X-Frame-Options: DENY` for
@@ -75,7 +77,7 @@ impl Policies {
         );
         let review = format!(
             "default-src 'none'; style-src 'sha256-{}'; img-src 'self'; media-src 'self'; \
-             form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+             connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
             sha256_b64(review_css)
         );
         Policies {

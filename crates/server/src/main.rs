@@ -146,8 +146,9 @@ enum ResultsCommand {
 
 #[derive(Subcommand)]
 enum CandidatesCommand {
-    /// Register the candidates of a CSV roster (header `candidate` or
-    /// `candidate,code`; empty codes are generated) and print their logins.
+    /// Register the candidates of a CSV roster (header `candidate`, then
+    /// optionally `code` and `extra_time`; empty codes are generated) and
+    /// print their logins.
     Import {
         /// The session to register them in.
         #[arg(long)]
@@ -158,6 +159,21 @@ enum CandidatesCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Change one candidate's accommodations before their attempt starts.
+    Set {
+        /// The session the candidate is registered in.
+        #[arg(long)]
+        session: String,
+        /// The candidate id.
+        candidate: String,
+        /// Extra time (tiers-temps): `yes` or `no`.
+        #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
+        extra_time: bool,
+    },
+}
+
+fn parse_yes_no(value: &str) -> Result<bool, String> {
+    roster::parse_yes_no(value).ok_or_else(|| format!("{value:?}: expected yes or no"))
 }
 
 #[derive(clap::Args)]
@@ -399,6 +415,19 @@ async fn run() -> anyhow::Result<()> {
                 ),
                 None => println!("Session {session}: any browser may sit it"),
             }
+            Ok(())
+        }
+        Command::Candidates {
+            command:
+                CandidatesCommand::Set {
+                    session,
+                    candidate,
+                    extra_time,
+                },
+        } => {
+            roster::set_extra_time(&db, &session, &candidate, extra_time).await?;
+            let word = if extra_time { "granted" } else { "withdrawn" };
+            println!("Extra time {word} for candidate {candidate} of session {session}.");
             Ok(())
         }
         Command::Candidates {

@@ -38,6 +38,8 @@ pub struct ResultRow {
     pub flags: Vec<String>,
     /// Proctoring incidents in the replayed log (open or closed).
     pub incidents: usize,
+    /// The extra-time accommodation (tiers-temps) in the server's records.
+    pub extra_time: bool,
 }
 
 /// Where an attempt stands for a reviewer, from what the server holds:
@@ -153,6 +155,7 @@ pub async fn session_results(
             score,
             flags,
             incidents,
+            extra_time: attempt.extra_time,
         });
     }
     Ok(SessionResults { exam, rows })
@@ -276,8 +279,8 @@ fn named_media(events: &[vigil_exam::Event]) -> std::collections::BTreeSet<Strin
 impl SessionResults {
     /// The CSV: `candidate,state,progress,started_at,submitted_at`, the points of
     /// each section (`points_<section id>`), `points_total`, `max_points`,
-    /// the `right,wrong,partial,blank` counts, and `flags` (space
-    /// separated). Times are RFC 3339 UTC; an unscored attempt has empty
+    /// the `right,wrong,partial,blank` counts, `flags` (space
+    /// separated) and `extra_time` (`yes`/`no`, the tiers-temps). Times are RFC 3339 UTC; an unscored attempt has empty
     /// score cells.
     pub fn to_csv(&self) -> String {
         let mut header = vec![
@@ -302,6 +305,7 @@ impl SessionResults {
                 "partial",
                 "blank",
                 "flags",
+                "extra_time",
             ]
             .map(String::from),
         );
@@ -325,6 +329,7 @@ impl SessionResults {
                 None => cells.extend((0..self.exam.sections.len() + 6).map(|_| String::new())),
             }
             cells.push(spreadsheet_safe(&r.flags.join(" ")));
+            cells.push(if r.extra_time { "yes" } else { "no" }.to_owned());
             out.push_str(&csv_line(&cells));
         }
         out

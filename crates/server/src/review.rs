@@ -193,10 +193,16 @@ impl Csrf {
 }
 
 /// 403 when a POST's `Origin` names another site (a browser sends it on
-/// every cross-origin POST; its absence is a same-origin or non-browser
-/// client, which the CSRF token still covers).
+/// every cross-origin POST). Its absence is a non-browser client, and
+/// `null` is what a browser sends for our own forms under
+/// `Referrer-Policy: no-referrer` (the Fetch standard serializes the
+/// origin as `null` then): both are left to the CSRF token, which every
+/// logged-in form carries.
 fn same_origin(headers: &HeaderMap) -> Result<(), PageError> {
-    let Some(origin) = headers.get(header::ORIGIN) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .filter(|o| o.as_bytes() != b"null")
+    else {
         return Ok(());
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -498,6 +504,8 @@ async fn attempt_page(
                 { (attempt.session_id) } " — " strong data-progress=(progress.as_str()) { (progress.as_str()) }
                 " — " a href={ "/review/attempts/" (attempt.id) "/report" }
                 { "printable incident report (procès-verbal)" } }
+            p data-testid="extra-time" data-extra-time=(attempt.extra_time) {
+                "Extra time (tiers-temps): " (if attempt.extra_time { "yes" } else { "no" }) }
             @match &chain {
                 Ok(()) => p.ok.chain { "Hash chain verified: " (events.len()) " events, intact." },
                 Err(e) => p.error.chain { "Hash chain broken: " (e) },
@@ -752,6 +760,7 @@ async fn report_page(
                     tr { th { "Session" } td { (attempt.session_id) } }
                     tr { th { "Candidat" } td { (attempt.candidate_id) } }
                     tr { th { "Tentative" } td { (attempt.id) } }
+                    tr { th { "Tiers-temps" } td { (if attempt.extra_time { "oui" } else { "non" }) } }
                     tr { th { "Début" } td { (d.started_at.map(when).unwrap_or_else(|| "non commencée".into())) } }
                     tr { th { "Fin" } td { @match d.submitted {
                         Some((t, vigil_exam::Reason::Manual)) => { (when(t)) " (remise par le candidat)" }

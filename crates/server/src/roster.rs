@@ -1,8 +1,11 @@
 //! Candidate rosters: `vigil-server candidates import --session S FILE.csv`.
 //!
 //! The file is the operator's list, usually exported from a spreadsheet: a
-//! header `candidate` or `candidate,code`, then one candidate per line. A
-//! code left empty (or a roster without the column) gets a fresh one. The
+//! header naming its columns — `candidate` first, then optionally `code`
+//! and `extra_time`, in that order — then one candidate per line. A code
+//! left empty (or a roster without the column) gets a fresh one.
+//! `extra_time` is the tiers-temps accommodation: `yes`/`oui`/`1`/`true`
+//! grants it, `no`/`non`/`0`/`false` or empty does not. The
 //! whole file is checked first and every error names its line; then all the
 //! candidates are registered in one transaction, so a bad roster registers
 //! nobody and can be fixed and imported again. Deliberately small CSV: no
@@ -31,6 +34,22 @@ pub struct RosterRow {
     pub line: usize,
     pub candidate: String,
     pub code: Option<String>,
+    /// The extra-time accommodation (tiers-temps).
+    pub extra_time: bool,
+}
+
+/// The roster's headers, with and without each optional column.
+const HEADERS: &str = "`candidate`, `candidate,code`, `candidate,extra_time` or \
+                       `candidate,code,extra_time`";
+
+/// `yes`/`no` as an operator types it in a spreadsheet, in French or
+/// English; empty is no.
+pub fn parse_yes_no(value: &str) -> Option<bool> {
+    match value.trim().to_lowercase().as_str() {
+        "yes" | "oui" | "y" | "o" | "1" | "true" | "vrai" => Some(true),
+        "no" | "non" | "n" | "0" | "false" | "faux" | "" => Some(false),
+        _ => None,
+    }
 }
 
 /// Parses and checks a roster; the error names the first bad line.
@@ -43,18 +62,18 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<RosterRow>> {
         .map(|(i, l)| (i + 1, l))
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((header_line, header)) = lines.next() else {
-        anyhow::bail!("empty roster: expected a header `candidate` or `candidate,code`");
+        anyhow::bail!("empty roster: expected a header {HEADERS}");
     };
     let columns: Vec<String> = header
         .split(',')
         .map(|c| c.trim().to_ascii_lowercase())
         .collect();
-    let with_codes = match columns.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-        ["candidate"] => false,
-        ["candidate", "code"] => true,
-        _ => anyhow::bail!(
-            "line {header_line}: header {header:?}: expected `candidate` or `candidate,code`"
-        ),
+    let (code_at, extra_at) = match columns.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["candidate"] => (None, None),
+        ["candidate", "code"] => (Some(1), None),
+        ["candidate", "extra_time"] => (None, Some(1)),
+        ["candidate", "code", "extra_time"] => (Some(1), Some(2)),
+        _ => anyhow::bail!("line {header_line}: header {header:?}: expected {HEADERS}"),
     };
 
     let mut rows: Vec<RosterRow> = Vec::new();
@@ -77,17 +96,26 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<RosterRow>> {
         if let Some(first) = seen.insert(candidate.to_owned(), line) {
             anyhow::bail!("line {line}: candidate {candidate:?} already on line {first}");
         }
-        let code = match fields.get(1).filter(|_| with_codes) {
+        let code = match code_at.and_then(|i| fields.get(i)) {
             Some(c) if !c.is_empty() => {
                 check_code(c).map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
                 Some((*c).to_owned())
             }
             _ => None,
         };
+        let extra_time = match extra_at.and_then(|i| fields.get(i)) {
+            Some(v) => parse_yes_no(v).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "line {line}: extra_time {v:?}: expected yes or no (oui, non, 1, 0)"
+                )
+            })?,
+            None => false,
+        };
         rows.push(RosterRow {
             line,
             candidate: candidate.to_owned(),
             code,
+            extra_time,
         });
         if rows.len() > MAX_CANDIDATES_PER_CALL {
             anyhow::bail!("line {line}: more than {MAX_CANDIDATES_PER_CALL} candidates");
@@ -162,6 +190,7 @@ pub async fn import(
             id: row.candidate.clone(),
             code_hash: hashing.hash(&code),
             attempt_id: auth::new_id("att"),
+            extra_time: row.extra_time,
         });
         logins.push(CandidateLogin {
             id: row.candidate,
@@ -170,6 +199,32 @@ pub async fn import(
     }
     db.add_candidates(session_id, &new).await?;
     Ok(logins)
+}
+
+/// `candidates set`: grants or withdraws one candidate's extra time, before
+/// their attempt starts (after, its deadlines are fixed: refused, naming
+/// the start).
+pub async fn set_extra_time(
+    db: &Db,
+    session_id: &str,
+    candidate_id: &str,
+    on: bool,
+) -> anyhow::Result<()> {
+    let Some(row) = db.candidate(session_id, candidate_id).await? else {
+        anyhow::bail!("no candidate {candidate_id:?} in session {session_id:?}");
+    };
+    let attempt = db
+        .attempt(&row.attempt_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("candidate {candidate_id:?} has no attempt"))?;
+    if let Some(started) = attempt.started_at {
+        anyhow::bail!(
+            "candidate {candidate_id:?} started at {}: the attempt's time can no longer change",
+            crate::time::rfc3339(started)
+        );
+    }
+    db.set_extra_time(&attempt.id, on).await?;
+    Ok(())
 }
 
 /// The logins as CSV, `candidate,code`, for printing or `--out`.

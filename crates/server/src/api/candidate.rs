@@ -163,6 +163,7 @@ pub async fn attempt(
 fn attempt_view(a: AttemptRow, s: &SessionRow, exam: ExamSummary) -> AttemptView {
     AttemptView {
         chain_genesis: a.genesis(),
+        extra_time: a.extra_time,
         id: a.id,
         candidate: a.candidate_id,
         state: a.state,

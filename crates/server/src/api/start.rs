@@ -81,6 +81,7 @@ pub async fn start(
         started_at_ms: now,
         deadline_ms: d.ends_at_ms,
         key: package::b64(&pkg.key),
+        extra_time: attempt.extra_time,
     }))
 }
 

@@ -713,6 +713,16 @@ async fn review_posts_need_the_token_and_the_same_origin() {
         "another origin"
     );
     assert!(f.state.db.decisions(&attempt).await.unwrap().is_empty());
+    // What Chromium sends for our own form under `Referrer-Policy:
+    // no-referrer`: `Origin: null`, left to the token.
+    let mut null = form(&decide, &cookie, "decision=valid");
+    null.headers_mut()
+        .insert(header::ORIGIN, "null".parse().unwrap());
+    assert_eq!(
+        f.app().oneshot(null).await.unwrap().status(),
+        StatusCode::FORBIDDEN,
+        "null origin, no token"
+    );
     let mut same = form(&decide, &cookie, &format!("decision=valid&csrf={csrf}"));
     same.headers_mut()
         .insert(header::ORIGIN, "https://vigil.example".parse().unwrap());

@@ -66,7 +66,7 @@ fn results_export_and_proctor_add() {
         lines[0].starts_with("candidate,state,progress,started_at,submitted_at,points_partie-1,")
     );
     assert!(
-        lines[1].ends_with(",registered,not started,,,,,,,,,,,"),
+        lines[1].ends_with(",registered,not started,,,,,,,,,,,,no"),
         "{}",
         lines[1]
     );
@@ -154,6 +154,67 @@ fn sessions_can_require_the_kiosk_launcher() {
     let (code, err) = refused(&db, &["session", "require-kiosk", session]);
     assert_eq!(code, Some(2));
     assert!(err.contains("<KEY>"), "{err}");
+}
+
+#[test]
+fn candidates_set_grants_extra_time_before_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
+    vigil(&db, &["exam", "import", exam]);
+    let created = vigil(
+        &db,
+        &[
+            "session",
+            "create",
+            "--exam",
+            "demo-short",
+            "--start",
+            "2030-01-01T09:00:00Z",
+            "--candidates",
+            "1",
+        ],
+    );
+    let session = created
+        .lines()
+        .find_map(|l| l.strip_prefix("Session ")?.strip_suffix(" created"))
+        .unwrap()
+        .to_owned();
+    let candidate = created
+        .lines()
+        .skip_while(|l| *l != "candidate,code")
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .unwrap()
+        .to_owned();
+    let out = vigil(
+        &db,
+        &[
+            "candidates",
+            "set",
+            "--session",
+            &session,
+            &candidate,
+            "--extra-time",
+            "yes",
+        ],
+    );
+    assert!(out.contains("Extra time granted"), "{out}");
+    let csv = vigil(&db, &["results", "export", &session]);
+    assert!(csv.lines().nth(1).unwrap().ends_with(",yes"), "{csv}");
+    let (_, err) = refused(
+        &db,
+        &[
+            "candidates",
+            "set",
+            "--session",
+            &session,
+            &candidate,
+            "--extra-time",
+            "maybe",
+        ],
+    );
+    assert!(err.contains("expected yes or no"), "{err}");
 }
 
 #[test]

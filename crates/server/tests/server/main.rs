@@ -5,6 +5,7 @@
 
 mod common;
 
+mod accommodations;
 mod adversarial;
 mod api;
 mod cli;

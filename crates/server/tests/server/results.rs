@@ -66,13 +66,13 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     assert_eq!(
         lines[0],
         "candidate,state,progress,started_at,submitted_at,points_partie-1,points_partie-2,\
-         points_total,max_points,right,wrong,partial,blank,flags"
+         points_total,max_points,right,wrong,partial,blank,flags,extra_time"
     );
     let max = number_of(right.total.max_points);
     assert_eq!(
         lines[1],
         format!(
-            "{},submitted,submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,",
+            "{},submitted,submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,,no",
             ids[0]
         )
     );
@@ -83,7 +83,7 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     );
     assert_eq!(
         lines[3],
-        format!("{},registered,not started,,,,,,,,,,,", ids[2])
+        format!("{},registered,not started,,,,,,,,,,,,no", ids[2])
     );
     assert_eq!(lines.len(), 4);
 }
@@ -107,7 +107,7 @@ async fn an_offline_start_is_scored_and_its_flag_shown() {
         .lines()
         .nth(3)
         .unwrap()
-        .ends_with(",offline_start"));
+        .ends_with(",offline_start,no"));
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! run by `cargo xtask bench app`.
 
 mod accessibility;
+mod accommodations;
 mod bench_app;
 mod bench_vision;
 mod exam;
