@@ -79,6 +79,26 @@ pub struct AppStatus {
 }
 
 impl AppStatus {
+    /// A complete status, as the app sends it: `pending` follows from the
+    /// seqs and the media (for tests).
+    #[cfg(test)]
+    pub(crate) fn complete(
+        logged: u64,
+        acked: u64,
+        media: u64,
+        started: bool,
+        finished: bool,
+    ) -> AppStatus {
+        AppStatus {
+            pending: logged - acked + media,
+            started,
+            finished,
+            logged_seq: Some(logged),
+            acked_seq: Some(acked),
+            pending_media: Some(media),
+        }
+    }
+
     /// What the app *claims*: submitted and nothing pending. Not enough to
     /// wipe a profile: the launcher also checks the acknowledgements and
     /// its [`Record`] ([`AppStatus::unsent`]).
@@ -588,14 +608,7 @@ mod tests {
     }
 
     fn status(logged: u64, acked: u64, media: u64, started: bool, finished: bool) -> AppStatus {
-        AppStatus {
-            pending: logged - acked + media,
-            started,
-            finished,
-            logged_seq: Some(logged),
-            acked_seq: Some(acked),
-            pending_media: Some(media),
-        }
+        AppStatus::complete(logged, acked, media, started, finished)
     }
 
     #[test]

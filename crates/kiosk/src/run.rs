@@ -320,16 +320,8 @@ fn watch(
 mod tests {
     use super::*;
 
-    /// A complete status: `pending` follows from the seqs and the media.
     fn status(logged: u64, acked: u64, media: u64, started: bool, finished: bool) -> AppStatus {
-        AppStatus {
-            pending: logged - acked + media,
-            started,
-            finished,
-            logged_seq: Some(logged),
-            acked_seq: Some(acked),
-            pending_media: Some(media),
-        }
+        AppStatus::complete(logged, acked, media, started, finished)
     }
 
     /// The decision after the link heard `heard`, in order (the last one is

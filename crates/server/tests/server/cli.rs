@@ -36,14 +36,13 @@ fn vigil(db: &std::path::Path, args: &[&str]) -> String {
     stdout
 }
 
-#[test]
-fn results_export_and_proctor_add() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("vigil.sqlite3");
+/// Imports the demo exam into the SQLite file and creates a session of `n`
+/// candidates: the session id and `session create`'s output.
+fn demo_session(db: &std::path::Path, n: usize) -> (String, String) {
     let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
-    vigil(&db, &["exam", "import", exam]);
+    vigil(db, &["exam", "import", exam]);
     let created = vigil(
-        &db,
+        db,
         &[
             "session",
             "create",
@@ -52,13 +51,23 @@ fn results_export_and_proctor_add() {
             "--start",
             "2030-01-01T09:00:00Z",
             "--candidates",
-            "2",
+            &n.to_string(),
         ],
     );
     let session = created
         .lines()
         .find_map(|l| l.strip_prefix("Session ")?.strip_suffix(" created"))
-        .unwrap();
+        .unwrap()
+        .to_owned();
+    (session, created)
+}
+
+#[test]
+fn results_export_and_proctor_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let (session, _) = demo_session(&db, 2);
+    let session = session.as_str();
     let printed = vigil(&db, &["results", "export", session]);
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines.len(), 3, "{printed}");
@@ -160,26 +169,7 @@ fn sessions_can_require_the_kiosk_launcher() {
 fn candidates_set_grants_extra_time_before_the_start() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("vigil.sqlite3");
-    let exam = concat!(env!("CARGO_MANIFEST_DIR"), "/../../exams/demo-short.toml");
-    vigil(&db, &["exam", "import", exam]);
-    let created = vigil(
-        &db,
-        &[
-            "session",
-            "create",
-            "--exam",
-            "demo-short",
-            "--start",
-            "2030-01-01T09:00:00Z",
-            "--candidates",
-            "1",
-        ],
-    );
-    let session = created
-        .lines()
-        .find_map(|l| l.strip_prefix("Session ")?.strip_suffix(" created"))
-        .unwrap()
-        .to_owned();
+    let (session, created) = demo_session(&db, 1);
     let candidate = created
         .lines()
         .skip_while(|l| *l != "candidate,code")
