@@ -183,18 +183,25 @@ pub async fn post_events(
             return Err(quota::event_bytes_exceeded(would_hold, quotas.event_bytes));
         }
         tx.insert_events(new, &jsons, now).await?;
+        // Events dated ahead of the server's clock: one flag for the batch.
+        let ahead: Vec<&Event> = new
+            .iter()
+            .filter(|e| e.at > now.saturating_add(FUTURE_TOLERANCE_MS))
+            .collect();
+        if let Some(first) = ahead.first() {
+            let detail = format!(
+                "{} event(s) dated after the server's clock when they arrived ({}), the first \
+                 event {} dated {}, {} s ahead",
+                ahead.len(),
+                rfc3339(now),
+                first.seq,
+                rfc3339(first.at),
+                first.at.saturating_sub(now) / 1000,
+            );
+            tx.add_flag("time_mismatch", &detail, now).await?;
+        }
         let mut submitted = false;
         for e in new {
-            if e.at > now.saturating_add(FUTURE_TOLERANCE_MS) {
-                let detail = format!(
-                    "event {} is dated {}, {} s after the server's clock when it arrived ({})",
-                    e.seq,
-                    rfc3339(e.at),
-                    e.at.saturating_sub(now) / 1000,
-                    rfc3339(now)
-                );
-                tx.add_flag("time_mismatch", &detail, now).await?;
-            }
             match &e.kind {
                 EventKind::Start(b) => {
                     let offline = tx.record_start(e.at).await?;

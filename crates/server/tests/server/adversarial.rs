@@ -165,6 +165,32 @@ async fn answers_after_the_server_deadline_are_not_scored() {
 }
 
 #[tokio::test]
+async fn events_dated_ahead_of_the_server_clock_are_flagged_once_per_batch() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    // A device clock 5 minutes fast, not corrected by the trusted clock.
+    let a = waiting_attempt(&f, 0, NOW + 5 * MIN);
+    let (status, body) = send(f.app(), events_request(&token, 1, a.events())).await;
+    assert_eq!(status, StatusCode::OK, "stored: {body}");
+    let flags = f.state.db.flags(&attempt).await.unwrap();
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0].kind, "time_mismatch");
+    assert!(
+        flags[0]
+            .detail
+            .starts_with("6 event(s) dated after the server's clock"),
+        "{}",
+        flags[0].detail
+    );
+    assert!(
+        flags[0].detail.contains("300 s ahead"),
+        "{}",
+        flags[0].detail
+    );
+}
+
+#[tokio::test]
 async fn a_log_transplanted_from_another_attempt_is_refused() {
     let f = fixture().await;
     let token = f.login(0).await;
