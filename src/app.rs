@@ -560,6 +560,8 @@ pub fn App() -> Html {
         },
         Screen::Consent => html! {
             <ConsentScreen {lang}
+                exam_id={model.login.as_ref().map(|l| AttrValue::from(l.attempt.exam.id.clone())).unwrap_or_default()}
+                briefing={model.login.as_ref().and_then(|l| l.attempt.exam.briefing(lang.code()).cloned())}
                 on_accept={committer(&model, &error, |a, (version, sha): (String, String), now| {
                     a.consent(&version, &sha, now)
                 })}

@@ -195,6 +195,7 @@ mod tests {
                     duration_ms: 1,
                     section_count: 1,
                     question_count: 1,
+                    briefings: Default::default(),
                 },
                 chain_genesis: vigil_exam::GENESIS_HASH.into(),
                 extra_time: false,

@@ -58,7 +58,7 @@ pub struct Exam {
 }
 
 /// Rules shown to the candidate: allowed items, forbidden items, conduct.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rules {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -308,6 +308,27 @@ pub struct ExamSummary {
     pub duration_ms: i64,
     pub section_count: usize,
     pub question_count: usize,
+    /// What the candidate reads and accepts before the start (the consent
+    /// screen), by language: the exam's own and each translation. The
+    /// questions stay sealed in the package; these texts travel at login.
+    #[serde(default)]
+    pub briefings: BTreeMap<String, Briefing>,
+}
+
+/// The exam's own instructions and rules in one language.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Briefing {
+    pub instructions: String,
+    pub rules: Rules,
+}
+
+impl ExamSummary {
+    /// The briefing in `lang`, else in the exam's own language.
+    pub fn briefing(&self, lang: &str) -> Option<&Briefing> {
+        self.briefings
+            .get(lang)
+            .or_else(|| self.briefings.get(&self.language))
+    }
 }
 
 /// Where a question lives: section index and position in the section.
@@ -417,6 +438,17 @@ impl Exam {
 
     /// The summary shown at login and stored by the server.
     pub fn summary(&self) -> ExamSummary {
+        let briefings = std::iter::once(&self.language)
+            .chain(self.i18n.keys())
+            .map(|lang| {
+                let local = self.localized(lang);
+                let briefing = Briefing {
+                    instructions: local.instructions,
+                    rules: local.rules,
+                };
+                (lang.clone(), briefing)
+            })
+            .collect();
         ExamSummary {
             id: self.id.clone(),
             title: self.title.clone(),
@@ -424,6 +456,7 @@ impl Exam {
             duration_ms: self.duration_ms(false),
             section_count: self.sections.len(),
             question_count: self.question_count(),
+            briefings,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Tests of the exam format: decoding, validation messages, the two exam files.
 
-use vigil_exam::{DefinitionError, Exam, MultipleRule, QuestionType};
+use vigil_exam::{DefinitionError, Exam, ExamSummary, MultipleRule, QuestionType};
 
 const TAGE: &str = include_str!("../../../exams/tage-post-bac-practice.toml");
 const DEMO: &str = include_str!("../../../exams/demo-short.toml");
@@ -484,4 +484,67 @@ fn the_exam_reads_in_english_with_the_same_ids_keys_and_timing() {
     // The original language, or one without translations, changes nothing.
     assert_eq!(fr.localized("fr"), fr);
     assert_eq!(fr.localized("de"), fr);
+}
+
+#[test]
+fn the_summary_carries_the_briefing_in_each_language() {
+    let demo = Exam::from_toml(DEMO).unwrap().summary();
+    let fr = demo.briefing("fr").unwrap();
+    assert_eq!(fr.rules.allowed, ["Une feuille de brouillon"]);
+    assert!(fr.instructions.starts_with("Six questions en deux parties"));
+    let en = demo.briefing("en").unwrap();
+    assert_eq!(en.rules.allowed, ["A sheet of scrap paper"]);
+    assert!(en.instructions.starts_with("Six questions in two parts"));
+    // A language without a translation reads the original.
+    assert_eq!(demo.briefing("de"), Some(fr));
+    // Older summaries (no briefings) still decode.
+    let old = r#"{"id":"x","title":"X","language":"fr","duration_ms":1,"section_count":1,"question_count":1}"#;
+    let old: ExamSummary = serde_json::from_str(old).unwrap();
+    assert_eq!(old.briefing("fr"), None);
+}
+
+#[test]
+fn the_tage_rules_are_the_procedures() {
+    let tage = Exam::from_toml(TAGE).unwrap();
+    let r = &tage.rules;
+    assert_eq!(
+        r.allowed.len(),
+        3,
+        "ID, one A4 sheet, one pen: {:?}",
+        r.allowed
+    );
+    for (list, words) in [
+        (&r.allowed, &["pièce d'identité", "feuille A4", "stylo"][..]),
+        (
+            &r.forbidden,
+            &[
+                "Calculatrice",
+                "Dictionnaire",
+                "Montre",
+                "Téléphone",
+                "oreilles",
+                "bouchon",
+            ][..],
+        ),
+        (
+            &r.conduct,
+            &["pause", "communication", "12 heures", "plus entrer"][..],
+        ),
+    ] {
+        for w in words {
+            assert!(list.iter().any(|l| l.contains(w)), "{w} in {list:?}");
+        }
+    }
+    assert!(!r.allowed.iter().any(|l| l.contains("bouteille")));
+    let en = tage.localized("en").rules;
+    assert_eq!(
+        en.allowed,
+        [
+            "A valid official identity document",
+            "One blank A4 sheet",
+            "One pen"
+        ]
+    );
+    assert_eq!(en.forbidden.len(), r.forbidden.len());
+    assert_eq!(en.conduct.len(), r.conduct.len());
 }

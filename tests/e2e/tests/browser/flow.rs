@@ -75,12 +75,52 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
 
         h.client.refresh().await?;
         h.screen("consent").await?;
+        // The demo exam's own rules, not the general lists they replace.
+        let shown = h
+            .js("return [...document.querySelectorAll('[data-testid=\"rule-line\"]')].map(e => e.textContent)")
+            .await?;
+        let shown: Vec<String> = serde_json::from_value(shown)?;
+        ensure!(
+            shown.iter().any(|l| l == "Une feuille de brouillon")
+                && shown.iter().any(|l| l.starts_with("Six questions en deux parties")),
+            "the exam's rules and instructions are not shown: {shown:?}"
+        );
+        ensure!(
+            !shown.iter().any(|l| l == "Une feuille A4 vierge."),
+            "the general list is shown instead of the exam's: {shown:?}"
+        );
         h.testid("consent-accept").await?.click().await?;
         h.testid("continue").await?.click().await?;
         h.screen("identity").await?;
         ensure!(
             stored_events(&h).await? == 2,
             "the consent event is not stored"
+        );
+        // The consent's hash covers exactly the lines shown.
+        let events = h.stored_events().await?;
+        let consent = events
+            .iter()
+            .find(|(kind, _)| kind == "consent")
+            .map(|(_, body)| body.clone())
+            .ok_or_else(|| anyhow::anyhow!("no consent event"))?;
+        let expected = h
+            .client
+            .execute_async(
+                r#"const [text, done] = arguments;
+                   crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)).then(d =>
+                     done([...new Uint8Array(d)].map(b => b.toString(16).padStart(2, '0')).join('')));"#,
+                vec![serde_json::Value::String(shown.join("\n"))],
+            )
+            .await?;
+        ensure!(
+            consent["text_sha256"] == expected,
+            "consent hash {} is not the hash of the text shown ({expected})",
+            consent["text_sha256"]
+        );
+        ensure!(
+            consent["version"] == "vigil-rules-2/demo-short",
+            "consent version {}",
+            consent["version"]
         );
 
         // The ID photo: take it, retake it, keep it.
