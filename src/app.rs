@@ -689,7 +689,12 @@ pub fn App() -> Html {
             let Some(attempt) = model.attempt.clone() else {
                 return html! {};
             };
-            let sync_by_ms = attempt.state().deadline_ms.map(|d| d + SYNC_DEADLINE_MS);
+            // The exam's own sync deadline, from the actual start.
+            let s = attempt.state();
+            let sync_by_ms = (*shown_exam)
+                .as_ref()
+                .zip(s.started_at_ms)
+                .map(|(exam, start)| vigil_exam::deadlines(exam, start, s.extra_time).sync_by_ms);
             html! {
                 <FinishedScreen {lang} exam={(*shown_exam).clone()} {attempt} pending={*pending}
                     offline={*offline} {format_time} {sync_by_ms}
@@ -812,10 +817,6 @@ fn live_banner(lang: Lang, attempt: Option<&Attempt>, checks: FaceChecks) -> Htm
 
 /// Pause between two tries to download the exam package.
 const PACKAGE_RETRY_MS: u32 = 15_000;
-
-/// How long after the end the data may still reach the server (12 h),
-/// shown on the finished screen.
-pub const SYNC_DEADLINE_MS: i64 = 12 * 3600 * 1000;
 
 /// A media step: stores the bytes, then the event naming their hash.
 fn media_committer<T: 'static>(

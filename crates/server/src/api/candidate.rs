@@ -18,8 +18,15 @@ use crate::{ApiError, AppState};
 
 /// Longest session or candidate id accepted in a login.
 pub const MAX_ID_LEN: usize = 64;
-/// How long after the exam the token still works: the sync deadline (12 h).
-pub const SYNC_GRACE_MS: i64 = 12 * 3600 * 1000;
+
+/// When a login's token stops working: the latest sync deadline any
+/// candidate of the session can have — started at the window's close, with
+/// extra time — from the exam's own `sync_deadline_s` (an exam that gives 7
+/// days to send keeps its tokens 7 days).
+pub fn token_expiry(exam: &Exam, session: &SessionRow) -> Result<i64, ApiError> {
+    let window = super::start::start_window(exam, session)?;
+    Ok(vigil_exam::deadlines(exam, window.closes_at_ms, true).sync_by_ms)
+}
 
 /// `POST /api/login`
 pub async fn login(
@@ -91,11 +98,9 @@ pub async fn login(
     // After the credentials, so the refusal tells nothing to a stranger.
     crate::kiosk::check(&state, &candidate.session_id, &headers).await?;
     let session = load_session(&state, &candidate.session_id).await?;
-    let exam = load_exam_summary(&state, &session.exam_id).await?;
+    let full = super::start::load_exam(&state, &session.exam_id).await?;
     let now = state.clock.now_ms();
-    let window_closes = session.starts_at + session.grace_ms;
-    // Long enough for any accommodation (up to twice the time) and the sync deadline.
-    let expires_at = window_closes + 2 * exam.duration_ms + SYNC_GRACE_MS;
+    let expires_at = token_expiry(&full, &session)?;
     if now >= expires_at {
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
@@ -121,7 +126,7 @@ pub async fn login(
     tracing::info!(session = %session.id, candidate = %candidate.candidate_id, "login");
     Ok(Json(LoginResponse {
         token,
-        attempt: attempt_view(attempt, &session, exam),
+        attempt: attempt_view(attempt, &session, full.summary()),
     }))
 }
 

@@ -9,7 +9,7 @@ mod start;
 mod sync;
 mod system;
 
-pub use candidate::{MAX_ID_LEN, SYNC_GRACE_MS};
+pub use candidate::{token_expiry, MAX_ID_LEN};
 pub use sync::{FUTURE_TOLERANCE_MS, MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
 pub use system::OPENAPI;
 

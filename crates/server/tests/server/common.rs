@@ -48,12 +48,17 @@ pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
 /// The fixture on a given database (a SQLite file the command line can
 /// read too, say).
 pub async fn fixture_on(db: Db, start_in_ms: i64) -> Fixture {
+    fixture_with_exam(db, DEMO_EXAM, start_in_ms).await
+}
+
+/// The fixture with another exam definition (TOML) than the demo's.
+pub async fn fixture_with_exam(db: Db, exam_toml: &str, start_in_ms: i64) -> Fixture {
     let clock = Arc::new(FixedClock::new(NOW));
     let hashing = CodeHashing::fast_for_tests();
     let demo = demo::create_demo(
         &db,
         &hashing,
-        DEMO_EXAM,
+        exam_toml,
         NOW,
         start_in_ms,
         3,

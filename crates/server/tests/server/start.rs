@@ -180,3 +180,27 @@ async fn each_session_has_its_own_start_code_and_key() {
         "same exam, same plaintext"
     );
 }
+
+/// A login lasts as long as the exam lets data arrive: the latest sync
+/// deadline of the session (started at the window's close, with extra
+/// time), from the exam's own `sync_deadline_s`.
+#[tokio::test]
+async fn tokens_last_until_the_exams_own_sync_deadline() {
+    const DAY_S: i64 = 86_400;
+    for (extra_line, sync_s) in [("", 12 * 3600), ("\nsync_deadline_s = 604800", 7 * DAY_S)] {
+        let exam = DEMO_EXAM.replace(
+            "late_entry_grace_s = 0",
+            &format!("late_entry_grace_s = 0{extra_line}"),
+        );
+        let f = fixture_with_exam(test_db().await, &exam, 0).await;
+        let token = f.login(0).await;
+        // The demo lasts 300 s, 400 s with extra time.
+        let expiry = demo_window(&f).closes_at_ms + 400_000 + sync_s * 1000;
+        f.clock.set(expiry - 1_000);
+        let (status, body) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+        assert_eq!(status, StatusCode::OK, "{extra_line:?}: {body}");
+        f.clock.set(expiry + 1_000);
+        let (status, _) = send(f.app(), get_with_token("/api/attempt", &token)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{extra_line:?}");
+    }
+}
