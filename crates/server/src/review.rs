@@ -192,6 +192,13 @@ impl Csrf {
     }
 }
 
+/// A logged-in form POST that came from one of our pages: the same origin
+/// (or none said) and the login's CSRF token.
+fn genuine_post(proctor: &Proctor, headers: &HeaderMap, csrf: &str) -> Result<(), PageError> {
+    same_origin(headers)?;
+    proctor.1.check(csrf)
+}
+
 /// 403 when a POST's `Origin` names another site (a browser sends it on
 /// every cross-origin POST). Its absence is a non-browser client, and
 /// `null` is what a browser sends for our own forms under
@@ -383,8 +390,7 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, PageError> {
-    same_origin(&headers)?;
-    proctor.1.check(&form.csrf)?;
+    genuine_post(&proctor, &headers, &form.csrf)?;
     if let Some(token) = cookie(&headers, COOKIE) {
         state.db.delete_proctor_login(&token_hash(token)).await?;
     }
@@ -623,8 +629,7 @@ async fn decide(
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    same_origin(&headers)?;
-    proctor.1.check(&form.csrf)?;
+    genuine_post(&proctor, &headers, &form.csrf)?;
     let attempt = reviewable(&state, &proctor, &id).await?;
     if !matches!(form.decision.as_str(), "valid" | "incident") {
         return Err(PageError::new(
