@@ -16,6 +16,7 @@ use sqlx::pool::PoolOptions;
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 use vigil_exam::Event;
 
+use crate::flags::FlagKind;
 use crate::package::Sealed;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -825,7 +826,7 @@ impl Db {
     pub async fn add_flag(
         &self,
         attempt_id: &str,
-        kind: &str,
+        kind: FlagKind,
         detail: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {
@@ -1002,7 +1003,7 @@ fn decode_event(json: &str) -> Result<Event, sqlx::Error> {
 async fn insert_flag<'e, E>(
     executor: E,
     attempt_id: &str,
-    kind: &str,
+    kind: FlagKind,
     detail: &str,
     now: i64,
 ) -> Result<(), sqlx::Error>
@@ -1011,7 +1012,7 @@ where
 {
     sqlx::query("INSERT INTO flags (attempt_id, kind, detail, at) VALUES ($1, $2, $3, $4)")
         .bind(attempt_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(detail)
         .bind(now)
         .execute(executor)
@@ -1125,7 +1126,7 @@ impl SyncTx {
     /// Adds a review flag, kept only if the sync commits.
     pub async fn add_flag(
         &mut self,
-        kind: &str,
+        kind: FlagKind,
         detail: &str,
         now: i64,
     ) -> Result<(), sqlx::Error> {

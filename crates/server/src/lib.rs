@@ -14,6 +14,7 @@ pub mod db;
 pub mod demo;
 pub mod dossier;
 pub mod error;
+pub mod flags;
 pub mod harden;
 pub mod kiosk;
 pub mod media;

@@ -15,6 +15,7 @@ use anyhow::{anyhow, Context};
 use vigil_exam::{Exam, ScoreReport};
 
 use crate::db::Db;
+use crate::flags::FlagKind;
 
 /// One candidate's line of the results.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,10 +128,10 @@ pub async fn session_results(
                     submitted_at = r.state.submitted_at_ms;
                     incidents = r.state.incidents.len();
                     if !r.discrepancies.is_empty() {
-                        flags.push("time_mismatch".into());
+                        flags.push(FlagKind::TimeMismatch.to_string());
                     }
                     if r.unscored_answers().next().is_some() {
-                        flags.push("after_deadline".into());
+                        flags.push(FlagKind::AfterDeadline.to_string());
                     }
                     if r.started_at_ms.is_some() {
                         score = Some(vigil_exam::score(&exam, &r.state));
@@ -138,7 +139,7 @@ pub async fn session_results(
                 }
                 Err(e) => {
                     tracing::warn!(attempt = %attempt.id, error = %e, "replay failed");
-                    flags.push("replay_failed".into());
+                    flags.push(FlagKind::ReplayFailed.to_string());
                 }
             }
         }

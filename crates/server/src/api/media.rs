@@ -30,6 +30,7 @@ use vigil_api::MediaResponse;
 
 use super::candidate::CandidateAuth;
 use super::sync::sync_deadline;
+use crate::flags::FlagKind;
 use crate::media::{self, MediaKind, MAX_MEDIA_BYTES};
 use crate::{ApiError, AppState};
 
@@ -271,7 +272,10 @@ pub async fn put_media(
     let sync_by = sync_deadline(&state, &attempt).await?;
     if now > sync_by {
         let detail = format!("media {sha} ({received} bytes) arrived after the sync deadline");
-        state.db.add_flag(&attempt.id, "late", &detail, now).await?;
+        state
+            .db
+            .add_flag(&attempt.id, FlagKind::Late, &detail, now)
+            .await?;
     }
     Ok(answer(received, true))
 }

@@ -41,6 +41,7 @@ use vigil_exam::{
 use super::candidate::CandidateAuth;
 use super::start::{load_exam, load_session, rfc3339, start_window};
 use crate::db::AttemptRow;
+use crate::flags::FlagKind;
 use crate::quota;
 use crate::{ApiError, AppState};
 
@@ -92,7 +93,7 @@ pub async fn post_events(
             );
             state
                 .db
-                .add_flag(&attempt.id, "tampering", &detail, now)
+                .add_flag(&attempt.id, FlagKind::Tampering, &detail, now)
                 .await?;
             tracing::warn!(attempt = %attempt.id, %detail, "foreign log");
             return Err(ApiError::conflict(codes::CHAIN_CONFLICT, detail));
@@ -161,7 +162,7 @@ pub async fn post_events(
         drop(tx); // rolled back: nothing of the batch is stored
         state
             .db
-            .add_flag(&attempt.id, "tampering", &detail, now)
+            .add_flag(&attempt.id, FlagKind::Tampering, &detail, now)
             .await?;
         tracing::warn!(attempt = %attempt.id, %detail, "chain conflict");
         return Err(ApiError::conflict(codes::CHAIN_CONFLICT, detail));
@@ -198,7 +199,7 @@ pub async fn post_events(
                 rfc3339(first.at),
                 first.at.saturating_sub(now) / 1000,
             );
-            tx.add_flag("time_mismatch", &detail, now).await?;
+            tx.add_flag(FlagKind::TimeMismatch, &detail, now).await?;
         }
         let mut submitted = false;
         for e in new {
@@ -221,10 +222,11 @@ pub async fn post_events(
                              {measured}",
                             rfc3339(e.at),
                         );
-                        tx.add_flag("offline_start", &detail, now).await?;
+                        tx.add_flag(FlagKind::OfflineStart, &detail, now).await?;
                     }
                     for d in start_discrepancies(e.at, b, &authority) {
-                        tx.add_flag("time_mismatch", &d.to_string(), now).await?;
+                        tx.add_flag(FlagKind::TimeMismatch, &d.to_string(), now)
+                            .await?;
                     }
                 }
                 EventKind::Submit(_) => submitted = true,
@@ -242,7 +244,7 @@ pub async fn post_events(
                 rfc3339(now),
                 rfc3339(sync_by)
             );
-            tx.add_flag("late", &detail, now).await?;
+            tx.add_flag(FlagKind::Late, &detail, now).await?;
         }
     }
     tx.commit().await?;
