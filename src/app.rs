@@ -188,7 +188,7 @@ pub fn App() -> Html {
     {
         let timed = matches!(
             screen_kind,
-            Screen::WaitingRoom | Screen::Exam | Screen::Review
+            Screen::WaitingRoom | Screen::Exam | Screen::Review | Screen::Finished
         );
         let now = now.clone();
         use_effect_with(timed, move |timed| {
@@ -697,7 +697,7 @@ pub fn App() -> Html {
                 .map(|(exam, start)| vigil_exam::deadlines(exam, start, s.extra_time).sync_by_ms);
             html! {
                 <FinishedScreen {lang} exam={(*shown_exam).clone()} {attempt} pending={*pending}
-                    offline={*offline} {format_time} {sync_by_ms}
+                    offline={*offline} {format_time} {sync_by_ms} now_ms={trusted_now}
                     on_sign_out={on_sign_out.clone()} />
             }
         }

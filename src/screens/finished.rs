@@ -1,6 +1,7 @@
 //! Finished: what was submitted and when, and the sending to the server,
-//! with its deadline (12 h after the end) and a plain request not to close
-//! the page before 100 %; once everything is sent, a sign-out that leaves
+//! with the exam's own deadline (12 h after the end for the TAGE) counted
+//! down while something is unsent, and a plain request not to close the
+//! page before 100 %; once everything is sent, a sign-out that leaves
 //! nothing of the attempt on the machine.
 
 use std::rc::Rc;
@@ -9,6 +10,7 @@ use vigil_exam::{Attempt, Exam, Phase, Reason};
 use yew::prelude::*;
 
 use crate::components::sync_status::SyncStatus;
+use crate::components::timer::format_hms;
 use crate::i18n::{fill, Lang};
 use crate::sync::Pending;
 
@@ -22,6 +24,8 @@ pub struct Props {
     /// Formats an epoch-ms time for the candidate (local time).
     pub format_time: Callback<i64, String>,
     pub sync_by_ms: Option<i64>,
+    /// The trusted time now (for the countdown to `sync_by_ms`).
+    pub now_ms: i64,
     /// Signs out: offered once everything is sent, it then revokes the
     /// login on the server and clears the attempt from this machine.
     pub on_sign_out: Callback<()>,
@@ -58,6 +62,16 @@ pub fn FinishedScreen(props: &Props) -> Html {
             }
             if let Some(ms) = props.sync_by_ms {
                 <p class="aside-text">{ fill(t.finished_deadline, &props.format_time.emit(ms)) }</p>
+                if props.pending.total() > 0 {
+                    <p class="note" data-testid="sync-countdown"
+                        data-remaining-ms={(ms - props.now_ms).max(0).to_string()}>
+                        { if ms > props.now_ms {
+                            fill(t.finished_countdown, &format_hms(ms - props.now_ms))
+                        } else {
+                            t.finished_deadline_passed.to_owned()
+                        } }
+                    </p>
+                }
             }
             if props.pending.total() == 0 && !props.offline {
                 <p class="aside-text">{ t.finished_sign_out_hint }</p>

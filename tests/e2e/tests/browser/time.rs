@@ -115,36 +115,55 @@ async fn time_runs_out_offline_and_everything_syncs_when_the_server_is_back() {
     .await;
     // The network goes: the exam must go on.
     h.stop_server();
-    let r = match r {
-        Err(e) => Err(e),
-        Ok(()) => {
-            async {
-                // Section A has 8 s: the exam moves on to B by itself.
-                h.css_within("[data-testid=\"question\"][data-question-id=\"b1\"]", 20)
+    let r =
+        match r {
+            Err(e) => Err(e),
+            Ok(()) => {
+                async {
+                    // Section A has 8 s: the exam moves on to B by itself.
+                    h.css_within("[data-testid=\"question\"][data-question-id=\"b1\"]", 20)
+                        .await?;
+                    let title = h.testid("section-title").await?.text().await?;
+                    ensure!(title == "Partie B", "section after the boundary: {title}");
+                    h.click("choice-1").await?;
+                    h.css("[data-testid=\"nav-1\"][data-state=\"answered\"]")
+                        .await?;
+                    // At 20 s the answers are submitted automatically.
+                    h.css_within("[data-screen=\"finished\"]", 25).await?;
+                    let text = h.screen("finished").await?.text().await?;
+                    ensure!(
+                        text.contains("temps est écoulé"),
+                        "not a timeout submission: {text}"
+                    );
+                    let pending = h.testid("sync-status").await?.attr("data-pending").await?;
+                    ensure!(
+                        pending.as_deref() != Some("0"),
+                        "nothing pending while offline"
+                    );
+                    // The exam's own deadline (12 h after the end), counted down.
+                    // Both read in one go: the screen redraws every second.
+                    let read = h
+                    .js("const e = document.querySelector('[data-testid=\"sync-countdown\"]'); \
+                         return e ? [e.dataset.remainingMs, e.textContent] : null")
                     .await?;
-                let title = h.testid("section-title").await?.text().await?;
-                ensure!(title == "Partie B", "section after the boundary: {title}");
-                h.click("choice-1").await?;
-                h.css("[data-testid=\"nav-1\"][data-state=\"answered\"]")
-                    .await?;
-                // At 20 s the answers are submitted automatically.
-                h.css_within("[data-screen=\"finished\"]", 25).await?;
-                let text = h.screen("finished").await?.text().await?;
-                ensure!(
-                    text.contains("temps est écoulé"),
-                    "not a timeout submission: {text}"
-                );
-                let pending = h.testid("sync-status").await?.attr("data-pending").await?;
-                ensure!(
-                    pending.as_deref() != Some("0"),
-                    "nothing pending while offline"
-                );
-                h.screenshot("finished-offline").await?;
-                Ok(())
+                    let (left, text): (String, String) = serde_json::from_value(read)?;
+                    let left: i64 = left.parse()?;
+                    ensure!(
+                        (12 * 3_600_000 - 60_000..=12 * 3_600_000).contains(&left),
+                        "sending countdown: {left} ms"
+                    );
+                    let s = (left + 999) / 1000;
+                    let hms = format!("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+                    ensure!(
+                        text.contains(&hms),
+                        "countdown text: {text}, expected {hms}"
+                    );
+                    h.screenshot("finished-offline").await?;
+                    Ok(())
+                }
+                .await
             }
-            .await
-        }
-    };
+        };
     let r = match r {
         Err(e) => Err(e),
         Ok(()) => match h.restart_server().await {
