@@ -484,6 +484,16 @@ impl Harness {
             .collect())
     }
 
+    /// The body of the first stored event of `kind`.
+    pub async fn stored_event(&self, kind: &str) -> Result<serde_json::Value> {
+        self.stored_events()
+            .await?
+            .into_iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, body)| body)
+            .ok_or_else(|| anyhow::anyhow!("no {kind} event stored"))
+    }
+
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let png = self.client.screenshot().await?;
         let path = out_dir().join(format!("{name}.png"));

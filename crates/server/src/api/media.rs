@@ -123,8 +123,13 @@ pub async fn put_media(
     // The attempt's media quota: what it stores, and its other partial
     // uploads, leave `room` for this one.
     let quota = state.quotas.media_bytes;
-    let used = state.db.attempt_media_bytes(&attempt.id).await?
-        + media::partial_bytes(&state.media_dir, &attempt.id, &sha);
+    let partial = {
+        let (dir, id, sha) = (state.media_dir.clone(), attempt.id.clone(), sha.clone());
+        tokio::task::spawn_blocking(move || media::partial_bytes(&dir, &id, &sha))
+            .await
+            .map_err(ApiError::internal)?
+    };
+    let used = state.db.attempt_media_bytes(&attempt.id).await? + partial;
     let room = quota.saturating_sub(used);
     let over_quota = |bytes: u64| crate::quota::media_exceeded(used + bytes, quota);
     let limit = kind.limit();

@@ -30,12 +30,7 @@ async fn a_candidate_with_tiers_temps_gets_a_third_more_time() {
             total > 390_000 && total <= 400_000,
             "timer with tiers-temps: {total} ms, expected 400 000"
         );
-        let events = h.stored_events().await?;
-        let start = events
-            .iter()
-            .find(|(kind, _)| kind == "start")
-            .map(|(_, body)| body.clone())
-            .ok_or_else(|| anyhow::anyhow!("no start event stored"))?;
+        let start = h.stored_event("start").await?;
         ensure!(start["extra_time"] == true, "start event: {start}");
         Ok(())
     }

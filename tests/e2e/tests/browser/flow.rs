@@ -97,12 +97,7 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
             "the consent event is not stored"
         );
         // The consent's hash covers exactly the lines shown.
-        let events = h.stored_events().await?;
-        let consent = events
-            .iter()
-            .find(|(kind, _)| kind == "consent")
-            .map(|(_, body)| body.clone())
-            .ok_or_else(|| anyhow::anyhow!("no consent event"))?;
+        let consent = h.stored_event("consent").await?;
         let expected = h
             .client
             .execute_async(
