@@ -528,6 +528,8 @@ pub fn App() -> Html {
             });
         })
     };
+    let (copy_state, on_save_copy) =
+        crate::copy::use_save_copy(model.login.clone(), model.attempt.clone());
     let storage_error = error
         .as_ref()
         .map(|e| AttrValue::from(fill(t.storage_error, e)));
@@ -698,7 +700,8 @@ pub fn App() -> Html {
             html! {
                 <FinishedScreen {lang} exam={(*shown_exam).clone()} {attempt} pending={*pending}
                     offline={*offline} {format_time} {sync_by_ms} now_ms={trusted_now}
-                    on_sign_out={on_sign_out.clone()} />
+                    on_sign_out={on_sign_out.clone()} copy={copy_state.clone()}
+                    on_save_copy={on_save_copy.clone()} />
             }
         }
         Screen::Unavailable => html! {

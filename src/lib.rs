@@ -9,6 +9,7 @@ pub mod app;
 pub mod browser;
 pub mod checks;
 pub mod components;
+pub mod copy;
 pub mod face_match;
 pub mod i18n;
 pub mod live_checks;

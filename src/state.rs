@@ -198,6 +198,7 @@ mod tests {
                     briefings: Default::default(),
                 },
                 chain_genesis: vigil_exam::GENESIS_HASH.into(),
+                copy_key: None,
                 extra_time: false,
             },
         })

@@ -8,6 +8,7 @@ pub mod camera;
 pub mod capabilities;
 pub mod clock;
 pub mod dom;
+pub mod download;
 pub mod idb;
 pub mod kiosk;
 pub mod lockdown;

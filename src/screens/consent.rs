@@ -126,7 +126,7 @@ pub fn ConsentScreen(props: &Props) -> Html {
             if let Some(i) = b.map(|b| b.instructions.as_str()).filter(|i| !i.is_empty()) {
                 <p data-testid="rule-line">{ i }</p>
             }
-            <div class="rules">
+            <div class="rules" data-testid="exam-rules">
                 { for sections(t, b).into_iter().map(|(title, items)| html! {
                     <section class="rules__group">
                         <h2 data-testid="rule-line">{ title }</h2>

@@ -140,6 +140,8 @@ pub fn run() -> Result<()> {
             "vigil-exam",
             "-p",
             "vigil-api",
+            "-p",
+            "vigil-copy",
             "--target",
             "wasm32-unknown-unknown",
         ]),

@@ -54,6 +54,12 @@ pub struct AttemptView {
     /// an offline start (printed code) applies it without asking the server.
     #[serde(default)]
     pub extra_time: bool,
+    /// The session's copy key (X25519 public key, 64 hex digits): when the
+    /// data cannot be sent, the app saves an encrypted copy of the attempt
+    /// to it (`vigil_copy`), which only the organiser can open. Absent from
+    /// sessions an older app stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copy_key: Option<String>,
 }
 
 fn zero_genesis() -> String {

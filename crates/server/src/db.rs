@@ -416,6 +416,41 @@ impl Db {
         Ok(key.flatten())
     }
 
+    /// The session's copy secret, drawing it from `fresh` if it has none
+    /// yet. Two first logins at once agree: only the first write lands, and
+    /// both read it back. `None`: no such session.
+    pub async fn copy_secret_or(
+        &self,
+        session_id: &str,
+        fresh: [u8; 32],
+    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        sqlx::query("UPDATE sessions SET copy_secret = $1 WHERE id = $2 AND copy_secret IS NULL")
+            .bind(fresh.to_vec())
+            .bind(session_id)
+            .execute(&self.writer)
+            .await?;
+        self.copy_secret_of(&self.writer, session_id).await
+    }
+
+    /// The session's copy secret (`None`: no such session, or none drawn:
+    /// then no candidate was ever given its public half).
+    pub async fn copy_secret(&self, session_id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        self.copy_secret_of(&self.pool, session_id).await
+    }
+
+    async fn copy_secret_of(
+        &self,
+        pool: &AnyPool,
+        session_id: &str,
+    ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        let secret: Option<Option<Vec<u8>>> =
+            sqlx::query_scalar("SELECT copy_secret FROM sessions WHERE id = $1")
+                .bind(session_id)
+                .fetch_optional(pool)
+                .await?;
+        Ok(secret.flatten())
+    }
+
     /// Registers a candidate and their single attempt, in one transaction.
     pub async fn add_candidate(
         &self,

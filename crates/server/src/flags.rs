@@ -26,16 +26,20 @@ pub enum FlagKind {
     AfterDeadline,
     /// The stored log does not replay.
     ReplayFailed,
+    /// Data that came in an encrypted copy, imported by the organiser
+    /// (`vigil-server attempt import`), not over the network.
+    ManualImport,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 6] = [
+    pub const ALL: [FlagKind; 7] = [
         FlagKind::Tampering,
         FlagKind::Late,
         FlagKind::OfflineStart,
         FlagKind::TimeMismatch,
         FlagKind::AfterDeadline,
         FlagKind::ReplayFailed,
+        FlagKind::ManualImport,
     ];
 
     /// The name stored and shown.
@@ -47,6 +51,7 @@ impl FlagKind {
             FlagKind::TimeMismatch => "time_mismatch",
             FlagKind::AfterDeadline => "after_deadline",
             FlagKind::ReplayFailed => "replay_failed",
+            FlagKind::ManualImport => "manual_import",
         }
     }
 

@@ -10,6 +10,7 @@ pub mod api;
 pub mod auth;
 pub mod blobs;
 pub mod clock;
+pub mod copies;
 pub mod db;
 pub mod demo;
 pub mod dossier;

@@ -116,6 +116,22 @@ enum AttemptCommand {
         /// The attempt id (`att-…`).
         attempt: String,
     },
+    /// Import the encrypted copy a candidate saved when the network never
+    /// came back (`vigil-….vigilcopy`): decrypted with its session's key,
+    /// its log verified as a sync verifies it and stored with its media,
+    /// exactly once, the attempt flagged `manual_import` (and `late` past
+    /// the sync deadline). Prints what was imported as JSON. A log that
+    /// conflicts with the one stored is refused and flagged `tampering`.
+    Import {
+        /// The copy file.
+        file: PathBuf,
+        /// The media store (default: `media/` beside the database file).
+        #[arg(long, env = "VIGIL_MEDIA_DIR")]
+        media_dir: Option<PathBuf>,
+        /// The media blobs in an S3-compatible bucket, `s3://BUCKET[/PREFIX]`.
+        #[arg(long, env = "VIGIL_MEDIA_URL", value_name = "s3://BUCKET[/PREFIX]")]
+        media_url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -472,6 +488,31 @@ async fn run() -> anyhow::Result<()> {
         Command::Attempt {
             command: AttemptCommand::Show { attempt },
         } => show_attempt(&db, &attempt).await,
+        Command::Attempt {
+            command:
+                AttemptCommand::Import {
+                    file,
+                    media_dir,
+                    media_url,
+                },
+        } => {
+            let media_dir = media_dir.unwrap_or_else(|| db_at.dir.join("media"));
+            std::fs::create_dir_all(&media_dir)
+                .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
+            let blobs = blob_store(media_url.as_deref(), &media_dir).await?;
+            let state = AppState {
+                db,
+                clock: Arc::new(SystemClock),
+                static_dir: None,
+                hashing,
+                media_dir,
+                blobs,
+                uploads: Default::default(),
+                limits: Default::default(),
+                quotas: Default::default(),
+            };
+            import_copy(&state, &file).await
+        }
         Command::Purge {
             older_than,
             dry_run,
@@ -520,6 +561,25 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `attempt import FILE`: reads at most the copy limit, imports, prints JSON.
+async fn import_copy(state: &AppState, file: &Path) -> anyhow::Result<()> {
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    anyhow::ensure!(
+        size <= vigil_copy::MAX_COPY_BYTES,
+        "{}: {size} bytes, a copy is at most {} bytes",
+        file.display(),
+        vigil_copy::MAX_COPY_BYTES
+    );
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let report = vigil_server::copies::import(state, &bytes)
+        .await
+        .with_context(|| format!("importing {}", file.display()))?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
 }
 
 async fn show_attempt(db: &Db, id: &str) -> anyhow::Result<()> {

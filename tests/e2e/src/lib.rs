@@ -180,8 +180,16 @@ impl Harness {
         wait_for_port(driver_port, &mut driver, "chromedriver").await?;
 
         let profile = tmp.path().join("profile");
+        let downloads = tmp.path().join("downloads");
+        std::fs::create_dir_all(&downloads)?;
         let caps = json!({
             "goog:chromeOptions": {
+                // Files the app saves (the encrypted copy) land here, unasked.
+                "prefs": {
+                    "download.default_directory": downloads.display().to_string(),
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                },
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
                 "args": [
                     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -322,6 +330,28 @@ impl Harness {
         if let Some(mut s) = self.server.take() {
             let _ = s.kill();
             let _ = s.wait();
+        }
+    }
+
+    /// Waits up to `secs` for the browser to finish downloading `name`, and
+    /// returns its path.
+    pub async fn downloaded(&self, name: &str, secs: u64) -> Result<PathBuf> {
+        let dir = self._tmp.path().join("downloads");
+        let path = dir.join(name);
+        let partial = dir.join(format!("{name}.crdownload"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            if path.is_file() && !partial.exists() {
+                return Ok(path);
+            }
+            if std::time::Instant::now() > deadline {
+                let found: Vec<_> = std::fs::read_dir(&dir)?
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                bail!("{name} not downloaded within {secs} s; the folder holds {found:?}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     }
 

@@ -124,9 +124,10 @@ pub async fn login(
         .await?
         .ok_or_else(|| ApiError::internal("token vanished right after insert"))?;
     tracing::info!(session = %session.id, candidate = %candidate.candidate_id, "login");
+    let copy_key = crate::copies::public_key(&state, &session.id).await?;
     Ok(Json(LoginResponse {
         token,
-        attempt: attempt_view(attempt, &session, full.summary()),
+        attempt: attempt_view(attempt, &session, full.summary(), copy_key),
     }))
 }
 
@@ -162,11 +163,18 @@ pub async fn attempt(
 ) -> Result<Json<AttemptView>, ApiError> {
     let session = load_session(&state, &attempt.session_id).await?;
     let exam = load_exam_summary(&state, &session.exam_id).await?;
-    Ok(Json(attempt_view(attempt, &session, exam)))
+    let copy_key = crate::copies::public_key(&state, &session.id).await?;
+    Ok(Json(attempt_view(attempt, &session, exam, copy_key)))
 }
 
-fn attempt_view(a: AttemptRow, s: &SessionRow, exam: ExamSummary) -> AttemptView {
+fn attempt_view(
+    a: AttemptRow,
+    s: &SessionRow,
+    exam: ExamSummary,
+    copy_key: Option<String>,
+) -> AttemptView {
     AttemptView {
+        copy_key,
         chain_genesis: a.genesis(),
         extra_time: a.extra_time,
         id: a.id,

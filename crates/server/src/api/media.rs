@@ -30,6 +30,7 @@ use vigil_api::MediaResponse;
 
 use super::candidate::CandidateAuth;
 use super::sync::sync_deadline;
+use crate::db::AttemptRow;
 use crate::flags::FlagKind;
 use crate::media::{self, MediaKind, MAX_MEDIA_BYTES};
 use crate::{ApiError, AppState};
@@ -263,26 +264,38 @@ pub async fn put_media(
             format!("the content's SHA-256 is {actual}, not {sha}: upload it again"),
         ));
     }
+    store_verified(&state, &attempt, &sha, &part, received).await?;
+    Ok(answer(received, true))
+}
+
+/// Keeps a whole blob whose content was checked against `sha`: into the
+/// blob store from the file at `part`, recorded for the attempt, flagged
+/// `late` past the sync deadline. Shared with the import of an encrypted
+/// copy (`crate::copies`).
+pub async fn store_verified(
+    state: &AppState,
+    attempt: &AttemptRow,
+    sha: &str,
+    part: &Path,
+    size: u64,
+) -> Result<(), ApiError> {
     // Content-addressed: the same bytes already stored stay as they are.
     state
         .blobs
-        .store_file(&sha, &part)
+        .store_file(sha, part)
         .await
         .map_err(ApiError::internal)?;
     let now = state.clock.now_ms();
-    state
-        .db
-        .insert_media(&attempt.id, &sha, received, now)
-        .await?;
-    let sync_by = sync_deadline(&state, &attempt).await?;
+    state.db.insert_media(&attempt.id, sha, size, now).await?;
+    let sync_by = sync_deadline(state, attempt).await?;
     if now > sync_by {
-        let detail = format!("media {sha} ({received} bytes) arrived after the sync deadline");
+        let detail = format!("media {sha} ({size} bytes) arrived after the sync deadline");
         state
             .db
             .add_flag(&attempt.id, FlagKind::Late, &detail, now)
             .await?;
     }
-    Ok(answer(received, true))
+    Ok(())
 }
 
 /// Cuts a partial file back to `len` bytes (removes it when `len` is 0).

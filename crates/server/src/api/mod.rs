@@ -10,7 +10,8 @@ mod sync;
 mod system;
 
 pub use candidate::{token_expiry, MAX_ID_LEN};
-pub use sync::{FUTURE_TOLERANCE_MS, MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
+pub use media::store_verified;
+pub use sync::{ingest, FUTURE_TOLERANCE_MS, MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
 pub use system::OPENAPI;
 
 use axum::extract::DefaultBodyLimit;

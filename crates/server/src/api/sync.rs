@@ -62,6 +62,19 @@ pub async fn post_events(
     body: Result<Json<EventsRequest>, JsonRejection>,
 ) -> Result<Json<EventsResponse>, ApiError> {
     let Json(EventsRequest { from_seq, events }) = body?;
+    ingest(&state, &attempt, from_seq, &events).await.map(Json)
+}
+
+/// Verifies and stores a batch of `attempt`'s log starting at `from_seq`:
+/// the whole sync but the HTTP, shared with the import of an encrypted copy
+/// (`crate::copies`), so a log that reaches the server by hand is checked
+/// exactly as one that came over the network.
+pub async fn ingest(
+    state: &AppState,
+    attempt: &AttemptRow,
+    from_seq: u64,
+    events: &[Event],
+) -> Result<EventsResponse, ApiError> {
     if events.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::too_large(
             "too_many_events",
@@ -79,12 +92,12 @@ pub async fn post_events(
     }
     if events.is_empty() {
         let acked_seq = state.db.acked_seq(&attempt.id).await?;
-        return Ok(Json(EventsResponse { acked_seq }));
+        return Ok(EventsResponse { acked_seq });
     }
-    check_media_names(&events)?;
+    check_media_names(events)?;
     let genesis = attempt.genesis();
     let now = state.clock.now_ms();
-    if let Err(e) = verify_in_itself(&genesis, from_seq, &events) {
+    if let Err(e) = verify_in_itself(&genesis, from_seq, events) {
         if from_seq == 1 && e.seq == 1 && e.what == ChainFault::PrevHash {
             let detail = format!(
                 "event 1 links to {}, not to this attempt's genesis: a log written for \
@@ -102,7 +115,7 @@ pub async fn post_events(
     }
     let batch_last = from_seq + events.len() as u64 - 1;
 
-    let timeline = Timeline::of(&state, &attempt).await?;
+    let timeline = Timeline::of(state, attempt).await?;
     // An offline start in this batch: the clock measurements stored so far,
     // read before the sync transaction takes the writer.
     let offline_start = attempt.started_at.is_none()
@@ -248,9 +261,9 @@ pub async fn post_events(
         }
     }
     tx.commit().await?;
-    Ok(Json(EventsResponse {
+    Ok(EventsResponse {
         acked_seq: stored.max(batch_last),
-    }))
+    })
 }
 
 /// Verifies the batch as a chain in itself: seq running from `from_seq`,

@@ -242,3 +242,31 @@ fn purge_needs_a_day_and_reports_what_it_would_delete() {
     let again = vigil(&db, &["purge", "--older-than", "30"]);
     assert!(again.contains("Deleted 0 session(s)"), "{again}");
 }
+
+#[test]
+fn attempt_import_names_what_is_wrong_with_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    demo_session(&db, 1);
+    let missing = dir.path().join("nowhere.vigilcopy");
+    let (code, err) = refused(&db, &["attempt", "import", missing.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("nowhere.vigilcopy"), "{err}");
+    let junk = dir.path().join("junk.vigilcopy");
+    std::fs::write(&junk, b"PK\x03\x04 not a copy").unwrap();
+    let (_, err) = refused(&db, &["attempt", "import", junk.to_str().unwrap()]);
+    assert!(err.contains("not a Vigil copy"), "{err}");
+    // A copy for a session this database does not hold.
+    let secret = vigil_copy::SessionSecret::generate(&mut rand::rngs::OsRng);
+    let header = vigil_copy::CopyHeader::new("S-elsewhere", "att-x", "C001", 0);
+    let copy = vigil_copy::AttemptCopy {
+        events: vec![],
+        media: vec![],
+    };
+    let sealed =
+        vigil_copy::seal(&secret.public(), &header, &copy, &mut rand::rngs::OsRng).unwrap();
+    let foreign = dir.path().join("foreign.vigilcopy");
+    std::fs::write(&foreign, sealed).unwrap();
+    let (_, err) = refused(&db, &["attempt", "import", foreign.to_str().unwrap()]);
+    assert!(err.contains("\"S-elsewhere\""), "{err}");
+}

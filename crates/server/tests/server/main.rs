@@ -9,6 +9,7 @@ mod accommodations;
 mod adversarial;
 mod api;
 mod cli;
+mod copies;
 mod kiosk;
 mod media;
 mod openapi;

@@ -8,6 +8,7 @@ mod accessibility;
 mod accommodations;
 mod bench_app;
 mod bench_vision;
+mod copy;
 mod exam;
 mod face;
 mod flow;
