@@ -8,7 +8,8 @@ use std::rc::Rc;
 
 use vigil_api::{codes, LoginResponse};
 use vigil_exam::{
-    Answer, Attempt, AttemptError, Event, Exam, IdentityWhat, IncidentChange, Signal as ExamSignal,
+    Answer, Attempt, AttemptError, Event, Exam, IdentityWhat, IncidentChange, Phase, Side,
+    Signal as ExamSignal,
 };
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -16,6 +17,7 @@ use yew::prelude::*;
 use crate::browser::api::ApiFailure;
 use crate::browser::lockdown::{self, Signal};
 use crate::browser::{camera, clock, dom, kiosk};
+use crate::components::identification_timer::IdentificationTimer;
 use crate::components::language_switch::LanguageSwitch;
 use crate::components::package_status::PackageState;
 use crate::components::sync_status::SyncStatus;
@@ -25,6 +27,7 @@ use crate::proctoring::Watch;
 use crate::screens::consent::ConsentScreen;
 use crate::screens::exam::ExamScreen;
 use crate::screens::finished::FinishedScreen;
+use crate::screens::head_turn::HeadTurnScreen;
 use crate::screens::identity::IdentityScreen;
 use crate::screens::login::LoginScreen;
 use crate::screens::review::ReviewScreen;
@@ -188,7 +191,13 @@ pub fn App() -> Html {
     {
         let timed = matches!(
             screen_kind,
-            Screen::WaitingRoom | Screen::Exam | Screen::Review | Screen::Finished
+            Screen::WaitingRoom
+                | Screen::Identity
+                | Screen::HeadTurn
+                | Screen::RoomScan
+                | Screen::Exam
+                | Screen::Review
+                | Screen::Finished
         );
         let now = now.clone();
         use_effect_with(timed, move |timed| {
@@ -478,6 +487,53 @@ pub fn App() -> Html {
         });
     }
 
+    // Every identification step done: the questions open and the timer
+    // starts (the same after a reload that came back between the two).
+    {
+        let complete = model.attempt.as_ref().is_some_and(|a| {
+            a.state().phase == Phase::Identifying && a.state().identification_missing().is_empty()
+        });
+        let (model, error) = (model.clone(), error.clone());
+        use_effect_with(complete, move |complete| {
+            if let (true, Some(login), Some(attempt), Some(exam)) = (
+                *complete,
+                model.login.clone(),
+                model.attempt.clone(),
+                model.exam.clone(),
+            ) {
+                settle(&model, &error, async move {
+                    session::commit_all(&login.attempt.id, &attempt, |a, now| {
+                        // The bound may have passed meanwhile: then `tick`
+                        // opened them already.
+                        let mut events = a.tick(&exam, now);
+                        if a.state().phase == Phase::Identifying {
+                            events.push(a.open_questions(&exam, now)?);
+                        }
+                        Ok(events)
+                    })
+                    .await
+                });
+            }
+        });
+    }
+    // The questions are open (by the candidate or at the bound): the server
+    // records the moment (again after a reload: it keeps the first).
+    {
+        let opened = model
+            .attempt
+            .as_ref()
+            .and_then(|a| a.state().questions_opened_at_ms);
+        let login = model.login.clone();
+        use_effect_with(opened, move |opened| {
+            if let (Some(_), Some(login)) = (opened, login) {
+                spawn_local(async move {
+                    // Offline: the server takes the log's account at sync.
+                    let _ = crate::browser::api::questions(&login.token).await;
+                });
+            }
+        });
+    }
+
     // Entering the waiting room: measure the server clock once.
     {
         let needs_clock = screen_kind == Screen::WaitingRoom
@@ -583,6 +639,20 @@ pub fn App() -> Html {
             });
             html! { <IdentityScreen {lang} {what} {on_keep} error={storage_error.clone()} /> }
         }
+        Screen::HeadTurn => {
+            let s = model.attempt.as_ref().map(|a| a.state());
+            let left_done = s.is_some_and(|s| s.ear_left_sha256.is_some());
+            let right_done = s.is_some_and(|s| s.ear_right_sha256.is_some());
+            let on_turn =
+                media_committer(&model, &error, |a, (side, yaw): (Side, i32), sha, now| {
+                    a.head_turn(side, sha, yaw, now)
+                });
+            let on_turn = on_turn.reform(|(side, yaw, bytes)| ((side, yaw), bytes));
+            html! {
+                <HeadTurnScreen {lang} {left_done} {right_done} {on_turn}
+                    error={storage_error.clone()} />
+            }
+        }
         Screen::RoomScan => {
             let on_keep = media_committer(&model, &error, |a, duration_ms: u64, sha, now| {
                 a.room_scan(sha, duration_ms, now)
@@ -637,7 +707,8 @@ pub fn App() -> Html {
                     closes_at_ms={session_view.closes_at_ms}
                     starts_at_text={clock::local_text(session_view.starts_at_ms, lang.code())}
                     starting={*starting} {on_start} offer_code={*offer_code} {on_code}
-                    error={start_error} package={*package} />
+                    error={start_error} package={*package}
+                    identification_max_ms={login.attempt.exam.identification_max_ms} />
             }
         }
         Screen::Exam | Screen::Review => {
@@ -738,6 +809,17 @@ pub fn App() -> Html {
         (false, "", "", "")
     };
 
+    // The identification steps count down to the questions opening.
+    let identification_left = model
+        .attempt
+        .as_ref()
+        .and_then(|a| a.state().identification_remaining_ms(trusted_now))
+        .filter(|_| {
+            matches!(
+                screen_kind,
+                Screen::Identity | Screen::HeadTurn | Screen::RoomScan
+            )
+        });
     html! {
         <div class="app">
             <header class="topbar">
@@ -763,6 +845,11 @@ pub fn App() -> Html {
                     if matches!(screen_kind, Screen::Exam | Screen::Review) {
                         <div class="live-stack">
                             { live_banner(lang, model.attempt.as_deref(), *face_checks) }
+                            { screen }
+                        </div>
+                    } else if let Some(remaining_ms) = identification_left {
+                        <div class="live-stack">
+                            <IdentificationTimer {lang} {remaining_ms} />
                             { screen }
                         </div>
                     } else {

@@ -74,9 +74,16 @@ mod tests {
     #[test]
     fn due_once_both_photos_are_kept_and_not_after_the_comparison() {
         let sha = |c: char| c.to_string().repeat(64);
+        let exam = vigil_exam::Exam::from_toml(include_str!("../exams/demo-short.toml")).unwrap();
+        let window = vigil_exam::StartWindow {
+            opens_at_ms: 0,
+            closes_at_ms: 1_000,
+        };
         let mut a = Attempt::new();
         a.record_checks(vec![], 1).unwrap();
         a.consent("v1", &sha('a'), 2).unwrap();
+        a.enter_waiting_room(2).unwrap();
+        a.start(&exam, &window, false, 2).unwrap();
         assert_eq!(due(a.state()), None);
         a.capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha('b'), 3)
             .unwrap();

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod components;
 pub mod copy;
 pub mod face_match;
+pub mod head_turn;
 pub mod i18n;
 pub mod live_checks;
 pub mod package;

@@ -182,14 +182,19 @@ mod tests {
         let mut a = Attempt::new();
         a.record_checks(vec![], 900_000).unwrap();
         a.consent("v1", &sha, 900_001).unwrap();
-        a.capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 900_002)
-            .unwrap();
-        a.capture_identity(vigil_exam::IdentityWhat::Face, &sha, 900_003)
-            .unwrap();
-        a.room_scan(&sha, 20_000, 900_004).unwrap();
         a.enter_waiting_room(900_005).unwrap();
         let start = 1_000_000;
         a.start(&exam, &window, false, start).unwrap();
+        a.capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, start)
+            .unwrap();
+        a.capture_identity(vigil_exam::IdentityWhat::Face, &sha, start)
+            .unwrap();
+        a.head_turn(vigil_exam::Side::Left, &sha, 40, start)
+            .unwrap();
+        a.head_turn(vigil_exam::Side::Right, &sha, -40, start)
+            .unwrap();
+        a.room_scan(&sha, 20_000, start).unwrap();
+        a.open_questions(&exam, start).unwrap();
         (exam, a, start)
     }
 

@@ -321,7 +321,7 @@ async fn begin(
     let opened = exam.clone();
     let next = commit_all(id, attempt, move |a, now| {
         let mut events = Vec::new();
-        if a.state().phase == Phase::RoomScanned {
+        if a.state().phase == Phase::Consented {
             events.push(a.enter_waiting_room(now)?);
         }
         let at = server_started_at

@@ -22,9 +22,11 @@ pub enum Screen {
     Login,
     SystemCheck,
     Consent,
-    Identity,
-    RoomScan,
     WaitingRoom,
+    /// After the start: the ID document, the face, then the head turn.
+    Identity,
+    HeadTurn,
+    RoomScan,
     Exam,
     Review,
     Finished,
@@ -40,6 +42,8 @@ impl Screen {
             Screen::SystemCheck => "system-check",
             Screen::Consent => "consent",
             Screen::Identity => "identity",
+            // The guided head turn is a step of the identity screen.
+            Screen::HeadTurn => "identity",
             Screen::RoomScan => "room-scan",
             Screen::WaitingRoom => "waiting-room",
             Screen::Exam => "exam",
@@ -100,9 +104,19 @@ impl Model {
             (Some(_), Some(attempt)) => match attempt.state().phase {
                 Phase::Registered => Screen::SystemCheck,
                 Phase::Checked => Screen::Consent,
-                Phase::Consented => Screen::Identity,
-                Phase::Identified => Screen::RoomScan,
-                Phase::RoomScanned | Phase::Waiting => Screen::WaitingRoom,
+                Phase::Consented | Phase::Waiting => Screen::WaitingRoom,
+                // The identification steps, in order; once all are done the
+                // questions open (the room scan screen stays until then).
+                Phase::Identifying => {
+                    let s = attempt.state();
+                    if s.id_document_sha256.is_none() || s.face_sha256.is_none() {
+                        Screen::Identity
+                    } else if s.ear_left_sha256.is_none() || s.ear_right_sha256.is_none() {
+                        Screen::HeadTurn
+                    } else {
+                        Screen::RoomScan
+                    }
+                }
                 Phase::InProgress { .. } => match (&self.exam, self.reviewing) {
                     (None, _) => Screen::Unavailable,
                     (Some(_), false) => Screen::Exam,
@@ -196,6 +210,7 @@ mod tests {
                     section_count: 1,
                     question_count: 1,
                     briefings: Default::default(),
+                    identification_max_ms: 600_000,
                 },
                 chain_genesis: vigil_exam::GENESIS_HASH.into(),
                 copy_key: None,
@@ -235,20 +250,7 @@ mod tests {
         assert_eq!(m.screen(), Screen::Consent);
         attempt.consent("v1", &"0".repeat(64), 20).unwrap();
         let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
-        assert_eq!(m.screen(), Screen::Identity);
-        let sha = "1".repeat(64);
-        attempt
-            .capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 30)
-            .unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
-        assert_eq!(m.screen(), Screen::Identity);
-        attempt
-            .capture_identity(vigil_exam::IdentityWhat::Face, &sha, 40)
-            .unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
-        assert_eq!(m.screen(), Screen::RoomScan);
-        attempt.room_scan(&sha, 20_000, 50).unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        // Consented: the waiting room, until the click at the hour.
         assert_eq!(m.screen(), Screen::WaitingRoom);
         attempt.enter_waiting_room(60).unwrap();
         let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
@@ -260,10 +262,40 @@ mod tests {
             closes_at_ms: 1_000,
         };
         attempt.start(&exam, &window, false, 100).unwrap();
-        // Started without the exam (its key lost): there is no exam to show.
-        let lost = m.apply(Action::Committed(Rc::new(attempt.clone())));
-        assert_eq!(lost.screen(), Screen::Unavailable);
         let m = m.apply(Action::Started(Rc::new(attempt.clone()), exam.clone()));
+        // After the start: the ID, the face, the head turn, the room scan.
+        assert_eq!(m.screen(), Screen::Identity);
+        assert_eq!(m.screen().name(), "identity");
+        let sha = "1".repeat(64);
+        attempt
+            .capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 110)
+            .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::Identity);
+        attempt
+            .capture_identity(vigil_exam::IdentityWhat::Face, &sha, 120)
+            .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::HeadTurn);
+        assert_eq!(m.screen().name(), "identity");
+        attempt
+            .head_turn(vigil_exam::Side::Left, &sha, 40, 130)
+            .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::HeadTurn);
+        attempt
+            .head_turn(vigil_exam::Side::Right, &sha, -40, 140)
+            .unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::RoomScan);
+        attempt.room_scan(&sha, 20_000, 150).unwrap();
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        assert_eq!(m.screen(), Screen::RoomScan, "until the questions open");
+        attempt.open_questions(&exam, 160).unwrap();
+        // Opened without the exam (its key lost): there is no exam to show.
+        let lost = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.clone())));
+        assert_eq!(lost.screen(), Screen::Unavailable);
+        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
         assert_eq!(m.screen(), Screen::Exam);
         assert_eq!(m.apply(Action::OpenReview).screen(), Screen::Review);
         let back = m.apply(Action::OpenReview).apply(Action::CloseReview);

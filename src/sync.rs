@@ -40,12 +40,18 @@ impl Pending {
 /// Media hashes an attempt refers to, in capture order.
 pub fn media_of(attempt: &Attempt) -> Vec<String> {
     let s = attempt.state();
-    [&s.id_document_sha256, &s.face_sha256, &s.room_scan_sha256]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .chain(s.incidents.iter().filter_map(|i| i.evidence.clone()))
-        .collect()
+    [
+        &s.id_document_sha256,
+        &s.face_sha256,
+        &s.ear_left_sha256,
+        &s.ear_right_sha256,
+        &s.room_scan_sha256,
+    ]
+    .into_iter()
+    .flatten()
+    .cloned()
+    .chain(s.incidents.iter().filter_map(|i| i.evidence.clone()))
+    .collect()
 }
 
 /// What is pending given a cursor.
@@ -148,22 +154,29 @@ mod tests {
 
     #[test]
     fn pending_counts_events_and_media_not_yet_acked() {
+        let exam = vigil_exam::Exam::from_toml(include_str!("../exams/demo-short.toml")).unwrap();
+        let window = vigil_exam::StartWindow {
+            opens_at_ms: 0,
+            closes_at_ms: 1_000,
+        };
         let mut a = Attempt::new();
         let sha = "a".repeat(64);
         a.record_checks(vec![], 1).unwrap();
         a.consent("v", &"0".repeat(64), 2).unwrap();
+        a.enter_waiting_room(2).unwrap();
+        a.start(&exam, &window, false, 3).unwrap();
         a.capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 3)
             .unwrap();
         let none = Cursor::default();
         assert_eq!(
             pending(&a, &none),
             Pending {
-                events: 3,
+                events: 5,
                 media: 1
             }
         );
         let some = Cursor {
-            acked_seq: 2,
+            acked_seq: 4,
             media_sent: vec![sha],
         };
         assert_eq!(

@@ -10,7 +10,7 @@ use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use vigil_api::{
     ErrorBody, EventsRequest, EventsResponse, LoginRequest, LoginResponse, MediaResponse,
-    PackageResponse, StartRequest, StartResponse, TimeResponse,
+    PackageResponse, QuestionsResponse, StartRequest, StartResponse, TimeResponse,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +105,15 @@ pub async fn package(token: &str) -> Result<PackageResponse, ApiFailure> {
 /// `POST /api/attempt/start`: records the start and releases the key.
 pub async fn start(token: &str) -> Result<StartResponse, ApiFailure> {
     send(Request::post("/api/attempt/start"), Some(token), |b| {
+        b.json(&StartRequest {})
+    })
+    .await
+}
+
+/// `POST /api/attempt/questions`: the identification is done and the
+/// questions opened; the server records the moment once.
+pub async fn questions(token: &str) -> Result<QuestionsResponse, ApiFailure> {
+    send(Request::post("/api/attempt/questions"), Some(token), |b| {
         b.json(&StartRequest {})
     })
     .await

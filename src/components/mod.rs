@@ -2,6 +2,7 @@
 
 pub mod camera_preview;
 pub mod check_item;
+pub mod identification_timer;
 pub mod language_switch;
 pub mod microphone_meter;
 pub mod navigator;

@@ -3,6 +3,7 @@
 pub mod consent;
 pub mod exam;
 pub mod finished;
+pub mod head_turn;
 pub mod identity;
 pub mod login;
 pub mod review;

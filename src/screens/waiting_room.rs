@@ -49,6 +49,14 @@ pub struct Props {
     /// Whether the encrypted exam is on this computer.
     #[prop_or_default]
     pub package: PackageState,
+    /// How long the identification steps after the start may take (ms).
+    #[prop_or_default]
+    pub identification_max_ms: i64,
+}
+
+/// A bound in whole minutes, as the candidate reads it ("10 min").
+fn minutes(ms: i64) -> String {
+    format!("{} min", (ms.max(0) + 59_999) / 60_000)
 }
 
 #[component]
@@ -80,7 +88,9 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
                     <Timer lang={props.lang} remaining_ms={opens_in_ms} main={false}
                         label={AttrValue::from(t.waiting_countdown)} />
                 },
-                WindowState::Open => html! { <p class="note">{ t.waiting_open }</p> },
+                WindowState::Open => html! {
+                    <p class="note">{ fill(t.waiting_open, &minutes(props.identification_max_ms)) }</p>
+                },
                 WindowState::Closed => html! {
                     <p class="alert alert--error" role="alert" data-testid="start-refused">
                         { t.waiting_too_late }

@@ -92,9 +92,16 @@ pub struct StartRequest {}
 /// `POST /api/attempt/start` answer: the start is recorded, the key released.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StartResponse {
-    /// The start as the server clock recorded it (ms).
+    /// The start (the check-in) as the server clock recorded it (ms):
+    /// lateness is judged on it.
     pub started_at_ms: i64,
-    /// The attempt's deadline from that start (ms), extra time included.
+    /// The questions open by this instant at the latest, identification
+    /// steps done or not (ms).
+    #[serde(default)]
+    pub identification_by_ms: i64,
+    /// The latest the attempt can end (ms), extra time included: questions
+    /// opened at the identification bound, plus the duration. It ends
+    /// earlier when they open earlier ([`QuestionsResponse::deadline_ms`]).
     pub deadline_ms: i64,
     /// The 32-byte AES-256-GCM key of the package, standard base64.
     pub key: String,
@@ -103,6 +110,16 @@ pub struct StartResponse {
     /// says the same, so its timer shows the deadline the server enforces.
     #[serde(default)]
     pub extra_time: bool,
+}
+
+/// `POST /api/attempt/questions` answer: the server's record of the
+/// questions opening (the timer's start), never later than the
+/// identification bound; the same at every call.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct QuestionsResponse {
+    pub questions_opened_at_ms: i64,
+    /// Opening + duration (+ extra time).
+    pub deadline_ms: i64,
 }
 
 /// `POST /api/attempt/events` body: events `from_seq` onwards, in order.
@@ -189,6 +206,7 @@ pub mod codes {
     pub const TOO_EARLY: &str = "too_early";
     pub const TOO_LATE: &str = "too_late";
     pub const ALREADY_STARTED: &str = "already_started";
+    pub const NOT_STARTED: &str = "not_started";
     pub const CHAIN_BROKEN: &str = "chain_broken";
     pub const CHAIN_CONFLICT: &str = "chain_conflict";
     pub const KIOSK_REQUIRED: &str = "kiosk_required";

@@ -38,10 +38,6 @@ fn build_log(exam: &Exam, n: usize) -> Vec<Event> {
     let t = T0 - 60_000;
     a.record_checks(vec![pass], t).unwrap();
     a.consent("v1", SHA, t).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, SHA, t)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, SHA, t).unwrap();
-    a.room_scan(SHA, 30_000, t).unwrap();
     a.enter_waiting_room(t).unwrap();
     let window = StartWindow::new(
         exam,
@@ -52,6 +48,13 @@ fn build_log(exam: &Exam, n: usize) -> Vec<Event> {
     )
     .unwrap();
     a.start(exam, &window, false, T0).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, SHA, T0)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, SHA, T0).unwrap();
+    a.head_turn(Side::Left, SHA, 40, T0).unwrap();
+    a.head_turn(Side::Right, SHA, -40, T0).unwrap();
+    a.room_scan(SHA, 30_000, T0).unwrap();
+    a.open_questions(exam, T0).unwrap();
     let step = (exam.duration_ms(false) - 1_000) / n as i64;
     let mut now = T0;
     let mut i = 0u32;

@@ -138,6 +138,34 @@ impl Attempt {
         self.push(None, EventKind::RoomScan(body), now_ms)
     }
 
+    /// Record one side of the guided head turn: the still of that ear and
+    /// the yaw the face mesh measured.
+    pub fn head_turn(
+        &mut self,
+        side: Side,
+        media_sha256: &str,
+        yaw_deg: i32,
+        now_ms: i64,
+    ) -> Result<Event, AttemptError> {
+        let body = HeadTurnBody {
+            media_sha256: media_sha256.into(),
+            side,
+            yaw_deg,
+        };
+        self.push(None, EventKind::HeadTurn(body), now_ms)
+    }
+
+    /// Open the questions once the identification is complete: the timer
+    /// starts now (refused while a step is missing; at the identification
+    /// bound, `tick` opens them anyway).
+    pub fn open_questions(&mut self, exam: &Exam, now_ms: i64) -> Result<Event, AttemptError> {
+        let body = QuestionsOpenedBody {
+            deadline_ms: crate::time::questions_deadline(exam, now_ms, self.state.extra_time),
+            reason: Reason::Manual,
+        };
+        self.push(Some(exam), EventKind::QuestionsOpened(body), now_ms)
+    }
+
     /// Enter the waiting room.
     pub fn enter_waiting_room(&mut self, now_ms: i64) -> Result<Event, AttemptError> {
         self.push(None, EventKind::Waiting(WaitingBody {}), now_ms)

@@ -87,10 +87,20 @@ pub struct Timing {
     /// seconds. Default 12 h.
     #[serde(default = "default_sync_deadline_s")]
     pub sync_deadline_s: u64,
+    /// How long the identification steps after the start (ID document,
+    /// face, head turn, room scan) may take, in seconds. The questions open
+    /// when they are done, or at this bound whatever is missing: lingering
+    /// never buys time. Default 10 minutes.
+    #[serde(default = "default_identification_max_s")]
+    pub identification_max_s: u64,
 }
 
 fn default_sync_deadline_s() -> u64 {
     12 * 3600
+}
+
+fn default_identification_max_s() -> u64 {
+    600
 }
 
 /// Extra-time accommodation: `duration × (1 + numerator/denominator)`,
@@ -313,6 +323,10 @@ pub struct ExamSummary {
     /// questions stay sealed in the package; these texts travel at login.
     #[serde(default)]
     pub briefings: BTreeMap<String, Briefing>,
+    /// The bound of the identification steps after the start (ms): the
+    /// waiting room says it before the click.
+    #[serde(default)]
+    pub identification_max_ms: i64,
 }
 
 /// The exam's own instructions and rules in one language.
@@ -457,6 +471,7 @@ impl Exam {
             section_count: self.sections.len(),
             question_count: self.question_count(),
             briefings,
+            identification_max_ms: self.identification_max_ms(),
         }
     }
 
@@ -469,6 +484,11 @@ impl Exam {
     pub fn duration_ms(&self, extra: bool) -> i64 {
         let ms = secs_to_ms(self.timing.duration_s);
         self.timing.extra_time.apply(ms, extra)
+    }
+
+    /// The bound of the identification steps after the start, in ms.
+    pub fn identification_max_ms(&self) -> i64 {
+        secs_to_ms(self.timing.identification_max_s)
     }
 
     /// Own time limit of section `index` in ms (extra time applied), if any.

@@ -78,6 +78,12 @@ event_kinds! {
     FaceMatch(FaceMatchBody) = "face_match",
     /// The room scan video was recorded.
     RoomScan(RoomScanBody) = "room_scan",
+    /// One side of the guided head turn: the face mesh saw the head turned
+    /// to that side (yaw), and a still of that ear was stored.
+    HeadTurn(HeadTurnBody) = "head_turn",
+    /// The questions opened and the timer started: the identification
+    /// steps are done (`manual`), or their bound passed (`timeout`).
+    QuestionsOpened(QuestionsOpenedBody) = "questions_opened",
     /// The candidate entered the waiting room.
     Waiting(WaitingBody) = "waiting",
     /// The exam started: start time (= `at`), deadline, window.
@@ -108,6 +114,25 @@ event_kinds! {
     Submit(SubmitBody) = "submit",
     /// The server acknowledged every event up to `acked_seq`.
     SyncAck(SyncAckBody) = "sync_ack",
+}
+
+impl EventKind {
+    /// A boundary event `tick` emits (the questions opening at the
+    /// identification bound, a section change or submission at a deadline).
+    pub fn is_timeout(&self) -> bool {
+        matches!(
+            self,
+            EventKind::SectionChange(SectionChangeBody {
+                reason: Reason::Timeout,
+                ..
+            }) | EventKind::Submit(SubmitBody {
+                reason: Reason::Timeout
+            }) | EventKind::QuestionsOpened(QuestionsOpenedBody {
+                reason: Reason::Timeout,
+                ..
+            })
+        )
+    }
 }
 
 /// Status of one system-check item.
@@ -178,6 +203,33 @@ pub struct RoomScanBody {
     pub media_sha256: String,
 }
 
+/// A side of the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Left,
+    Right,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadTurnBody {
+    /// The still of that side (the ear), for the reviewer.
+    pub media_sha256: String,
+    pub side: Side,
+    /// The head's yaw the face mesh measured, in whole degrees (integers
+    /// keep the event's hash exact); positive to the candidate's left.
+    pub yaw_deg: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuestionsOpenedBody {
+    /// Opening + duration (+ extra time): the attempt's deadline.
+    pub deadline_ms: i64,
+    pub reason: Reason,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WaitingBody {}
@@ -185,7 +237,8 @@ pub struct WaitingBody {}
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
-    /// Start + duration (+ extra time).
+    /// The latest the attempt can end: start + identification bound +
+    /// duration (+ extra time); see [`crate::time::Deadlines`].
     pub deadline_ms: i64,
     pub extra_time: bool,
     /// Equal to the event's `at`.

@@ -48,9 +48,12 @@ pub use log::{
 };
 pub use proctoring::*;
 pub use replay::{
-    replay, replay_events, replay_events_from, replay_with_authority, start_discrepancies,
-    AuthoritativeReplay, Authority, Discrepancy, ReplayError, Unscored, START_TOLERANCE_MS,
+    questions_discrepancy, replay, replay_events, replay_events_from, replay_with_authority,
+    start_discrepancies, AuthoritativeReplay, Authority, Discrepancy, ReplayError, Unscored,
+    START_TOLERANCE_MS,
 };
 pub use scoring::{score, Outcome, QuestionScore, ScoreReport, SectionScore, Tally};
 pub use state::{AttemptError, AttemptState, Phase, SectionProgress};
-pub use time::{deadlines, Deadlines, Schedule, ScheduleError, StartError, StartWindow};
+pub use time::{
+    deadlines, questions_deadline, Deadlines, Schedule, ScheduleError, StartError, StartWindow,
+};

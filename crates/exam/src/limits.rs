@@ -41,6 +41,9 @@ pub const MAX_TRANSLATIONS: usize = 10;
 pub const MAX_DURATION_S: u64 = 24 * 3600;
 /// Longest sync deadline after the end, in seconds (7 days).
 pub const MAX_SYNC_DEADLINE_S: u64 = 7 * 24 * 3600;
+/// Longest identification after the start (`timing.identification_max_s`), and the shortest.
+pub const MAX_IDENTIFICATION_S: u64 = 3600;
+pub const MIN_IDENTIFICATION_S: u64 = 5;
 /// Longest late-entry grace, in seconds (24 h).
 pub const MAX_GRACE_S: u64 = 24 * 3600;
 /// Largest absolute value of points, penalties and numeric answers in a definition.

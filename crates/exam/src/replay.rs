@@ -19,10 +19,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::definition::Exam;
-use crate::event::{Event, EventKind, Reason, SectionChangeBody, StartBody, SubmitBody};
+use crate::event::{Event, EventKind, QuestionsOpenedBody, Reason, StartBody};
 use crate::log::{verify, verify_from, ChainError};
 use crate::state::{AttemptError, AttemptState};
 use crate::time::StartWindow;
+use crate::time::{deadlines, questions_deadline};
 
 /// Why a log does not replay.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -83,6 +84,10 @@ pub struct Authority {
     pub extra_time: bool,
     /// The session's start window, from the server's schedule.
     pub window: StartWindow,
+    /// When the server recorded the questions opening
+    /// (`POST /api/attempt/questions`); `None`: it never saw it (offline).
+    #[serde(default)]
+    pub questions_opened_at_ms: Option<i64>,
 }
 
 /// Where a log's account of its start disagrees with the server's records.
@@ -102,6 +107,9 @@ pub enum Discrepancy {
     OutsideWindow { log_ms: i64 },
     /// A second `start` (a log that replays only because it was rewritten).
     RepeatedStart { seq: u64 },
+    /// The log opens the questions more than [`START_TOLERANCE_MS`] after
+    /// the server recorded it (a later opening would buy time).
+    QuestionsOpened { log_ms: i64, server_ms: i64 },
 }
 
 impl std::fmt::Display for Discrepancy {
@@ -129,6 +137,12 @@ impl std::fmt::Display for Discrepancy {
                 "the log starts at {log_ms} ms, outside the session's start window"
             ),
             Discrepancy::RepeatedStart { seq } => write!(f, "event {seq} starts the exam again"),
+            Discrepancy::QuestionsOpened { log_ms, server_ms } => write!(
+                f,
+                "the log opens the questions at {log_ms} ms, the server recorded the opening at \
+                 {server_ms} ms ({:+} s)",
+                log_ms.saturating_sub(*server_ms) / 1000
+            ),
         }
     }
 }
@@ -217,6 +231,39 @@ pub fn replay_with_authority(
             }
             continue;
         }
+        if let EventKind::QuestionsOpened(b) = &e.kind {
+            if b.reason == Reason::Manual && out.started_at_ms.is_some() {
+                // Opened when the log says, or when the server recorded it
+                // if the log says later; the deadline on the server's
+                // record of extra time, whatever the log's body claims.
+                let at = match questions_discrepancy(e.at, authority) {
+                    Some(d) => {
+                        out.discrepancies.push(d);
+                        authority.questions_opened_at_ms.unwrap_or(e.at)
+                    }
+                    None => e.at,
+                };
+                while let Some(b) = out.state.next_boundary().filter(|b| b.at <= at) {
+                    if out.state.step(Some(exam), &b.kind, b.at, e.seq).is_err() {
+                        break;
+                    }
+                }
+                let body = QuestionsOpenedBody {
+                    deadline_ms: questions_deadline(exam, at, authority.extra_time),
+                    reason: Reason::Manual,
+                };
+                let kind = EventKind::QuestionsOpened(body);
+                if let Err(error) = out.state.step_at_authority(Some(exam), &kind, at, e.seq) {
+                    out.unscored.push(Unscored {
+                        seq: e.seq,
+                        kind: e.kind.name().to_owned(),
+                        at: e.at,
+                        why: error.to_string(),
+                    });
+                }
+                continue;
+            }
+        }
         if out.started_at_ms.is_some() {
             // The boundaries due on the server's timeline come first.
             while let Some(b) = out.state.next_boundary().filter(|b| b.at <= e.at) {
@@ -243,19 +290,23 @@ pub fn replay_with_authority(
             });
         }
     }
+    out.deadline_ms = out.state.deadline_ms.or(out.deadline_ms);
     Ok(out)
 }
 
+/// Where a log's manual `questions_opened` at `at` is later than the
+/// server's record of it by more than the tolerance: the sync flags it,
+/// the scoring replay opens the questions at the server's time.
+pub fn questions_discrepancy(at: i64, authority: &Authority) -> Option<Discrepancy> {
+    let server = authority.questions_opened_at_ms?;
+    (at.saturating_sub(server) > START_TOLERANCE_MS).then_some(Discrepancy::QuestionsOpened {
+        log_ms: at,
+        server_ms: server,
+    })
+}
+
 fn is_timeout(kind: &EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::SectionChange(SectionChangeBody {
-            reason: Reason::Timeout,
-            ..
-        }) | EventKind::Submit(SubmitBody {
-            reason: Reason::Timeout
-        })
-    )
+    kind.is_timeout()
 }
 
 /// Where a log's `start` event (at `at`, with body `b`) disagrees with the
@@ -313,7 +364,7 @@ fn apply_start(
     };
     out.discrepancies.extend(found);
     let w = authority.window;
-    let deadline = at.saturating_add(exam.duration_ms(authority.extra_time));
+    let deadline = deadlines(exam, at, authority.extra_time).ends_at_ms;
     let start = StartBody {
         deadline_ms: deadline,
         extra_time: authority.extra_time,

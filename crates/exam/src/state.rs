@@ -13,10 +13,17 @@
 //! boundary is refused with [`AttemptError::TickDue`] until the boundary's
 //! event is in the log. So `at` never decreases along the log.
 //!
-//! Phases: `Registered → Checked → Consented → Identified → RoomScanned →
-//! Waiting → InProgress{section} → Submitted{manual|timeout} → Synced`. The
-//! steps before the start do not need the exam definition (the app receives
-//! its key only at the start).
+//! Phases, in the order of the TAGE procedure: `Registered → Checked →
+//! Consented → Waiting → Identifying → InProgress{section} →
+//! Submitted{manual|timeout} → Synced`. The `start` (the click at the hour:
+//! lateness is judged there, and the package key is released) leads to the
+//! identification steps — ID document, face, the head turned to each side,
+//! the room scan — and the questions open, and the timer starts, when they
+//! are done (`questions_opened`, manual) or at the exam's identification
+//! bound whatever is missing (a timeout boundary, like the others): the
+//! deadline is never later than start + bound + duration. The steps before
+//! the start do not need the exam definition (the app receives its key only
+//! at the start).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +34,7 @@ use crate::definition::{Exam, Question};
 use crate::event::*;
 use crate::limits::{MAX_CHECK_ITEMS, MAX_EVENT_TEXT_LEN};
 use crate::proctoring::{Incident, IncidentKind};
-use crate::time::{remaining, StartError};
+use crate::time::{deadlines, questions_deadline, remaining, StartError};
 use crate::validate::is_sha256_hex;
 
 /// Where an attempt is.
@@ -37,11 +44,15 @@ pub enum Phase {
     Registered,
     Checked,
     Consented,
-    Identified,
-    RoomScanned,
     Waiting,
-    InProgress { section: usize },
-    Submitted { reason: Reason },
+    /// Started: the identification steps, before the questions open.
+    Identifying,
+    InProgress {
+        section: usize,
+    },
+    Submitted {
+        reason: Reason,
+    },
     Synced,
 }
 
@@ -67,7 +78,26 @@ pub struct AttemptState {
     pub id_document_sha256: Option<String>,
     pub face_sha256: Option<String>,
     pub room_scan_sha256: Option<String>,
+    /// The ear stills of the guided head turn, left and right.
+    #[serde(default)]
+    pub ear_left_sha256: Option<String>,
+    #[serde(default)]
+    pub ear_right_sha256: Option<String>,
     pub started_at_ms: Option<i64>,
+    /// The questions open by this instant at the latest (from the start).
+    #[serde(default)]
+    pub identification_by_ms: Option<i64>,
+    /// When the questions opened (the timer's start).
+    #[serde(default)]
+    pub questions_opened_at_ms: Option<i64>,
+    /// Why they opened: identification done (`manual`) or its bound passed.
+    #[serde(default)]
+    pub questions_reason: Option<Reason>,
+    /// The exam's duration for this attempt (extra time included), fixed
+    /// at the start.
+    #[serde(default)]
+    pub duration_ms: Option<i64>,
+    /// Set when the questions open: opening + duration (+ extra time).
     pub deadline_ms: Option<i64>,
     pub extra_time: bool,
     pub sections: Vec<SectionProgress>,
@@ -154,6 +184,10 @@ pub enum AttemptError {
     InvalidField { field: &'static str, reason: String },
     #[error("this event needs the exam definition")]
     ExamRequired,
+    #[error("the identification is not complete: {missing} missing")]
+    IdentificationIncomplete { missing: String },
+    #[error("inconsistent questions_opened event: {0}")]
+    BadQuestionsOpened(String),
 }
 
 /// The event `tick` must append next, and when.
@@ -200,7 +234,13 @@ impl AttemptState {
             id_document_sha256: None,
             face_sha256: None,
             room_scan_sha256: None,
+            ear_left_sha256: None,
+            ear_right_sha256: None,
             started_at_ms: None,
+            identification_by_ms: None,
+            questions_opened_at_ms: None,
+            questions_reason: None,
+            duration_ms: None,
             deadline_ms: None,
             extra_time: false,
             sections: Vec::new(),
@@ -231,7 +271,31 @@ impl AttemptState {
         }
     }
 
-    /// Time left in the attempt: `None` before the start, 0 once submitted.
+    /// The identification steps still missing, by name (`id_document`,
+    /// `face`, `head_turn_left`, `head_turn_right`, `room_scan`).
+    pub fn identification_missing(&self) -> Vec<&'static str> {
+        [
+            ("id_document", self.id_document_sha256.is_some()),
+            ("face", self.face_sha256.is_some()),
+            ("head_turn_left", self.ear_left_sha256.is_some()),
+            ("head_turn_right", self.ear_right_sha256.is_some()),
+            ("room_scan", self.room_scan_sha256.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, done)| !done)
+        .map(|(name, _)| name)
+        .collect()
+    }
+
+    /// Time left for the identification steps: `None` outside them.
+    pub fn identification_remaining_ms(&self, now_ms: i64) -> Option<i64> {
+        match self.phase {
+            Phase::Identifying => Some(remaining(self.identification_by_ms?, now_ms)),
+            _ => None,
+        }
+    }
+
+    /// Time left in the attempt: `None` before the questions open, 0 once submitted.
     /// Never negative; for a given state, never increasing as `now` grows.
     pub fn remaining_ms(&self, now_ms: i64) -> Option<i64> {
         let deadline = self.deadline_ms?;
@@ -260,8 +324,19 @@ impl AttemptState {
             .find(|i| i.kind == kind && i.closed_at.is_none())
     }
 
-    /// The next timeout event and its instant, while in progress.
+    /// The next timeout event and its instant: the questions opening at
+    /// the identification bound, then section changes and the submission.
     pub(crate) fn next_boundary(&self) -> Option<Boundary> {
+        if self.phase == Phase::Identifying {
+            let at = self.identification_by_ms?;
+            return Some(Boundary {
+                at,
+                kind: EventKind::QuestionsOpened(QuestionsOpenedBody {
+                    deadline_ms: self.pending_deadline_from(at)?,
+                    reason: Reason::Timeout,
+                }),
+            });
+        }
         let cur = self.current_section()?;
         let exam_deadline = self.deadline_ms?;
         let sp = &self.sections[cur];
@@ -339,6 +414,12 @@ impl AttemptState {
         self.phase = Phase::InProgress { section: to };
     }
 
+    /// The deadline of questions opened at `at`: kept at the start as the
+    /// duration (with the extra time), since the boundary has no exam.
+    fn pending_deadline_from(&self, at: i64) -> Option<i64> {
+        Some(at.saturating_add(self.duration_ms?))
+    }
+
     fn need(exam: Option<&Exam>) -> Result<&Exam, AttemptError> {
         exam.ok_or(AttemptError::ExamRequired)
     }
@@ -353,11 +434,23 @@ impl AttemptState {
         at: i64,
         seq: u64,
     ) -> Result<(), AttemptError> {
+        self.step_at_authority(Some(exam), &EventKind::Start(body.clone()), at, seq)
+    }
+
+    /// One event at the time the server's records give it, which may
+    /// precede events the log dated before it.
+    pub(crate) fn step_at_authority(
+        &mut self,
+        exam: Option<&Exam>,
+        kind: &EventKind,
+        at: i64,
+        seq: u64,
+    ) -> Result<(), AttemptError> {
         let last = self.last_at_ms;
         if last.is_some_and(|l| at < l) {
             self.last_at_ms = Some(at);
         }
-        let r = self.step(Some(exam), &EventKind::Start(body.clone()), at, seq);
+        let r = self.step(exam, kind, at, seq);
         if r.is_err() {
             self.last_at_ms = last;
         }
@@ -377,15 +470,7 @@ impl AttemptState {
         if let Some(last) = self.last_at_ms.filter(|l| at < *l) {
             return Err(E::TimeWentBackwards { last_at: last, at });
         }
-        let is_timeout = matches!(
-            kind,
-            EventKind::SectionChange(SectionChangeBody {
-                reason: Reason::Timeout,
-                ..
-            }) | EventKind::Submit(SubmitBody {
-                reason: Reason::Timeout
-            })
-        );
+        let is_timeout = kind.is_timeout();
         let boundary = self.next_boundary();
         if is_timeout {
             match &boundary {
@@ -438,7 +523,7 @@ impl AttemptState {
                 self.phase = Phase::Consented;
             }
             EventKind::IdentityCapture(b) => {
-                if !matches!(phase, Phase::Consented | Phase::Identified) {
+                if phase != Phase::Identifying {
                     return wrong("capture identity");
                 }
                 sha("media_sha256", &b.media_sha256)?;
@@ -448,20 +533,27 @@ impl AttemptState {
                     }
                     IdentityWhat::Face => self.face_sha256 = Some(b.media_sha256.clone()),
                 }
-                if self.id_document_sha256.is_some() && self.face_sha256.is_some() {
-                    self.phase = Phase::Identified;
+            }
+            EventKind::HeadTurn(b) => {
+                if phase != Phase::Identifying {
+                    return wrong("record the head turn");
+                }
+                sha("media_sha256", &b.media_sha256)?;
+                let ear = Some(b.media_sha256.clone());
+                match b.side {
+                    Side::Left => self.ear_left_sha256 = ear,
+                    Side::Right => self.ear_right_sha256 = ear,
                 }
             }
             EventKind::RoomScan(b) => {
-                if !matches!(phase, Phase::Identified | Phase::RoomScanned) {
+                if phase != Phase::Identifying {
                     return wrong("record the room scan");
                 }
                 sha("media_sha256", &b.media_sha256)?;
                 self.room_scan_sha256 = Some(b.media_sha256.clone());
-                self.phase = Phase::RoomScanned;
             }
             EventKind::Waiting(_) => {
-                if phase != Phase::RoomScanned {
+                if phase != Phase::Consented {
                     return wrong("enter the waiting room");
                 }
                 self.phase = Phase::Waiting;
@@ -469,9 +561,10 @@ impl AttemptState {
             EventKind::Start(b) => {
                 match phase {
                     Phase::Waiting => {}
-                    Phase::InProgress { .. } | Phase::Submitted { .. } | Phase::Synced => {
-                        return Err(E::AlreadyStarted)
-                    }
+                    Phase::Identifying
+                    | Phase::InProgress { .. }
+                    | Phase::Submitted { .. }
+                    | Phase::Synced => return Err(E::AlreadyStarted),
                     _ => return wrong("start"),
                 }
                 let exam = Self::need(exam)?;
@@ -491,15 +584,16 @@ impl AttemptState {
                         b.started_at_ms
                     )));
                 }
-                let deadline = at.saturating_add(exam.duration_ms(b.extra_time));
-                if b.deadline_ms != deadline {
+                let d = deadlines(exam, at, b.extra_time);
+                if b.deadline_ms != d.ends_at_ms {
                     return Err(E::BadStart(format!(
-                        "deadline_ms {} ≠ {deadline}",
-                        b.deadline_ms
+                        "deadline_ms {} ≠ {}",
+                        b.deadline_ms, d.ends_at_ms
                     )));
                 }
                 self.started_at_ms = Some(at);
-                self.deadline_ms = Some(deadline);
+                self.identification_by_ms = Some(d.identification_by_ms);
+                self.duration_ms = Some(exam.duration_ms(b.extra_time));
                 self.extra_time = b.extra_time;
                 self.sections = exam
                     .sections
@@ -512,6 +606,35 @@ impl AttemptState {
                         auto_advance: s.auto_advance,
                     })
                     .collect();
+                self.phase = Phase::Identifying;
+            }
+            EventKind::QuestionsOpened(b) => {
+                match phase {
+                    Phase::Identifying => {}
+                    Phase::InProgress { .. } | Phase::Submitted { .. } | Phase::Synced => {
+                        return wrong("open the questions")
+                    }
+                    _ => return Err(E::NotStarted),
+                }
+                let exam = Self::need(exam)?;
+                if b.reason == Reason::Manual {
+                    let missing = self.identification_missing();
+                    if !missing.is_empty() {
+                        return Err(E::IdentificationIncomplete {
+                            missing: missing.join(", "),
+                        });
+                    }
+                }
+                let deadline = questions_deadline(exam, at, self.extra_time);
+                if b.deadline_ms != deadline {
+                    return Err(E::BadQuestionsOpened(format!(
+                        "deadline_ms {} ≠ {deadline}",
+                        b.deadline_ms
+                    )));
+                }
+                self.questions_opened_at_ms = Some(at);
+                self.questions_reason = Some(b.reason);
+                self.deadline_ms = Some(deadline);
                 self.enter_section(exam, 0, at);
             }
             EventKind::Answer(b) => {

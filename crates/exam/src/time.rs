@@ -57,11 +57,17 @@ pub struct StartWindow {
     pub closes_at_ms: i64,
 }
 
-/// Deadlines of one attempt, from its actual start.
+/// Deadlines of one attempt, from its actual start (the check-in at the
+/// click on start; the questions open after the identification steps).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadlines {
     pub started_at_ms: i64,
-    /// The attempt is submitted with reason `timeout` at this instant.
+    /// The questions open at this instant at the latest, identification
+    /// done or not.
+    pub identification_by_ms: i64,
+    /// The latest the attempt can end: questions opened at the
+    /// identification bound, plus the duration. An attempt whose questions
+    /// opened earlier ends earlier ([`questions_deadline`]).
     pub ends_at_ms: i64,
     /// The data must have reached the server by this instant.
     pub sync_by_ms: i64,
@@ -104,12 +110,20 @@ impl StartWindow {
 
 /// Deadlines of an attempt started at `started_at_ms`.
 pub fn deadlines(exam: &Exam, started_at_ms: i64, extra_time: bool) -> Deadlines {
-    let ends = started_at_ms.saturating_add(exam.duration_ms(extra_time));
+    let identification_by = started_at_ms.saturating_add(exam.identification_max_ms());
+    let ends = questions_deadline(exam, identification_by, extra_time);
     Deadlines {
         started_at_ms,
+        identification_by_ms: identification_by,
         ends_at_ms: ends,
         sync_by_ms: ends.saturating_add(secs_to_ms(exam.timing.sync_deadline_s)),
     }
+}
+
+/// The deadline of an attempt whose questions opened at `opened_at_ms`:
+/// the timer starts there.
+pub fn questions_deadline(exam: &Exam, opened_at_ms: i64, extra_time: bool) -> i64 {
+    opened_at_ms.saturating_add(exam.duration_ms(extra_time))
 }
 
 /// `deadline − now`, never negative.

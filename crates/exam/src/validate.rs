@@ -267,6 +267,15 @@ fn timing(p: &mut Problems, exam: &Exam) {
             ),
         );
     }
+    if !(MIN_IDENTIFICATION_S..=MAX_IDENTIFICATION_S).contains(&t.identification_max_s) {
+        p.push(
+            "timing.identification_max_s",
+            format!(
+                "{} s (expected {MIN_IDENTIFICATION_S} to {MAX_IDENTIFICATION_S})",
+                t.identification_max_s
+            ),
+        );
+    }
     let e = t.extra_time;
     if e.denominator == 0 {
         p.push("timing.extra_time.denominator", "must not be 0");

@@ -57,23 +57,49 @@ fn happy_path_through_every_phase() {
     assert_eq!(a.state().phase, Phase::Checked);
     a.consent("v1", SHA_A, t).unwrap();
     assert_eq!(a.state().phase, Phase::Consented);
-    a.capture_identity(IdentityWhat::Face, SHA_B, t).unwrap();
-    assert_eq!(a.state().phase, Phase::Consented, "both photos needed");
-    a.capture_identity(IdentityWhat::IdDocument, SHA_C, t)
-        .unwrap();
-    assert_eq!(a.state().phase, Phase::Identified);
-    a.room_scan(SHA_A, 20_000, t).unwrap();
-    assert_eq!(a.state().phase, Phase::RoomScanned);
+    // Identification waits for the start: nothing of it before the hour.
+    assert!(matches!(
+        a.capture_identity(IdentityWhat::Face, SHA_B, t),
+        Err(AttemptError::WrongPhase { .. })
+    ));
     a.enter_waiting_room(t).unwrap();
     assert_eq!(a.state().phase, Phase::Waiting);
     let e = a.start(&exam, &window(&exam), false, T0 + 10).unwrap();
     let EventKind::Start(b) = &e.kind else {
         panic!()
     };
+    // The latest end: start + identification bound (10 min) + 5 min.
     assert_eq!(
         (b.started_at_ms, b.deadline_ms),
-        (T0 + 10, T0 + 10 + 5 * MIN)
+        (T0 + 10, T0 + 10 + 10 * MIN + 5 * MIN)
     );
+    assert_eq!(a.state().phase, Phase::Identifying);
+    assert_eq!(
+        a.remaining_ms(T0 + 10),
+        None,
+        "no timer before the questions"
+    );
+    a.capture_identity(IdentityWhat::Face, SHA_B, T0 + 11)
+        .unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, SHA_C, T0 + 12)
+        .unwrap();
+    a.head_turn(Side::Left, SHA_A, 41, T0 + 13).unwrap();
+    assert_eq!(
+        a.open_questions(&exam, T0 + 14).unwrap_err(),
+        AttemptError::IdentificationIncomplete {
+            missing: "head_turn_right, room_scan".into()
+        }
+    );
+    a.head_turn(Side::Right, SHA_B, -38, T0 + 15).unwrap();
+    a.room_scan(SHA_A, 20_000, T0 + 16).unwrap();
+    assert!(a.state().identification_missing().is_empty());
+    let opened = a.open_questions(&exam, T0 + 17).unwrap();
+    let EventKind::QuestionsOpened(q) = &opened.kind else {
+        panic!()
+    };
+    // The timer starts when the questions open.
+    assert_eq!(q.deadline_ms, T0 + 17 + 5 * MIN);
+    assert_eq!(a.remaining_ms(T0 + 17), Some(5 * MIN));
     assert_eq!(a.state().phase, Phase::InProgress { section: 0 });
     assert_eq!(a.state().current_question.as_deref(), Some("capitale"));
     a.answer(&exam, "capitale", Answer::Single { choice: 1 }, T0 + 20)
@@ -282,13 +308,18 @@ fn check_start_and_schedule() {
 #[test]
 fn deadlines_come_from_the_actual_start_with_extra_time() {
     let exam = tage();
+    // The latest end: the identification bound (10 min), then 1 h 20.
     let d = deadlines(&exam, T0 + 5_000, false);
-    assert_eq!(d.ends_at_ms, T0 + 5_000 + 80 * MIN);
+    assert_eq!(d.identification_by_ms, T0 + 5_000 + 10 * MIN);
+    assert_eq!(d.ends_at_ms, T0 + 5_000 + 10 * MIN + 80 * MIN);
     assert_eq!(d.sync_by_ms, d.ends_at_ms + 12 * 60 * MIN);
     let d = deadlines(&exam, T0, true);
-    assert_eq!(d.ends_at_ms, T0 + 80 * MIN + 80 * MIN / 3);
+    assert_eq!(d.ends_at_ms, T0 + 10 * MIN + 80 * MIN + 80 * MIN / 3);
     let mut a = waiting();
     a.start(&exam, &window(&exam), true, T0).unwrap();
+    identify(&mut a, T0);
+    a.open_questions(&exam, T0).unwrap();
+    assert_eq!(a.state().deadline_ms, Some(T0 + 80 * MIN + 80 * MIN / 3));
     assert_eq!(
         a.state().sections[0].deadline_ms,
         Some(T0 + 20 * MIN + 20 * MIN / 3)
@@ -314,7 +345,7 @@ fn forged_start_is_refused_on_replay() {
         matches!(
             err,
             ReplayError::Refused {
-                seq: 7,
+                seq: 4,
                 error: AttemptError::BadStart(_)
             }
         ),
@@ -423,7 +454,7 @@ fn answers_are_checked() {
     )));
     assert_eq!(
         a.events().len(),
-        9,
+        12,
         "only the valid answer and section change appended"
     );
 }
@@ -654,6 +685,8 @@ fn remaining_time_is_derived() {
     let mut a = waiting();
     assert_eq!(a.remaining_ms(T0), None);
     a.start(&exam, &window(&exam), false, T0).unwrap();
+    identify(&mut a, T0);
+    a.open_questions(&exam, T0).unwrap();
     assert_eq!(a.remaining_ms(T0), Some(5 * MIN));
     assert_eq!(a.remaining_ms(T0 + MIN), Some(4 * MIN));
     assert_eq!(a.remaining_ms(T0 + 99 * MIN), Some(0));
@@ -853,7 +886,8 @@ fn screens_and_kiosk_reports_are_kept_and_bounded() {
 #[test]
 fn a_face_match_names_the_kept_photos_and_a_bounded_similarity() {
     use vigil_exam::FaceMatchBody;
-    let mut a = waiting();
+    let mut a = checked_in(&demo());
+    identify(&mut a, T0);
     let (id, face) = (
         a.state().id_document_sha256.clone().unwrap(),
         a.state().face_sha256.clone().unwrap(),
@@ -888,6 +922,6 @@ fn a_face_match_names_the_kept_photos_and_a_bounded_similarity() {
         T0 + 3,
     )
     .unwrap();
-    let replayed = vigil_exam::Attempt::resume(None, a.events().to_vec()).unwrap();
+    let replayed = vigil_exam::Attempt::resume(Some(&demo()), a.events().to_vec()).unwrap();
     assert_eq!(replayed.state().face_match, a.state().face_match);
 }

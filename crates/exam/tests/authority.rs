@@ -12,6 +12,9 @@ fn authority(exam: &Exam, started_at_ms: Option<i64>, extra_time: bool) -> Autho
         started_at_ms,
         extra_time,
         window: window(exam),
+        // These logs' identification takes no time: the server saw the
+        // questions open at the start.
+        questions_opened_at_ms: started_at_ms,
     }
 }
 
@@ -57,6 +60,8 @@ fn a_start_within_the_tolerance_stands() {
     let exam = demo();
     let mut a = waiting();
     a.start(&exam, &window(&exam), false, T0 + 3_000).unwrap();
+    identify(&mut a, T0 + 3_000);
+    a.open_questions(&exam, T0 + 3_000).unwrap();
     a.tick(&exam, T0 + 153_000);
     a.answer(
         &exam,
@@ -79,6 +84,8 @@ fn a_log_starting_after_the_server_start_is_scored_on_the_server_timeline() {
     let mut a = waiting();
     let late = T0 + 50_000;
     a.start(&exam, &window(&exam), false, late).unwrap();
+    identify(&mut a, late);
+    a.open_questions(&exam, late).unwrap();
     // In the log's time, section 1 ends at late + 150 s = T0 + 200 s.
     a.answer(&exam, "capitale", single(1), T0 + 170_000)
         .unwrap();
@@ -103,10 +110,16 @@ fn a_log_starting_after_the_server_start_is_scored_on_the_server_timeline() {
     let r = judge(&exam, &a, Some(T0), false);
     assert_eq!(
         r.discrepancies,
-        vec![Discrepancy::StartTime {
-            log_ms: late,
-            server_ms: T0
-        }]
+        vec![
+            Discrepancy::StartTime {
+                log_ms: late,
+                server_ms: T0
+            },
+            Discrepancy::QuestionsOpened {
+                log_ms: late,
+                server_ms: T0
+            }
+        ]
     );
     assert_eq!(r.started_at_ms, Some(T0));
     assert_eq!(r.deadline_ms, Some(T0 + 300_000));
@@ -131,6 +144,8 @@ fn claimed_extra_time_is_not_granted() {
     let exam = demo();
     let mut a = waiting();
     a.start(&exam, &window(&exam), true, T0).unwrap();
+    identify(&mut a, T0);
+    a.open_questions(&exam, T0).unwrap();
     let extra_end = a.state().deadline_ms.unwrap();
     assert!(extra_end > T0 + 300_000);
     // Section 1 with extra time lasts 200 s; answer section 2 after 300 s.

@@ -151,6 +151,15 @@ pub fn one_of_each_kind() -> Vec<EventKind> {
             window_closes_ms: 3,
             window_opens_ms: 0,
         }),
+        EventKind::HeadTurn(HeadTurnBody {
+            media_sha256: SHA_A.into(),
+            side: Side::Left,
+            yaw_deg: -35,
+        }),
+        EventKind::QuestionsOpened(QuestionsOpenedBody {
+            deadline_ms: 9,
+            reason: Reason::Timeout,
+        }),
         EventKind::Answer(AnswerBody {
             answer: Answer::Single { choice: 1 },
             question: "q".into(),
@@ -282,12 +291,12 @@ fn changed_content_is_caught() {
         }
     );
     let mut e = events.clone();
-    if let EventKind::Answer(b) = &mut e[8].kind {
+    if let EventKind::Answer(b) = &mut e[10].kind {
         b.answer = Answer::Single { choice: 2 };
     } else {
-        panic!("{:?}", e[8].kind);
+        panic!("{:?}", e[10].kind);
     }
-    assert_eq!(verify(&e).unwrap_err().seq, 9);
+    assert_eq!(verify(&e).unwrap_err().seq, 11);
     let mut e = events.clone();
     e[2].hash = e[2].hash.replace('a', "b").replace('1', "2");
     assert!(verify(&e).is_err());

@@ -18,6 +18,10 @@ enum Op {
     Tick,
     Focus(bool),
     Ack(u64),
+    /// One identification step after the start (0 ID, 1 face, 2 left ear,
+    /// 3 right ear, 4 room scan).
+    Identify(u8),
+    OpenQuestions,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -32,6 +36,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Tick),
         1 => any::<bool>().prop_map(Op::Focus),
         1 => (0u64..40).prop_map(Op::Ack),
+        3 => (0u8..5).prop_map(Op::Identify),
+        1 => Just(Op::OpenQuestions),
     ]
 }
 
@@ -76,6 +82,14 @@ fn run(ops: &[(u32, Op)], extra: bool) -> (Exam, Attempt, i64) {
             }
             Op::Focus(f) => a.record_focus(*f, now),
             Op::Ack(n) => a.sync_ack(*n, now),
+            Op::Identify(step) => match step {
+                0 => a.capture_identity(IdentityWhat::IdDocument, SHA_A, now),
+                1 => a.capture_identity(IdentityWhat::Face, SHA_B, now),
+                2 => a.head_turn(Side::Left, SHA_C, 40, now),
+                3 => a.head_turn(Side::Right, SHA_A, -40, now),
+                _ => a.room_scan(SHA_B, 20_000, now),
+            },
+            Op::OpenQuestions => a.open_questions(&exam, now),
         };
     }
     (exam, a, now)
@@ -105,7 +119,7 @@ proptest! {
     #[test]
     fn the_server_timeline_agrees_with_an_honest_log(ops in ops(), extra in any::<bool>()) {
         let (exam, a, _) = run(&ops, extra);
-        let authority = Authority { started_at_ms: Some(T0), extra_time: extra, window: window(&exam) };
+        let authority = Authority { started_at_ms: Some(T0), extra_time: extra, window: window(&exam), questions_opened_at_ms: None };
         let r = replay_with_authority(GENESIS_HASH, &exam, a.events(), &authority).unwrap();
         prop_assert!(r.discrepancies.is_empty());
         prop_assert!(r.unscored.is_empty(), "{:?}", r.unscored);
@@ -125,10 +139,11 @@ proptest! {
             started_at_ms: Some(T0 + shift),
             extra_time: server_extra,
             window: window(&exam),
+            questions_opened_at_ms: None,
         };
         let r = replay_with_authority(GENESIS_HASH, &exam, a.events(), &authority).unwrap();
-        let deadline = r.deadline_ms.unwrap();
-        prop_assert!(deadline <= r.started_at_ms.unwrap() + exam.duration_ms(server_extra));
+        let Some(deadline) = r.deadline_ms else { return Ok(()) };
+        prop_assert!(deadline <= deadlines(&exam, r.started_at_ms.unwrap(), server_extra).ends_at_ms);
         for e in a.events() {
             if matches!(e.kind, EventKind::Answer(_)) && e.at > deadline {
                 prop_assert!(r.unscored.iter().any(|u| u.seq == e.seq), "answer {} after {deadline} scored", e.seq);
@@ -136,6 +151,38 @@ proptest! {
         }
         if shift.abs() > START_TOLERANCE_MS || extra != server_extra {
             prop_assert!(!r.discrepancies.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_questions_open_by_the_bound_and_lingering_never_buys_time(ops in ops(), extra in any::<bool>()) {
+        let (exam, mut a, now) = run(&ops, extra);
+        a.tick(&exam, now + 30 * 60_000);
+        let s = a.state();
+        let d = deadlines(&exam, T0, extra);
+        let opened = s.questions_opened_at_ms.unwrap();
+        prop_assert!(opened <= d.identification_by_ms);
+        prop_assert_eq!(s.deadline_ms.unwrap(), opened + exam.duration_ms(extra));
+        prop_assert!(s.deadline_ms.unwrap() <= d.ends_at_ms);
+        // Opened by the candidate only once every step was done; at the
+        // bound otherwise.
+        let steps_done_before = |at: i64| {
+            let kinds: Vec<&str> = a.events().iter().filter(|e| e.at <= at)
+                .map(|e| e.kind.name()).collect();
+            kinds.contains(&"room_scan") && kinds.iter().filter(|k| **k == "head_turn").count() >= 2
+        };
+        match s.questions_reason.unwrap() {
+            Reason::Manual => prop_assert!(steps_done_before(opened)),
+            Reason::Timeout => prop_assert_eq!(opened, d.identification_by_ms),
+        }
+        // No identification step after the questions opened, no answer before.
+        for e in a.events() {
+            match e.kind {
+                EventKind::IdentityCapture(_) | EventKind::HeadTurn(_) | EventKind::RoomScan(_) =>
+                    prop_assert!(e.at <= opened),
+                EventKind::Answer(_) => prop_assert!(e.at >= opened),
+                _ => {}
+            }
         }
     }
 
@@ -180,7 +227,12 @@ proptest! {
     fn remaining_time_is_monotonic_and_non_negative(ops in ops(), t1 in -1_000_000i64..2_000_000, d in 0i64..2_000_000) {
         let (_, a, _) = run(&ops, false);
         let (n1, n2) = (T0 + t1, T0 + t1 + d);
-        let (r1, r2) = (a.remaining_ms(n1).unwrap(), a.remaining_ms(n2).unwrap());
+        let (Some(r1), Some(r2)) = (a.remaining_ms(n1), a.remaining_ms(n2)) else {
+            // Still identifying: no timer yet, for any `now`.
+            prop_assert_eq!(a.state().phase, Phase::Identifying);
+            prop_assert!(a.remaining_ms(n1).is_none() && a.remaining_ms(n2).is_none());
+            return Ok(());
+        };
         prop_assert!(r1 >= 0 && r2 >= 0 && r2 <= r1);
         if let (Some(s1), Some(s2)) = (a.section_remaining_ms(n1), a.section_remaining_ms(n2)) {
             prop_assert!(s1 >= 0 && s2 >= 0 && s2 <= s1);
@@ -191,7 +243,7 @@ proptest! {
     #[test]
     fn tick_keeps_the_attempt_within_its_deadline(ops in ops()) {
         let (exam, mut a, now) = run(&ops, false);
-        a.tick(&exam, now + 10 * 60_000);
+        a.tick(&exam, now + 30 * 60_000);
         let done = matches!(a.state().phase, Phase::Submitted { .. } | Phase::Synced);
         prop_assert!(done, "not submitted");
         let deadline = a.state().deadline_ms.unwrap();

@@ -75,13 +75,17 @@ fn attempt_log(
     let t = start_at - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &sha, t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &media[0], t + 2)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, &media[1], t + 3)
-        .unwrap();
-    a.room_scan(&media[2], 20_000, t + 4).unwrap();
     a.enter_waiting_room(t + 5).unwrap();
     a.start(exam, window, false, start_at).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &media[0], start_at)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &media[1], start_at)
+        .unwrap();
+    // The ear stills: the face photo's blob again (one upload).
+    a.head_turn(Side::Left, &media[1], 40, start_at).unwrap();
+    a.head_turn(Side::Right, &media[1], -40, start_at).unwrap();
+    a.room_scan(&media[2], 20_000, start_at).unwrap();
+    a.open_questions(exam, start_at).unwrap();
     let mut at = start_at;
     for i in 0..292u32 {
         at += 200;

@@ -73,6 +73,8 @@ pub struct AttemptRow {
     /// The nonce of the attempt's chain genesis (`None`: registered before
     /// version 6, its log starts from the zero genesis).
     pub chain_nonce: Option<String>,
+    /// When the questions opened, as the server recorded it.
+    pub questions_opened_at: Option<i64>,
 }
 
 impl AttemptRow {
@@ -87,7 +89,8 @@ impl AttemptRow {
 
 /// The columns [`attempt_row`] reads, for `SELECT`s on `attempts`.
 const ATTEMPT_COLUMNS: &str =
-    "a.id, a.session_id, a.candidate_id, a.state, a.started_at, a.extra_time, a.chain_nonce";
+    "a.id, a.session_id, a.candidate_id, a.state, a.started_at, a.extra_time, a.chain_nonce, \
+     a.questions_opened_at";
 
 /// Maps a row of [`ATTEMPT_COLUMNS`], without panicking on a bad column.
 fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, sqlx::Error> {
@@ -99,6 +102,7 @@ fn attempt_row(r: &sqlx::any::AnyRow) -> Result<AttemptRow, sqlx::Error> {
         started_at: r.try_get("started_at")?,
         extra_time: r.try_get::<i64, _>("extra_time")? != 0,
         chain_nonce: r.try_get("chain_nonce")?,
+        questions_opened_at: r.try_get("questions_opened_at")?,
     })
 }
 
@@ -389,6 +393,28 @@ impl Db {
             starts_at: r.get("starts_at"),
             grace_ms: r.get("grace_ms"),
         }))
+    }
+
+    /// Records the questions opening at `at` unless one is recorded; the
+    /// recorded instant either way (`None`: no such attempt).
+    pub async fn record_questions_opened(
+        &self,
+        attempt_id: &str,
+        at: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query(
+            "UPDATE attempts SET questions_opened_at = $1 WHERE id = $2 AND questions_opened_at IS NULL",
+        )
+        .bind(at)
+        .bind(attempt_id)
+        .execute(&self.writer)
+        .await?;
+        let at: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT questions_opened_at FROM attempts WHERE id = $1")
+                .bind(attempt_id)
+                .fetch_optional(&self.writer)
+                .await?;
+        Ok(at.flatten())
     }
 
     /// Sets (or clears) the config key a session requires; `false`: no
@@ -1146,6 +1172,19 @@ impl SyncTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the questions opening from a synced log, unless one is
+    /// recorded.
+    pub async fn record_questions_opened(&mut self, at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE attempts SET questions_opened_at = $1 WHERE id = $2 AND questions_opened_at IS NULL",
+        )
+        .bind(at)
+        .bind(&self.attempt_id)
+        .execute(&mut *self.tx)
+        .await
+        .map(|_| ())
     }
 
     /// Sets the attempt's state column.

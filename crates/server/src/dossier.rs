@@ -10,7 +10,7 @@
 
 use vigil_exam::{
     CheckResult, Event, EventKind, FaceMatchBody, IdentityWhat, IncidentKind, KioskReportBody,
-    Reason, Severity, FACE_MATCH_THRESHOLD,
+    Reason, Severity, Side, FACE_MATCH_THRESHOLD,
 };
 
 /// A span during which the exam did not have the candidate's full
@@ -95,6 +95,11 @@ pub struct Dossier {
     /// The last comparison of the identity photos, if the app made one.
     pub face_match: Option<FaceMatchBody>,
     pub started_at: Option<i64>,
+    /// The ear stills of the guided head turn: `(side, still, yaw°)`.
+    pub ears: Vec<(Side, String, i32)>,
+    /// When the questions opened, and why: identification done (`Manual`)
+    /// or its bound passed (`Timeout`).
+    pub questions_opened: Option<(i64, Reason)>,
     pub submitted: Option<(i64, Reason)>,
     pub incidents: Vec<IncidentRow>,
     pub away: Vec<Away>,
@@ -149,6 +154,11 @@ impl Dossier {
                 EventKind::KioskReport(b) => d.kiosk = Some(b.clone()),
                 EventKind::FaceMatch(b) => d.face_match = Some(b.clone()),
                 EventKind::Start(_) => d.started_at = Some(e.at),
+                EventKind::HeadTurn(b) => {
+                    d.ears.retain(|(side, ..)| *side != b.side);
+                    d.ears.push((b.side, b.media_sha256.clone(), b.yaw_deg));
+                }
+                EventKind::QuestionsOpened(b) => d.questions_opened = Some((e.at, b.reason)),
                 EventKind::Submit(b) => d.submitted = Some((e.at, b.reason)),
                 EventKind::IncidentOpen(b) => d.incidents.push(IncidentRow {
                     kind: b.incident,
@@ -187,6 +197,7 @@ impl Dossier {
             .into_iter()
             .flatten()
             .cloned()
+            .chain(self.ears.iter().map(|(_, s, _)| s.clone()))
             .chain(self.room_scan.iter().map(|(s, _)| s.clone()))
             .chain(self.incidents.iter().filter_map(|i| i.evidence.clone()))
             .collect();

@@ -29,10 +29,13 @@ pub enum FlagKind {
     /// Data that came in an encrypted copy, imported by the organiser
     /// (`vigil-server attempt import`), not over the network.
     ManualImport,
+    /// The identification steps after the start were not done within the
+    /// exam's bound: the questions opened anyway (the missing steps named).
+    IdentificationOverrun,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 7] = [
+    pub const ALL: [FlagKind; 8] = [
         FlagKind::Tampering,
         FlagKind::Late,
         FlagKind::OfflineStart,
@@ -40,6 +43,7 @@ impl FlagKind {
         FlagKind::AfterDeadline,
         FlagKind::ReplayFailed,
         FlagKind::ManualImport,
+        FlagKind::IdentificationOverrun,
     ];
 
     /// The name stored and shown.
@@ -52,6 +56,7 @@ impl FlagKind {
             FlagKind::AfterDeadline => "after_deadline",
             FlagKind::ReplayFailed => "replay_failed",
             FlagKind::ManualImport => "manual_import",
+            FlagKind::IdentificationOverrun => "identification_overrun",
         }
     }
 

@@ -73,6 +73,8 @@ pub fn named_by(e: &vigil_exam::Event) -> Vec<(&str, Option<MediaKind>)> {
     match &e.kind {
         EventKind::IdentityCapture(b) => vec![(b.media_sha256.as_str(), Some(MediaKind::Photo))],
         EventKind::RoomScan(b) => vec![(b.media_sha256.as_str(), Some(MediaKind::RoomScan))],
+        // An ear still of the guided head turn: a photo like the others.
+        EventKind::HeadTurn(b) => vec![(b.media_sha256.as_str(), Some(MediaKind::Photo))],
         EventKind::IncidentOpen(b) => b
             .evidence_sha256
             .iter()

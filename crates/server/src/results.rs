@@ -121,6 +121,7 @@ pub async fn session_results(
                 started_at_ms: attempt.started_at,
                 extra_time: attempt.extra_time,
                 window,
+                questions_opened_at_ms: attempt.questions_opened_at,
             };
             match vigil_exam::replay_with_authority(&attempt.genesis(), &exam, &events, &authority)
             {

@@ -529,6 +529,25 @@ async fn attempt_page(
             }
             p data-testid="face-match" { (dossier::face_match_text(d.face_match.as_ref()))
                 " A match score is a reviewer's aid, never a verdict." }
+            h3 { "Head turn (both ears shown)" }
+            @if d.ears.is_empty() { p { "No head turn recorded." } }
+            div.pair {
+                @for (side, s, yaw) in &d.ears {
+                    figure { img src=(media(s)) alt={ "Head turned " (side_en(*side)) };
+                        figcaption { "Turned " (side_en(*side)) ", yaw " (yaw) "°" } }
+                }
+            }
+            p data-testid="questions-opened" { @match (d.started_at, d.questions_opened) {
+                (Some(start), Some((at, reason))) => {
+                    "Questions opened at " (rfc3339(at)) ", "
+                    (dossier::duration_fr(at.saturating_sub(start))) " after the start ("
+                    (match reason { vigil_exam::Reason::Manual => "identification complete",
+                        vigil_exam::Reason::Timeout => "identification bound reached: steps missing" })
+                    ")."
+                }
+                (_, None) => "The questions never opened.",
+                (None, Some((at, _))) => { "Questions opened at " (rfc3339(at)) "." }
+            } }
             h2 { "Room scan" }
             @match &d.room_scan {
                 Some((s, ms)) => {
@@ -767,6 +786,11 @@ async fn report_page(
                     tr { th { "Tentative" } td { (attempt.id) } }
                     tr { th { "Tiers-temps" } td { (if attempt.extra_time { "oui" } else { "non" }) } }
                     tr { th { "Début" } td { (d.started_at.map(when).unwrap_or_else(|| "non commencée".into())) } }
+                    tr { th { "Questions ouvertes" } td { @match d.questions_opened {
+                        Some((t, vigil_exam::Reason::Manual)) => { (when(t)) " (identification terminée)" }
+                        Some((t, vigil_exam::Reason::Timeout)) => { (when(t)) " (durée d'identification dépassée, étapes manquantes)" }
+                        None => "jamais",
+                    } } }
                     tr { th { "Fin" } td { @match d.submitted {
                         Some((t, vigil_exam::Reason::Manual)) => { (when(t)) " (remise par le candidat)" }
                         Some((t, vigil_exam::Reason::Timeout)) => { (when(t)) " (temps écoulé, remise automatique)" }
@@ -860,6 +884,14 @@ gap:1rem}.pair figure{margin:0;flex:1}.pair img{width:100%;border:1px solid #999
 img.still{width:10rem}.sign{margin-top:2.5rem}.sign p{margin:1.8rem 0}\
 @media print{body{margin:0;max-width:none}a{color:inherit;text-decoration:none}\
 tr,figure,img{page-break-inside:avoid}}";
+
+/// A side of the head, in English.
+fn side_en(side: vigil_exam::Side) -> &'static str {
+    match side {
+        vigil_exam::Side::Left => "left",
+        vigil_exam::Side::Right => "right",
+    }
+}
 
 #[cfg(test)]
 mod tests {

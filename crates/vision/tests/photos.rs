@@ -257,6 +257,27 @@ fn head_pose_is_frontal_for_the_astronaut_and_yaw_flips_in_a_mirror() {
 }
 
 #[test]
+fn a_head_turned_to_the_side_reads_past_the_head_turn_threshold_both_ways() {
+    // camera.png: a man filming, his head turned about 45°; around the face
+    // as the e2e tests' canvas camera draws it (vigil_e2e::CameraPicture).
+    // The app's guided head turn needs |yaw| ≥ 25° (src/head_turn.rs).
+    let m = models();
+    let whole = photo("camera.png");
+    let crop = imageops::crop_imm(&whole, 91, 35, 260, 260).to_image();
+    let crop = imageops::resize(&crop, 480, 480, imageops::FilterType::Triangle);
+    for (img, sign) in [
+        (crop.clone(), 1.0),
+        (imageops::flip_horizontal(&crop), -1.0),
+    ] {
+        let faces = short(&img);
+        assert_eq!(faces.len(), 1, "{faces:?}");
+        let r = m.mesh.estimate(&frame(&img), &faces[0]).unwrap();
+        assert!(r.face_present > 0.9, "{}", r.face_present);
+        assert!(r.pose.yaw_deg * sign > 35.0, "{:?}", r.pose);
+    }
+}
+
+#[test]
 fn the_mesh_says_no_face_on_the_cat() {
     // Even if a detector fired on the cat, the mesh's own flag would not.
     let cat = photo("chelsea.png");

@@ -29,6 +29,99 @@ pub enum Clip {
     NoFace,
 }
 
+/// What the canvas camera shows ([`Harness::camera_show`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CameraPicture {
+    /// The frontal face of the fake-camera clip.
+    Face,
+    /// A head turned to the candidate's left (the nose towards the
+    /// image's right edge), and the same mirrored: turned to the right.
+    TurnedLeft,
+    TurnedRight,
+}
+
+impl CameraPicture {
+    /// The photograph (from the workspace root), the part of it drawn
+    /// (`[x, y, width, height]`, `None`: all) and whether it is mirrored.
+    fn source(self) -> (&'static str, Option<[u32; 4]>, bool) {
+        match self {
+            CameraPicture::Face => ("tests/fixtures/astronaut.png", None, false),
+            CameraPicture::TurnedLeft => (TURNED_PHOTO, TURNED_CROP, TURNED_MIRROR),
+            CameraPicture::TurnedRight => (TURNED_PHOTO, TURNED_CROP, !TURNED_MIRROR),
+        }
+    }
+}
+
+/// The turned-head photograph (see tests/fixtures/faces/README.md), the
+/// part of it around the face, and whether it must be mirrored to show the
+/// head turned to the candidate's left.
+const TURNED_PHOTO: &str = "tests/fixtures/faces/camera.png";
+/// Around the face (its box is about [178, 122, 87, 87]): drawn large, the
+/// face mesh reads yaw +48° (−47° mirrored).
+const TURNED_CROP: Option<[u32; 4]> = Some([91, 35, 260, 260]);
+const TURNED_MIRROR: bool = false;
+
+/// Installs (once per page) the canvas camera behind `getUserMedia`; it
+/// takes the picture kept in session storage, else stays off (the real
+/// `getUserMedia` answers).
+const CANVAS_CAMERA: &str = r#"
+if (!window.__vigilCam) {
+  const md = navigator.mediaDevices;
+  const original = md.getUserMedia.bind(md);
+  const canvas = document.createElement('canvas');
+  canvas.width = 640; canvas.height = 480;
+  const ctx = canvas.getContext('2d');
+  const cam = { img: null, crop: null, mirror: false, active: false, shown: 0 };
+  const draw = () => {
+    ctx.fillStyle = '#808080';
+    ctx.fillRect(0, 0, 640, 480);
+    const img = cam.img;
+    if (img) {
+      const [sx, sy, sw, sh] = cam.crop || [0, 0, img.naturalWidth, img.naturalHeight];
+      const k = Math.min(640 / sw, 480 / sh);
+      const dw = sw * k, dh = sh * k;
+      ctx.save();
+      if (cam.mirror) { ctx.translate(640, 0); ctx.scale(-1, 1); }
+      ctx.drawImage(img, sx, sy, sw, sh, (640 - dw) / 2, (480 - dh) / 2, dw, dh);
+      ctx.restore();
+    }
+  };
+  setInterval(draw, 50);
+  md.getUserMedia = async (c) => {
+    if (!cam.active || !c || !c.video) return original(c);
+    draw();
+    const stream = canvas.captureStream(20);
+    if (c.audio) {
+      const sound = await original({ audio: c.audio });
+      sound.getAudioTracks().forEach(t => stream.addTrack(t));
+    }
+    return stream;
+  };
+  cam.show = (p) => new Promise((resolve, reject) => {
+    sessionStorage.setItem('vigil-test-camera', JSON.stringify(p));
+    // The latest picture wins, whichever image decodes first.
+    const n = ++cam.shown;
+    const img = new Image();
+    img.onload = () => {
+      if (n === cam.shown) {
+        Object.assign(cam, { img, crop: p.crop, mirror: p.mirror, active: p.active });
+        draw();
+      }
+      resolve();
+    };
+    img.onerror = reject;
+    img.src = p.url;
+  });
+  window.__vigilCam = cam;
+  const kept = sessionStorage.getItem('vigil-test-camera');
+  if (kept) {
+    const p = JSON.parse(kept);
+    cam.active = p.active;
+    cam.show(p);
+  }
+}
+"#;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DemoCandidate {
     pub id: String,
@@ -56,7 +149,34 @@ pub struct Harness {
     port: u16,
     /// The file Chromium's fake camera plays (a copy of the clip).
     camera_file: PathBuf,
+    /// Whether every page of this browser gets the canvas camera.
+    canvas_camera: std::sync::atomic::AtomicBool,
     _tmp: tempfile::TempDir,
+}
+
+/// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: serde_json::Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
 }
 
 /// The `.y4m` of a clip (made by `cargo xtask media`).
@@ -222,6 +342,7 @@ impl Harness {
             dist,
             port,
             camera_file,
+            canvas_camera: Default::default(),
             _tmp: tmp,
         })
     }
@@ -515,6 +636,27 @@ impl Harness {
     }
 
     /// The body of the first stored event of `kind`.
+    /// When the first stored event of `kind` happened (its `at`, ms).
+    pub async fn stored_event_at(&self, kind: &str) -> Result<i64> {
+        let v = self
+            .client
+            .execute_async(
+                r#"const [kind, done] = arguments;
+                   const open = indexedDB.open('vigil');
+                   open.onsuccess = () => {
+                     const req = open.result.transaction('events').objectStore('events').getAll();
+                     req.onsuccess = () => {
+                       const e = req.result.map(j => JSON.parse(j)).find(e => e.kind === kind);
+                       done(e ? e.at : null);
+                     };
+                   };"#,
+                vec![json!(kind)],
+            )
+            .await?;
+        v.as_i64()
+            .ok_or_else(|| anyhow::anyhow!("no {kind} event stored"))
+    }
+
     pub async fn stored_event(&self, kind: &str) -> Result<serde_json::Value> {
         self.stored_events()
             .await?
@@ -568,8 +710,7 @@ impl Harness {
     }
 
     /// Signs in as candidate `n` and goes through the steps before the
-    /// exam: system check, consent, both identity photos and the room scan
-    /// (which records for 20 s), up to the waiting room.
+    /// hour: system check and consent, up to the waiting room.
     pub async fn walk_to_waiting_room(&self, n: usize) -> Result<()> {
         self.open("/").await?;
         self.fill_login(n, None).await?;
@@ -586,11 +727,51 @@ impl Harness {
         self.screen("consent").await?;
         self.testid("consent-accept").await?.click().await?;
         self.click("continue").await?;
+        self.screen("waiting-room").await?;
+        Ok(())
+    }
+
+    /// Clicks `start-button` in the waiting room and goes through the
+    /// identification steps, up to the exam's questions.
+    pub async fn start_exam(&self) -> Result<()> {
+        self.click("start-button").await?;
+        self.identify().await?;
+        self.screen("exam").await?;
+        Ok(())
+    }
+
+    /// The identification steps after the start: the ID document and the
+    /// face (the clip's face), the head turned left and right (the camera
+    /// shows a turned head, [`Harness::camera_show`]), the room scan (it
+    /// records for 20 s).
+    pub async fn identify(&self) -> Result<()> {
         self.screen("identity").await?;
         self.click("capture-id").await?;
         self.click("continue").await?;
         self.click("capture-face").await?;
+        self.head_turn_from_face().await?;
+        self.room_scan().await
+    }
+
+    /// Keeps the face photo on show, then turns the head on camera to the
+    /// left and to the right until the app has seen both sides.
+    pub async fn head_turn_from_face(&self) -> Result<()> {
+        // The head-turn step opens its own camera stream: the canvas camera
+        // is in place before the click that shows it.
+        self.camera_show(CameraPicture::TurnedLeft).await?;
         self.click("continue").await?;
+        self.css_within("[data-testid=\"head-turn\"]", 20).await?;
+        self.css_within("[data-testid=\"head-turn-left\"][data-seen=\"true\"]", 30)
+            .await?;
+        self.camera_show(CameraPicture::TurnedRight).await?;
+        // Both sides seen: the room scan follows at once.
+        self.css_within("[data-screen=\"room-scan\"]", 30).await?;
+        // Later screens open Chromium's fake camera again.
+        self.camera_release().await
+    }
+
+    /// The room scan: start, 20 s of recording, keep.
+    pub async fn room_scan(&self) -> Result<()> {
         self.screen("room-scan").await?;
         self.click("room-scan-start").await?;
         self.client
@@ -601,7 +782,54 @@ impl Harness {
             .context("waiting for the end of the room scan")?
             .click()
             .await?;
-        self.screen("waiting-room").await?;
+        Ok(())
+    }
+
+    /// From now on, a camera the app opens shows `picture`: a canvas
+    /// `captureStream()` in place of `getUserMedia`'s video (its audio
+    /// still Chromium's fake microphone), which the app cannot tell from a
+    /// webcam. It holds across reloads (the page's session storage keeps
+    /// the picture, a script set through DevTools puts the canvas back
+    /// before the app runs). A stream already open keeps what it showed.
+    pub async fn camera_show(&self, picture: CameraPicture) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        if !self.canvas_camera.swap(true, Ordering::SeqCst) {
+            self.client
+                .issue_cmd(Cdp {
+                    cmd: "Page.addScriptToEvaluateOnNewDocument",
+                    params: json!({ "source": CANVAS_CAMERA }),
+                })
+                .await
+                .context("installing the canvas camera")?;
+        }
+        let (path, crop, mirror) = picture.source();
+        let bytes = std::fs::read(root().join(path)).with_context(|| format!("reading {path}"))?;
+        let mime = if path.ends_with(".png") {
+            "image/png"
+        } else {
+            "image/jpeg"
+        };
+        let url = format!(
+            "data:{mime};base64,{}",
+            base64::engine::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+        );
+        self.client
+            .execute_async(
+                &format!(
+                    "{CANVAS_CAMERA}\nconst [url, crop, mirror, done] = arguments;\n\
+                     window.__vigilCam.show({{ url, crop, mirror, active: true }}).then(() => done(true));"
+                ),
+                vec![json!(url), json!(crop), json!(mirror)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Cameras the app opens from now on are Chromium's fake camera again.
+    pub async fn camera_release(&self) -> Result<()> {
+        self.js("sessionStorage.removeItem('vigil-test-camera'); \
+             if (window.__vigilCam) window.__vigilCam.active = false; return true")
+            .await?;
         Ok(())
     }
 

@@ -46,18 +46,33 @@ pub fn waiting() -> Attempt {
     a.record_checks(vec![pass("camera"), pass("microphone")], t)
         .unwrap();
     a.consent("v1", SHA_A, t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, SHA_B, t + 2)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, SHA_C, t + 3)
-        .unwrap();
-    a.room_scan(SHA_A, 30_000, t + 4).unwrap();
     a.enter_waiting_room(t + 5).unwrap();
     a
 }
 
-/// An attempt started at `T0` (no extra time).
-pub fn started(exam: &Exam) -> Attempt {
+/// Every identification step after the start, at `t`: ID document, face,
+/// the head turned left and right, the room scan.
+pub fn identify(a: &mut Attempt, t: i64) {
+    a.capture_identity(IdentityWhat::IdDocument, SHA_B, t)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, SHA_C, t).unwrap();
+    a.head_turn(Side::Left, SHA_A, 40, t).unwrap();
+    a.head_turn(Side::Right, SHA_B, -40, t).unwrap();
+    a.room_scan(SHA_A, 30_000, t).unwrap();
+}
+
+/// An attempt checked in at `T0`, in its identification steps.
+pub fn checked_in(exam: &Exam) -> Attempt {
     let mut a = waiting();
     a.start(exam, &window(exam), false, T0).unwrap();
+    a
+}
+
+/// An attempt started at `T0` whose identification took no time: the
+/// questions open at `T0` too (no extra time).
+pub fn started(exam: &Exam) -> Attempt {
+    let mut a = checked_in(exam);
+    identify(&mut a, T0);
+    a.open_questions(exam, T0).unwrap();
     a
 }

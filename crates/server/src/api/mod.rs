@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route("/attempt", get(candidate::attempt))
         .route("/attempt/package", get(start::get_package))
         .route("/attempt/start", post(start::start))
+        .route("/attempt/questions", post(start::questions))
         .route(
             "/attempt/events",
             post(sync::post_events).layer(DefaultBodyLimit::max(SYNC_BODY_LIMIT)),

@@ -12,7 +12,7 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
 use axum::Json;
-use vigil_api::{codes, PackageResponse, StartRequest, StartResponse};
+use vigil_api::{codes, PackageResponse, QuestionsResponse, StartRequest, StartResponse};
 use vigil_exam::{deadlines, Exam, Schedule, StartError, StartWindow};
 
 use super::candidate::CandidateAuth;
@@ -79,9 +79,43 @@ pub async fn start(
     tracing::info!(attempt = %attempt.id, "start");
     Ok(Json(StartResponse {
         started_at_ms: now,
+        identification_by_ms: d.identification_by_ms,
         deadline_ms: d.ends_at_ms,
         key: package::b64(&pkg.key),
         extra_time: attempt.extra_time,
+    }))
+}
+
+/// `POST /api/attempt/questions` (body `{}`): the app's identification
+/// steps are done and the questions open. The server records the moment
+/// once — now, or the identification bound if that passed (lingering never
+/// buys time) — and answers the same record at every later call. 409
+/// `not_started` before the start.
+pub async fn questions(
+    State(state): State<AppState>,
+    CandidateAuth(attempt): CandidateAuth,
+    body: Result<Json<StartRequest>, JsonRejection>,
+) -> Result<Json<QuestionsResponse>, ApiError> {
+    let Json(StartRequest {}) = body?;
+    let Some(started) = attempt.started_at else {
+        return Err(ApiError::conflict(
+            codes::NOT_STARTED,
+            "the attempt has not started: the questions open after the start",
+        ));
+    };
+    let session = load_session(&state, &attempt.session_id).await?;
+    let exam = load_exam(&state, &session.exam_id).await?;
+    let d = deadlines(&exam, started, attempt.extra_time);
+    let now = state.clock.now_ms();
+    let at = state
+        .db
+        .record_questions_opened(&attempt.id, now.min(d.identification_by_ms).max(started))
+        .await?
+        .ok_or_else(|| ApiError::internal("attempt vanished"))?;
+    tracing::info!(attempt = %attempt.id, "questions opened");
+    Ok(Json(QuestionsResponse {
+        questions_opened_at_ms: at,
+        deadline_ms: vigil_exam::questions_deadline(&exam, at, attempt.extra_time),
     }))
 }
 

@@ -34,8 +34,8 @@ use axum::Json;
 use vigil_api::{codes, EventsRequest, EventsResponse};
 use vigil_exam::limits::MAX_EVENTS;
 use vigil_exam::{
-    deadlines, start_discrepancies, verify_chain, Authority, ChainFault, Event, EventKind,
-    WaitingBody,
+    deadlines, questions_discrepancy, start_discrepancies, verify_chain, Authority, ChainFault,
+    Event, EventKind, Reason, WaitingBody,
 };
 
 use super::candidate::CandidateAuth;
@@ -120,11 +120,17 @@ pub async fn ingest(
     // read before the sync transaction takes the writer.
     let offline_start = attempt.started_at.is_none()
         && events.iter().any(|e| matches!(e.kind, EventKind::Start(_)));
-    let stored_offsets = if offline_start {
-        clock_offsets(&state.db.events(&attempt.id).await?)
+    // Questions opened at the identification bound: the steps the log
+    // shows done before, read before the sync transaction too.
+    let overrun = events
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::QuestionsOpened(b) if b.reason == Reason::Timeout));
+    let earlier = if offline_start || overrun {
+        state.db.events(&attempt.id).await?
     } else {
         Vec::new()
     };
+    let stored_offsets = clock_offsets(&earlier);
     let mut tx = state.db.begin_sync(&attempt.id, now).await?;
     let last = tx.last_event().await?;
     let stored = last.as_ref().map_or(0, |e| e.seq);
@@ -242,6 +248,34 @@ pub async fn ingest(
                             .await?;
                     }
                 }
+                EventKind::QuestionsOpened(b) => {
+                    if b.reason == Reason::Timeout {
+                        let before: Vec<&Event> = earlier
+                            .iter()
+                            .chain(new.iter())
+                            .filter(|x| x.seq < e.seq)
+                            .collect();
+                        let detail = format!(
+                            "the questions opened at {} at the identification bound, with {} \
+                             missing",
+                            rfc3339(e.at),
+                            missing_steps(&before)
+                        );
+                        tx.add_flag(FlagKind::IdentificationOverrun, &detail, now)
+                            .await?;
+                    } else if let Some(d) = questions_discrepancy(e.at, &timeline.authority) {
+                        tx.add_flag(FlagKind::TimeMismatch, &d.to_string(), now)
+                            .await?;
+                    }
+                    // Offline at the opening: the log's account, within the
+                    // bounds the server knows, is the only record there is.
+                    if attempt.questions_opened_at.is_none() {
+                        if let Some(started) = attempt.started_at {
+                            let by = started.saturating_add(timeline.identification_ms);
+                            tx.record_questions_opened(e.at.clamp(started, by)).await?;
+                        }
+                    }
+                }
                 EventKind::Submit(_) => submitted = true,
                 _ => {}
             }
@@ -310,6 +344,8 @@ fn check_media_names(events: &[Event]) -> Result<(), ApiError> {
 struct Timeline {
     authority: Authority,
     sync_by: i64,
+    /// The exam's identification bound, in ms.
+    identification_ms: i64,
 }
 
 impl Timeline {
@@ -323,9 +359,52 @@ impl Timeline {
                 started_at_ms: attempt.started_at,
                 extra_time: attempt.extra_time,
                 window,
+                questions_opened_at_ms: attempt.questions_opened_at,
             },
             sync_by: deadlines(&exam, started, attempt.extra_time).sync_by_ms,
+            identification_ms: exam.identification_max_ms(),
         })
+    }
+}
+
+/// The identification steps a log had not done among `events`, named for
+/// the reviewer.
+fn missing_steps(events: &[&Event]) -> String {
+    let mut done = std::collections::BTreeSet::new();
+    for e in events {
+        match &e.kind {
+            EventKind::IdentityCapture(b) => {
+                done.insert(match b.what {
+                    vigil_exam::IdentityWhat::IdDocument => "ID document",
+                    vigil_exam::IdentityWhat::Face => "face photo",
+                });
+            }
+            EventKind::HeadTurn(b) => {
+                done.insert(match b.side {
+                    vigil_exam::Side::Left => "head turned left",
+                    vigil_exam::Side::Right => "head turned right",
+                });
+            }
+            EventKind::RoomScan(_) => {
+                done.insert("room scan");
+            }
+            _ => {}
+        }
+    }
+    let missing: Vec<&str> = [
+        "ID document",
+        "face photo",
+        "head turned left",
+        "head turned right",
+        "room scan",
+    ]
+    .into_iter()
+    .filter(|s| !done.contains(s))
+    .collect();
+    if missing.is_empty() {
+        "nothing".to_owned()
+    } else {
+        missing.join(", ")
     }
 }
 

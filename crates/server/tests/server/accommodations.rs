@@ -65,8 +65,19 @@ async fn the_start_carries_the_extended_deadline_per_section_and_overall() {
     .await;
     assert_eq!(status, StatusCode::OK, "{started}");
     assert_eq!(started["extra_time"], true);
-    // The demo lasts 300 s; a third more is 400 s.
-    assert_eq!(started["deadline_ms"], NOW + 400_000);
+    // The demo lasts 300 s; a third more is 400 s, after at most 600 s of
+    // identification: the latest end.
+    assert_eq!(started["identification_by_ms"], NOW + 600_000);
+    assert_eq!(started["deadline_ms"], NOW + 600_000 + 400_000);
+    // The questions open at once: the timer runs 400 s from there.
+    let (status, opened) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/questions", &token, json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{opened}");
+    assert_eq!(opened["questions_opened_at_ms"], NOW);
+    assert_eq!(opened["deadline_ms"], NOW + 400_000);
     // Once started, the accommodation can no longer change.
     let err = roster::set_extra_time(&f.state.db, &f.demo.session, &c.id, false)
         .await
@@ -79,6 +90,7 @@ async fn the_start_carries_the_extended_deadline_per_section_and_overall() {
     let exam = demo_exam();
     let mut a = waiting_attempt(&f, 0, NOW - 60_000);
     a.start(&exam, &demo_window(&f), true, NOW).unwrap();
+    identify_and_open(&mut a, &exam, NOW);
     a.answer(
         &exam,
         "capitale",

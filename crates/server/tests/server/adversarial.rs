@@ -53,18 +53,21 @@ async fn a_log_that_starts_after_the_server_start_is_flagged_and_scored_from_the
     let attempt = f.attempt_id(&token).await;
     start_online(&f, &token).await; // the server's start: NOW
     let exam = demo_exam();
-    // The candidate writes a log that starts 10 minutes later, in a window
-    // of their own, and answers long after the real 5-minute exam.
+    // The candidate writes a log that starts 20 minutes later, in a window
+    // of their own, and answers long after the real exam: the questions
+    // open at the latest 10 minutes after the server's start, so the
+    // server's deadline is NOW + 15 min.
     let mut a = waiting(&f, 0);
     let wide = StartWindow {
         opens_at_ms: NOW,
         closes_at_ms: NOW + 60 * MIN,
     };
-    a.start(&exam, &wide, false, NOW + 10 * MIN).unwrap();
-    a.answer(&exam, "capitale", rome(), NOW + 10 * MIN + 1_000)
+    a.start(&exam, &wide, false, NOW + 20 * MIN).unwrap();
+    identify_and_open(&mut a, &exam, NOW + 20 * MIN);
+    a.answer(&exam, "capitale", rome(), NOW + 20 * MIN + 1_000)
         .unwrap();
-    a.submit(&exam, NOW + 10 * MIN + 2_000).unwrap();
-    f.clock.set(NOW + 11 * MIN);
+    a.submit(&exam, NOW + 20 * MIN + 2_000).unwrap();
+    f.clock.set(NOW + 21 * MIN);
     let (status, body) = send(f.app(), events_request(&token, 1, a.events())).await;
     assert_eq!(status, StatusCode::OK, "stored, for the reviewer: {body}");
 
@@ -75,15 +78,15 @@ async fn a_log_that_starts_after_the_server_start_is_flagged_and_scored_from_the
         .map(|f| f.detail.as_str())
         .collect();
     assert!(
-        mismatch.iter().any(|d| d.contains("+600 s")),
+        mismatch.iter().any(|d| d.contains("+1200 s")),
         "{mismatch:?}"
     );
     assert!(mismatch.iter().any(|d| d.contains("start window")));
     // The start that counts is the server's; the answer came after its
     // deadline and is not scored.
-    let row = row_of(&f, 0, NOW + 11 * MIN).await;
+    let row = row_of(&f, 0, NOW + 21 * MIN).await;
     assert_eq!(row.started_at, Some(NOW));
-    assert_eq!(row.submitted_at, Some(NOW + 5 * MIN));
+    assert_eq!(row.submitted_at, Some(NOW + 15 * MIN));
     assert!(row.flags.contains(&"time_mismatch".to_owned()));
     assert!(row.flags.contains(&"after_deadline".to_owned()));
     let score = row.score.unwrap();
@@ -99,6 +102,7 @@ async fn extra_time_in_the_log_of_a_candidate_without_it_is_not_granted() {
     let exam = demo_exam();
     let mut a = waiting(&f, 0);
     a.start(&exam, &demo_window(&f), true, NOW).unwrap();
+    identify_and_open(&mut a, &exam, NOW);
     // With extra time the first section lasts 200 s and the exam 400 s:
     // answer in that borrowed time.
     a.answer(&exam, "capitale", rome(), NOW + 170_000).unwrap();
@@ -143,6 +147,7 @@ async fn answers_after_the_server_deadline_are_not_scored() {
     let exam = demo_exam();
     let mut a = waiting(&f, 0);
     a.start(&exam, &demo_window(&f), false, NOW).unwrap();
+    identify_and_open(&mut a, &exam, NOW);
     a.answer(&exam, "capitale", rome(), NOW + 1_000).unwrap();
     // Forge events that the engine would refuse: appended to the raw log.
     let mut log = EventLog::from_events_with_genesis(&f.genesis[0], a.events().to_vec()).unwrap();
@@ -179,7 +184,7 @@ async fn events_dated_ahead_of_the_server_clock_are_flagged_once_per_batch() {
     assert!(
         flags[0]
             .detail
-            .starts_with("6 event(s) dated after the server's clock"),
+            .starts_with("3 event(s) dated after the server's clock"),
         "{}",
         flags[0].detail
     );
@@ -539,7 +544,7 @@ async fn the_media_quota_counts_stored_and_partial_uploads() {
             media_sha256: face_sha.clone(),
             what: IdentityWhat::Face,
         }),
-        NOW,
+        NOW + 10,
     );
     let (status, _) = send(
         f.app(),

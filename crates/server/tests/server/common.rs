@@ -185,8 +185,7 @@ pub async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
 }
 
 /// Candidate `n`'s attempt built with the engine up to the waiting room:
-/// checks, consent, identity photos and room scan (all named `a…a`), from
-/// `t`.
+/// checks and consent, from `t` (identification comes after the start).
 pub fn waiting_attempt(f: &Fixture, n: usize, t: i64) -> vigil_exam::Attempt {
     use vigil_exam::*;
     let sha = "a".repeat(64);
@@ -198,12 +197,22 @@ pub fn waiting_attempt(f: &Fixture, n: usize, t: i64) -> vigil_exam::Attempt {
     };
     a.record_checks(vec![pass("camera")], t).unwrap();
     a.consent("v1", &sha, t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, &sha, t + 3).unwrap();
-    a.room_scan(&sha, 30_000, t + 4).unwrap();
     a.enter_waiting_room(t + 5).unwrap();
     a
+}
+
+/// The identification steps after the start, all at `t` and all named
+/// `a…a` (ID, face, both ears, room scan), then the questions open at `t`.
+pub fn identify_and_open(a: &mut vigil_exam::Attempt, exam: &vigil_exam::Exam, t: i64) {
+    use vigil_exam::*;
+    let sha = "a".repeat(64);
+    a.capture_identity(IdentityWhat::IdDocument, &sha, t)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &sha, t).unwrap();
+    a.head_turn(Side::Left, &sha, 40, t).unwrap();
+    a.head_turn(Side::Right, &sha, -40, t).unwrap();
+    a.room_scan(&sha, 30_000, t).unwrap();
+    a.open_questions(exam, t).unwrap();
 }
 
 /// The demo exam, as the engine reads it.
@@ -232,6 +241,7 @@ pub fn full_log(f: &Fixture, n: usize, start_at: i64, answer: usize) -> Vec<vigi
     let window = demo_window(f);
     let mut a = waiting_attempt(f, n, start_at - 60_000);
     a.start(&exam, &window, false, start_at).unwrap();
+    identify_and_open(&mut a, &exam, start_at);
     a.answer(
         &exam,
         "capitale",
@@ -260,16 +270,27 @@ pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) 
     )
 }
 
-/// Syncs the start of a log for `token`'s attempt that names `sha` as an
+/// Starts `token`'s attempt on the server (at the fixture's clock, if not
+/// started yet) and syncs the start of a log that names `sha` as an
 /// identity photo (`scan = false`) or as the room-scan video (`scan =
 /// true`): the server takes only media its synced log names.
 pub async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
     use vigil_exam::*;
+    let (_, started) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/start", token, serde_json::json!({})),
+    )
+    .await;
+    let start_at = started["started_at_ms"].as_i64().unwrap_or(NOW);
     let other = "f".repeat(64);
     let mut a = Attempt::with_genesis(&f.genesis_of(token).await);
-    let t = NOW - 60_000;
+    let t = start_at - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &other, t + 1).unwrap();
+    a.enter_waiting_room(t + 2).unwrap();
+    a.start(&demo_exam(), &demo_window(f), false, start_at)
+        .unwrap();
+    let t = start_at;
     if scan {
         a.capture_identity(IdentityWhat::IdDocument, &other, t + 2)
             .unwrap();

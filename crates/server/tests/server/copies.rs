@@ -45,14 +45,17 @@ fn log_with_photo(f: &Fixture, n: usize, photo: &[u8], answer: u32) -> Vec<Event
     let t = NOW - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &"0".repeat(64), t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha, t + 2)
-        .unwrap();
-    // The face and the room scan are not in the copies of these tests.
-    a.capture_identity(IdentityWhat::Face, &"b".repeat(64), t + 3)
-        .unwrap();
-    a.room_scan(&"c".repeat(64), 20_000, t + 4).unwrap();
     a.enter_waiting_room(t + 5).unwrap();
     a.start(&exam, &demo_window(f), false, NOW).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &sha, NOW)
+        .unwrap();
+    // The other media are not in the copies of these tests.
+    a.capture_identity(IdentityWhat::Face, &"b".repeat(64), NOW)
+        .unwrap();
+    a.head_turn(Side::Left, &"d".repeat(64), 40, NOW).unwrap();
+    a.head_turn(Side::Right, &"e".repeat(64), -40, NOW).unwrap();
+    a.room_scan(&"c".repeat(64), 20_000, NOW).unwrap();
+    a.open_questions(&exam, NOW).unwrap();
     a.answer(
         &exam,
         "capitale",

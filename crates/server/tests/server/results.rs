@@ -137,13 +137,17 @@ fn log_naming(f: &Fixture, n: usize, media: &[Vec<u8>; 3], submit: bool) -> Vec<
     let t = NOW - 60_000;
     a.record_checks(vec![], t).unwrap();
     a.consent("v1", &"c".repeat(64), t + 1).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha(&media[0]), t + 2)
-        .unwrap();
-    a.capture_identity(IdentityWhat::Face, &sha(&media[1]), t + 3)
-        .unwrap();
-    a.room_scan(&sha(&media[2]), 20_000, t + 4).unwrap();
     a.enter_waiting_room(t + 5).unwrap();
     a.start(&exam, &window, false, NOW).unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, &sha(&media[0]), NOW)
+        .unwrap();
+    a.capture_identity(IdentityWhat::Face, &sha(&media[1]), NOW)
+        .unwrap();
+    // The ear stills are the face photo's bytes here: one blob, named thrice.
+    a.head_turn(Side::Left, &sha(&media[1]), 40, NOW).unwrap();
+    a.head_turn(Side::Right, &sha(&media[1]), -40, NOW).unwrap();
+    a.room_scan(&sha(&media[2]), 20_000, NOW).unwrap();
+    a.open_questions(&exam, NOW).unwrap();
     if submit {
         a.submit(&exam, NOW + 1_000).unwrap();
     }

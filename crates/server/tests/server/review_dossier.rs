@@ -85,9 +85,12 @@ fn rich_log(f: &Fixture, start_at: i64) -> (Vec<Event>, Vec<Vec<u8>>) {
     )
     .unwrap();
     a.consent("v1", &"c".repeat(64), t + 2).unwrap();
-    a.capture_identity(IdentityWhat::IdDocument, &sha_hex(&id), t + 3)
+    a.enter_waiting_room(t + 6).unwrap();
+    a.start(&exam, &window, false, start_at).unwrap();
+    let t = start_at;
+    a.capture_identity(IdentityWhat::IdDocument, &sha_hex(&id), t)
         .unwrap();
-    a.capture_identity(IdentityWhat::Face, &sha_hex(&face), t + 4)
+    a.capture_identity(IdentityWhat::Face, &sha_hex(&face), t)
         .unwrap();
     a.record_face_match(
         vigil_exam::FaceMatchBody {
@@ -97,12 +100,13 @@ fn rich_log(f: &Fixture, start_at: i64) -> (Vec<Event>, Vec<Vec<u8>>) {
             id_sha256: sha_hex(&id),
             similarity_milli: Some(812),
         },
-        t + 4,
+        t,
     )
     .unwrap();
-    a.room_scan(&sha_hex(&scan), 21_000, t + 5).unwrap();
-    a.enter_waiting_room(t + 6).unwrap();
-    a.start(&exam, &window, false, start_at).unwrap();
+    a.head_turn(Side::Left, &sha_hex(&face), 38, t).unwrap();
+    a.head_turn(Side::Right, &sha_hex(&face), -41, t).unwrap();
+    a.room_scan(&sha_hex(&scan), 21_000, t).unwrap();
+    a.open_questions(&exam, t).unwrap();
     a.record_focus(false, start_at + 10_000).unwrap();
     let incident = Incident {
         kind: IncidentKind::FaceAbsent,

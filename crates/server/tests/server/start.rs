@@ -48,7 +48,9 @@ async fn the_package_is_served_before_the_start_and_opens_with_the_released_key(
     assert_eq!(status, StatusCode::OK, "{start}");
     let started = NOW + TEN_MIN + 5_000;
     assert_eq!(start["started_at_ms"], started);
-    assert_eq!(start["deadline_ms"], started + 300_000);
+    // The latest end: 600 s of identification at most, then 300 s.
+    assert_eq!(start["identification_by_ms"], started + 600_000);
+    assert_eq!(start["deadline_ms"], started + 600_000 + 300_000);
     let key: [u8; 32] = unb64(start["key"].as_str().unwrap())
         .unwrap()
         .try_into()
@@ -194,8 +196,9 @@ async fn tokens_last_until_the_exams_own_sync_deadline() {
         );
         let f = fixture_with_exam(test_db().await, &exam, 0).await;
         let token = f.login(0).await;
-        // The demo lasts 300 s, 400 s with extra time.
-        let expiry = demo_window(&f).closes_at_ms + 400_000 + sync_s * 1000;
+        // The demo lasts 300 s, 400 s with extra time, after at most 600 s
+        // of identification.
+        let expiry = demo_window(&f).closes_at_ms + 600_000 + 400_000 + sync_s * 1000;
         f.clock.set(expiry - 1_000);
         let (status, body) = send(f.app(), get_with_token("/api/attempt", &token)).await;
         assert_eq!(status, StatusCode::OK, "{extra_line:?}: {body}");

@@ -34,13 +34,27 @@ async fn every_screen_passes_axe() {
         h.axe("consent").await?;
         h.testid("consent-accept").await?.click().await?;
         h.click("continue").await?;
+        h.screen("waiting-room").await?;
+        h.axe("waiting room").await?;
+
+        h.click("start-button").await?;
         h.screen("identity").await?;
         h.axe("identity, ID document").await?;
+        h.testid("identification-timer").await?;
         h.click("capture-id").await?;
         h.axe("identity, ID photo taken").await?;
         h.click("continue").await?;
         h.click("capture-face").await?;
+        h.camera_show(vigil_e2e::CameraPicture::TurnedLeft).await?;
         h.click("continue").await?;
+        h.testid("head-turn").await?;
+        h.axe("identity, head turn").await?;
+        h.css_within("[data-testid=\"head-turn-left\"][data-seen=\"true\"]", 30)
+            .await?;
+        h.camera_show(vigil_e2e::CameraPicture::TurnedRight).await?;
+        // Both sides seen: the room scan follows at once.
+        h.css_within("[data-screen=\"room-scan\"]", 30).await?;
+        h.camera_release().await?;
         h.screen("room-scan").await?;
         h.axe("room scan").await?;
         h.click("room-scan-start").await?;
@@ -48,10 +62,6 @@ async fn every_screen_passes_axe() {
         h.css_within("[data-testid=\"room-scan-done\"]", 40).await?;
         h.axe("room scan, recorded").await?;
         h.click("room-scan-done").await?;
-        h.screen("waiting-room").await?;
-        h.axe("waiting room").await?;
-
-        h.click("start-button").await?;
         h.screen("exam").await?;
         h.axe("exam, choices").await?;
         // The exam itself reads in English (its `i18n.en` texts).

@@ -23,8 +23,7 @@ async fn a_candidate_with_tiers_temps_gets_a_third_more_time() {
         ])?;
         h.walk_to_waiting_room(4).await?;
         h.screen("waiting-room").await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
         let total = h.remaining_ms().await?;
         ensure!(
             total > 390_000 && total <= 400_000,

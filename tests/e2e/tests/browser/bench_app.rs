@@ -84,8 +84,7 @@ async fn bench_app() {
         );
 
         h.walk_to_waiting_room(0).await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
 
         // 500 answers, each waited for, alternating two choices of the
         // current question (each click is a new answer).

@@ -12,8 +12,7 @@ async fn an_encrypted_copy_saved_offline_is_imported_once_and_the_proctor_sees_i
     let mut h = Harness::start(Clip::Face).await.expect("harness");
     let r = async {
         h.walk_to_waiting_room(3).await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
         h.click("choice-1").await?;
         h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")
             .await?;

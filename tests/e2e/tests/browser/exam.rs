@@ -1,6 +1,7 @@
-//! The whole journey on the short demo exam: checks, consent, identity,
-//! room scan (20 s of real recording), waiting room, start (the server
-//! releases the key; the package kept since login is opened), answers of
+//! The whole journey on the short demo exam: checks, consent, waiting room,
+//! start (the server records the check-in and releases the key; the
+//! package kept since login is opened), identity, head turn, room scan (20 s
+//! of real recording), the questions opening with the timer, answers of
 //! every type, a flag, a reload mid-exam, the no-return section change,
 //! review, submission, and the sync of everything to the server.
 
@@ -40,8 +41,24 @@ async fn a_candidate_sits_the_short_exam_end_to_end() {
         h.screen("waiting-room").await?;
         h.screenshot("waiting-room").await?;
         click(&h, "start-button").await?;
-
+        // The click is the check-in; the identification comes after it,
+        // and the questions open, with the timer, when it is done.
+        h.screen("identity").await?;
+        h.identify().await?;
         h.screen("exam").await?;
+        let started = h.stored_event_at("start").await?;
+        let opened = h.stored_event_at("questions_opened").await?;
+        ensure!(
+            opened - started >= 20_000,
+            "the questions opened {} ms after the start: the identification (20 s of room \
+             scan at least) comes in between",
+            opened - started
+        );
+        let body = h.stored_event("questions_opened").await?;
+        ensure!(
+            body["deadline_ms"] == opened + 300_000 && body["reason"] == "manual",
+            "deadline from the opening: {body}"
+        );
         let title = h.testid("section-title").await?.text().await?;
         ensure!(
             title.contains("Partie 1"),

@@ -51,8 +51,7 @@ async fn a_face_that_leaves_opens_an_incident_with_a_still_that_reaches_the_serv
     let h = Harness::start(Clip::Face).await.expect("harness");
     let r = async {
         h.walk_to_waiting_room(3).await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
 
         // The checks run on the candidate's face: frames analysed, nothing
         // opened.

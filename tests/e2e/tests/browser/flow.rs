@@ -1,12 +1,20 @@
-//! The candidate's journey so far, with reloads: every step is an engine
-//! event committed to IndexedDB, so a reload comes back to the same screen.
+//! The candidate's journey up to the questions, with reloads: every step is
+//! an engine event committed to IndexedDB, so a reload comes back to the
+//! same screen; the head turn passes only on a turned head; the timer
+//! starts when the questions open.
 
 use anyhow::{ensure, Result};
 use vigil_e2e::{Clip, Harness};
 
-/// Number of records in an IndexedDB store of the app.
+/// The candidate's steps stored in IndexedDB: the events but the clock
+/// measurement (`clock_sync`), which the waiting room records in the
+/// background whenever the server answers.
 async fn stored_events(h: &Harness) -> Result<u64> {
-    stored(h, "events").await
+    Ok(h.stored_events()
+        .await?
+        .iter()
+        .filter(|(kind, _)| kind != "clock_sync")
+        .count() as u64)
 }
 
 async fn stored(h: &Harness, store: &str) -> Result<u64> {
@@ -91,7 +99,8 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
         );
         h.testid("consent-accept").await?.click().await?;
         h.testid("continue").await?.click().await?;
-        h.screen("identity").await?;
+        // Nothing of the identification before the hour: the waiting room.
+        h.screen("waiting-room").await?;
         ensure!(
             stored_events(&h).await? == 2,
             "the consent event is not stored"
@@ -118,6 +127,25 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
             consent["version"]
         );
 
+        // The click at the hour: the check-in, then the identification.
+        h.click("start-button").await?;
+        h.screen("identity").await?;
+        ensure!(
+            stored_events(&h).await? == 4,
+            "the waiting and start events are not stored"
+        );
+        // Its own countdown: the questions open within 10 minutes.
+        let left: i64 = h
+            .testid("identification-timer")
+            .await?
+            .attr("data-remaining-ms")
+            .await?
+            .unwrap_or_default()
+            .parse()?;
+        ensure!(
+            (540_000..=600_000).contains(&left),
+            "identification time left: {left} ms"
+        );
         // The ID photo: take it, retake it, keep it.
         h.css("[data-testid=\"capture-id\"]:not([disabled])")
             .await?
@@ -138,7 +166,7 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
         // Then the face, after a reload in between.
         h.css("[data-testid=\"capture-face\"]").await?;
         ensure!(
-            stored_events(&h).await? == 3,
+            stored_events(&h).await? == 5,
             "the ID photo event is not stored"
         );
         h.client.refresh().await?;
@@ -146,21 +174,64 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
             .await?
             .click()
             .await?;
+        // The head turn: a frontal face, however long, does not pass.
         h.click("continue").await?;
+        h.testid("head-turn").await?;
+        tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+        h.screenshot("head-turn").await?;
+        let status = h.testid("head-turn").await?.attr("data-status").await?;
+        ensure!(
+            status.as_deref() == Some("pending"),
+            "a frontal face passed the head turn: {status:?}"
+        );
+        ensure!(
+            h.css("[data-testid=\"head-turn-left\"][data-seen=\"false\"]").await.is_ok(),
+            "a side was seen on a frontal face"
+        );
+        // Turned to the left (the step opens the camera again after a
+        // reload), then, after another reload, to the right: the step
+        // resumes on the side still missing.
+        h.camera_show(vigil_e2e::CameraPicture::TurnedLeft).await?;
+        h.client.refresh().await?;
+        h.screen("identity").await?;
+        h.css_within("[data-testid=\"head-turn-left\"][data-seen=\"true\"]", 30)
+            .await?;
+        h.client.refresh().await?;
+        h.css_within("[data-testid=\"head-turn-left\"][data-seen=\"true\"]", 30)
+            .await?;
+        h.camera_show(vigil_e2e::CameraPicture::TurnedRight).await?;
+        // Both sides seen: the room scan follows at once.
+        h.css_within("[data-screen=\"room-scan\"]", 30).await?;
+        h.camera_release().await?;
         h.screen("room-scan").await?;
-        // The face photo's event, then the two photos' comparison
-        // (`face_match`), recorded in the background.
+        let turns: Vec<serde_json::Value> = h
+            .stored_events()
+            .await?
+            .into_iter()
+            .filter(|(k, _)| k == "head_turn")
+            .map(|(_, b)| b)
+            .collect();
+        ensure!(
+            turns.len() == 2
+                && turns[0]["side"] == "left"
+                && turns[0]["yaw_deg"].as_i64().is_some_and(|y| y >= 25)
+                && turns[1]["side"] == "right"
+                && turns[1]["yaw_deg"].as_i64().is_some_and(|y| y <= -25),
+            "head turns: {turns:?}"
+        );
+        // The face photo's event, the two photos' comparison (`face_match`,
+        // recorded in the background), the two sides.
         let mut events = stored_events(&h).await?;
         for _ in 0..100 {
-            if events == 5 {
+            if events == 9 {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             events = stored_events(&h).await?;
         }
         ensure!(
-            events == 5,
-            "{events} events: the face photo or its comparison is not stored"
+            events == 9,
+            "{events} events: the face photo, its comparison or the head turn is not stored"
         );
         let kinds = h.stored_events().await?;
         let matched = kinds
@@ -178,13 +249,28 @@ async fn checks_consent_and_identity_are_stored_and_survive_reloads() {
         );
         let media = stored(&h, "media").await?;
         ensure!(
-            (1..=2).contains(&media),
-            "{media} photos stored, expected 1 or 2"
+            (3..=4).contains(&media),
+            "{media} photos stored, expected 3 or 4 (ID, face, two ears)"
         );
 
         h.client.refresh().await?;
         h.screen("room-scan").await?;
-        ensure!(stored_events(&h).await? == 5, "a reload changed the log");
+        ensure!(stored_events(&h).await? == 9, "a reload changed the log");
+        // The room scan, then the questions open and the timer starts. The
+        // reloads left fullscreen (a page cannot keep it): the questions
+        // stay covered until the candidate goes back to it.
+        h.room_scan().await?;
+        h.testid("lockdown-overlay").await?;
+        h.click("lockdown-return").await?;
+        h.screen("exam").await?;
+        let started = h.stored_event_at("start").await?;
+        let opened = h.stored_event_at("questions_opened").await?;
+        ensure!(opened - started >= 20_000, "opened {} ms after the start", opened - started);
+        let total = h.remaining_ms().await?;
+        ensure!(
+            total > 290_000 && total <= 300_000,
+            "the timer starts at the questions: {total} ms"
+        );
         Ok(())
     }
     .await;

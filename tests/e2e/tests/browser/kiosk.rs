@@ -47,8 +47,7 @@ async fn a_kiosk_session_needs_the_launchers_key() {
         h.screen("system-check").await?;
         // Every later call carries the key too: the package and the start.
         h.walk_from_system_check().await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
         // The app reports at each sync round (every few seconds).
         let mut status = link.status();
         for _ in 0..150 {

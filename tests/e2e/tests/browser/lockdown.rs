@@ -35,8 +35,7 @@ async fn lockdown_blocks_covers_and_records() {
     let h = Harness::start(Clip::Face).await.expect("harness");
     let r = async {
         h.walk_to_waiting_room(7).await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
         ensure!(
             h.js("return !!document.fullscreenElement").await? == true,
             "not fullscreen"

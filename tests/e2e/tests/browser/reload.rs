@@ -71,8 +71,7 @@ async fn five_reloads_mid_exam_lose_nothing_and_never_pause_the_timer() {
     let h = Harness::start(Clip::Face).await.expect("harness");
     let r: Result<()> = async {
         h.walk_to_waiting_room(6).await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
 
         h.click("choice-2").await?;
         h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")

@@ -103,8 +103,7 @@ async fn time_runs_out_offline_and_everything_syncs_when_the_server_is_back() {
         .expect("harness");
     let r: Result<()> = async {
         h.walk_to_waiting_room(1).await?;
-        h.click("start-button").await?;
-        h.screen("exam").await?;
+        h.start_exam().await?;
         h.css("[data-testid=\"question\"][data-question-id=\"a1\"]")
             .await?;
         h.click("choice-1").await?;
@@ -212,6 +211,8 @@ async fn with_the_network_down_from_the_waiting_room_the_printed_code_starts_and
                 let input = h.testid("start-code-input").await?;
                 h.retype(&input, &h.demo.start_code.to_lowercase()).await?;
                 h.click("start-code-submit").await?;
+                // Offline, the identification goes on as usual.
+                h.identify().await?;
                 h.screen("exam").await?;
                 h.click("choice-1").await?;
                 h.css("[data-testid=\"nav-0\"][data-state=\"answered\"]")
@@ -263,4 +264,54 @@ async fn with_the_network_down_from_the_waiting_room_the_printed_code_starts_and
         },
     };
     h.finish("offline_start_code", r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lingering_in_the_identification_buys_no_time_and_is_flagged() {
+    // The identification bound is 8 s: the candidate keeps only the ID
+    // photo, and the questions open by themselves at the bound.
+    let h = Harness::start_with(Clip::Face, "tests/fixtures/exam-tiny-rush.toml", 0)
+        .await
+        .expect("harness");
+    let r = async {
+        h.walk_to_waiting_room(4).await?;
+        h.click("start-button").await?;
+        h.screen("identity").await?;
+        h.click("capture-id").await?;
+        h.click("continue").await?;
+        h.css("[data-testid=\"capture-face\"]").await?;
+        h.css_within("[data-screen=\"exam\"]", 20).await?;
+        let started = h.stored_event_at("start").await?;
+        let opened = h.stored_event_at("questions_opened").await?;
+        ensure!(
+            opened - started == 8_000,
+            "opened {} ms after the start, not at the 8 s bound",
+            opened - started
+        );
+        let body = h.stored_event("questions_opened").await?;
+        ensure!(body["reason"] == "timeout", "{body}");
+        // The timer runs from the bound: at most the 20 s of the exam.
+        let left = h.remaining_ms().await?;
+        ensure!(left <= 20_000, "time left {left} ms");
+        h.screenshot("identification-overrun").await?;
+        // Once synced, the reviewer sees the overrun and what was missing.
+        h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 60)
+            .await?;
+        let attempt = h.attempt_id().await?;
+        let shown: serde_json::Value =
+            serde_json::from_str(&h.server_cli_output(&["attempt", "show", &attempt])?)?;
+        let overrun = shown["flags"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["kind"] == "identification_overrun"))
+            .cloned()
+            .ok_or_else(|| anyhow::anyhow!("no identification_overrun flag: {shown}"))?;
+        let detail = overrun["detail"].as_str().unwrap_or_default();
+        ensure!(
+            detail.contains("face photo") && detail.contains("room scan"),
+            "{detail}"
+        );
+        Ok(())
+    }
+    .await;
+    h.finish("identification_overrun", r).await;
 }
