@@ -767,7 +767,15 @@ pub fn App() -> Html {
             let sync_by_ms = (*shown_exam)
                 .as_ref()
                 .zip(s.started_at_ms)
-                .map(|(exam, start)| vigil_exam::deadlines(exam, start, s.extra_time).sync_by_ms);
+                .map(|(exam, start)| {
+                    vigil_exam::deadlines_opened(
+                        exam,
+                        start,
+                        s.extra_time,
+                        s.questions_opened_at_ms,
+                    )
+                    .sync_by_ms
+                });
             html! {
                 <FinishedScreen {lang} exam={(*shown_exam).clone()} {attempt} pending={*pending}
                     offline={*offline} {format_time} {sync_by_ms} now_ms={trusted_now}

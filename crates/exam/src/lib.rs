@@ -55,5 +55,6 @@ pub use replay::{
 pub use scoring::{score, Outcome, QuestionScore, ScoreReport, SectionScore, Tally};
 pub use state::{AttemptError, AttemptState, Phase, SectionProgress};
 pub use time::{
-    deadlines, questions_deadline, Deadlines, Schedule, ScheduleError, StartError, StartWindow,
+    deadlines, deadlines_opened, questions_deadline, Deadlines, Schedule, ScheduleError,
+    StartError, StartWindow,
 };

@@ -183,6 +183,18 @@ pub struct AuthoritativeReplay {
 }
 
 impl AuthoritativeReplay {
+    /// Identification steps (and the questions' opening) the engine refused
+    /// where the log puts them: an ID photo before the start, a room scan
+    /// after the questions opened, an opening with a step missing.
+    pub fn unscored_identification(&self) -> impl Iterator<Item = &Unscored> {
+        self.unscored.iter().filter(|u| {
+            matches!(
+                u.kind.as_str(),
+                "identity_capture" | "head_turn" | "room_scan" | "questions_opened"
+            )
+        })
+    }
+
     /// Answers (and cleared answers) that were left out: the ones that
     /// would have changed the score.
     pub fn unscored_answers(&self) -> impl Iterator<Item = &Unscored> {

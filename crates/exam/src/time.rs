@@ -120,6 +120,28 @@ pub fn deadlines(exam: &Exam, started_at_ms: i64, extra_time: bool) -> Deadlines
     }
 }
 
+/// The deadlines once the questions' opening is known (`None`: not yet,
+/// the latest stand): the end is the opening plus the duration, and the
+/// data must arrive `sync_deadline_s` after that end, not after the latest
+/// one.
+pub fn deadlines_opened(
+    exam: &Exam,
+    started_at_ms: i64,
+    extra_time: bool,
+    questions_opened_at_ms: Option<i64>,
+) -> Deadlines {
+    let latest = deadlines(exam, started_at_ms, extra_time);
+    let Some(opened) = questions_opened_at_ms else {
+        return latest;
+    };
+    let ends = questions_deadline(exam, opened, extra_time).min(latest.ends_at_ms);
+    Deadlines {
+        ends_at_ms: ends,
+        sync_by_ms: ends.saturating_add(secs_to_ms(exam.timing.sync_deadline_s)),
+        ..latest
+    }
+}
+
 /// The deadline of an attempt whose questions opened at `opened_at_ms`:
 /// the timer starts there.
 pub fn questions_deadline(exam: &Exam, opened_at_ms: i64, extra_time: bool) -> i64 {

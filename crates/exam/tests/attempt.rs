@@ -315,6 +315,19 @@ fn deadlines_come_from_the_actual_start_with_extra_time() {
     assert_eq!(d.sync_by_ms, d.ends_at_ms + 12 * 60 * MIN);
     let d = deadlines(&exam, T0, true);
     assert_eq!(d.ends_at_ms, T0 + 10 * MIN + 80 * MIN + 80 * MIN / 3);
+    // Once the questions' opening is known, the end and the 12 h to send
+    // count from it; an opening claimed past the bound changes nothing.
+    let opened = deadlines_opened(&exam, T0, false, Some(T0 + 95_000));
+    assert_eq!(opened.ends_at_ms, T0 + 95_000 + 80 * MIN);
+    assert_eq!(opened.sync_by_ms, opened.ends_at_ms + 12 * 60 * MIN);
+    assert_eq!(
+        deadlines_opened(&exam, T0, false, None),
+        deadlines(&exam, T0, false)
+    );
+    assert_eq!(
+        deadlines_opened(&exam, T0, false, Some(T0 + 60 * MIN)),
+        deadlines(&exam, T0, false)
+    );
     let mut a = waiting();
     a.start(&exam, &window(&exam), true, T0).unwrap();
     identify(&mut a, T0);

@@ -331,18 +331,27 @@ mod tests {
 
     #[test]
     fn periods_away_incidents_and_media_are_read_from_the_log() {
+        let exam =
+            vigil_exam::Exam::from_toml(include_str!("../../../exams/demo-short.toml")).unwrap();
+        let window = vigil_exam::StartWindow {
+            opens_at_ms: 0,
+            closes_at_ms: 1_000,
+        };
         let mut a = Attempt::new();
         a.record_checks(vec![], 0).unwrap();
         a.consent("v1", &sha('e'), 0).unwrap();
+        // Before the start fullscreen does not count.
+        a.record_fullscreen(false, 0).unwrap();
+        let d = Dossier::from_events(a.events());
+        assert!(d.away.is_empty());
+        a.enter_waiting_room(0).unwrap();
+        a.start(&exam, &window, false, 1).unwrap();
         a.capture_identity(IdentityWhat::IdDocument, &sha('a'), 1)
             .unwrap();
         a.capture_identity(IdentityWhat::Face, &sha('b'), 2)
             .unwrap();
         a.room_scan(&sha('c'), 21_000, 3).unwrap();
-        // Before the start fullscreen does not count.
-        a.record_fullscreen(false, 4).unwrap();
-        let d = Dossier::from_events(a.events());
-        assert!(d.away.is_empty());
+        a.record_fullscreen(true, 4).unwrap();
         a.record_focus(false, 10_000).unwrap();
         let incident = vigil_exam::Incident {
             kind: IncidentKind::LeftWindow,

@@ -4,9 +4,10 @@
 //!
 //! One enum so the names written to the database, the pages, the CSV and
 //! the docs cannot drift apart. Most flags are stored as they are found
-//! (`flags` table, with a detail sentence); the scoring replay adds two of
+//! (`flags` table, with a detail sentence); the scoring replay adds three of
 //! its own to a results row without storing them ([`FlagKind::AfterDeadline`],
-//! [`FlagKind::ReplayFailed`]), since they follow from the log each time.
+//! [`FlagKind::OutOfOrder`], [`FlagKind::ReplayFailed`]), since they follow
+//! from the log each time.
 //! Stored names this version does not know (a later version's) are still
 //! read and shown as they are: the rows keep the text.
 
@@ -32,10 +33,14 @@ pub enum FlagKind {
     /// The identification steps after the start were not done within the
     /// exam's bound: the questions opened anyway (the missing steps named).
     IdentificationOverrun,
+    /// Identification steps the log places where the order of the day does
+    /// not allow them (before the start, after the questions opened), seen
+    /// by the scoring replay (not stored).
+    OutOfOrder,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 8] = [
+    pub const ALL: [FlagKind; 9] = [
         FlagKind::Tampering,
         FlagKind::Late,
         FlagKind::OfflineStart,
@@ -44,6 +49,7 @@ impl FlagKind {
         FlagKind::ReplayFailed,
         FlagKind::ManualImport,
         FlagKind::IdentificationOverrun,
+        FlagKind::OutOfOrder,
     ];
 
     /// The name stored and shown.
@@ -57,6 +63,7 @@ impl FlagKind {
             FlagKind::ReplayFailed => "replay_failed",
             FlagKind::ManualImport => "manual_import",
             FlagKind::IdentificationOverrun => "identification_overrun",
+            FlagKind::OutOfOrder => "out_of_order",
         }
     }
 

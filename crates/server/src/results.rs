@@ -134,6 +134,9 @@ pub async fn session_results(
                     if r.unscored_answers().next().is_some() {
                         flags.push(FlagKind::AfterDeadline.to_string());
                     }
+                    if r.unscored_identification().next().is_some() {
+                        flags.push(FlagKind::OutOfOrder.to_string());
+                    }
                     if r.started_at_ms.is_some() {
                         score = Some(vigil_exam::score(&exam, &r.state));
                     }
@@ -210,7 +213,13 @@ async fn progress_of(
         .iter()
         .any(|e| matches!(e.kind, vigil_exam::EventKind::Submit(_)));
     let started = attempt.started_at.unwrap_or(window.closes_at_ms);
-    let sync_by = vigil_exam::deadlines(exam, started, attempt.extra_time).sync_by_ms;
+    let sync_by = vigil_exam::deadlines_opened(
+        exam,
+        started,
+        attempt.extra_time,
+        attempt.questions_opened_at,
+    )
+    .sync_by_ms;
     Ok(Progress::of(
         attempt.started_at.is_some() || attempt.state != "registered",
         submitted,
@@ -235,7 +244,13 @@ pub async fn attempt_progress(
 pub async fn sync_deadline(db: &Db, attempt: &crate::db::AttemptRow) -> anyhow::Result<i64> {
     let (exam, window) = exam_and_window(db, &attempt.session_id).await?;
     let started = attempt.started_at.unwrap_or(window.closes_at_ms);
-    Ok(vigil_exam::deadlines(&exam, started, attempt.extra_time).sync_by_ms)
+    Ok(vigil_exam::deadlines_opened(
+        &exam,
+        started,
+        attempt.extra_time,
+        attempt.questions_opened_at,
+    )
+    .sync_by_ms)
 }
 
 /// Removes the partial uploads that can no longer complete: those of

@@ -34,8 +34,8 @@ use axum::Json;
 use vigil_api::{codes, EventsRequest, EventsResponse};
 use vigil_exam::limits::MAX_EVENTS;
 use vigil_exam::{
-    deadlines, questions_discrepancy, start_discrepancies, verify_chain, Authority, ChainFault,
-    Event, EventKind, Reason, WaitingBody,
+    deadlines_opened, questions_discrepancy, start_discrepancies, verify_chain, Authority,
+    ChainFault, Event, EventKind, Reason, WaitingBody,
 };
 
 use super::candidate::CandidateAuth;
@@ -361,7 +361,13 @@ impl Timeline {
                 window,
                 questions_opened_at_ms: attempt.questions_opened_at,
             },
-            sync_by: deadlines(&exam, started, attempt.extra_time).sync_by_ms,
+            sync_by: deadlines_opened(
+                &exam,
+                started,
+                attempt.extra_time,
+                attempt.questions_opened_at,
+            )
+            .sync_by_ms,
             identification_ms: exam.identification_max_ms(),
         })
     }

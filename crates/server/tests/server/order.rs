@@ -193,3 +193,54 @@ async fn the_dossier_shows_the_ears_and_when_the_questions_opened() {
     assert!(report.contains("Questions ouvertes"), "{report}");
     assert!(report.contains("(identification terminée)"), "{report}");
 }
+
+#[tokio::test]
+async fn identification_before_the_start_is_out_of_order_for_the_reviewer() {
+    // A log written by a modified app: the ID photo and the room scan taken
+    // hours before the start, as the old order allowed.
+    let f = fixture().await;
+    let token = f.login(0).await;
+    post(&f, &token, "/api/attempt/start").await;
+    let exam = demo_exam();
+    let sha = "a".repeat(64);
+    let mut log = vigil_exam::EventLog::with_genesis(&f.genesis[0]);
+    let t = NOW - 3 * 60 * MIN;
+    for kind in [
+        EventKind::Checks(ChecksBody { results: vec![] }),
+        EventKind::Consent(ConsentBody {
+            text_sha256: sha.clone(),
+            version: "v1".into(),
+        }),
+        EventKind::IdentityCapture(IdentityCaptureBody {
+            media_sha256: sha.clone(),
+            what: IdentityWhat::IdDocument,
+        }),
+        EventKind::RoomScan(RoomScanBody {
+            duration_ms: 20_000,
+            media_sha256: sha.clone(),
+        }),
+        EventKind::Waiting(WaitingBody {}),
+    ] {
+        log.append(kind, t);
+    }
+    let d = deadlines(&exam, NOW, false);
+    let w = demo_window(&f);
+    log.append(
+        EventKind::Start(StartBody {
+            deadline_ms: d.ends_at_ms,
+            extra_time: false,
+            started_at_ms: NOW,
+            window_closes_ms: w.closes_at_ms,
+            window_opens_ms: w.opens_at_ms,
+        }),
+        NOW,
+    );
+    f.clock.set(NOW + MIN);
+    let (status, body) = send(f.app(), events_request(&token, 1, log.events())).await;
+    assert_eq!(status, StatusCode::OK, "stored for the reviewer: {body}");
+    let results = vigil_server::results::session_results(&f.state.db, &f.demo.session, NOW)
+        .await
+        .unwrap();
+    let row = &results.rows[0];
+    assert!(row.flags.contains(&"out_of_order".to_owned()), "{row:?}");
+}
