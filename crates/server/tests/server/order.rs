@@ -29,6 +29,19 @@ async fn get_page(f: &Fixture, uri: &str, cookie: &str) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
+/// Candidate 0 logged in and started at `NOW` on the server, and the same
+/// start in the engine's log: the token, the attempt id, the exam, the log.
+async fn started_at_now(f: &Fixture) -> (String, String, Exam, Attempt) {
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    let (status, body) = post(f, &token, "/api/attempt/start").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let exam = demo_exam();
+    let mut a = waiting_attempt(f, 0, NOW - MIN);
+    a.start(&exam, &demo_window(f), false, NOW).unwrap();
+    (token, attempt, exam, a)
+}
+
 async fn post(f: &Fixture, token: &str, path: &str) -> (StatusCode, Value) {
     send(f.app(), post_json_with_token(path, token, json!({}))).await
 }
@@ -76,12 +89,7 @@ async fn the_questions_open_once_and_never_after_the_identification_bound() {
 #[tokio::test]
 async fn an_identification_overrun_is_flagged_with_what_was_missing() {
     let f = fixture().await;
-    let token = f.login(0).await;
-    let attempt = f.attempt_id(&token).await;
-    post(&f, &token, "/api/attempt/start").await;
-    let exam = demo_exam();
-    let mut a = waiting_attempt(&f, 0, NOW - MIN);
-    a.start(&exam, &demo_window(&f), false, NOW).unwrap();
+    let (token, attempt, exam, mut a) = started_at_now(&f).await;
     a.capture_identity(IdentityWhat::IdDocument, &"a".repeat(64), NOW + 5_000)
         .unwrap();
     // The candidate stops there: at the bound the questions open anyway.
@@ -121,17 +129,12 @@ async fn an_identification_overrun_is_flagged_with_what_was_missing() {
 #[tokio::test]
 async fn a_log_opening_the_questions_after_the_server_saw_it_is_scored_from_the_server() {
     let f = fixture().await;
-    let token = f.login(0).await;
-    let attempt = f.attempt_id(&token).await;
-    post(&f, &token, "/api/attempt/start").await;
+    let (token, attempt, exam, mut a) = started_at_now(&f).await;
     f.clock.set(NOW + 10_000);
     let (_, opened) = post(&f, &token, "/api/attempt/questions").await;
     assert_eq!(opened["deadline_ms"], NOW + 10_000 + 5 * MIN);
     // The log says the questions opened 90 s later, to answer past the
     // server's deadline.
-    let exam = demo_exam();
-    let mut a = waiting_attempt(&f, 0, NOW - MIN);
-    a.start(&exam, &demo_window(&f), false, NOW).unwrap();
     identify_and_open(&mut a, &exam, NOW + 100_000);
     // In the log's time the last section runs to NOW + 400 s; the server's
     // deadline is NOW + 310 s.
@@ -171,12 +174,7 @@ async fn a_log_opening_the_questions_after_the_server_saw_it_is_scored_from_the_
 #[tokio::test]
 async fn the_dossier_shows_the_ears_and_when_the_questions_opened() {
     let f = fixture().await;
-    let token = f.login(0).await;
-    let attempt = f.attempt_id(&token).await;
-    post(&f, &token, "/api/attempt/start").await;
-    let exam = demo_exam();
-    let mut a = waiting_attempt(&f, 0, NOW - MIN);
-    a.start(&exam, &demo_window(&f), false, NOW).unwrap();
+    let (token, attempt, exam, mut a) = started_at_now(&f).await;
     identify_and_open(&mut a, &exam, NOW + 75_000);
     f.clock.set(NOW + 2 * MIN);
     let (status, _) = send(f.app(), events_request(&token, 1, a.events())).await;
