@@ -450,6 +450,11 @@ impl Db {
         session_id: &str,
         fresh: [u8; 32],
     ) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        // Read first: after the first login the key is there, and a write
+        // would queue behind the sync writer for nothing.
+        if let Some(secret) = self.copy_secret_of(&self.pool, session_id).await? {
+            return Ok(Some(secret));
+        }
         sqlx::query("UPDATE sessions SET copy_secret = $1 WHERE id = $2 AND copy_secret IS NULL")
             .bind(fresh.to_vec())
             .bind(session_id)

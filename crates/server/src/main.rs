@@ -496,21 +496,11 @@ async fn run() -> anyhow::Result<()> {
                     media_url,
                 },
         } => {
-            let media_dir = media_dir.unwrap_or_else(|| db_at.dir.join("media"));
-            std::fs::create_dir_all(&media_dir)
-                .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
-            let blobs = blob_store(media_url.as_deref(), &media_dir).await?;
-            let state = AppState {
-                db,
-                clock: Arc::new(SystemClock),
-                static_dir: None,
-                hashing,
-                media_dir,
-                blobs,
-                uploads: Default::default(),
-                limits: Default::default(),
-                quotas: Default::default(),
+            let media = Media {
+                dir: media_dir,
+                url: media_url,
             };
+            let state = system_state(db, hashing, None, media, &db_at).await?;
             import_copy(&state, &file).await
         }
         Command::Purge {
@@ -697,21 +687,11 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
             dir.display()
         );
     }
-    let media_dir = args.media_dir.unwrap_or_else(|| db_at.dir.join("media"));
-    std::fs::create_dir_all(&media_dir)
-        .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
-    let blobs = blob_store(args.media_url.as_deref(), &media_dir).await?;
-    let state = AppState {
-        db,
-        clock: Arc::new(SystemClock),
-        static_dir: args.static_dir,
-        hashing,
-        media_dir,
-        blobs,
-        uploads: Default::default(),
-        limits: Default::default(),
-        quotas: Default::default(),
+    let media = Media {
+        dir: args.media_dir,
+        url: args.media_url,
     };
+    let state = system_state(db, hashing, args.static_dir, media, db_at).await?;
     // Partial uploads that can no longer complete go, with the personal data
     // they may hold, once their attempt's sync deadline has passed.
     {
@@ -746,6 +726,40 @@ async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> a
     .await?;
     println!("Stopped.");
     Ok(())
+}
+
+/// Where the media go, as the command line says (`--media-dir`,
+/// `--media-url`).
+struct Media {
+    dir: Option<PathBuf>,
+    url: Option<String>,
+}
+
+/// The state of a command that serves or stores like the server does
+/// (`serve`, `attempt import`): the media folder (made if missing, by
+/// default `media/` beside the database) and the blob store, checked.
+async fn system_state(
+    db: Db,
+    hashing: CodeHashing,
+    static_dir: Option<PathBuf>,
+    media: Media,
+    db_at: &DbAt,
+) -> anyhow::Result<AppState> {
+    let media_dir = media.dir.unwrap_or_else(|| db_at.dir.join("media"));
+    std::fs::create_dir_all(&media_dir)
+        .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
+    let blobs = blob_store(media.url.as_deref(), &media_dir).await?;
+    Ok(AppState {
+        db,
+        clock: Arc::new(SystemClock),
+        static_dir,
+        hashing,
+        media_dir,
+        blobs,
+        uploads: Default::default(),
+        limits: Default::default(),
+        quotas: Default::default(),
+    })
 }
 
 /// The blob store: the S3-compatible bucket of `media_url` if given, else
