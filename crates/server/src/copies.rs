@@ -27,7 +27,8 @@ use crate::{ApiError, AppState};
 /// The public half of the session's copy key (64 hex digits), drawn on
 /// first use. `None`: no such session.
 pub async fn public_key(state: &AppState, session_id: &str) -> Result<Option<String>, ApiError> {
-    let fresh = SessionSecret::generate(&mut rand::rngs::OsRng).to_bytes();
+    // A key pair is drawn only for a session that has none yet.
+    let fresh = || SessionSecret::generate(&mut rand::rngs::OsRng).to_bytes();
     let Some(bytes) = state.db.copy_secret_or(session_id, fresh).await? else {
         return Ok(None);
     };

@@ -442,13 +442,13 @@ impl Db {
         Ok(key.flatten())
     }
 
-    /// The session's copy secret, drawing it from `fresh` if it has none
+    /// The session's copy secret, drawing one with `fresh` if it has none
     /// yet. Two first logins at once agree: only the first write lands, and
     /// both read it back. `None`: no such session.
     pub async fn copy_secret_or(
         &self,
         session_id: &str,
-        fresh: [u8; 32],
+        fresh: impl FnOnce() -> [u8; 32],
     ) -> Result<Option<Vec<u8>>, sqlx::Error> {
         // Read first: after the first login the key is there, and a write
         // would queue behind the sync writer for nothing.
@@ -456,7 +456,7 @@ impl Db {
             return Ok(Some(secret));
         }
         sqlx::query("UPDATE sessions SET copy_secret = $1 WHERE id = $2 AND copy_secret IS NULL")
-            .bind(fresh.to_vec())
+            .bind(fresh().to_vec())
             .bind(session_id)
             .execute(&self.writer)
             .await?;
