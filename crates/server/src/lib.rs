@@ -2,7 +2,8 @@
 //!
 //! Shaped after axum's `examples/testing`: [`app`] builds the whole
 //! [`Router`] from an [`AppState`], so tests drive it with `oneshot` and no
-//! socket, and `main.rs` only parses the command line and binds a port.
+//! socket. The command line's work is here too ([`ops`], one function per
+//! command), so `main.rs` only parses arguments and prints what they return.
 //! Storage lives behind [`db::Db`]; time behind [`clock::Clock`], so every
 //! rule that depends on "now" is testable with a fixed clock.
 
@@ -19,6 +20,7 @@ pub mod flags;
 pub mod harden;
 pub mod kiosk;
 pub mod media;
+pub mod ops;
 pub mod package;
 pub mod quota;
 pub mod rate;

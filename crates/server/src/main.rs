@@ -1,22 +1,23 @@
 //! `vigil-server`: the command line of the Vigil server.
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
-//! it; `exam import`, `session create`, `session require-kiosk`, `candidates
-//! import` and `results export` are the operator's tools. All the
-//! work is in the library (`vigil_server::…`); this file parses arguments,
-//! binds the socket and waits for Ctrl-C.
+//! it; `exam import`, `session create`, `session require-kiosk`,
+//! `candidates import|set`, `proctor add`, `results export`, `attempt
+//! show|import` and `purge` are the operator's tools. This file only
+//! parses the command line: each command is a function of
+//! [`vigil_server::ops`] that returns a report, printed here as is; an
+//! error is printed as `error: …` with exit status 1 (2 for a usage error,
+//! from clap).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vigil_server::auth::CodeHashing;
-use vigil_server::blobs::BlobStore;
 use vigil_server::clock::{Clock, SystemClock};
-use vigil_server::db::Db;
-use vigil_server::{app, demo, roster, AppState};
+use vigil_server::ops::serve::{shutdown_signal, ServeOptions};
+use vigil_server::ops::{self, MediaStore};
+use vigil_server::{demo, roster};
 
 #[derive(Parser)]
 #[command(name = "vigil-server", version, about = "Vigil exam server")]
@@ -282,37 +283,13 @@ async fn run() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let db = match &cli.database_url {
-        Some(url) => Db::open_url(url)
-            .await
-            .with_context(|| format!("opening database {}", redact_url(url)))?,
-        None => Db::open_file(&cli.db)
-            .await
-            .with_context(|| format!("opening database {}", cli.db.display()))?,
-    };
-    // Where the database is, for messages; the media store defaults to
-    // `media/` beside the SQLite file (the working directory otherwise).
-    let db_label = match &cli.database_url {
-        Some(url) => redact_url(url),
-        None => cli.db.display().to_string(),
-    };
-    let db_dir = match &cli.database_url {
-        Some(_) => PathBuf::from("."),
-        None => cli
-            .db
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."))
-            .to_owned(),
-    };
-    let db_at = DbAt {
-        label: db_label,
-        dir: db_dir,
-    };
-    let clock = SystemClock;
+    let (db, at) = ops::open_db(&cli.db, cli.database_url.as_deref()).await?;
+    let now = SystemClock.now_ms();
     let hashing = CodeHashing::default();
     match cli.command {
-        Command::Serve(args) => serve(db, hashing, args, &db_at).await,
+        Command::Serve(args) => {
+            ops::serve::serve(db, hashing, args.into(), &at, shutdown_signal()).await
+        }
         Command::Demo {
             serve: args,
             exam,
@@ -321,51 +298,25 @@ async fn run() -> anyhow::Result<()> {
             out,
             no_serve,
         } => {
-            let text = std::fs::read_to_string(&exam)
-                .with_context(|| format!("reading exam {}", exam.display()))?;
-            let url = format!("http://{}/", args.addr);
-            let info = demo::create_demo(
-                &db,
-                &hashing,
-                &text,
-                clock.now_ms(),
-                i64::from(start_in) * 1000,
+            let options = ops::demo::DemoOptions {
+                exam,
+                start_in_s: start_in,
                 candidates,
-                url,
-            )
-            .await?;
-            print_demo(&info, &db_at.label);
+                url: format!("http://{}/", args.addr),
+            };
+            let created = ops::demo::create(&db, &hashing, &options, &at, now).await?;
+            print!("{created}");
             if let Some(path) = out {
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                std::fs::write(&path, serde_json::to_string_pretty(&info)?)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                println!("Demo logins written to {}", path.display());
+                print!("{}", ops::demo::write_logins(&created.info, &path)?);
             }
             if no_serve {
                 return Ok(());
             }
-            serve(db, hashing, args, &db_at).await
+            ops::serve::serve(db, hashing, args.into(), &at, shutdown_signal()).await
         }
         Command::Exam {
             command: ExamCommand::Import { file },
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let summary = demo::import_exam(&db, &text, clock.now_ms())
-                .await
-                .with_context(|| format!("importing {}", file.display()))?;
-            println!(
-                "Imported exam {} \"{}\": {} sections, {} questions, {} min",
-                summary.id,
-                summary.title,
-                summary.section_count,
-                summary.question_count,
-                summary.duration_ms / 60_000
-            );
-            Ok(())
-        }
+        } => print(ops::exams::import(&db, &file, now).await),
         Command::Session {
             command:
                 SessionCommand::Create {
@@ -376,44 +327,14 @@ async fn run() -> anyhow::Result<()> {
                     kiosk_key,
                 },
         } => {
-            // Checked before anything is created.
-            let kiosk_key = kiosk_key
-                .as_deref()
-                .map(vigil_server::kiosk::normalize_key)
-                .transpose()?;
-            let start = humantime::parse_rfc3339_weak(&start)
-                .with_context(|| format!("--start {start:?} is not an RFC 3339 time"))?;
-            let starts_at = start
-                .duration_since(std::time::UNIX_EPOCH)
-                .context("--start is before 1970")?
-                .as_millis() as i64;
-            let demo::CreatedSession {
-                session,
-                start_code,
-            } = demo::create_session(
-                &db,
-                &exam,
-                starts_at,
-                i64::from(grace) * 60_000,
-                clock.now_ms(),
-            )
-            .await?;
-            println!("Session {} created", session.id);
-            println!("Start code: {start_code}");
-            println!("  (print it for the proctors; it unlocks the exam offline, see docs/architecture.md)");
-            if let Some(key) = &kiosk_key {
-                vigil_server::kiosk::require(&db, &session.id, Some(key)).await?;
-                println!("Kiosk required: config key {key}");
-            }
-            if candidates > 0 {
-                let logins =
-                    demo::create_candidates(&db, &hashing, &session.id, candidates).await?;
-                println!("candidate,code");
-                for c in logins {
-                    println!("{},{}", c.id, c.code);
-                }
-            }
-            Ok(())
+            let new = ops::sessions::NewSession {
+                exam,
+                start,
+                grace_min: grace,
+                candidates,
+                kiosk_key,
+            };
+            print(ops::sessions::create(&db, &hashing, &new, now).await)
         }
         Command::Session {
             command:
@@ -422,17 +343,7 @@ async fn run() -> anyhow::Result<()> {
                     key,
                     clear: _,
                 },
-        } => {
-            vigil_server::kiosk::require(&db, &session, key.as_deref()).await?;
-            match key {
-                Some(_) => println!(
-                    "Session {session}: the candidate API now requires vigil-kiosk with this \
-                     config key"
-                ),
-                None => println!("Session {session}: any browser may sit it"),
-            }
-            Ok(())
-        }
+        } => print(ops::sessions::require_kiosk(&db, &session, key.as_deref()).await),
         Command::Candidates {
             command:
                 CandidatesCommand::Set {
@@ -440,54 +351,19 @@ async fn run() -> anyhow::Result<()> {
                     candidate,
                     extra_time,
                 },
-        } => {
-            roster::set_extra_time(&db, &session, &candidate, extra_time).await?;
-            let word = if extra_time { "granted" } else { "withdrawn" };
-            println!("Extra time {word} for candidate {candidate} of session {session}.");
-            Ok(())
-        }
+        } => print(ops::candidates::set_extra_time(&db, &session, &candidate, extra_time).await),
         Command::Candidates {
             command: CandidatesCommand::Import { session, file, out },
-        } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let logins = roster::import(&db, &hashing, &session, &text)
-                .await
-                .with_context(|| format!("importing {}", file.display()))?;
-            let csv = roster::to_csv(&logins);
-            match out {
-                Some(path) => {
-                    std::fs::write(&path, csv)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                    println!(
-                        "{} candidates registered in session {session}; logins written to {}",
-                        logins.len(),
-                        path.display()
-                    );
-                }
-                None => print!("{csv}"),
-            }
-            Ok(())
-        }
+        } => print(ops::candidates::import(&db, &hashing, &session, &file, out.as_deref()).await),
         Command::Proctor {
             command: ProctorCommand::Add { session, name },
-        } => {
-            let password =
-                vigil_server::review::add_proctor(&db, &hashing, &session, &name, clock.now_ms())
-                    .await?;
-            match password {
-                Some(p) => println!("Proctor {name} created for session {session}\nPassword: {p}"),
-                None => println!("Proctor {name} exists; session {session} assigned"),
-            }
-            println!("  (log in at /review/login)");
-            Ok(())
-        }
+        } => print(ops::proctors::add(&db, &hashing, &session, &name, now).await),
         Command::Results {
             command: ResultsCommand::Export { session, out },
-        } => export_results(&db, &session, out).await,
+        } => print(ops::results::export(&db, &session, out.as_deref(), now).await),
         Command::Attempt {
             command: AttemptCommand::Show { attempt },
-        } => show_attempt(&db, &attempt).await,
+        } => print(ops::attempts::show(&db, &attempt).await),
         Command::Attempt {
             command:
                 AttemptCommand::Import {
@@ -496,12 +372,12 @@ async fn run() -> anyhow::Result<()> {
                     media_url,
                 },
         } => {
-            let media = Media {
+            let media = MediaStore {
                 dir: media_dir,
                 url: media_url,
             };
-            let state = system_state(db, hashing, None, media, &db_at).await?;
-            import_copy(&state, &file).await
+            let state = ops::system_state(db, hashing, None, media, &at).await?;
+            print(ops::attempts::import(&state, &file).await)
         }
         Command::Purge {
             older_than,
@@ -509,305 +385,37 @@ async fn run() -> anyhow::Result<()> {
             media_dir,
             media_url,
         } => {
-            anyhow::ensure!(
-                older_than >= 1,
-                "--older-than must be at least 1 day: data may still be syncing for 12 h after an exam"
+            print!(
+                "{}",
+                ops::purge::records(&db, older_than, dry_run, now).await?
             );
-            let now = vigil_server::clock::SystemClock.now_ms();
-            let cutoff = now - i64::from(older_than) * 86_400_000;
-            let c = db.purge_sessions_before(cutoff, now, dry_run).await?;
-            let verb = if dry_run { "Would delete" } else { "Deleted" };
-            println!(
-                "{verb} {} session(s), {} attempt(s), {} event(s), {} media record(s) \
-                 scheduled before {}.",
-                c.sessions,
-                c.attempts,
-                c.events,
-                c.media,
-                vigil_server::results::rfc3339(cutoff)
-            );
-            if !dry_run {
-                let dir = media_dir.unwrap_or_else(|| db_at.dir.join("media"));
-                let (files, bytes) = vigil_server::results::sweep_stale_partials(&db, &dir, now)
-                    .await
-                    .with_context(|| {
-                        format!("sweeping the partial uploads in {}", dir.display())
-                    })?;
-                println!(
-                    "Removed {files} partial upload file(s), {bytes} bytes, from {}.",
-                    dir.join("partial").display()
-                );
-                let blobs = blob_store(media_url.as_deref(), &dir).await?;
-                let keep = db.media_hashes().await?;
-                let (files, bytes) = blobs
-                    .sweep(&keep)
-                    .await
-                    .with_context(|| format!("sweeping the media store {}", blobs.describe()))?;
-                println!(
-                    "Removed {files} media file(s), {bytes} bytes, from {}.",
-                    blobs.describe()
-                );
+            if dry_run {
+                return Ok(());
             }
-            Ok(())
+            let media = MediaStore {
+                dir: media_dir,
+                url: media_url,
+            };
+            print(ops::purge::sweep_files(&db, &media, &at, now).await)
         }
     }
 }
 
-/// `attempt import FILE`: reads at most the copy limit, imports, prints JSON.
-async fn import_copy(state: &AppState, file: &Path) -> anyhow::Result<()> {
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .len();
-    anyhow::ensure!(
-        size <= vigil_copy::MAX_COPY_BYTES,
-        "{}: {size} bytes, a copy is at most {} bytes",
-        file.display(),
-        vigil_copy::MAX_COPY_BYTES
-    );
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let report = vigil_server::copies::import(state, &bytes)
-        .await
-        .with_context(|| format!("importing {}", file.display()))?;
-    println!("{}", serde_json::to_string_pretty(&report)?);
+/// Prints a command's report, exactly as its `Display` writes it.
+fn print(report: anyhow::Result<impl std::fmt::Display>) -> anyhow::Result<()> {
+    print!("{}", report?);
     Ok(())
 }
 
-async fn show_attempt(db: &Db, id: &str) -> anyhow::Result<()> {
-    let Some(a) = db.attempt(id).await? else {
-        anyhow::bail!("no attempt {id}");
-    };
-    let events = db.events(id).await?;
-    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-    let complete = seqs.iter().copied().eq(1..=seqs.len() as u64);
-    let chain = match vigil_exam::verify_from(&a.genesis(), &events) {
-        Ok(()) => "intact".to_string(),
-        Err(e) => format!("broken: {e}"),
-    };
-    let flags: Vec<_> = db
-        .flags(id)
-        .await?
-        .into_iter()
-        .map(|f| serde_json::json!({ "kind": f.kind, "detail": f.detail, "at": f.at }))
-        .collect();
-    // The incidents as the log tells them, each with its evidence still and
-    // whether the server holds that still.
-    let dossier = vigil_server::dossier::Dossier::from_events(&events);
-    let mut incidents = Vec::new();
-    for i in &dossier.incidents {
-        let stored = match &i.evidence {
-            Some(sha) => db.media_size(id, sha).await?.is_some(),
-            None => false,
-        };
-        incidents.push(serde_json::json!({
-            "kind": i.kind,
-            "severity": i.severity,
-            "opened_at": i.opened_at,
-            "closed_at": i.closed_at,
-            "evidence_sha256": i.evidence,
-            "evidence_stored": stored,
-        }));
-    }
-    let out = serde_json::json!({
-        "attempt": a.id,
-        "session": a.session_id,
-        "candidate": a.candidate_id,
-        "state": a.state,
-        "started_at": a.started_at,
-        "events": events.len(),
-        "last_seq": seqs.last().copied().unwrap_or(0),
-        "each_seq_once": complete,
-        "chain": chain,
-        "flags": flags,
-        "incidents": incidents,
-        "face_match": dossier.face_match,
-    });
-    println!("{}", serde_json::to_string_pretty(&out)?);
-    Ok(())
-}
-
-/// Where the database is: a printable name (no password) and the folder
-/// the media store defaults to.
-struct DbAt {
-    label: String,
-    dir: PathBuf,
-}
-
-/// A database URL without its password, for messages and logs.
-fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
+impl From<ServeArgs> for ServeOptions {
+    fn from(args: ServeArgs) -> Self {
+        ServeOptions {
+            addr: args.addr,
+            static_dir: args.static_dir,
+            media: MediaStore {
+                dir: args.media_dir,
+                url: args.media_url,
+            },
         }
-        _ => url.to_owned(),
-    }
-}
-
-async fn export_results(db: &Db, session: &str, out: Option<PathBuf>) -> anyhow::Result<()> {
-    let now = vigil_server::clock::SystemClock.now_ms();
-    let results = vigil_server::results::session_results(db, session, now).await?;
-    let csv = results.to_csv();
-    match out {
-        Some(path) => {
-            std::fs::write(&path, csv).with_context(|| format!("writing {}", path.display()))?;
-            println!(
-                "Results of {} candidates of session {session} written to {}",
-                results.rows.len(),
-                path.display()
-            );
-        }
-        None => print!("{csv}"),
-    }
-    Ok(())
-}
-
-fn print_demo(info: &demo::DemoInfo, db: &str) {
-    println!();
-    println!("Vigil demo");
-    println!("  URL:       {}", info.url);
-    println!("  database:  {db}");
-    println!("  exam:      {}", info.exam);
-    println!("  session:   {}", info.session);
-    println!("  start code (offline unlock): {}", info.start_code);
-    println!("  candidates (id / code):");
-    for c in &info.candidates {
-        println!("    {}  {}", c.id, c.code);
-    }
-    println!();
-}
-
-async fn serve(db: Db, hashing: CodeHashing, args: ServeArgs, db_at: &DbAt) -> anyhow::Result<()> {
-    if let Some(dir) = &args.static_dir {
-        anyhow::ensure!(
-            dir.join("index.html").is_file(),
-            "--static-dir {}: no index.html there (build the app first: `cargo xtask build`)",
-            dir.display()
-        );
-    }
-    let media = Media {
-        dir: args.media_dir,
-        url: args.media_url,
-    };
-    let state = system_state(db, hashing, args.static_dir, media, db_at).await?;
-    // Partial uploads that can no longer complete go, with the personal data
-    // they may hold, once their attempt's sync deadline has passed.
-    {
-        let (db, dir) = (state.db.clone(), state.media_dir.clone());
-        tokio::spawn(async move {
-            let every =
-                std::time::Duration::from_millis(vigil_server::results::PARTIAL_SWEEP_EVERY_MS);
-            loop {
-                tokio::time::sleep(every).await;
-                let now = SystemClock.now_ms();
-                match vigil_server::results::sweep_stale_partials(&db, &dir, now).await {
-                    Ok((0, _)) => {}
-                    Ok((files, bytes)) => {
-                        tracing::info!(files, bytes, "swept stale partial uploads")
-                    }
-                    Err(e) => tracing::warn!(error = %e, "sweeping partial uploads"),
-                }
-            }
-        });
-    }
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("binding {}", args.addr))?;
-    tracing::info!(addr = %args.addr, db = %db_at.label, "serving");
-    println!("Listening on http://{}/ (Ctrl-C to stop)", args.addr);
-    // With the peer address, for the per-address rate limits.
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    println!("Stopped.");
-    Ok(())
-}
-
-/// Where the media go, as the command line says (`--media-dir`,
-/// `--media-url`).
-struct Media {
-    dir: Option<PathBuf>,
-    url: Option<String>,
-}
-
-/// The state of a command that serves or stores like the server does
-/// (`serve`, `attempt import`): the media folder (made if missing, by
-/// default `media/` beside the database) and the blob store, checked.
-async fn system_state(
-    db: Db,
-    hashing: CodeHashing,
-    static_dir: Option<PathBuf>,
-    media: Media,
-    db_at: &DbAt,
-) -> anyhow::Result<AppState> {
-    let media_dir = media.dir.unwrap_or_else(|| db_at.dir.join("media"));
-    std::fs::create_dir_all(&media_dir)
-        .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
-    let blobs = blob_store(media.url.as_deref(), &media_dir).await?;
-    Ok(AppState {
-        db,
-        clock: Arc::new(SystemClock),
-        static_dir,
-        hashing,
-        media_dir,
-        blobs,
-        uploads: Default::default(),
-        limits: Default::default(),
-        quotas: Default::default(),
-    })
-}
-
-/// The blob store: the S3-compatible bucket of `media_url` if given, else
-/// the media folder; checked before use, so a wrong bucket, endpoint or key
-/// stops the command with the store's own message.
-async fn blob_store(media_url: Option<&str>, media_dir: &Path) -> anyhow::Result<BlobStore> {
-    let blobs = match media_url {
-        Some(url) => BlobStore::s3(url, &[]).map_err(anyhow::Error::msg)?,
-        None => BlobStore::Folder(media_dir.to_owned()),
-    };
-    blobs
-        .check()
-        .await
-        .with_context(|| format!("opening the media store {}", blobs.describe()))?;
-    tracing::info!(store = %blobs.describe(), "media store");
-    Ok(blobs)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn database_urls_are_printed_without_their_password() {
-        assert_eq!(
-            redact_url("postgres://vigil:s3cret@db:5432/vigil"),
-            "postgres://vigil:***@db:5432/vigil"
-        );
-        assert_eq!(
-            redact_url("postgres://vigil@db/vigil"),
-            "postgres://vigil@db/vigil"
-        );
-        assert_eq!(redact_url("sqlite:///a@b/x.db"), "sqlite:///a@b/x.db");
     }
 }

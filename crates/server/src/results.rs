@@ -14,7 +14,7 @@
 use anyhow::{anyhow, Context};
 use vigil_exam::{Exam, ScoreReport};
 
-use crate::db::Db;
+use crate::db::{AttemptState, Db};
 use crate::flags::FlagKind;
 
 /// One candidate's line of the results.
@@ -24,8 +24,8 @@ pub struct ResultRow {
     /// The attempt id (links the review pages).
     pub attempt: String,
     /// The attempt's state as the server tracks it (`registered`,
-    /// `started`, `submitted`).
-    pub state: String,
+    /// `in_progress`, `submitted`).
+    pub state: AttemptState,
     /// Where the attempt stands for a reviewer ([`Progress`]).
     pub progress: Progress,
     /// Start by the server clock (or the offline start seen at sync).
@@ -221,7 +221,7 @@ async fn progress_of(
     )
     .sync_by_ms;
     Ok(Progress::of(
-        attempt.started_at.is_some() || attempt.state != "registered",
+        attempt.started_at.is_some() || attempt.state != AttemptState::Registered,
         submitted,
         missing,
         now > sync_by,
@@ -330,7 +330,7 @@ impl SessionResults {
         for r in &self.rows {
             let mut cells = vec![
                 spreadsheet_safe(&r.candidate),
-                spreadsheet_safe(&r.state),
+                r.state.as_str().to_owned(),
                 r.progress.as_str().to_owned(),
                 r.started_at.map(rfc3339).unwrap_or_default(),
                 r.submitted_at.map(rfc3339).unwrap_or_default(),

@@ -179,7 +179,7 @@ fn attempt_view(
         extra_time: a.extra_time,
         id: a.id,
         candidate: a.candidate_id,
-        state: a.state,
+        state: a.state.as_str().to_owned(),
         started_at_ms: a.started_at,
         session: SessionView {
             id: s.id.clone(),

@@ -58,7 +58,7 @@ pub fn router(state: AppState) -> Router {
         let index = dir.join("index.html");
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
     }
-    let policies = crate::harden::Policies::new(state.static_dir.as_deref(), crate::review::CSS);
+    let policies = crate::harden::Policies::new(state.static_dir.as_deref());
     crate::harden::harden(
         app.layer(TraceLayer::new_for_http()).with_state(state),
         policies,

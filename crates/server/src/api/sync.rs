@@ -40,7 +40,7 @@ use vigil_exam::{
 
 use super::candidate::CandidateAuth;
 use super::start::{load_exam, load_session, rfc3339, start_window};
-use crate::db::AttemptRow;
+use crate::db::{AttemptRow, AttemptState};
 use crate::flags::FlagKind;
 use crate::quota;
 use crate::{ApiError, AppState};
@@ -281,7 +281,7 @@ pub async fn ingest(
             }
         }
         if submitted {
-            tx.set_state("submitted").await?;
+            tx.set_state(AttemptState::Submitted).await?;
         }
         let sync_by = timeline.sync_by;
         if now > sync_by {

@@ -344,7 +344,7 @@ async fn a_panicking_handler_answers_500_with_the_usual_body() {
     }
     let app = harden(
         Router::new().route("/boom", axum::routing::get(boom)),
-        Policies::new(None, ""),
+        Policies::new(None),
     );
     let (status, body) = send(app, Request::get("/boom").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);

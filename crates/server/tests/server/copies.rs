@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use vigil_copy::{AttemptCopy, CopyHeader, Medium, PublicKey, SessionSecret};
 use vigil_exam::*;
 use vigil_server::copies::{import, ImportError};
+use vigil_server::db::AttemptState;
 
 use crate::common::*;
 
@@ -140,7 +141,7 @@ async fn a_copy_is_imported_once_verified_and_flagged() {
         Some(&photo[..])
     );
     let row = f.state.db.attempt(&attempt).await.unwrap().unwrap();
-    assert_eq!(row.state, "submitted");
+    assert_eq!(row.state, AttemptState::Submitted);
     assert_eq!(flag_kinds(&f, &attempt).await, vec!["manual_import"]);
 
     // Again: nothing new, no second flag.

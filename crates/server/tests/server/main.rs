@@ -13,6 +13,7 @@ mod copies;
 mod kiosk;
 mod media;
 mod openapi;
+mod ops;
 mod order;
 mod purge;
 mod results;

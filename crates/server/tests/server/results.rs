@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use serde_json::json;
+use vigil_server::db::AttemptState;
 use vigil_server::results;
 
 use crate::common::*;
@@ -43,7 +44,7 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
         .unwrap();
         let row = &r.rows[n];
         assert_eq!(row.candidate, ids[n]);
-        assert_eq!(row.state, "submitted");
+        assert_eq!(row.state, AttemptState::Submitted);
         assert_eq!(row.started_at, Some(NOW));
         assert_eq!(row.submitted_at, Some(NOW + 4_000));
         assert_eq!(row.score.as_ref(), Some(&vigil_exam::score(&exam, &state)));
@@ -58,7 +59,7 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     assert_eq!((wrong.total.right, wrong.total.wrong), (0, 1));
     assert!(wrong.total.points < right.total.points);
     // Nobody synced anything for the third: a state, no score.
-    assert_eq!(r.rows[2].state, "registered");
+    assert_eq!(r.rows[2].state, AttemptState::Registered);
     assert_eq!(r.rows[2].score, None);
 
     let csv = r.to_csv();

@@ -283,3 +283,34 @@ async fn another_sessions_proctor_is_refused() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_stylesheets_are_static_css_files_the_pages_link() {
+    let f = fixture().await;
+    assert_eq!(review::STYLESHEET_URL, "/review/static/review.css");
+    assert_eq!(review::REPORT_STYLESHEET_URL, "/review/static/report.css");
+    for (url, css) in [
+        (review::STYLESHEET_URL, review::CSS),
+        (review::REPORT_STYLESHEET_URL, review::REPORT_CSS),
+    ] {
+        // No login needed: the login page is styled too.
+        let (status, headers, body) = fetch(&f, get(url, None)).await;
+        assert_eq!(status, StatusCode::OK, "{url}");
+        assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+        assert_eq!(headers[header::CACHE_CONTROL], "public, max-age=86400");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(body, css);
+    }
+    // The pages link it and carry no inline style, which the policy would
+    // refuse: styles come from the origin only.
+    for uri in ["/review/login", "/review"] {
+        let (_, headers, body) = fetch(&f, get(uri, None)).await;
+        assert!(
+            body.contains(r#"<link rel="stylesheet" href="/review/static/review.css">"#),
+            "{body}"
+        );
+        assert!(!body.contains("<style"), "{body}");
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("style-src 'self';"), "{csp}");
+    }
+}

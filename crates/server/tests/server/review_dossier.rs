@@ -276,9 +276,14 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         "incident à instruire",
         "Absent du champ pendant 65 s",
         "Nom et signature du surveillant",
-        "@media print",
+        r#"<link rel="stylesheet" href="/review/static/report.css">"#,
         &format!("/review/attempts/{attempt}/media/{}", sha_hex(&media[3])),
     ] {
         assert!(report.contains(needle), "report lacks {needle}");
     }
+    // Its print layout is in the stylesheet it links.
+    let (status, headers, css) = fetch(&f, get("/review/static/report.css", &cookie)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(String::from_utf8(css).unwrap().contains("@media print"));
 }

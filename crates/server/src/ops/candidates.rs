@@ -1,0 +1,99 @@
+//! `vigil-server candidates import` and `candidates set`: registering a
+//! roster in a session, and changing one candidate's extra time before
+//! their start. The rules are [`crate::roster`]'s.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{read_text, write_file};
+use crate::auth::CodeHashing;
+use crate::db::Db;
+use crate::demo::CandidateLogin;
+use crate::roster;
+
+/// A roster registered: the logins, printed as CSV or written to a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterImported {
+    pub session: String,
+    pub logins: Vec<CandidateLogin>,
+    /// The file the logins were written to (`--out`); `None`: printed.
+    pub written_to: Option<PathBuf>,
+}
+
+impl fmt::Display for RosterImported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.written_to {
+            Some(path) => writeln!(
+                f,
+                "{} candidates registered in session {}; logins written to {}",
+                self.logins.len(),
+                self.session,
+                path.display()
+            ),
+            None => f.write_str(&roster::to_csv(&self.logins)),
+        }
+    }
+}
+
+/// Registers the roster `file` (CSV) in `session`, all or nothing; the
+/// logins go to `out` if given.
+pub async fn import(
+    db: &Db,
+    hashing: &CodeHashing,
+    session: &str,
+    file: &Path,
+    out: Option<&Path>,
+) -> anyhow::Result<RosterImported> {
+    let text = read_text(file, "reading")?;
+    let logins = roster::import(db, hashing, session, &text)
+        .await
+        .with_context(|| format!("importing {}", file.display()))?;
+    if let Some(path) = out {
+        write_file(path, &roster::to_csv(&logins))?;
+    }
+    Ok(RosterImported {
+        session: session.to_owned(),
+        logins,
+        written_to: out.map(Path::to_owned),
+    })
+}
+
+/// A candidate's extra time, as just set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraTimeSet {
+    pub session: String,
+    pub candidate: String,
+    pub extra_time: bool,
+}
+
+impl fmt::Display for ExtraTimeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let word = if self.extra_time {
+            "granted"
+        } else {
+            "withdrawn"
+        };
+        writeln!(
+            f,
+            "Extra time {word} for candidate {} of session {}.",
+            self.candidate, self.session
+        )
+    }
+}
+
+/// Grants or withdraws a candidate's extra time (before their start only).
+pub async fn set_extra_time(
+    db: &Db,
+    session: &str,
+    candidate: &str,
+    extra_time: bool,
+) -> anyhow::Result<ExtraTimeSet> {
+    roster::set_extra_time(db, session, candidate, extra_time).await?;
+    Ok(ExtraTimeSet {
+        session: session.to_owned(),
+        candidate: candidate.to_owned(),
+        extra_time,
+    })
+}
