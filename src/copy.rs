@@ -16,12 +16,11 @@ use std::rc::Rc;
 
 use vigil_api::LoginResponse;
 use vigil_copy::{AttemptCopy, CopyHeader, Medium, PublicKey};
-use vigil_exam::Attempt;
 use wasm_bindgen_futures::spawn_local;
 use yew::prelude::*;
 
 use crate::browser::{download, idb};
-use crate::session;
+use crate::store::{self, AttemptStore};
 use crate::sync;
 
 /// Where saving a copy stands, for the finished screen.
@@ -68,18 +67,23 @@ pub fn file_name(session: &str, candidate: &str) -> String {
     format!("vigil-{}-{}.vigilcopy", clean(session), clean(candidate))
 }
 
-/// Builds, encrypts and saves the copy of `attempt`.
-pub async fn save(login: &LoginResponse, attempt: &Attempt) -> Result<CopyState, CopyFailure> {
+/// Builds, encrypts and saves the copy of the stored attempt.
+pub async fn save(login: &LoginResponse, store: &AttemptStore) -> Result<CopyState, CopyFailure> {
     let key = login
         .attempt
         .copy_key
         .as_deref()
         .ok_or(CopyFailure::NoKey)?;
     let key = PublicKey::from_hex(key).map_err(|e| CopyFailure::Other(e.to_string()))?;
+    // What is stored now: the log and the state it leads to (a step being
+    // written meanwhile joins the next copy).
+    let (state, events) = store
+        .with_stored(|s, events| (s.clone(), events.to_vec()))
+        .ok_or(CopyFailure::NoKey)?;
     let mut media = Vec::new();
     let mut missing = 0;
     let mut seen = std::collections::HashSet::new();
-    for sha in sync::media_of(attempt) {
+    for sha in sync::media_of(&state) {
         if !seen.insert(sha.clone()) {
             continue;
         }
@@ -94,12 +98,9 @@ pub async fn save(login: &LoginResponse, attempt: &Attempt) -> Result<CopyState,
         &view.session.id,
         &view.id,
         &view.candidate,
-        session::now_ms(attempt),
+        store::now_ms(&state),
     );
-    let copy = AttemptCopy {
-        events: attempt.events().to_vec(),
-        media,
-    };
+    let copy = AttemptCopy { events, media };
     let bytes = vigil_copy::seal(&key, &header, &copy, &mut rand_core::OsRng)
         .map_err(|e| CopyFailure::Other(e.to_string()))?;
     let name = file_name(&view.session.id, &view.candidate);
@@ -111,22 +112,23 @@ pub async fn save(login: &LoginResponse, attempt: &Attempt) -> Result<CopyState,
 #[hook]
 pub fn use_save_copy(
     login: Option<Rc<LoginResponse>>,
-    attempt: Option<Rc<Attempt>>,
+    store: AttemptStore,
 ) -> (CopyState, Callback<()>) {
     let state = use_state(CopyState::default);
     let on_save = {
         let state = state.clone();
         Callback::from(move |()| {
-            let (Some(login), Some(attempt)) = (login.clone(), attempt.clone()) else {
+            let Some(login) = login.clone() else {
                 return;
             };
+            let store = store.clone();
             if *state == CopyState::Saving {
                 return;
             }
             state.set(CopyState::Saving);
             let state = state.clone();
             spawn_local(async move {
-                state.set(match save(&login, &attempt).await {
+                state.set(match save(&login, &store).await {
                     Ok(saved) => saved,
                     Err(e) => CopyState::Failed(e),
                 });

@@ -238,6 +238,11 @@ pub struct Texts {
     pub start_no_package: &'static str,
     pub unavailable_title: &'static str,
     pub unavailable_text: &'static str,
+    pub restore_failed: &'static str,
+    pub sign_in_store_failed: &'static str,
+    pub clock_offline: &'static str,
+    pub step_refused: &'static str,
+    pub step_signed_out: &'static str,
 }
 
 pub static FR: Texts = Texts {
@@ -463,6 +468,11 @@ pub static FR: Texts = Texts {
     start_no_package: "L'épreuve n'a pas été téléchargée sur cet ordinateur avant la coupure : la connexion est nécessaire pour démarrer.",
     unavailable_title: "Étape suivante",
     unavailable_text: "Vos réponses aux étapes précédentes sont enregistrées sur cet ordinateur. La suite du parcours (identité, scan de la pièce, salle d'attente, épreuve) n'est pas encore disponible dans cette version.",
+    restore_failed: "Ce que cet ordinateur a enregistré de votre épreuve n'a pas pu être relu ({}). Rien n'a été effacé : reconnectez-vous, et si ce message revient, prévenez le surveillant.",
+    sign_in_store_failed: "La connexion a réussi, mais cet ordinateur n'a pas pu l'enregistrer ({}). Quittez la navigation privée, libérez de la place sur le disque, puis reconnectez-vous.",
+    clock_offline: "L'heure du serveur n'a pas pu être vérifiée (pas de réseau) : l'horloge de cet ordinateur sert en attendant. Vous pouvez démarrer à l'heure ; le serveur vérifiera les horaires à l'envoi.",
+    step_refused: "Cette étape n'a pas été acceptée ({}). Rechargez la page ; si ce message revient, prévenez le surveillant.",
+    step_signed_out: "Vous n'êtes plus connecté sur cet ordinateur : reconnectez-vous pour continuer.",
 };
 
 pub static EN: Texts = Texts {
@@ -688,6 +698,11 @@ pub static EN: Texts = Texts {
     start_no_package: "The exam was not downloaded to this computer before the cut: the connection is needed to start.",
     unavailable_title: "Next step",
     unavailable_text: "What you did in the previous steps is saved on this computer. The rest of the journey (identity, room scan, waiting room, exam) is not available in this version yet.",
+    restore_failed: "What this computer stored of your exam could not be read back ({}). Nothing was deleted: sign in again, and if this message comes back, tell the proctor.",
+    sign_in_store_failed: "You are signed in, but this computer could not save it ({}). Leave private browsing, free some disk space, then sign in again.",
+    clock_offline: "The server's time could not be checked (no network): this computer's clock stands in meanwhile. You can start on time; the server checks the times when your answers arrive.",
+    step_refused: "This step was not accepted ({}). Reload the page; if this message comes back, tell the proctor.",
+    step_signed_out: "You are no longer signed in on this computer: sign in again to go on.",
 };
 
 /// Fills the single `{}` of a catalogue entry.

@@ -1,9 +1,12 @@
 //! vigil-app: the candidate's side of Vigil, a Yew app compiled to wasm32.
 //!
-//! Layout (see DESIGN.md): [`app`] routes between [`screens`] from the pure
-//! [`state`] reducer; [`components`] are the shared pieces; [`browser`] holds
-//! every web-sys/js-sys/gloo call; [`checks`] and [`i18n`] are pure and
-//! tested natively.
+//! Layout (see docs/architecture.md): [`app`] composes the custom
+//! [`hooks`] and shows the screen [`route`] picks from the pure [`state`]
+//! reducer; the attempt lives in one place, the [`store`]; [`screens`] and
+//! [`components`] are the views; [`problem`] types what a candidate can be
+//! told went wrong; [`browser`] holds every web-sys/js-sys/gloo call;
+//! [`checks`], [`i18n`], [`proctoring`] and [`sync`]'s counting are pure
+//! and tested natively.
 
 pub mod app;
 pub mod browser;
@@ -12,13 +15,17 @@ pub mod components;
 pub mod copy;
 pub mod face_match;
 pub mod head_turn;
+pub mod hooks;
 pub mod i18n;
 pub mod live_checks;
 pub mod package;
+pub mod problem;
 pub mod proctoring;
+pub mod route;
 pub mod screens;
 pub mod session;
 pub mod state;
+pub mod store;
 pub mod sync;
 pub mod voice;
 
@@ -32,7 +39,9 @@ pub fn run() {
 }
 
 /// Bytes of wasm linear memory now (read by the app benchmark through
-/// `window.wasmBindings`).
+/// `window.wasmBindings`). Only in the benchmark's own build (`--features
+/// bench`): the candidate's app exports nothing for benchmarks.
+#[cfg(feature = "bench")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn vigil_wasm_memory_bytes() -> f64 {
     use wasm_bindgen::JsCast;
@@ -45,17 +54,4 @@ pub fn vigil_wasm_memory_bytes() -> f64 {
                 .unwrap_or(0.0)
         })
         .unwrap_or(0.0)
-}
-
-/// Benchmark probe (app bench): `n` IndexedDB adds through the app's
-/// storage code, each timed; resolves to the durations in ms.
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn vigil_bench_idb(n: u32) -> wasm_bindgen::JsValue {
-    let out = js_sys::Array::new();
-    for i in 0..n {
-        let t0 = browser::clock::mono_ms();
-        let _ = browser::idb::bench_add(i).await;
-        out.push(&(browser::clock::mono_ms() - t0).into());
-    }
-    out.into()
 }

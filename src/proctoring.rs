@@ -21,7 +21,8 @@
 use std::collections::VecDeque;
 
 use vigil_exam::{
-    Attempt, EventKind, Exam, Incident, IncidentChange, IncidentKind, Observation, Proctor, Signal,
+    AttemptState, Event, EventKind, Exam, Incident, IncidentChange, IncidentKind, Observation,
+    Proctor, Signal,
 };
 
 /// Incident kinds whose observations are not in the log (camera frames,
@@ -37,7 +38,7 @@ pub const LIVE_KINDS: [IncidentKind; 6] = [
 
 /// Which open incident the candidate is told about, most pressing first
 /// (the window and fullscreen ones have their own overlay).
-pub fn banner_kind(attempt: &Attempt) -> Option<IncidentKind> {
+pub fn banner_kind(state: &AttemptState) -> Option<IncidentKind> {
     const ORDER: [IncidentKind; 6] = [
         IncidentKind::CameraLost,
         IncidentKind::CameraCovered,
@@ -46,8 +47,7 @@ pub fn banner_kind(attempt: &Attempt) -> Option<IncidentKind> {
         IncidentKind::Voice,
         IncidentKind::LookingAway,
     ];
-    let open: Vec<IncidentKind> = attempt
-        .state()
+    let open: Vec<IncidentKind> = state
         .incidents
         .iter()
         .filter(|i| i.closed_at.is_none())
@@ -104,16 +104,22 @@ fn observation_of(kind: &EventKind) -> Option<Signal> {
 }
 
 impl Watch {
-    /// The watch of `attempt` at `now_ms`, rebuilt from its log, with the
-    /// changes to record so that the log agrees with the rules now.
-    pub fn resume(exam: &Exam, attempt: &Attempt, now_ms: i64) -> (Watch, Vec<IncidentChange>) {
+    /// The watch of an attempt at `now_ms`, rebuilt from its stored log
+    /// (`events`, leading to `state`), with the changes to record so that
+    /// the log agrees with the rules now.
+    pub fn resume(
+        exam: &Exam,
+        state: &AttemptState,
+        events: &[Event],
+        now_ms: i64,
+    ) -> (Watch, Vec<IncidentChange>) {
         let mut proctor = Proctor::new(&exam.proctoring);
-        let started = attempt.state().started_at_ms;
+        let started = state.started_at_ms;
         if let Some(start) = started {
             // The exam starts focused and fullscreen (entered by the click).
             proctor.observe(Observation::new(start, Signal::Focus { focused: true }));
             proctor.observe(Observation::new(start, Signal::Fullscreen { active: true }));
-            for e in attempt.events().iter().filter(|e| e.at >= start) {
+            for e in events.iter().filter(|e| e.at >= start) {
                 if let Some(signal) = observation_of(&e.kind) {
                     proctor.observe(Observation::new(e.at, Signal::Tick));
                     proctor.observe(Observation::new(e.at, signal));
@@ -121,7 +127,7 @@ impl Watch {
             }
             proctor.observe(Observation::new(now_ms, Signal::Tick));
         }
-        let recorded = &attempt.state().incidents;
+        let recorded = &state.incidents;
         for r in recorded.iter().filter(|r| r.closed_at.is_none()) {
             if LIVE_KINDS.contains(&r.kind) {
                 proctor.adopt(r);
@@ -164,6 +170,7 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_exam::Attempt;
     use vigil_exam::{IncidentKind, Schedule, StartWindow};
 
     const EXAM: &str = include_str!("../exams/demo-short.toml");
@@ -207,7 +214,7 @@ mod tests {
     #[test]
     fn leaving_the_window_opens_then_closes_an_incident() {
         let (exam, mut a, start) = started();
-        let (mut w, fix) = Watch::resume(&exam, &a, start);
+        let (mut w, fix) = Watch::resume(&exam, a.state(), a.events(), start);
         assert!(fix.is_empty());
         a.record_focus(false, start + 10_000).unwrap();
         assert!(w
@@ -229,7 +236,7 @@ mod tests {
         assert_eq!(a.state().incidents.len(), 1);
 
         // Rebuilt after a reload: the same facts, nothing to record again.
-        let (_, fix) = Watch::resume(&exam, &a, start + 20_000);
+        let (_, fix) = Watch::resume(&exam, a.state(), a.events(), start + 20_000);
         assert!(fix.is_empty(), "{fix:?}");
     }
 
@@ -239,7 +246,7 @@ mod tests {
         // The candidate left the window and the page went away before the
         // incident could be recorded.
         a.record_focus(false, start + 5_000).unwrap();
-        let (mut w, fix) = Watch::resume(&exam, &a, start + 30_000);
+        let (mut w, fix) = Watch::resume(&exam, a.state(), a.events(), start + 30_000);
         assert!(matches!(&fix[..], [IncidentChange::Opened(i)]
             if i.kind == IncidentKind::LeftWindow && i.opened_at == start + 5_000));
         record(&mut a, &fix, start + 30_000);
@@ -253,10 +260,10 @@ mod tests {
         // An incident the log left open but the rules closed is closed.
         let (exam2, mut b, start2) = started();
         b.record_focus(false, start2 + 1_000).unwrap();
-        let (_, fix) = Watch::resume(&exam2, &b, start2 + 3_000);
+        let (_, fix) = Watch::resume(&exam2, b.state(), b.events(), start2 + 3_000);
         record(&mut b, &fix, start2 + 3_000);
         b.record_focus(true, start2 + 4_000).unwrap();
-        let (_, fix) = Watch::resume(&exam2, &b, start2 + 9_000);
+        let (_, fix) = Watch::resume(&exam2, b.state(), b.events(), start2 + 9_000);
         assert!(
             matches!(&fix[..], [IncidentChange::Closed(i)] if i.closed_at == Some(start2 + 9_000))
         );
@@ -271,7 +278,7 @@ mod tests {
         let exam = Exam::from_toml(&src).unwrap();
         let (_, mut a, start) = started();
         a.record_focus(false, start + 1_000).unwrap();
-        let (_, fix) = Watch::resume(&exam, &a, start + 60_000);
+        let (_, fix) = Watch::resume(&exam, a.state(), a.events(), start + 60_000);
         assert!(fix.is_empty());
     }
 
@@ -286,7 +293,7 @@ mod tests {
     #[test]
     fn a_face_absent_incident_survives_a_reload_and_closes_when_the_face_is_back() {
         let (exam, mut a, start) = started();
-        let (mut w, _) = Watch::resume(&exam, &a, start);
+        let (mut w, _) = Watch::resume(&exam, a.state(), a.events(), start);
         let mut changes = Vec::new();
         for s in 0..=6 {
             changes.extend(w.observe(start + s * 1_000, no_face(&format!("{s:064}"))));
@@ -294,10 +301,10 @@ mod tests {
         assert!(matches!(&changes[..], [IncidentChange::Opened(i)]
             if i.kind == IncidentKind::FaceAbsent && i.evidence.is_some()));
         record(&mut a, &changes, start + 6_000);
-        assert_eq!(banner_kind(&a), Some(IncidentKind::FaceAbsent));
+        assert_eq!(banner_kind(a.state()), Some(IncidentKind::FaceAbsent));
 
         // The page reloads: the incident is taken over, not closed.
-        let (mut w, fix) = Watch::resume(&exam, &a, start + 30_000);
+        let (mut w, fix) = Watch::resume(&exam, a.state(), a.events(), start + 30_000);
         assert!(fix.is_empty(), "{fix:?}");
         // Frames with a face again: closed by the rule, dated at the return.
         let face = vigil_exam::FaceObservation {
@@ -319,7 +326,7 @@ mod tests {
         assert!(matches!(&closed[..], [IncidentChange::Closed(i)]
             if i.closed_at == Some(start + 35_000)));
         record(&mut a, &closed, start + 36_000);
-        assert_eq!(banner_kind(&a), None);
+        assert_eq!(banner_kind(a.state()), None);
         assert_eq!(a.state().incidents.len(), 1);
     }
 

@@ -3,13 +3,14 @@
 //! Screens send [`Action`]s; [`Model::apply`] computes the next model; the
 //! screen shown is derived from the model — from the engine attempt's phase
 //! once signed in — never stored beside it, so the two cannot disagree. The
-//! attempt only changes through [`Action::Committed`], which the app sends
-//! after the new event is stored in IndexedDB.
+//! model holds a snapshot of the attempt's state, never the attempt: the
+//! attempt lives in the [`AttemptStore`](crate::store::AttemptStore), which
+//! sends [`Action::Committed`] after each step is stored, in order.
 
 use std::rc::Rc;
 
 use vigil_api::LoginResponse;
-use vigil_exam::{Attempt, Exam, Phase};
+use vigil_exam::{AttemptState, Exam, Phase};
 use yew::Reducible;
 
 use crate::i18n::Lang;
@@ -61,8 +62,9 @@ pub struct Model {
     pub restored: bool,
     /// Set once the candidate has signed in (or was, before a reload).
     pub login: Option<Rc<LoginResponse>>,
-    /// The engine's attempt, as stored on this machine.
-    pub attempt: Option<Rc<Attempt>>,
+    /// The attempt's state after its last stored event (a snapshot from
+    /// the store: cheap to clone, never the log).
+    pub attempt: Option<Rc<AttemptState>>,
     /// The opened exam, once started on this machine.
     pub exam: Option<Rc<Exam>>,
     /// The review screen is open over the exam.
@@ -75,7 +77,7 @@ pub struct Model {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignedIn {
     pub login: Rc<LoginResponse>,
-    pub attempt: Rc<Attempt>,
+    pub attempt: Rc<AttemptState>,
     pub exam: Option<Rc<Exam>>,
 }
 
@@ -84,11 +86,11 @@ pub enum Action {
     SetLang(Lang),
     /// Start-up read of IndexedDB finished (with a session or not).
     Restored(Option<SignedIn>),
-    LoggedIn(Rc<LoginResponse>, Rc<Attempt>),
+    LoggedIn(Rc<LoginResponse>, Rc<AttemptState>),
     /// A new event of the attempt is stored: the attempt moves on.
-    Committed(Rc<Attempt>),
+    Committed(Rc<AttemptState>),
     /// The exam started: the attempt with its `start` event, and the exam.
-    Started(Rc<Attempt>, Rc<Exam>),
+    Started(Rc<AttemptState>, Rc<Exam>),
     OpenReview,
     CloseReview,
     OpenEquipmentTest,
@@ -101,14 +103,14 @@ impl Model {
             return Screen::Loading;
         }
         match (&self.login, &self.attempt) {
-            (Some(_), Some(attempt)) => match attempt.state().phase {
+            (Some(_), Some(attempt)) => match attempt.phase {
                 Phase::Registered => Screen::SystemCheck,
                 Phase::Checked => Screen::Consent,
                 Phase::Consented | Phase::Waiting => Screen::WaitingRoom,
                 // The identification steps, in order; once all are done the
                 // questions open (the room scan screen stays until then).
                 Phase::Identifying => {
-                    let s = attempt.state();
+                    let s = attempt;
                     if s.id_document_sha256.is_none() || s.face_sha256.is_none() {
                         Screen::Identity
                     } else if s.ear_left_sha256.is_none() || s.ear_right_sha256.is_none() {
@@ -147,10 +149,9 @@ impl Model {
                 next.equipment_test = false;
             }
             Action::Committed(attempt) => {
-                // Commits are serialized; an older result never replaces a newer one.
-                let newer =
-                    |current: &Rc<Attempt>| attempt.state().last_seq >= current.state().last_seq;
-                if next.attempt.as_ref().is_some_and(newer) {
+                // The store sends its steps in order; one finishing after a
+                // sign-out changes nothing.
+                if next.attempt.is_some() {
                     next.attempt = Some(attempt);
                 }
             }
@@ -187,6 +188,7 @@ impl Reducible for Model {
 mod tests {
     use super::*;
     use vigil_api::{AttemptView, ExamSummary, SessionView};
+    use vigil_exam::Attempt;
     use vigil_exam::{CheckResult, CheckStatus};
 
     fn login() -> Rc<LoginResponse> {
@@ -243,17 +245,17 @@ mod tests {
     #[test]
     fn the_attempt_phase_picks_the_screen() {
         let mut attempt = Attempt::new();
-        let m = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.clone())));
+        let m = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::SystemCheck);
         attempt.record_checks(passed_checks(), 10).unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::Consent);
         attempt.consent("v1", &"0".repeat(64), 20).unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         // Consented: the waiting room, until the click at the hour.
         assert_eq!(m.screen(), Screen::WaitingRoom);
         attempt.enter_waiting_room(60).unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::WaitingRoom);
 
         let exam = Rc::new(Exam::from_toml(include_str!("../exams/demo-short.toml")).unwrap());
@@ -262,7 +264,10 @@ mod tests {
             closes_at_ms: 1_000,
         };
         attempt.start(&exam, &window, false, 100).unwrap();
-        let m = m.apply(Action::Started(Rc::new(attempt.clone()), exam.clone()));
+        let m = m.apply(Action::Started(
+            Rc::new(attempt.state().clone()),
+            exam.clone(),
+        ));
         // After the start: the ID, the face, the head turn, the room scan.
         assert_eq!(m.screen(), Screen::Identity);
         assert_eq!(m.screen().name(), "identity");
@@ -270,38 +275,38 @@ mod tests {
         attempt
             .capture_identity(vigil_exam::IdentityWhat::IdDocument, &sha, 110)
             .unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::Identity);
         attempt
             .capture_identity(vigil_exam::IdentityWhat::Face, &sha, 120)
             .unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::HeadTurn);
         assert_eq!(m.screen().name(), "identity");
         attempt
             .head_turn(vigil_exam::Side::Left, &sha, 40, 130)
             .unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::HeadTurn);
         attempt
             .head_turn(vigil_exam::Side::Right, &sha, -40, 140)
             .unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::RoomScan);
         attempt.room_scan(&sha, 20_000, 150).unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::RoomScan, "until the questions open");
         attempt.open_questions(&exam, 160).unwrap();
         // Opened without the exam (its key lost): there is no exam to show.
-        let lost = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.clone())));
+        let lost = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.state().clone())));
         assert_eq!(lost.screen(), Screen::Unavailable);
-        let m = m.apply(Action::Committed(Rc::new(attempt.clone())));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::Exam);
         assert_eq!(m.apply(Action::OpenReview).screen(), Screen::Review);
         let back = m.apply(Action::OpenReview).apply(Action::CloseReview);
         assert_eq!(back.screen(), Screen::Exam);
         attempt.submit(&exam, 200).unwrap();
-        let m = m.apply(Action::Committed(Rc::new(attempt)));
+        let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
         assert_eq!(m.screen(), Screen::Finished);
         let out = m.apply(Action::BackToLogin);
         assert_eq!(out.screen(), Screen::Login);
@@ -314,7 +319,7 @@ mod tests {
         attempt.record_checks(passed_checks(), 10).unwrap();
         let signed_in = SignedIn {
             login: login(),
-            attempt: Rc::new(attempt),
+            attempt: Rc::new(attempt.state().clone()),
             exam: None,
         };
         let m = Model::default().apply(Action::Restored(Some(signed_in)));
@@ -328,7 +333,8 @@ mod tests {
         assert!(m.login.is_none());
         // A commit without an attempt (impossible from the UI) changes nothing.
         assert_eq!(
-            m.apply(Action::Committed(Rc::new(Attempt::new()))).attempt,
+            m.apply(Action::Committed(Rc::new(AttemptState::default())))
+                .attempt,
             None
         );
         assert_eq!(m.apply(Action::SetLang(Lang::En)).lang, Lang::En);

@@ -9,9 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 use vigil_api::{EventsRequest, LoginResponse};
-use vigil_exam::Attempt;
+use vigil_exam::AttemptState;
 
 use crate::browser::{api, idb};
+use crate::store::AttemptStore;
 
 /// Events per request (the server accepts up to 1 000).
 pub const BATCH: usize = 200;
@@ -38,8 +39,7 @@ impl Pending {
 }
 
 /// Media hashes an attempt refers to, in capture order.
-pub fn media_of(attempt: &Attempt) -> Vec<String> {
-    let s = attempt.state();
+pub fn media_of(s: &AttemptState) -> Vec<String> {
     [
         &s.id_document_sha256,
         &s.face_sha256,
@@ -55,9 +55,9 @@ pub fn media_of(attempt: &Attempt) -> Vec<String> {
 }
 
 /// What is pending given a cursor.
-pub fn pending(attempt: &Attempt, cursor: &Cursor) -> Pending {
-    let last = attempt.state().last_seq;
-    let media = media_of(attempt)
+pub fn pending(state: &AttemptState, cursor: &Cursor) -> Pending {
+    let last = state.last_seq;
+    let media = media_of(state)
         .iter()
         .filter(|m| !cursor.media_sent.contains(m))
         .count();
@@ -83,19 +83,22 @@ async fn load_cursor(attempt_id: &str) -> Cursor {
 }
 
 /// The pending counts as stored, without the network.
-pub async fn status(login: &LoginResponse, attempt: &Attempt) -> Pending {
-    pending(attempt, &load_cursor(&login.attempt.id).await)
+pub async fn status(login: &LoginResponse, state: &AttemptState) -> Pending {
+    pending(state, &load_cursor(&login.attempt.id).await)
 }
 
-/// One round: sends what is pending. Returns what is left (nothing, when
-/// everything went through) or why it stopped.
-pub async fn push(login: &LoginResponse, attempt: &Attempt) -> Result<Pending, String> {
+/// One round: sends what is stored and pending (events the store writes
+/// meanwhile go too). Returns what is left (nothing, when everything went
+/// through) or why it stopped.
+pub async fn push(login: &LoginResponse, store: &AttemptStore) -> Result<Pending, String> {
     let id = &login.attempt.id;
     let mut cursor = load_cursor(id).await;
-    let events = attempt.events();
-    while (cursor.acked_seq as usize) < events.len() {
-        let from = cursor.acked_seq as usize;
-        let batch = events[from..(from + BATCH).min(events.len())].to_vec();
+    loop {
+        // Only the batch is copied out of the log, not the log.
+        let batch = store.stored_events_after(cursor.acked_seq, BATCH);
+        if batch.is_empty() {
+            break;
+        }
         let req = EventsRequest {
             from_seq: cursor.acked_seq + 1,
             events: batch,
@@ -112,7 +115,10 @@ pub async fn push(login: &LoginResponse, attempt: &Attempt) -> Result<Pending, S
     // A blob missing here (storage cleared by hand) must not hold back the
     // others: they are sent, and the round still reports the missing one.
     let mut missing = None;
-    for sha in media_of(attempt) {
+    let state = store
+        .snapshot()
+        .ok_or_else(|| "no attempt is open".to_owned())?;
+    for sha in media_of(&state) {
         if cursor.media_sent.contains(&sha) {
             continue;
         }
@@ -130,7 +136,7 @@ pub async fn push(login: &LoginResponse, attempt: &Attempt) -> Result<Pending, S
     }
     match missing {
         Some(why) => Err(why),
-        None => Ok(pending(attempt, &cursor)),
+        None => Ok(pending(&store.snapshot().unwrap_or(state), &cursor)),
     }
 }
 
@@ -142,6 +148,7 @@ async fn save(id: &str, cursor: &Cursor) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vigil_exam::Attempt;
 
     #[test]
     fn backoff_grows_caps_and_jitters() {
@@ -169,7 +176,7 @@ mod tests {
             .unwrap();
         let none = Cursor::default();
         assert_eq!(
-            pending(&a, &none),
+            pending(a.state(), &none),
             Pending {
                 events: 5,
                 media: 1
@@ -180,12 +187,12 @@ mod tests {
             media_sent: vec![sha],
         };
         assert_eq!(
-            pending(&a, &some),
+            pending(a.state(), &some),
             Pending {
                 events: 1,
                 media: 0
             }
         );
-        assert_eq!(pending(&a, &some).total(), 1);
+        assert_eq!(pending(a.state(), &some).total(), 1);
     }
 }

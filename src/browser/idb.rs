@@ -332,19 +332,3 @@ pub async fn save_sync(attempt_id: &str, json: &str) -> Result<(), StoreError> {
     tx.commit()?.await?;
     Ok(())
 }
-
-/// Benchmark probe: one readwrite transaction adding one small record
-/// under `["bench", i]`, through the same crate and futures as
-/// [`append_events`].
-pub async fn bench_add(i: u32) -> Result<(), StoreError> {
-    let tx = strict_transaction(EVENTS).await?;
-    let store = tx.object_store(EVENTS)?;
-    store
-        .put(
-            &JsValue::from_str("{}"),
-            Some(&event_key("bench", u64::from(i))),
-        )?
-        .await?;
-    tx.commit()?.await?;
-    Ok(())
-}

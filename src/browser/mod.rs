@@ -15,4 +15,5 @@ pub mod lockdown;
 pub mod microphone;
 pub mod network;
 pub mod recorder;
+pub mod timer;
 pub mod vision;

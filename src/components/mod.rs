@@ -4,6 +4,8 @@ pub mod camera_preview;
 pub mod check_item;
 pub mod identification_timer;
 pub mod language_switch;
+pub mod live_banner;
+pub mod lockdown_overlay;
 pub mod microphone_meter;
 pub mod navigator;
 pub mod package_status;

@@ -145,7 +145,7 @@ pub fn ConsentScreen(props: &Props) -> Html {
                 <p class="alert alert--error" role="alert">{ t.consent_required }</p>
             }
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             <div class="actions actions--end">
                 <button type="button" class="button button--primary" data-testid="continue"

@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use vigil_exam::{Answer, Attempt, Exam, Phase};
+use vigil_exam::{Answer, AttemptState, Exam, Phase};
 use yew::prelude::*;
 
 use crate::components::navigator::{NavItem, Navigator};
@@ -19,7 +19,7 @@ use crate::i18n::{fill, Lang};
 pub struct Props {
     pub lang: Lang,
     pub exam: Rc<Exam>,
-    pub attempt: Rc<Attempt>,
+    pub attempt: Rc<AttemptState>,
     pub remaining_ms: i64,
     pub section_remaining_ms: Option<i64>,
     /// A step is being stored.
@@ -37,13 +37,12 @@ pub struct Props {
 }
 
 /// The navigator's items for the attempt's current section.
-pub fn nav_items(exam: &Exam, attempt: &Attempt) -> Vec<NavItem> {
-    let state = attempt.state();
+pub fn nav_items(exam: &Exam, state: &AttemptState) -> Vec<NavItem> {
     let section = match state.phase {
         Phase::InProgress { section } => Some(section),
         _ => None,
     };
-    let current = current_question(exam, attempt);
+    let current = current_question(exam, state);
     let mut n = 0;
     let mut items = Vec::new();
     for (si, s) in exam.sections.iter().enumerate() {
@@ -64,13 +63,12 @@ pub fn nav_items(exam: &Exam, attempt: &Attempt) -> Vec<NavItem> {
 
 /// The question on screen: the recorded one if it is in the current
 /// section, else the section's first.
-pub fn current_question(exam: &Exam, attempt: &Attempt) -> Option<String> {
-    let Phase::InProgress { section } = attempt.state().phase else {
+pub fn current_question(exam: &Exam, state: &AttemptState) -> Option<String> {
+    let Phase::InProgress { section } = state.phase else {
         return None;
     };
     let s = exam.sections.get(section)?;
-    attempt
-        .state()
+    state
         .current_question
         .clone()
         .filter(|id| s.questions.iter().any(|q| &q.id == id))
@@ -82,7 +80,7 @@ pub fn ExamScreen(props: &Props) -> Html {
     let t = props.lang.texts();
     let confirm_leave = use_state(|| false);
     let exam = &props.exam;
-    let state = props.attempt.state();
+    let state = &*props.attempt;
     let Phase::InProgress { section } = state.phase else {
         return html! {};
     };
@@ -173,7 +171,7 @@ pub fn ExamScreen(props: &Props) -> Html {
                 position_text={fill(&fill(t.exam_position, &(position + 1).to_string()), &s.questions.len().to_string())}
                 answer={state.answers.get(&question.id).cloned()} {on_answer} {on_clear} />
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             if *confirm_leave {
                 <div class="confirm" role="alertdialog" aria-labelledby="leave-title">

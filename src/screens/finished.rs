@@ -7,7 +7,7 @@
 
 use std::rc::Rc;
 
-use vigil_exam::{Attempt, Exam, Phase, Reason};
+use vigil_exam::{AttemptState, Exam, Phase, Reason};
 use yew::prelude::*;
 
 use crate::components::sync_status::SyncStatus;
@@ -20,7 +20,7 @@ use crate::sync::Pending;
 pub struct Props {
     pub lang: Lang,
     pub exam: Option<Rc<Exam>>,
-    pub attempt: Rc<Attempt>,
+    pub attempt: Rc<AttemptState>,
     pub pending: Pending,
     pub offline: bool,
     /// Formats an epoch-ms time for the candidate (local time).
@@ -39,7 +39,7 @@ pub struct Props {
 #[component]
 pub fn FinishedScreen(props: &Props) -> Html {
     let t = props.lang.texts();
-    let s = props.attempt.state();
+    let s = &*props.attempt;
     let at = s
         .submitted_at_ms
         .map(|ms| props.format_time.emit(ms))

@@ -136,7 +136,7 @@ pub fn HeadTurnScreen(props: &Props) -> Html {
                 <p class="alert alert--error" role="alert">{ fill(t.head_turn_failed, e) }</p>
             }
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
         </section>
     }

@@ -154,7 +154,7 @@ pub fn IdentityScreen(props: &Props) -> Html {
                 <p class="alert alert--error" role="alert">{ t.identity_no_frame }</p>
             }
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             <div class="actions">
                 if photo.is_some() {

@@ -14,6 +14,10 @@ pub struct Props {
     pub lang: Lang,
     pub on_logged_in: Callback<LoginResponse>,
     pub on_test_equipment: Callback<()>,
+    /// What went wrong on this machine (a failed restore, a sign-in this
+    /// machine could not store), as the candidate reads it.
+    #[prop_or_default]
+    pub error: Option<AttrValue>,
 }
 
 /// Why the last attempt failed, kept as data so a language switch re-words it.
@@ -126,6 +130,9 @@ pub fn LoginScreen(props: &Props) -> Html {
                     <p class="alert alert--error" role="alert" data-testid="login-error">
                         { err.message(t) }
                     </p>
+                }
+                if let Some(err) = &props.error {
+                    <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
                 }
                 <button class="button button--primary" type="submit" data-testid="login-submit"
                     disabled={*busy} aria-busy={busy.then_some("true")}>

@@ -5,7 +5,7 @@
 
 use std::rc::Rc;
 
-use vigil_exam::{Attempt, Exam};
+use vigil_exam::{AttemptState, Exam};
 use yew::prelude::*;
 
 use crate::components::timer::Timer;
@@ -16,7 +16,7 @@ use crate::screens::exam::nav_items;
 pub struct Props {
     pub lang: Lang,
     pub exam: Rc<Exam>,
-    pub attempt: Rc<Attempt>,
+    pub attempt: Rc<AttemptState>,
     pub remaining_ms: i64,
     pub on_open: Callback<String>,
     pub on_back: Callback<()>,
@@ -77,7 +77,7 @@ pub fn ReviewScreen(props: &Props) -> Html {
                 </section>
             </div>
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             if *confirm {
                 <div class="confirm" role="alertdialog" aria-labelledby="submit-title">

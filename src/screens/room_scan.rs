@@ -122,7 +122,7 @@ pub fn RoomScanScreen(props: &Props) -> Html {
                 <p class="alert alert--error" role="alert">{ format!("{} ({why})", t.room_scan_failed) }</p>
             }
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             <div class="actions">
                 { match &*stage {

@@ -247,7 +247,7 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
                 <p class="alert alert--error" role="alert">{ t.check_blocked }</p>
             }
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             <div class="actions">
                 <button type="button" class="button" onclick={on_back}>

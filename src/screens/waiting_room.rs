@@ -104,7 +104,7 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
                 <p class="aside-text">{ t.waiting_fullscreen }</p>
             }
             if let Some(err) = &props.error {
-                <p class="alert alert--error" role="alert">{ err }</p>
+                <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             if props.offer_code && state == WindowState::Open {
                 <form class="form start-code" onsubmit={on_code_submit}>

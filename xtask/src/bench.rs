@@ -56,15 +56,18 @@ fn bench_exam() -> String {
 fn app() -> Result<()> {
     crate::setup::run()?;
     let clips = crate::media::run()?;
-    crate::build::app()?;
-    let server = crate::build::server_debug()?;
     let dir = util::root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
+    // The benchmark's own build of the app (its probes exported), in its
+    // own directory: the candidate's dist/ never carries them.
+    let dist = dir.join("dist");
+    crate::build::app_with(&["--features", "bench"], &dist)?;
+    let server = crate::build::server_debug()?;
     let exam = dir.join("exam-200.toml");
     std::fs::write(&exam, bench_exam())?;
     let mut cmd = browser_bench("bench_app::");
     cmd.env("VIGIL_BENCH_EXAM", &exam);
-    crate::test::e2e_env(&mut cmd, &server, &util::root().join("dist"), &clips);
+    crate::test::e2e_env(&mut cmd, &server, &dist, &clips);
     util::run(&mut cmd)
 }
 

@@ -14,13 +14,25 @@ use crate::util;
 pub const NATIVE: [&str; 3] = ["--workspace", "--exclude", "vigil-e2e"];
 
 pub fn app() -> Result<()> {
+    app_with(&[], &util::root().join("dist"))
+}
+
+/// The web app built with extra `trunk build` arguments (the benchmark's
+/// `--features bench`) into `dist`.
+pub fn app_with(args: &[&str], dist: &std::path::Path) -> Result<()> {
     util::run(util::cargo().arg("fetch"))?;
     // First: Trunk copies target/vision/ into dist/vision/ (index.html).
     crate::worker::build()?;
-    println!("== build the web app (trunk build --release)");
+    println!(
+        "== build the web app (trunk build --release {})",
+        args.join(" ")
+    );
     util::run(
         util::program("trunk")
             .args(["build", "--release"])
+            .args(args)
+            .arg("--dist")
+            .arg(dist)
             .env("NO_COLOR", "true"),
     )
 }

@@ -76,6 +76,34 @@ impl Attempt {
         self.log.events()
     }
 
+    /// Events with `seq > after`, in order (what is still to send after
+    /// the server acknowledged `after`).
+    pub fn events_after(&self, after: u64) -> &[Event] {
+        self.log.since(after)
+    }
+
+    /// Goes back to `earlier`, a state this attempt had after its first
+    /// `earlier.last_seq` events: the later events are dropped and the
+    /// state is `earlier` again.
+    ///
+    /// This is how the app undoes steps it could not store (IndexedDB
+    /// refused them) without copying the log before each step: it keeps the
+    /// state it last stored (small: answers, sections, incidents) and
+    /// rewinds to it, so a step costs the same at the 1st event and at the
+    /// 2 000th. Refused (nothing changes) when `earlier` is ahead of the log.
+    pub fn rewind_to(&mut self, earlier: AttemptState) -> Result<(), AttemptError> {
+        let len = usize::try_from(earlier.last_seq).unwrap_or(usize::MAX);
+        if len > self.log.len() {
+            return Err(AttemptError::RewindAhead {
+                to_seq: earlier.last_seq,
+                last_seq: self.log.len() as u64,
+            });
+        }
+        self.log.truncate(len);
+        self.state = earlier;
+        Ok(())
+    }
+
     fn push(
         &mut self,
         exam: Option<&Exam>,
@@ -396,6 +424,6 @@ impl Attempt {
 
     /// Instant of the next timeout event, while in progress.
     pub fn next_boundary_ms(&self) -> Option<i64> {
-        self.state.next_boundary().map(|b| b.at)
+        self.state.next_boundary_ms()
     }
 }

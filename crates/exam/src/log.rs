@@ -339,6 +339,12 @@ impl EventLog {
         self.events.is_empty()
     }
 
+    /// Drops the events after the first `len` (an append the caller could
+    /// not store). Never grows the log.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.events.truncate(len);
+    }
+
     /// Events with `seq > after` (what is still to sync after an ack).
     pub fn since(&self, after: u64) -> &[Event] {
         let start = usize::try_from(after)

@@ -188,6 +188,8 @@ pub enum AttemptError {
     IdentificationIncomplete { missing: String },
     #[error("inconsistent questions_opened event: {0}")]
     BadQuestionsOpened(String),
+    #[error("cannot rewind to seq {to_seq}: the log ends at seq {last_seq}")]
+    RewindAhead { to_seq: u64, last_seq: u64 },
 }
 
 /// The event `tick` must append next, and when.
@@ -322,6 +324,12 @@ impl AttemptState {
             .iter()
             .rev()
             .find(|i| i.kind == kind && i.closed_at.is_none())
+    }
+
+    /// Instant of the next timeout event (see [`AttemptState::next_boundary`]):
+    /// when the app must call `tick`.
+    pub fn next_boundary_ms(&self) -> Option<i64> {
+        self.next_boundary().map(|b| b.at)
     }
 
     /// The next timeout event and its instant: the questions opening at

@@ -938,3 +938,52 @@ fn a_face_match_names_the_kept_photos_and_a_bounded_similarity() {
     let replayed = vigil_exam::Attempt::resume(Some(&demo()), a.events().to_vec()).unwrap();
     assert_eq!(replayed.state().face_match, a.state().face_match);
 }
+
+/// The app's store undoes a step IndexedDB refused by rewinding to the
+/// state it last stored: the log and the state are exactly as before, and
+/// the next step continues the chain from there.
+#[test]
+fn rewinding_to_a_stored_state_undoes_later_steps() {
+    let exam = demo();
+    let mut a = Attempt::new();
+    let t = T0 - 600_000;
+    a.record_checks(vec![pass("camera")], t).unwrap();
+    a.consent("v1", SHA_A, t).unwrap();
+    a.enter_waiting_room(t).unwrap();
+    a.start(&exam, &window(&exam), false, T0).unwrap();
+    let stored = a.clone();
+    let earlier = a.state().clone();
+    a.capture_identity(IdentityWhat::Face, SHA_B, T0 + 1)
+        .unwrap();
+    a.capture_identity(IdentityWhat::IdDocument, SHA_C, T0 + 2)
+        .unwrap();
+    a.rewind_to(earlier.clone()).unwrap();
+    assert_eq!(a, stored);
+    // The chain goes on from the rewound end, as if the steps never were.
+    let e = a
+        .capture_identity(IdentityWhat::Face, SHA_B, T0 + 3)
+        .unwrap();
+    assert_eq!(e.seq, stored.state().last_seq + 1);
+    assert_eq!(Some(&e.prev_hash), stored.events().last().map(|l| &l.hash));
+    assert_eq!(&replay_from_start(&exam, a.events()), a.state());
+    assert_eq!(a.events_after(stored.state().last_seq), &[e][..]);
+
+    // A state ahead of the log is refused and changes nothing.
+    let mut short = stored.clone();
+    short.rewind_to(earlier.clone()).unwrap();
+    let mut ahead = a.state().clone();
+    ahead.last_seq += 5;
+    let before = a.clone();
+    assert_eq!(
+        a.rewind_to(ahead).unwrap_err(),
+        AttemptError::RewindAhead {
+            to_seq: before.state().last_seq + 5,
+            last_seq: before.state().last_seq,
+        }
+    );
+    assert_eq!(a, before);
+}
+
+fn replay_from_start(exam: &Exam, events: &[Event]) -> AttemptState {
+    replay(exam, events).unwrap()
+}

@@ -16,5 +16,6 @@ mod kiosk;
 mod lockdown;
 mod login;
 mod offline;
+mod problems;
 mod reload;
 mod time;
