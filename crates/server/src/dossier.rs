@@ -277,8 +277,6 @@ pub fn face_match_text_fr(m: Option<&FaceMatchBody>) -> String {
     }
 }
 
-pub use crate::time::datetime_fr;
-
 /// `1 min 05 s`, `12 s`, `1 h 02 min`.
 pub fn duration_fr(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -390,11 +388,6 @@ mod tests {
         assert_eq!(d.incidents[0].closed_at, Some(14_500));
         assert!(d.has_findings());
         assert!(!Dossier::default().has_findings());
-    }
-
-    #[test]
-    fn times_read_in_french() {
-        assert_eq!(datetime_fr(1_800_000_010_000), "15/01/2027 08:00:10 UTC");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod rate;
 pub mod results;
 pub mod review;
 pub mod roster;
+pub mod spreadsheet;
 pub mod time;
 
 use std::path::PathBuf;
@@ -56,7 +57,8 @@ pub struct AppState {
     pub blobs: blobs::BlobStore,
     /// Media uploads in progress in this process.
     pub uploads: media::Uploads,
-    /// Per-token and per-login rate limits ([`rate`]).
+    /// Per-token and per-login rate limits ([`rate`]), on the same clock
+    /// as [`AppState::clock`].
     pub limits: rate::Limiter,
     /// Per-attempt storage quotas ([`quota`]).
     pub quotas: quota::Quotas,

@@ -297,8 +297,12 @@ impl SessionResults {
     /// The CSV: `candidate,state,progress,started_at,submitted_at`, the points of
     /// each section (`points_<section id>`), `points_total`, `max_points`,
     /// the `right,wrong,partial,blank` counts, `flags` (space
-    /// separated) and `extra_time` (`yes`/`no`, the tiers-temps). Times are RFC 3339 UTC; an unscored attempt has empty
-    /// score cells.
+    /// separated) and `extra_time` (`yes`/`no`, the tiers-temps). Times are
+    /// RFC 3339 UTC with milliseconds (a machine format: spreadsheets and
+    /// scripts read it, whatever their time zone); an unscored attempt has
+    /// empty score cells. Written by the `csv` crate
+    /// ([`crate::spreadsheet::write`]), text cells neutralised
+    /// ([`spreadsheet_safe`]).
     pub fn to_csv(&self) -> String {
         let mut header = vec![
             "candidate".to_owned(),
@@ -326,7 +330,7 @@ impl SessionResults {
             ]
             .map(String::from),
         );
-        let mut out = csv_line(&header);
+        let mut records = vec![header];
         for r in &self.rows {
             let mut cells = vec![
                 spreadsheet_safe(&r.candidate),
@@ -347,9 +351,9 @@ impl SessionResults {
             }
             cells.push(spreadsheet_safe(&r.flags.join(" ")));
             cells.push(if r.extra_time { "yes" } else { "no" }.to_owned());
-            out.push_str(&csv_line(&cells));
+            records.push(cells);
         }
-        out
+        crate::spreadsheet::write(records)
     }
 }
 
@@ -366,50 +370,11 @@ fn number(x: f64) -> String {
     }
 }
 
-/// One CSV record (RFC 4180: fields with `,` `"` or line breaks quoted).
-/// A text cell that a spreadsheet will show as text, never run as a
-/// formula: a cell starting with `=`, `+`, `-`, `@`, a tab or a carriage
-/// return gets a leading `'` (the usual neutralisation; the apostrophe is
-/// not shown by spreadsheets). Only text cells pass here: the points are
-/// numbers the server wrote, where a leading `-` is a sign.
-pub fn spreadsheet_safe(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
-fn csv_line(cells: &[String]) -> String {
-    let mut line = String::new();
-    for (i, c) in cells.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        if c.contains([',', '"', '\n', '\r']) {
-            line.push('"');
-            line.push_str(&c.replace('"', "\"\""));
-            line.push('"');
-        } else {
-            line.push_str(c);
-        }
-    }
-    line.push('\n');
-    line
-}
+pub use crate::spreadsheet::spreadsheet_safe;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formulas_are_neutralised() {
-        for bad in ["=1+1", "+33", "-2", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(spreadsheet_safe(bad), format!("'{bad}"));
-        }
-        assert_eq!(spreadsheet_safe("C001"), "C001");
-        assert_eq!(spreadsheet_safe("late offline_start"), "late offline_start");
-    }
 
     #[test]
     fn numbers_times_and_quoting() {
@@ -420,7 +385,7 @@ mod tests {
         assert_eq!(number(-0.0), "0");
         assert_eq!(rfc3339(1_800_000_000_000), "2027-01-15T08:00:00.000Z");
         assert_eq!(
-            csv_line(&["a".into(), "b,c".into(), "say \"hi\"".into()]),
+            crate::spreadsheet::write([["a", "b,c", "say \"hi\""]]),
             "a,\"b,c\",\"say \"\"hi\"\"\"\n"
         );
     }

@@ -8,14 +8,18 @@
 //! grants it, `no`/`non`/`0`/`false` or empty does not. The
 //! whole file is checked first and every error names its line; then all the
 //! candidates are registered in one transaction, so a bad roster registers
-//! nobody and can be fixed and imported again. Deliberately small CSV: no
-//! quoted fields (ids and codes never need commas or quotes).
+//! nobody and can be fixed and imported again. The file is read by the
+//! `csv` crate ([`crate::spreadsheet::read`]): quoted fields, `\r\n` line
+//! ends and a byte-order mark are read as spreadsheets write them, and
+//! what a field holds is then checked here (ids and codes have their own
+//! alphabets, so a quoted comma or quote in one is refused with its line).
 
 use std::collections::HashMap;
 
 use crate::auth::{self, normalize_code, CodeHashing, MAX_CODE_INPUT};
 use crate::db::{Db, NewCandidate};
 use crate::demo::{CandidateLogin, MAX_CANDIDATES_PER_CALL};
+use crate::spreadsheet;
 
 /// Longest candidate id (the login's limit).
 pub const MAX_CANDIDATE_ID_LEN: usize = crate::api::MAX_ID_LEN;
@@ -54,35 +58,31 @@ pub fn parse_yes_no(value: &str) -> Option<bool> {
 
 /// Parses and checks a roster; the error names the first bad line.
 pub fn parse(text: &str) -> anyhow::Result<Vec<RosterRow>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text
-        .split('\n')
-        .map(|l| l.strip_suffix('\r').unwrap_or(l))
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .filter(|(_, l)| !l.trim().is_empty());
-    let Some((header_line, header)) = lines.next() else {
+    let mut records = spreadsheet::read(text);
+    let Some(header) = records.next().transpose()? else {
         anyhow::bail!("empty roster: expected a header {HEADERS}");
     };
     let columns: Vec<String> = header
-        .split(',')
-        .map(|c| c.trim().to_ascii_lowercase())
+        .fields
+        .iter()
+        .map(|c| c.to_ascii_lowercase())
         .collect();
     let (code_at, extra_at) = match columns.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["candidate"] => (None, None),
         ["candidate", "code"] => (Some(1), None),
         ["candidate", "extra_time"] => (None, Some(1)),
         ["candidate", "code", "extra_time"] => (Some(1), Some(2)),
-        _ => anyhow::bail!("line {header_line}: header {header:?}: expected {HEADERS}"),
+        _ => anyhow::bail!(
+            "line {}: header {:?}: expected {HEADERS}",
+            header.line,
+            header.fields.join(",")
+        ),
     };
 
     let mut rows: Vec<RosterRow> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for (line, text) in lines {
-        if text.contains('"') {
-            anyhow::bail!("line {line}: quoted fields are not supported");
-        }
-        let fields: Vec<&str> = text.split(',').map(str::trim).collect();
+    for record in records {
+        let spreadsheet::Record { line, fields } = record?;
         if fields.len() != columns.len() {
             anyhow::bail!(
                 "line {line}: {} fields, expected {} ({})",
@@ -91,7 +91,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<RosterRow>> {
                 columns.join(",")
             );
         }
-        let candidate = fields[0];
+        let candidate = fields.first().map_or("", String::as_str);
         check_candidate_id(candidate).map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
         if let Some(first) = seen.insert(candidate.to_owned(), line) {
             anyhow::bail!("line {line}: candidate {candidate:?} already on line {first}");
@@ -99,7 +99,7 @@ pub fn parse(text: &str) -> anyhow::Result<Vec<RosterRow>> {
         let code = match code_at.and_then(|i| fields.get(i)) {
             Some(c) if !c.is_empty() => {
                 check_code(c).map_err(|e| anyhow::anyhow!("line {line}: {e}"))?;
-                Some((*c).to_owned())
+                Some(c.clone())
             }
             _ => None,
         };
@@ -229,14 +229,11 @@ pub async fn set_extra_time(
 
 /// The logins as CSV, `candidate,code`, for printing or `--out`.
 pub fn to_csv(logins: &[CandidateLogin]) -> String {
-    let mut out = String::from("candidate,code\n");
-    for c in logins {
-        out.push_str(&crate::results::spreadsheet_safe(&c.id));
-        out.push(',');
-        out.push_str(&c.code);
-        out.push('\n');
-    }
-    out
+    let header = ["candidate".to_owned(), "code".to_owned()];
+    let rows = logins
+        .iter()
+        .map(|c| [spreadsheet::spreadsheet_safe(&c.id), c.code.clone()]);
+    spreadsheet::write(std::iter::once(header).chain(rows))
 }
 
 #[cfg(test)]
@@ -251,6 +248,37 @@ mod tests {
         assert_eq!((rows[1].line, rows[1].code.as_deref()), (4, None));
         let rows = parse("Candidate\nX\nY\n").unwrap();
         assert_eq!(rows.len(), 2);
+        // Quoted fields, as a spreadsheet may write them.
+        let rows =
+            parse("\"candidate\",\"code\",\"extra_time\"\n\"A1\",\"ABCD-EFGH\",\"oui\"\n").unwrap();
+        assert_eq!(
+            rows,
+            [RosterRow {
+                line: 2,
+                candidate: "A1".into(),
+                code: Some("ABCD-EFGH".into()),
+                extra_time: true,
+            }]
+        );
+    }
+
+    #[test]
+    fn the_logins_file_reads_back() {
+        let logins = [
+            CandidateLogin {
+                id: "A1".into(),
+                code: "ABCD-EFGH".into(),
+            },
+            CandidateLogin {
+                id: "B.2_x-y".into(),
+                code: "JKMN-PQRS".into(),
+            },
+        ];
+        let text = to_csv(&logins);
+        assert_eq!(text, "candidate,code\nA1,ABCD-EFGH\nB.2_x-y,JKMN-PQRS\n");
+        let rows = parse(&text).unwrap();
+        assert_eq!(rows[1].candidate, "B.2_x-y");
+        assert_eq!(rows[1].code.as_deref(), Some("JKMN-PQRS"));
     }
 
     #[test]
@@ -265,7 +293,22 @@ mod tests {
             ),
             ("candidate,code\nA,short\n", "line 2: code"),
             ("candidate,code\nA\n", "line 2: 1 fields, expected 2"),
-            ("candidate\n\"A\"\n", "line 2: quoted"),
+            (
+                "candidate\n\"A,B\"\n",
+                "line 2: candidate id \"A,B\": use only",
+            ),
+            (
+                "candidate,code\nA,\"AB\"\"CDEFGH\"\n",
+                "line 2: code \"AB\\\"CDEFGH\"",
+            ),
+            (
+                "candidate,extra_time\nA,no\n\n\nB,maybe\n",
+                "line 5: extra_time",
+            ),
+            (
+                "candidate,code\r\nA,ABCDEFGH\r\n\r\nB,short\r\n",
+                "line 4: code \"short\"",
+            ),
             ("candidate,code\n,ABCDEFGH\n", "line 2: empty candidate id"),
             (
                 "candidate\n=HYPERLINK(1)\n",

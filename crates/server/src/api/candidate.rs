@@ -14,6 +14,7 @@ use vigil_exam::Exam;
 
 use crate::auth::{self, MAX_CODE_INPUT};
 use crate::db::{AttemptRow, SessionRow};
+use crate::rate::Limit;
 use crate::{ApiError, AppState};
 
 /// Longest session or candidate id accepted in a login.
@@ -61,32 +62,17 @@ pub async fn login(
 
     // Slows the guessing of one candidate's code: per address and identity
     // (a stranger locks out only themselves), and per identity overall.
-    let now = state.clock.now_ms();
     let identity = format!("{session_id}\u{0}{candidate_id}");
     let address = crate::rate::client_address(&extensions);
     state
         .limits
-        .check(
-            &format!("login:{address}\u{0}{identity}"),
-            crate::rate::LOGIN,
-            now,
-        )
-        .and_then(|()| {
-            state.limits.check(
-                &format!("login-identity:{identity}"),
-                crate::rate::LOGIN_IDENTITY,
-                now,
-            )
-        })
+        .check(Limit::Login, &format!("{address}\u{0}{identity}"))
+        .and_then(|()| state.limits.check(Limit::LoginIdentity, &identity))
         .map_err(ApiError::rate_limited)?;
     let bad = || ApiError::unauthorized("bad_credentials", "unknown session, candidate or code");
     let Some(candidate) = state.db.candidate(session_id, candidate_id).await? else {
         // Same cost as a real check while the budget for unknown ids lasts.
-        if state
-            .limits
-            .check("login-unknown", crate::rate::LOGIN_UNKNOWN, now)
-            .is_ok()
-        {
+        if state.limits.check(Limit::LoginUnknown, "all").is_ok() {
             state.hashing.spend(&req.code).await;
         }
         return Err(bad());
@@ -236,11 +222,7 @@ impl FromRequestParts<AppState> for CandidateAuth {
         // make no buckets.
         state
             .limits
-            .check(
-                &format!("attempt:{}", attempt.id),
-                crate::rate::CANDIDATE,
-                now,
-            )
+            .check(Limit::Candidate, &attempt.id)
             .map_err(ApiError::rate_limited)?;
         crate::kiosk::check(state, &attempt.session_id, &parts.headers).await?;
         Ok(CandidateAuth(attempt))

@@ -42,8 +42,9 @@ use anyhow::Context;
 
 use crate::auth::CodeHashing;
 use crate::blobs::BlobStore;
-use crate::clock::SystemClock;
+use crate::clock::{Clock, SystemClock};
 use crate::db::Db;
+use crate::rate::Limiter;
 use crate::AppState;
 
 /// Where the database is: a printable name (no password) and the folder
@@ -133,15 +134,16 @@ pub async fn system_state(
     std::fs::create_dir_all(&media_dir)
         .with_context(|| format!("creating the media folder {}", media_dir.display()))?;
     let blobs = blob_store(media.url.as_deref(), &media_dir).await?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     Ok(AppState {
         db,
-        clock: Arc::new(SystemClock),
+        limits: Limiter::new(clock.clone()),
+        clock,
         static_dir,
         hashing,
         media_dir,
         blobs,
         uploads: Default::default(),
-        limits: Default::default(),
         quotas: Default::default(),
     })
 }

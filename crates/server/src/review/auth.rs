@@ -5,23 +5,31 @@
 //!
 //! Kept apart from the pages so that everything a review request's
 //! authority rests on is read in one place.
+//!
+//! Cookies are read and written with axum-extra's `CookieJar` (the `cookie`
+//! crate's parser and `Set-Cookie` writer); [`login_cookie`] is the one
+//! place that says which attributes the login cookie carries.
 
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::{page, PageError};
 use crate::auth::{new_token, token_hash, CodeHashing};
 use crate::db::{AttemptRow, Db};
+use crate::rate::Limit;
 use crate::AppState;
 
 /// Name of the login cookie.
 pub const COOKIE: &str = "vigil_review";
 /// How long a proctor login lasts.
 pub const LOGIN_TTL_MS: i64 = 12 * 3600 * 1000;
+/// The path the login cookie is sent to: the review pages only.
+pub const COOKIE_PATH: &str = "/review";
 /// Longest name or password considered at all.
 const MAX_INPUT: usize = 128;
 
@@ -137,12 +145,12 @@ impl FromRequestParts<AppState> for Proctor {
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let Some(token) = cookie(&parts.headers, COOKIE) else {
+        let Some(token) = login_token(&parts.headers) else {
             return Err(PageError::new(StatusCode::UNAUTHORIZED, "please log in"));
         };
         let now = state.clock.now_ms();
-        match state.db.proctor_for_login(&token_hash(token), now).await? {
-            Some(name) => Ok(Proctor(name, Csrf::of_cookie(token))),
+        match state.db.proctor_for_login(&token_hash(&token), now).await? {
+            Some(name) => Ok(Proctor(name, Csrf::of_cookie(&token))),
             None => Err(PageError::new(
                 StatusCode::UNAUTHORIZED,
                 "your login has expired: please log in again",
@@ -151,17 +159,29 @@ impl FromRequestParts<AppState> for Proctor {
     }
 }
 
-/// The value of cookie `name` in the request's `Cookie` headers.
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (k, v) = pair.trim().split_once('=')?;
-            (k == name && !v.is_empty()).then_some(v)
-        })
+/// The login token: the value of the [`COOKIE`] cookie in the request's
+/// `Cookie` headers, if there is one and it is not empty.
+fn login_token(headers: &HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(COOKIE)
+        .map(Cookie::value)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The login cookie carrying `token` for `max_age_s` seconds: HttpOnly (no
+/// script reads it), Secure (HTTPS only; browsers make an exception for
+/// `localhost`), SameSite=Strict (never sent by another site's page or
+/// link), Path=/review, and Max-Age. Logout sends the same cookie empty
+/// with Max-Age=0, which deletes it.
+pub fn login_cookie(token: String, max_age_s: i64) -> Cookie<'static> {
+    Cookie::build((COOKIE, token))
+        .path(COOKIE_PATH)
+        .http_only(true)
+        .secure(true)
+        .same_site(SameSite::Strict)
+        .max_age(cookie::time::Duration::seconds(max_age_s))
+        .build()
 }
 
 impl Proctor {
@@ -218,21 +238,14 @@ pub(super) async fn login(
     if let Err(e) = same_origin(&headers) {
         return e.into_response();
     }
-    let now = state.clock.now_ms();
     let address = crate::rate::client_address(&extensions);
     let limited = state
         .limits
-        .check(
-            &format!("proctor-login-address:{address}"),
-            crate::rate::PROCTOR_LOGIN,
-            now,
-        )
+        .check(Limit::ProctorLogin, &format!("address:{address}"))
         .and_then(|()| {
-            state.limits.check(
-                &format!("proctor-login-name:{}", form.name),
-                crate::rate::PROCTOR_LOGIN,
-                now,
-            )
+            state
+                .limits
+                .check(Limit::ProctorLogin, &format!("name:{}", form.name))
         });
     if let Err(retry_after_s) = limited {
         return (
@@ -245,9 +258,7 @@ pub(super) async fn login(
             .into_response();
     }
     match check_login(&state, &form).await {
-        Ok(Some(cookie)) => {
-            ([(header::SET_COOKIE, cookie)], Redirect::to("/review")).into_response()
-        }
+        Ok(Some(cookie)) => (CookieJar::new().add(cookie), Redirect::to("/review")).into_response(),
         Ok(None) => (
             StatusCode::UNAUTHORIZED,
             login_page(Some("wrong name or password")),
@@ -257,8 +268,11 @@ pub(super) async fn login(
     }
 }
 
-/// The `Set-Cookie` value of a successful login, `None` for bad credentials.
-async fn check_login(state: &AppState, form: &LoginForm) -> Result<Option<String>, PageError> {
+/// The login cookie of a successful login, `None` for bad credentials.
+async fn check_login(
+    state: &AppState,
+    form: &LoginForm,
+) -> Result<Option<Cookie<'static>>, PageError> {
     if form.name.len() > MAX_INPUT || form.password.len() > MAX_INPUT {
         return Ok(None);
     }
@@ -276,10 +290,7 @@ async fn check_login(state: &AppState, form: &LoginForm) -> Result<Option<String
         .db
         .insert_proctor_login(&token_hash(&token), &form.name, now + LOGIN_TTL_MS)
         .await?;
-    Ok(Some(format!(
-        "{COOKIE}={token}; Path=/review; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
-        LOGIN_TTL_MS / 1000
-    )))
+    Ok(Some(login_cookie(token, LOGIN_TTL_MS / 1000)))
 }
 
 #[derive(Deserialize)]
@@ -297,11 +308,11 @@ pub(super) async fn logout(
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, PageError> {
     genuine_post(&proctor, &headers, &form.csrf)?;
-    if let Some(token) = cookie(&headers, COOKIE) {
-        state.db.delete_proctor_login(&token_hash(token)).await?;
+    if let Some(token) = login_token(&headers) {
+        state.db.delete_proctor_login(&token_hash(&token)).await?;
     }
-    let clear = format!("{COOKIE}=; Path=/review; HttpOnly; Secure; SameSite=Strict; Max-Age=0");
-    Ok(([(header::SET_COOKIE, clear)], Redirect::to("/review/login")).into_response())
+    let clear = CookieJar::new().add(login_cookie(String::new(), 0));
+    Ok((clear, Redirect::to("/review/login")).into_response())
 }
 
 /// The attempt, if this proctor may review it (unknown attempts and other
@@ -329,9 +340,67 @@ mod tests {
         assert_ne!(new_password(), p);
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, "a=1; vigil_review=tok".parse().unwrap());
-        assert_eq!(cookie(&h, COOKIE), Some("tok"));
-        assert_eq!(cookie(&h, "b"), None);
+        assert_eq!(login_token(&h).as_deref(), Some("tok"));
+        h.insert(
+            header::COOKIE,
+            "a=1;vigil_review=tok2 ; b=2".parse().unwrap(),
+        );
+        assert_eq!(login_token(&h).as_deref(), Some("tok2"));
+        // In a second `Cookie` header (HTTP/2 sends one per cookie).
+        h.insert(header::COOKIE, "a=1".parse().unwrap());
+        h.append(header::COOKIE, "vigil_review=tok3".parse().unwrap());
+        assert_eq!(login_token(&h).as_deref(), Some("tok3"));
         h.insert(header::COOKIE, "vigil_review=".parse().unwrap());
-        assert_eq!(cookie(&h, COOKIE), None);
+        assert_eq!(login_token(&h), None);
+        h.insert(header::COOKIE, "vigil_reviewer=tok".parse().unwrap());
+        assert_eq!(login_token(&h), None);
+        assert_eq!(login_token(&HeaderMap::new()), None);
+    }
+
+    /// The `Set-Cookie` headers a jar of one cookie writes.
+    fn set_cookie(cookie: Cookie<'static>) -> Vec<String> {
+        let res = (CookieJar::new().add(cookie), "").into_response();
+        res.headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_login_cookie_keeps_every_attribute() {
+        let token = "ab".repeat(32);
+        let set = set_cookie(login_cookie(token.clone(), LOGIN_TTL_MS / 1000));
+        assert_eq!(set.len(), 1);
+        let attrs: Vec<&str> = set[0].split(';').map(str::trim).collect();
+        assert_eq!(attrs[0], format!("vigil_review={token}"));
+        let mut rest = attrs[1..].to_vec();
+        rest.sort_unstable();
+        assert_eq!(
+            rest,
+            [
+                "HttpOnly",
+                "Max-Age=43200",
+                "Path=/review",
+                "SameSite=Strict",
+                "Secure"
+            ]
+        );
+        // Logout: the same cookie, empty, expiring now.
+        let set = set_cookie(login_cookie(String::new(), 0));
+        let attrs: Vec<&str> = set[0].split(';').map(str::trim).collect();
+        assert_eq!(attrs[0], "vigil_review=");
+        let mut rest = attrs[1..].to_vec();
+        rest.sort_unstable();
+        assert_eq!(
+            rest,
+            [
+                "HttpOnly",
+                "Max-Age=0",
+                "Path=/review",
+                "SameSite=Strict",
+                "Secure"
+            ]
+        );
     }
 }

@@ -17,7 +17,8 @@ use super::auth::{genuine_post, reviewable, Proctor};
 use super::media::media_url;
 use super::{page, PageError};
 use crate::dossier::{self, Dossier};
-use crate::results::{self, rfc3339};
+use crate::results;
+use crate::time::paris;
 use crate::AppState;
 
 pub(super) async fn index(
@@ -56,8 +57,8 @@ pub(super) async fn session_page(
                     tr {
                         td { a href={ "/review/attempts/" (row.attempt) } { (row.candidate) } }
                         td data-progress=(row.progress.as_str()) { (row.progress.as_str()) }
-                        td { (row.started_at.map(rfc3339).unwrap_or_default()) }
-                        td { (row.submitted_at.map(rfc3339).unwrap_or_default()) }
+                        td { (row.started_at.map(paris).unwrap_or_default()) }
+                        td { (row.submitted_at.map(paris).unwrap_or_default()) }
                         td { (row.incidents) }
                         td.flag { (row.flags.join(" ")) }
                         td { @if let Some(s) = &row.score {
@@ -146,14 +147,14 @@ pub(super) async fn attempt_page(
             }
             p data-testid="questions-opened" { @match (d.started_at, d.questions_opened) {
                 (Some(start), Some((at, reason))) => {
-                    "Questions opened at " (rfc3339(at)) ", "
+                    "Questions opened at " (paris(at)) ", "
                     (dossier::duration_fr(at.saturating_sub(start))) " after the start ("
                     (match reason { vigil_exam::Reason::Manual => "identification complete",
                         vigil_exam::Reason::Timeout => "identification bound reached: steps missing" })
                     ")."
                 }
                 (_, None) => "The questions never opened.",
-                (None, Some((at, _))) => { "Questions opened at " (rfc3339(at)) "." }
+                (None, Some((at, _))) => { "Questions opened at " (paris(at)) "." }
             } }
             h2 { "Room scan" }
             @match &d.room_scan {
@@ -172,8 +173,8 @@ pub(super) async fn attempt_page(
                         tr {
                             td { (dossier::incident_label_fr(i.kind)) }
                             td { (dossier::severity_fr(i.severity)) }
-                            td { (rfc3339(i.opened_at)) }
-                            td { (i.closed_at.map(rfc3339).unwrap_or_else(|| "not closed".into())) }
+                            td { (paris(i.opened_at)) }
+                            td { (i.closed_at.map(paris).unwrap_or_else(|| "not closed".into())) }
                             td { @if let Some(s) = &i.evidence {
                                 img.still src=(media(s)) alt="Evidence still"; } }
                         }
@@ -186,15 +187,15 @@ pub(super) async fn attempt_page(
                 table {
                     tr { th { "What" } th { "From" } th { "Until" } th { "Duration" } }
                     @for a in &d.away {
-                        tr { td { (a.what.label_fr()) } td { (rfc3339(a.from)) }
-                             td { (a.until.map(rfc3339).unwrap_or_else(|| "end of the log".into())) }
+                        tr { td { (a.what.label_fr()) } td { (paris(a.from)) }
+                             td { (a.until.map(paris).unwrap_or_else(|| "end of the log".into())) }
                              td { (dossier::duration_fr(a.duration_ms(end))) } }
                     }
                 }
             }
             h2 { "Blocked actions" }
             @if d.blocked.is_empty() { p { "None." } }
-            ul { @for (at, action) in &d.blocked { li { (rfc3339(*at)) " " code { (action) } } } }
+            ul { @for (at, action) in &d.blocked { li { (paris(*at)) " " code { (action) } } } }
             h2 { "System check and kiosk" }
             table {
                 tr { th { "Check" } th { "Status" } th { "Detail" } }
@@ -205,17 +206,17 @@ pub(super) async fn attempt_page(
             }
             h2 { "Flags" }
             @if flags.is_empty() { p { "None." } }
-            ul { @for f in &flags { li.flag { (rfc3339(f.at)) " " (f.kind) ": " (f.detail) } } }
+            ul { @for f in &flags { li.flag { (paris(f.at)) " " (f.kind) ": " (f.detail) } } }
             h2 { "Sync history" }
             table {
                 tr { th { "Received" } th { "Events" } }
                 @for b in &history {
-                    tr { td { (rfc3339(b.stored_at)) } td { (b.first_seq) "–" (b.last_seq) " (" (b.events) ")" } }
+                    tr { td { (paris(b.stored_at)) } td { (b.first_seq) "–" (b.last_seq) " (" (b.events) ")" } }
                 }
             }
             h2 { "Decision" }
             @for dec in &decisions {
-                p.decision { (rfc3339(dec.at)) " " strong { (dec.decision) } " by " (dec.proctor)
+                p.decision { (paris(dec.at)) " " strong { (dec.decision) } " by " (dec.proctor)
                     @if !dec.comment.is_empty() { ": " (dec.comment) } }
             }
             form method="post" action={ "/review/attempts/" (attempt.id) "/decision" } {
@@ -231,7 +232,7 @@ pub(super) async fn attempt_page(
             table {
                 tr { th { "Seq" } th { "Time (trusted)" } th { "Event" } }
                 @for e in &events {
-                    tr { td { (e.seq) } td { (rfc3339(e.at)) } td { (e.kind.name()) } }
+                    tr { td { (e.seq) } td { (paris(e.at)) } td { (e.kind.name()) } }
                 }
             }
         },

@@ -40,7 +40,7 @@ pub(super) async fn report_page(
     let d = Dossier::from_events(&events);
     let end = d.end();
     let media = |sha: &str| media_url(&attempt.id, sha);
-    let when = dossier::datetime_fr;
+    let when = crate::time::paris;
     let body = html! {
         (DOCTYPE)
         html lang="fr" {
@@ -76,8 +76,8 @@ pub(super) async fn report_page(
                         Err(e) => { "chaîne d'empreintes ROMPUE : " (e) }
                     } } }
                 }
-                p.note { "Heures en temps universel (UTC), mesurées par l'horloge de confiance de \
-                          l'application (recalée sur le serveur)." }
+                p.note { "Heures de Paris (UTC+1 en hiver, UTC+2 en été), mesurées par l'horloge \
+                          de confiance de l'application (recalée sur le serveur)." }
                 h2 { "Identité" }
                 div.pair {
                     figure { @if let Some(s) = &d.id_photo { img src=(media(s)) alt="Pièce d'identité"; }

@@ -81,7 +81,7 @@ pub async fn fixture_with_exam(db: Db, exam_toml: &str, start_in_ms: i64) -> Fix
         media_dir: media.path().to_owned(),
         blobs: vigil_server::blobs::BlobStore::Folder(media.path().to_owned()),
         uploads: Default::default(),
-        limits: Default::default(),
+        limits: vigil_server::rate::Limiter::new(clock.clone()),
         quotas: Default::default(),
     };
     Fixture {

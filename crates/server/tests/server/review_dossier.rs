@@ -172,6 +172,10 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         "face match missing"
     );
     assert!(page.contains("Visage absent"), "incident missing");
+    assert!(
+        page.contains("15/01/2027 09:00:10 (heure de Paris)"),
+        "times in Paris"
+    );
     assert!(page.contains("Fenêtre de l'épreuve quittée"));
     assert!(page.contains("1 min 05 s"), "away duration missing");
     assert!(page.contains("shortcut:ctrl+p"));
@@ -276,6 +280,9 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         "incident à instruire",
         "Absent du champ pendant 65 s",
         "Nom et signature du surveillant",
+        // Times in Paris: NOW + 10 s is 08:00:10 UTC in January, 09:00:10 in Paris.
+        "15/01/2027 09:00:10 (heure de Paris)",
+        "Heures de Paris (UTC+1 en hiver, UTC+2 en été)",
         r#"<link rel="stylesheet" href="/review/static/report.css">"#,
         &format!("/review/attempts/{attempt}/media/{}", sha_hex(&media[3])),
     ] {
