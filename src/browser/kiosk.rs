@@ -10,15 +10,23 @@
 //! and submitted — so the launcher closes the browser once everything is
 //! sent and never wipes a profile that still holds answers. The launcher
 //! checks every status against all the earlier ones: a status without the
-//! seqs (the older [`post_status`]) never lets it wipe the profile. Outside
-//! the launcher there is no link and these calls do nothing. The address is
+//! seqs (what older apps sent) never lets it wipe the profile. Outside the
+//! launcher there is no link and these calls do nothing. The address is
 //! built here from a port and a hex secret only, so the fragment cannot send
 //! the app anywhere but the loopback interface.
+//!
+//! The bodies are the launcher's own types (`vigil_contracts::kiosk`, which
+//! `vigil-kiosk` serves and reads): the report is read as a
+//! [`ReportBody`] and recorded as the engine's [`KioskReportBody`] (the same
+//! fields; [`kiosk_report_body`]), the status posted as an [`AppStatus`].
 
 use std::cell::RefCell;
 
 use gloo_net::http::Request;
-use vigil_exam::KioskReportBody;
+use vigil_contracts::kiosk::{
+    status, AppStatus, ReportBody, LINK_PARAM, REPORT_ROUTE, STATUS_ROUTE,
+};
+use vigil_exam::{CheckResult, CheckStatus, KioskReportBody};
 
 /// The launcher's link: port and secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +47,7 @@ pub fn parse_link(fragment: &str) -> Option<Link> {
     let value = fragment
         .trim_start_matches('#')
         .split('&')
-        .find_map(|kv| kv.strip_prefix("vigil-kiosk-link="))?;
+        .find_map(|kv| kv.strip_prefix(LINK_PARAM)?.strip_prefix('='))?;
     let (port, secret) = value.split_once('.')?;
     let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
     let hex = secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit());
@@ -72,11 +80,45 @@ pub fn present() -> bool {
 /// it cannot be read (the launcher checks again and the app asks again).
 pub async fn report() -> Option<KioskReportBody> {
     let link = link()?;
-    let res = Request::get(&link.url("report")).send().await.ok()?;
+    let res = Request::get(&link.url(REPORT_ROUTE)).send().await.ok()?;
     if !res.ok() {
         return None;
     }
-    res.json::<KioskReportBody>().await.ok()
+    let text = res.text().await.ok()?;
+    kiosk_report_body(serde_json::from_str(&text).ok()?)
+}
+
+/// The launcher's report as the engine records it (`kiosk_report`): the
+/// same fields, the status as the engine's [`CheckStatus`]. `None` if a
+/// status is none of pass, warn, fail (the report is then not recorded, as
+/// a report the engine cannot read).
+pub fn kiosk_report_body(report: ReportBody<'_>) -> Option<KioskReportBody> {
+    let ReportBody {
+        config_key,
+        launcher,
+        results,
+    } = report;
+    let results = results
+        .into_iter()
+        .map(|r| {
+            let status = match r.status {
+                status::PASS => CheckStatus::Pass,
+                status::WARN => CheckStatus::Warn,
+                status::FAIL => CheckStatus::Fail,
+                _ => return None,
+            };
+            Some(CheckResult {
+                detail: r.detail,
+                item: r.item.to_string(),
+                status,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(KioskReportBody {
+        config_key,
+        launcher,
+        results,
+    })
 }
 
 /// What the app tells the launcher at each sync round, all from one
@@ -100,42 +142,44 @@ pub struct SyncStatus {
     pub pending_media: u64,
 }
 
-impl SyncStatus {
-    /// The JSON the launcher reads: the three seq fields, and `pending`
+impl From<SyncStatus> for AppStatus {
+    /// The status the launcher reads: the three seq fields, and `pending`
     /// (events not acknowledged plus media) as older launchers read it.
+    fn from(s: SyncStatus) -> AppStatus {
+        AppStatus::complete(
+            s.logged_seq,
+            s.acked_seq,
+            s.pending_media,
+            s.started,
+            s.finished,
+        )
+    }
+}
+
+impl SyncStatus {
+    /// The JSON body posted to the launcher (an [`AppStatus`]).
     pub fn body(&self) -> String {
-        let events = self.logged_seq.saturating_sub(self.acked_seq);
-        serde_json::json!({
-            "pending": events + self.pending_media,
-            "started": self.started,
-            "finished": self.finished,
-            "logged_seq": self.logged_seq,
-            "acked_seq": self.acked_seq,
-            "pending_media": self.pending_media,
-        })
-        .to_string()
+        serde_json::to_string(&AppStatus::from(*self)).unwrap_or_default()
     }
 }
 
 /// Tells the launcher what is logged, acknowledged and left to send. Best
 /// effort: the next round tells it again.
 pub async fn post_sync_status(status: SyncStatus) {
-    post(status.body()).await;
-}
-
-async fn post(body: String) {
     let Some(link) = link() else {
         return;
     };
     // A plain-text body keeps this a "simple" request (no preflight).
-    if let Ok(req) = Request::post(&link.url("status")).body(body) {
+    if let Ok(req) = Request::post(&link.url(STATUS_ROUTE)).body(status.body()) {
         let _ = req.send().await;
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_link, SyncStatus};
+    use super::{kiosk_report_body, parse_link, SyncStatus};
+    use vigil_contracts::kiosk::ReportBody;
+    use vigil_exam::{CheckResult, CheckStatus, KioskReportBody};
 
     #[test]
     fn the_status_carries_the_seqs_and_a_consistent_pending_count() {
@@ -159,6 +203,35 @@ mod tests {
             serde_json::from_str(&SyncStatus::default().body()).unwrap();
         assert_eq!(nothing["pending"], 0);
         assert_eq!(nothing["logged_seq"], 0);
+    }
+
+    #[test]
+    fn the_launchers_report_is_recorded_as_the_engines_body() {
+        let json = r#"{"config_key":"k","launcher":"vigil-kiosk 0.1.0","results":[
+            {"item":"displays","status":"pass","detail":"1 écran"},
+            {"item":"virtual_machine","status":"warn","detail":"sys_vendor = QEMU"},
+            {"item":"remote_control","status":"fail","detail":"anydesk"}]}"#;
+        let report: ReportBody<'_> = serde_json::from_str(json).unwrap();
+        let check = |item: &str, status, detail: &str| CheckResult {
+            detail: detail.into(),
+            item: item.into(),
+            status,
+        };
+        assert_eq!(
+            kiosk_report_body(report),
+            Some(KioskReportBody {
+                config_key: "k".into(),
+                launcher: "vigil-kiosk 0.1.0".into(),
+                results: vec![
+                    check("displays", CheckStatus::Pass, "1 écran"),
+                    check("virtual_machine", CheckStatus::Warn, "sys_vendor = QEMU"),
+                    check("remote_control", CheckStatus::Fail, "anydesk"),
+                ],
+            })
+        );
+        // As the engine would have refused it, read directly.
+        let odd = json.replace("\"warn\"", "\"maybe\"");
+        assert_eq!(kiosk_report_body(serde_json::from_str(&odd).unwrap()), None);
     }
 
     #[test]

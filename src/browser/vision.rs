@@ -1,6 +1,10 @@
 //! The vision worker, from the page's side: started lazily the first time a
 //! screen needs faces found, shared by every screen after that, and spoken
-//! to with the messages `crates/vision-worker` documents.
+//! to with the messages of `vigil_contracts::vision` (the worker's crate
+//! uses the same types): a [`Request`] posted as an object with its pixel
+//! arrays transferred, a [`Reply`] received as JSON text. A frame's
+//! analysis comes as the message's `FrameAnalysis` and goes to the rules as
+//! the engine's (the same fields).
 //!
 //! Why a worker and not a function call: inference takes tens of
 //! milliseconds a frame, and the exam page must never stutter while it
@@ -14,9 +18,11 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use futures_channel::oneshot;
-use js_sys::{Array, Object, Reflect, Uint8ClampedArray};
-use serde::Deserialize;
-use vigil_exam::FrameAnalysis;
+use js_sys::{Array, Reflect, Uint8ClampedArray};
+use vigil_contracts::vision::{
+    self as wire, FrameRequest, Image, Models, PixelPath, Reply, Request,
+};
+use vigil_exam::{FaceObservation, FrameAnalysis};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};
@@ -28,14 +34,9 @@ pub const SAMPLE_WIDTH: u32 = 320;
 /// The worker's entry script and the models it loads (copied into `dist/`
 /// by `cargo xtask build`).
 const WORKER_URL: &str = "/vision/worker.js";
-const MODELS: [(&str, &str); 3] = [
-    (
-        "short",
-        "/vision/models/face_detection_short_range.nnef.tgz",
-    ),
-    ("full", "/vision/models/face_detection_full_range.nnef.tgz"),
-    ("mesh", "/vision/models/face_landmark.nnef.tgz"),
-];
+const SHORT_RANGE_URL: &str = "/vision/models/face_detection_short_range.nnef.tgz";
+const FULL_RANGE_URL: &str = "/vision/models/face_detection_full_range.nnef.tgz";
+const MESH_URL: &str = "/vision/models/face_landmark.nnef.tgz";
 const EMBEDDER_URL: &str = "/vision/models/MobileFaceNet.nnef.tgz";
 
 /// One camera frame's pixels, ready to hand over.
@@ -46,51 +47,97 @@ pub struct Pixels {
 }
 
 impl Pixels {
-    fn message(&self, kind: &str, id: u32) -> Object {
-        let m = Object::new();
-        set(&m, "type", &kind.into());
-        set(&m, "id", &id.into());
-        self.fill(&m);
-        m
+    fn frame_request(&self, id: u32) -> FrameRequest<&Uint8ClampedArray> {
+        FrameRequest {
+            id: f64::from(id),
+            width: self.width,
+            height: self.height,
+            data: &self.data,
+        }
     }
 
-    fn fill(&self, m: &Object) {
-        set(m, "width", &self.width.into());
-        set(m, "height", &self.height.into());
-        set(m, "data", &self.data);
-    }
-
-    fn object(&self) -> Object {
-        let m = Object::new();
-        self.fill(&m);
-        m
+    fn image(&self) -> Image<&Uint8ClampedArray> {
+        Image {
+            width: self.width,
+            height: self.height,
+            data: &self.data,
+        }
     }
 }
 
-fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &key.into(), value);
+/// `request` as the object the worker reads, and the buffers to transfer
+/// with it: the request's JSON with its pixel arrays left out, parsed, and
+/// each array put back at the place [`Request::map_pixels`] names (the
+/// arrays are never copied into this wasm's memory nor through JSON).
+fn message(request: Request<&Uint8ClampedArray>) -> Result<(JsValue, Array), String> {
+    let mut arrays: Vec<(PixelPath, &Uint8ClampedArray)> = Vec::new();
+    let header = request.map_pixels(|path, data| {
+        arrays.push((path, data));
+        Ok::<_, String>(())
+    })?;
+    let json = serde_json::to_string(&header).map_err(|e| e.to_string())?;
+    let message = js_sys::JSON::parse(&json).map_err(|_| "a vision request is not JSON")?;
+    let transfer = Array::new();
+    for (path, data) in arrays {
+        let Some((last, parents)) = path.split_last() else {
+            continue;
+        };
+        let mut target = message.clone();
+        for key in parents {
+            target = Reflect::get(&target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+        }
+        Reflect::set(&target, &JsValue::from_str(last), data)
+            .map_err(|_| format!("no place for the pixels at `{}`", path.join(".")))?;
+        transfer.push(&data.buffer());
+    }
+    Ok((message, transfer))
 }
 
 /// What the identity check found (see the worker's `identity` message).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IdentityMatch {
     pub faces_on_id: usize,
     pub faces_on_photo: usize,
     pub similarity: Option<f64>,
 }
 
-#[derive(Deserialize)]
-struct FrameAnswer {
-    analysis: FrameAnalysis,
-    ms: f64,
+/// The worker's analysis as the engine's proctoring rules take it (the
+/// same fields, listed in full so that one added on either side fails to
+/// compile here).
+fn engine_analysis(analysis: wire::FrameAnalysis) -> FrameAnalysis {
+    let wire::FrameAnalysis { faces, brightness } = analysis;
+    let faces = faces
+        .into_iter()
+        .map(|face| {
+            let wire::FaceObservation {
+                score,
+                bbox,
+                landmarks,
+                yaw_deg,
+                pitch_deg,
+            } = face;
+            FaceObservation {
+                score,
+                bbox,
+                landmarks,
+                yaw_deg,
+                pitch_deg,
+            }
+        })
+        .collect();
+    FrameAnalysis { faces, brightness }
 }
 
-#[derive(Deserialize)]
-struct CountAnswer {
-    count: usize,
+/// The waiting map's key of an answer's id (the app's ids are whole).
+fn key(id: f64) -> Option<u32> {
+    (id.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&id)).then_some(id as u32)
 }
 
-type Waiting = Rc<RefCell<HashMap<u32, oneshot::Sender<Result<serde_json::Value, String>>>>>;
+fn unexpected() -> String {
+    "the vision worker answered something else".into()
+}
+
+type Waiting = Rc<RefCell<HashMap<u32, oneshot::Sender<Result<Reply, String>>>>>;
 
 /// A started worker with its models loaded.
 pub struct Vision {
@@ -148,10 +195,10 @@ pub async fn shared() -> Result<Rc<Vision>, String> {
     started
 }
 
-type Boot = Rc<RefCell<Option<oneshot::Sender<serde_json::Value>>>>;
+type Boot = Rc<RefCell<Option<oneshot::Sender<Reply>>>>;
 
 /// Waits for the next start-up message (`loaded`, `ready` or `failed`).
-fn expect_boot(boot: &Boot) -> oneshot::Receiver<serde_json::Value> {
+fn expect_boot(boot: &Boot) -> oneshot::Receiver<Reply> {
     let (tx, rx) = oneshot::channel();
     *boot.borrow_mut() = Some(tx);
     rx
@@ -177,30 +224,29 @@ async fn start_on(worker: Worker) -> Result<Vision, String> {
     let on_message = {
         let (waiting, boot) = (waiting.clone(), boot.clone());
         Closure::<dyn Fn(MessageEvent)>::new(move |e: MessageEvent| {
-            let Some(v) = e
+            let Some(reply) = e
                 .data()
                 .as_string()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .and_then(|t| serde_json::from_str::<Reply>(&t).ok())
             else {
                 return;
             };
-            let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("");
-            if matches!(kind, "loaded" | "ready" | "failed") {
+            if matches!(
+                reply,
+                Reply::Loaded | Reply::Ready { .. } | Reply::Failed { .. }
+            ) {
                 if let Some(tx) = boot.borrow_mut().take() {
-                    let _ = tx.send(v);
+                    let _ = tx.send(reply);
                 }
                 return;
             }
-            let id = v.get("id").and_then(|i| i.as_f64()).unwrap_or(-1.0) as u32;
+            let Some(id) = reply.id().and_then(key) else {
+                return;
+            };
             if let Some(tx) = waiting.borrow_mut().remove(&id) {
-                let result = if kind == "error" {
-                    Err(v
-                        .get("error")
-                        .and_then(|e| e.as_str())
-                        .unwrap_or("vision error")
-                        .to_string())
-                } else {
-                    Ok(v)
+                let result = match reply {
+                    Reply::Error(failure) => Err(failure.error),
+                    other => Ok(other),
                 };
                 let _ = tx.send(result);
             }
@@ -212,9 +258,9 @@ async fn start_on(worker: Worker) -> Result<Vision, String> {
         let (waiting, boot) = (waiting.clone(), boot.clone());
         Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| {
             if let Some(tx) = boot.borrow_mut().take() {
-                let _ = tx.send(
-                    serde_json::json!({"type": "failed", "error": "the worker script failed"}),
-                );
+                let _ = tx.send(Reply::Failed {
+                    error: "the worker script failed".into(),
+                });
             }
             for (_, tx) in waiting.borrow_mut().drain() {
                 let _ = tx.send(Err("the vision worker failed".into()));
@@ -225,32 +271,25 @@ async fn start_on(worker: Worker) -> Result<Vision, String> {
     let loaded = expect_boot(&boot);
     worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     let stopped = || "the vision worker stopped".to_string();
-    let loaded = loaded.await.map_err(|_| stopped())?;
-    if loaded.get("type").and_then(|t| t.as_str()) != Some("loaded") {
-        let why = loaded
-            .get("error")
-            .and_then(|e| e.as_str())
-            .unwrap_or("no answer");
-        return Err(format!("the vision worker did not start: {why}"));
+    match loaded.await.map_err(|_| stopped())? {
+        Reply::Loaded => {}
+        Reply::Failed { error } => return Err(format!("the vision worker did not start: {error}")),
+        _ => return Err("the vision worker did not start: no answer".into()),
     }
     let ready = expect_boot(&boot);
-    let init = Object::new();
-    set(&init, "type", &"init".into());
-    for (key, url) in MODELS {
-        set(&init, key, &url.into());
-    }
+    let (init, _) = message(Request::Init(Models {
+        short: SHORT_RANGE_URL.into(),
+        full: Some(FULL_RANGE_URL.into()),
+        mesh: Some(MESH_URL.into()),
+    }))?;
     worker
         .post_message(&init)
         .map_err(|_| "the vision worker refused its models".to_string())?;
-    let ready = ready.await.map_err(|_| stopped())?;
-    if ready.get("type").and_then(|t| t.as_str()) != Some("ready") {
-        let why = ready
-            .get("error")
-            .and_then(|e| e.as_str())
-            .unwrap_or("unknown error");
-        return Err(format!("the face models did not load: {why}"));
-    }
-    let load_ms = ready.get("load_ms").and_then(|m| m.as_f64()).unwrap_or(0.0);
+    let load_ms = match ready.await.map_err(|_| stopped())? {
+        Reply::Ready { load_ms } => load_ms,
+        Reply::Failed { error } => return Err(format!("the face models did not load: {error}")),
+        _ => return Err("the face models did not load: unknown error".into()),
+    };
     Ok(Vision {
         worker,
         waiting,
@@ -262,21 +301,19 @@ async fn start_on(worker: Worker) -> Result<Vision, String> {
 }
 
 impl Vision {
+    /// Posts `request` (its pixels' buffers transferred) and waits for the
+    /// answer to `id`.
     async fn request(
         &self,
-        message: &Object,
-        transfer: &[&JsValue],
         id: u32,
-    ) -> Result<serde_json::Value, String> {
+        request: Request<&Uint8ClampedArray>,
+    ) -> Result<Reply, String> {
+        let (message, transfer) = message(request)?;
         let (tx, rx) = oneshot::channel();
         self.waiting.borrow_mut().insert(id, tx);
-        let list = Array::new();
-        for t in transfer {
-            list.push(t);
-        }
         if self
             .worker
-            .post_message_with_transfer(message, &list)
+            .post_message_with_transfer(&message, &transfer)
             .is_err()
         {
             self.waiting.borrow_mut().remove(&id);
@@ -296,23 +333,25 @@ impl Vision {
     /// The pixels' buffer is transferred: `pixels` is empty afterwards.
     pub async fn analyze(&self, pixels: &Pixels) -> Result<(FrameAnalysis, f64), String> {
         let id = self.id();
-        let msg = pixels.message("frame", id);
-        let v = self
-            .request(&msg, &[&pixels.data.buffer().into()], id)
-            .await?;
-        let a: FrameAnswer = serde_json::from_value(v).map_err(|e| e.to_string())?;
-        Ok((a.analysis, a.ms))
+        match self
+            .request(id, Request::Frame(pixels.frame_request(id)))
+            .await?
+        {
+            Reply::Frame(done) => Ok((engine_analysis(done.analysis), done.ms)),
+            _ => Err(unexpected()),
+        }
     }
 
     /// How many faces a still shows (identity photos).
     pub async fn count_faces(&self, pixels: &Pixels) -> Result<usize, String> {
         let id = self.id();
-        let msg = pixels.message("faces", id);
-        let v = self
-            .request(&msg, &[&pixels.data.buffer().into()], id)
-            .await?;
-        let a: CountAnswer = serde_json::from_value(v).map_err(|e| e.to_string())?;
-        Ok(a.count)
+        match self
+            .request(id, Request::Faces(pixels.frame_request(id)))
+            .await?
+        {
+            Reply::Faces(found) => Ok(found.count as usize),
+            _ => Err(unexpected()),
+        }
     }
 
     /// Faces on the ID photo and on the face photo, and their similarity.
@@ -322,16 +361,55 @@ impl Vision {
         face: &Pixels,
     ) -> Result<IdentityMatch, String> {
         let id = self.id();
-        let msg = Object::new();
-        set(&msg, "type", &"identity".into());
-        set(&msg, "id", &id.into());
-        set(&msg, "embedder", &EMBEDDER_URL.into());
-        set(&msg, "id_photo", &id_photo.object());
-        set(&msg, "face_photo", &face.object());
-        let transfer: [JsValue; 2] = [id_photo.data.buffer().into(), face.data.buffer().into()];
-        let v = self
-            .request(&msg, &[&transfer[0], &transfer[1]], id)
-            .await?;
-        serde_json::from_value(v).map_err(|e| e.to_string())
+        let request = Request::Identity(wire::IdentityRequest {
+            id: f64::from(id),
+            embedder: EMBEDDER_URL.into(),
+            id_photo: id_photo.image(),
+            face_photo: face.image(),
+        });
+        match self.request(id, request).await? {
+            Reply::Identity(m) => Ok(IdentityMatch {
+                faces_on_id: m.faces_on_id as usize,
+                faces_on_photo: m.faces_on_photo as usize,
+                similarity: m.similarity.map(f64::from),
+            }),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{engine_analysis, key, wire};
+
+    #[test]
+    fn the_workers_analysis_reaches_the_rules_unchanged() {
+        let sent = wire::FrameAnalysis {
+            faces: vec![wire::FaceObservation {
+                score: 0.93,
+                bbox: [0.25, 0.125, 0.5, 0.625],
+                landmarks: vec![[0.375, 0.25]],
+                yaw_deg: -12.5,
+                pitch_deg: 3.0,
+            }],
+            brightness: 0.45,
+        };
+        let got = engine_analysis(sent.clone());
+        assert_eq!(got.brightness, sent.brightness);
+        let (e, s) = (&got.faces[0], &sent.faces[0]);
+        assert_eq!(
+            (e.score, e.bbox, &e.landmarks, e.yaw_deg, e.pitch_deg),
+            (s.score, s.bbox, &s.landmarks, s.yaw_deg, s.pitch_deg)
+        );
+        assert_eq!(got.faces_over(0.9), 1);
+    }
+
+    #[test]
+    fn only_whole_ids_are_the_apps() {
+        assert_eq!(key(7.0), Some(7));
+        assert_eq!(key(0.25), None);
+        assert_eq!(key(-1.0), None);
+        assert_eq!(key(f64::NAN), None);
+        assert_eq!(key(5e9), None);
     }
 }

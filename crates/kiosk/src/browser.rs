@@ -35,6 +35,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use vigil_contracts::kiosk::LINK_PARAM;
 
 use crate::config::Config;
 
@@ -151,7 +152,7 @@ pub fn origin_of(url: &url::Url) -> anyhow::Result<String> {
 pub fn launch_url(url: &url::Url, key: &str, link: Option<&str>) -> String {
     let mut url = url.clone();
     let fragment = match link {
-        Some(link) => format!("vigil-config-key={key}&vigil-kiosk-link={link}"),
+        Some(link) => format!("vigil-config-key={key}&{LINK_PARAM}={link}"),
         None => format!("vigil-config-key={key}"),
     };
     url.set_fragment(Some(&fragment));

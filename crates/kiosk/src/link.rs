@@ -16,11 +16,12 @@
 //! writes the URL into a start page inside the profile folder, which only
 //! its own account can read (see [`crate::browser::Profile::write_start_page`]).
 //!
-//! Routes:
+//! Routes (the bodies are the shared types of `vigil_contracts::kiosk`,
+//! which the app uses too, re-exported here):
 //!
-//! - `GET  /SECRET/report` → the latest machine report as JSON, shaped as
-//!   the engine's `kiosk_report` event body
-//!   (`{config_key, launcher, results: [{item, status, detail}]}`).
+//! - `GET  /SECRET/report` → the latest machine report as JSON, a
+//!   [`ReportBody`] (`{config_key, launcher, results: [{item, status,
+//!   detail}]}`), which the app records as its `kiosk_report` event.
 //! - `POST /SECRET/status` with an [`AppStatus`] (at most [`MAX_BODY`]
 //!   bytes) → 204:
 //!   `{"pending": N, "started": bool, "finished": bool, "logged_seq": L,
@@ -31,7 +32,8 @@
 //!   `Access-Control-Allow-Private-Network` (Chromium asks it before a
 //!   public page may call a loopback address).
 //!
-//! Anything else is 404 (wrong secret, unknown path) or 400 (bad body).
+//! Anything else is 404 (wrong secret, unknown path) or 400 (bad body),
+//! with a [`LinkError`] body.
 //!
 //! **Claims and the record.** A status is what the app (or whoever holds
 //! the secret) *says*. Beside the latest status the link keeps a
@@ -48,93 +50,16 @@ use std::io::Read;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
-use serde::{Deserialize, Serialize};
 use tiny_http::{Header, Method, Response, Server};
+use vigil_contracts::kiosk::{item, status, REPORT_ROUTE, STATUS_ROUTE};
 
 use crate::checks::Report;
 use crate::config::Verdict;
 
+pub use vigil_contracts::kiosk::{AppStatus, LinkError, ReportBody, ReportItem};
+
 /// Largest status body accepted, in bytes.
 pub const MAX_BODY: usize = 1024;
-
-/// What the app last said about its data.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppStatus {
-    /// Events and media not yet acknowledged by the server.
-    pub pending: u64,
-    /// The exam was started.
-    pub started: bool,
-    /// The exam was submitted (by the candidate or at the deadline).
-    pub finished: bool,
-    /// The highest event seq in the app's log (0: nothing logged yet).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logged_seq: Option<u64>,
-    /// The highest event seq the server acknowledged.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acked_seq: Option<u64>,
-    /// Media (photos, stills) the server does not hold yet.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pending_media: Option<u64>,
-}
-
-impl AppStatus {
-    /// A complete status, as the app sends it: `pending` follows from the
-    /// seqs and the media (for tests).
-    #[cfg(test)]
-    pub(crate) fn complete(
-        logged: u64,
-        acked: u64,
-        media: u64,
-        started: bool,
-        finished: bool,
-    ) -> AppStatus {
-        AppStatus {
-            pending: logged - acked + media,
-            started,
-            finished,
-            logged_seq: Some(logged),
-            acked_seq: Some(acked),
-            pending_media: Some(media),
-        }
-    }
-
-    /// What the app *claims*: submitted and nothing pending. Not enough to
-    /// wipe a profile: the launcher also checks the acknowledgements and
-    /// its [`Record`] ([`AppStatus::unsent`]).
-    pub fn done(&self) -> bool {
-        self.finished && self.pending == 0
-    }
-
-    /// `None` when this status, checked against everything the launcher
-    /// recorded, shows every logged event acknowledged by the server and no
-    /// media left; else why not (French, for the launcher's message).
-    pub fn unsent(&self, record: &Record) -> Option<String> {
-        let (Some(logged), Some(acked), Some(media)) =
-            (self.logged_seq, self.acked_seq, self.pending_media)
-        else {
-            return Some(
-                "l'application n'a pas indiqué jusqu'où le serveur a accusé réception \
-                 (version ancienne de l'application ?)"
-                    .into(),
-            );
-        };
-        if self.pending > 0 || media > 0 {
-            return Some(format!(
-                "{} élément(s) ne sont pas encore envoyés",
-                self.pending.max(media)
-            ));
-        }
-        let highest = logged.max(record.max_logged_seq);
-        if acked < highest {
-            return Some(format!(
-                "le serveur a accusé réception jusqu'à l'événement {acked}, mais l'application \
-                 en a journalisé au moins {highest}"
-            ));
-        }
-        None
-    }
-}
 
 /// Everything the launcher heard over the link during this run, against
 /// which the latest status is checked. Only ever grows (the maxima) or
@@ -205,58 +130,70 @@ impl Record {
             self.contradiction = Some(problems.join(" ; "));
         }
     }
-}
 
-/// One check as the app records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportItem {
-    pub item: &'static str,
-    pub status: &'static str,
-    pub detail: String,
-}
-
-/// The report as the app records it (`kiosk_report` event body).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ReportBody {
-    pub config_key: String,
-    pub launcher: String,
-    pub results: Vec<ReportItem>,
-}
-
-impl ReportBody {
-    /// The launcher's findings as check results: allow → pass (noted in
-    /// the detail if something was found), warn → warn, deny → fail.
-    pub fn new(config_key: &str, report: &Report) -> ReportBody {
-        use crate::checks::CheckId;
-        let results = report
-            .findings
-            .iter()
-            .map(|f| ReportItem {
-                item: match f.check {
-                    CheckId::Displays => "displays",
-                    CheckId::VirtualMachine => "virtual_machine",
-                    CheckId::RemoteControl => "remote_control",
-                },
-                status: match f.verdict {
-                    Verdict::Allow => "pass",
-                    Verdict::Warn => "warn",
-                    Verdict::Deny => "fail",
-                },
-                detail: f.detail.clone(),
-            })
-            .collect();
-        ReportBody {
-            config_key: config_key.to_string(),
-            launcher: crate::config::launcher_version(),
-            results,
+    /// `None` when the `latest` status, checked against everything
+    /// recorded, shows every logged event acknowledged by the server and
+    /// no media left; else why not (French, for the launcher's message).
+    /// What the app *claims* ([`AppStatus::done`]) is not enough.
+    pub fn unsent(&self, latest: &AppStatus) -> Option<String> {
+        let (Some(logged), Some(acked), Some(media)) =
+            (latest.logged_seq, latest.acked_seq, latest.pending_media)
+        else {
+            return Some(
+                "l'application n'a pas indiqué jusqu'où le serveur a accusé réception \
+                 (version ancienne de l'application ?)"
+                    .into(),
+            );
+        };
+        if latest.pending > 0 || media > 0 {
+            return Some(format!(
+                "{} élément(s) ne sont pas encore envoyés",
+                latest.pending.max(media)
+            ));
         }
+        let highest = logged.max(self.max_logged_seq);
+        if acked < highest {
+            return Some(format!(
+                "le serveur a accusé réception jusqu'à l'événement {acked}, mais l'application \
+                 en a journalisé au moins {highest}"
+            ));
+        }
+        None
+    }
+}
+
+/// The launcher's findings as the report the app records: allow → pass
+/// (noted in the detail if something was found), warn → warn, deny → fail.
+pub fn report_body(config_key: &str, report: &Report) -> ReportBody<'static> {
+    use crate::checks::CheckId;
+    let results = report
+        .findings
+        .iter()
+        .map(|f| ReportItem {
+            item: match f.check {
+                CheckId::Displays => item::DISPLAYS,
+                CheckId::VirtualMachine => item::VIRTUAL_MACHINE,
+                CheckId::RemoteControl => item::REMOTE_CONTROL,
+            },
+            status: match f.verdict {
+                Verdict::Allow => status::PASS,
+                Verdict::Warn => status::WARN,
+                Verdict::Deny => status::FAIL,
+            },
+            detail: f.detail.clone(),
+        })
+        .collect();
+    ReportBody {
+        config_key: config_key.to_string(),
+        launcher: crate::config::launcher_version(),
+        results,
     }
 }
 
 /// State shared between the link's thread and the launcher.
 #[derive(Debug, Default)]
 struct Shared {
-    report: Option<ReportBody>,
+    report: Option<ReportBody<'static>>,
     status: Option<AppStatus>,
     record: Record,
     /// A request carried the right secret: the app found the link.
@@ -281,7 +218,7 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 impl Link {
     /// Starts the server on a free loopback port; `origin` is the exam
     /// origin allowed to call it.
-    pub fn start(origin: &str, report: ReportBody) -> anyhow::Result<Link> {
+    pub fn start(origin: &str, report: ReportBody<'static>) -> anyhow::Result<Link> {
         let server = Server::http("127.0.0.1:0")
             .map_err(|e| anyhow::anyhow!("lien avec l'examen impossible à ouvrir : {e}"))?;
         let port = server
@@ -327,7 +264,7 @@ impl Link {
     }
 
     /// Replaces the report the app reads (after a re-check).
-    pub fn set_report(&self, report: ReportBody) {
+    pub fn set_report(&self, report: ReportBody<'static>) {
         lock(&self.shared).report = Some(report);
     }
 
@@ -393,29 +330,31 @@ fn handle(mut request: tiny_http::Request, secret: &str, origin: &str, shared: &
         r
     };
     let response = match (request.method(), route.as_deref()) {
-        (Method::Options, Some("report" | "status")) => reply(204, String::new()),
-        (Method::Get, Some("report")) => {
+        (Method::Options, Some(REPORT_ROUTE | STATUS_ROUTE)) => reply(204, String::new()),
+        (Method::Get, Some(REPORT_ROUTE)) => {
             let report = lock(shared).report.clone();
             match serde_json::to_string(&report) {
                 Ok(json) => reply(200, json),
-                Err(e) => reply(
-                    500,
-                    serde_json::json!({ "error": e.to_string() }).to_string(),
-                ),
+                Err(e) => reply(500, error_body(e.to_string())),
             }
         }
-        (Method::Post, Some("status")) => match read_status(&mut request) {
+        (Method::Post, Some(STATUS_ROUTE)) => match read_status(&mut request) {
             Ok(status) => {
                 let mut state = lock(shared);
                 state.record.observe(&status);
                 state.status = Some(status);
                 reply(204, String::new())
             }
-            Err(e) => reply(400, serde_json::json!({ "error": e }).to_string()),
+            Err(e) => reply(400, error_body(e)),
         },
-        _ => reply(404, r#"{"error":"not found"}"#.into()),
+        _ => reply(404, error_body("not found".into())),
     };
     let _ = request.respond(response);
+}
+
+/// A [`LinkError`] as JSON.
+fn error_body(error: String) -> String {
+    serde_json::to_string(&LinkError { error }).unwrap_or_default()
 }
 
 fn read_status(request: &mut tiny_http::Request) -> Result<AppStatus, String> {
@@ -443,8 +382,8 @@ mod tests {
     use std::io::Write;
     use std::net::TcpStream;
 
-    fn report() -> ReportBody {
-        ReportBody::new(
+    fn report() -> ReportBody<'static> {
+        report_body(
             &"ab".repeat(32),
             &Report {
                 findings: vec![
@@ -533,9 +472,8 @@ mod tests {
         assert!(link.status().unwrap().done());
         // Claimed, not verified: an old-style status has no acknowledgements.
         assert!(link
-            .status()
-            .unwrap()
-            .unsent(&link.record())
+            .record()
+            .unsent(&link.status().unwrap())
             .is_some_and(|why| why.contains("accusé réception")));
         let (code, _, _) = call(
             port,
@@ -544,7 +482,7 @@ mod tests {
             r#"{"pending":0,"started":true,"finished":true,"logged_seq":9,"acked_seq":9,"pending_media":0}"#,
         );
         assert_eq!(code, 204);
-        assert_eq!(link.status().unwrap().unsent(&link.record()), None);
+        assert_eq!(link.record().unsent(&link.status().unwrap()), None);
         assert_eq!(link.record().statuses, 3);
         assert_eq!(link.record().max_logged_seq, 9);
 
@@ -627,7 +565,7 @@ mod tests {
             .contradiction
             .as_deref()
             .is_some_and(|c| c.contains("revenu de 10 à 4")));
-        assert!(forged.unsent(&r).is_some_and(|w| w.contains("au moins 10")));
+        assert!(r.unsent(&forged).is_some_and(|w| w.contains("au moins 10")));
         // The maxima stay: the next honest status is still checked against 10.
         assert_eq!(r.max_logged_seq, 10);
 
@@ -662,17 +600,17 @@ mod tests {
     #[test]
     fn only_a_complete_status_can_say_all_sent() {
         let r = Record::default();
-        assert_eq!(status(8, 8, 0, true, true).unsent(&r), None);
-        assert!(status(8, 6, 0, true, true).unsent(&r).is_some());
-        assert!(status(8, 8, 2, true, true).unsent(&r).is_some());
+        assert_eq!(r.unsent(&status(8, 8, 0, true, true)), None);
+        assert!(r.unsent(&status(8, 6, 0, true, true)).is_some());
+        assert!(r.unsent(&status(8, 8, 2, true, true)).is_some());
         let partial = AppStatus {
             pending_media: None,
             ..status(8, 8, 0, true, true)
         };
-        assert!(partial.unsent(&r).is_some());
+        assert!(r.unsent(&partial).is_some());
         let old: AppStatus =
             serde_json::from_str(r#"{"pending":0,"started":true,"finished":true}"#).unwrap();
-        assert!(old.done() && old.unsent(&r).is_some());
+        assert!(old.done() && r.unsent(&old).is_some());
         assert!(serde_json::from_str::<AppStatus>(
             r#"{"pending":0,"started":true,"finished":true,"x":1}"#
         )

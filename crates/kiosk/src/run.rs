@@ -21,7 +21,7 @@ use crate::browser::{self, Launch, Profile};
 use crate::checks::{self, Report};
 use crate::config::Config;
 use crate::facts::SystemFacts;
-use crate::link::{AppStatus, Link, Record, ReportBody};
+use crate::link::{report_body, AppStatus, Link, Record};
 
 /// Exit status when the machine checks refuse the launch.
 pub const EXIT_REFUSED: i32 = 3;
@@ -57,7 +57,7 @@ pub fn run(options: Options, facts: &dyn SystemFacts) -> anyhow::Result<i32> {
 
     let explicit = browser_path.or_else(|| config.browser.path.clone());
     let exe = browser::find_browser(explicit.as_deref())?;
-    let link = Link::start(&origin, ReportBody::new(&key, &report))?;
+    let link = Link::start(&origin, report_body(&key, &report))?;
     let link_origin = link.origin();
     let mut profile = match &resume {
         Some(dir) => Profile::reuse(dir, &config, &origin, &[&link_origin])?,
@@ -212,7 +212,7 @@ pub fn exit_decision(app: Option<&AppStatus>, record: &Record, resumed: bool) ->
     // A resumed profile held exam data: a report of an empty log there
     // means the app did not find it, not that there is nothing.
     let reported_empty_resume = resumed && record.max_logged_seq == 0;
-    match s.unsent(record) {
+    match record.unsent(s) {
         None if s.finished => Exit::Done,
         None if !record.ever_started && !reported_empty_resume => Exit::NothingToKeep,
         None if s.started => Exit::Keep("l'examen n'était pas terminé".into()),
@@ -309,7 +309,7 @@ fn watch(
                     elapsed % 60
                 );
             }
-            w.link.set_report(ReportBody::new(w.key, &report));
+            w.link.set_report(report_body(w.key, &report));
             last = report;
         }
         std::thread::sleep(Duration::from_millis(250));

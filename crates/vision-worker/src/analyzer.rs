@@ -3,8 +3,11 @@
 //! further back), head pose of each face near the camera, and the frame's
 //! mean brightness; and the identity check of two photos.
 //!
-//! Kept apart from the wasm glue (`lib.rs`) so that it is tested natively on
-//! the fixture photographs, with the same models the browser loads.
+//! Kept apart from the wasm glue (`glue.rs`) so that it is tested natively
+//! on the fixture photographs, with the same models the browser loads. Its
+//! analysis is the message type the page receives
+//! (`vigil_contracts::vision::FrameAnalysis`), which the app turns into the
+//! engine's `FrameAnalysis` for the proctoring rules.
 //!
 //! Why the full-range detector runs only every [`FULL_RANGE_EVERY`] frames:
 //! it costs three times the short-range one, and what it is for (a person
@@ -17,7 +20,7 @@
 //! In between, a face keeps the pose measured on the box it overlaps; a face
 //! that overlaps none (it appeared, or moved a lot) gets the mesh at once.
 
-use vigil_exam::{FaceObservation, FrameAnalysis};
+use vigil_contracts::vision::{FaceObservation, FrameAnalysis};
 use vigil_vision::{Face, FaceDetector, FaceEmbedder, FaceMesh, Frame, Rect};
 
 /// The full-range detector runs on one frame in this many.

@@ -1,5 +1,15 @@
-//! The worker's side of the messages (see the crate docs): decode, run the
-//! [`Analyzer`](crate::analyzer::Analyzer), answer in JSON.
+//! The worker's side of the messages (`vigil_contracts::vision`, see the
+//! crate docs): read a [`Request`], run the
+//! [`Analyzer`](crate::analyzer::Analyzer), answer with a [`Reply`] as JSON
+//! text.
+//!
+//! A request arrives as a JavaScript object whose images' pixels are
+//! `Uint8ClampedArray`s (transferred, not copied, by the page). It is read
+//! from the object itself with `serde_wasm_bindgen`: first its
+//! [`RequestHeader`], then the request of that type
+//! ([`Request::from_kind`], which reads the fields it names and nothing
+//! else), each pixel array taken as it is ([`Rgba`]) and copied into the
+//! worker's memory.
 //!
 //! Inference is synchronous, so frames are analysed one at a time in the
 //! order they arrive; only model downloads are awaited.
@@ -8,7 +18,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Reflect, Uint8Array, Uint8ClampedArray};
-use serde_json::{json, Value};
+use serde::{Deserialize, Deserializer};
+use vigil_contracts::vision::{
+    FaceCount, Failure, FrameDone, FrameRequest, IdentityDone, IdentityRequest, Image, Models,
+    OpTime, ProfileDone, ProfileRequest, Reply, Request, RequestHeader,
+};
 use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Range};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -16,6 +30,9 @@ use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 
 use crate::analyzer::{identity_match, Analyzer};
+
+/// Largest image side accepted, in pixels.
+const MAX_SIDE: u32 = 8192;
 
 #[derive(Default)]
 struct State {
@@ -31,8 +48,10 @@ fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
 }
 
-fn post(v: Value) {
-    let _ = scope().post_message(&JsValue::from_str(&v.to_string()));
+fn post(reply: &Reply) {
+    if let Ok(text) = serde_json::to_string(reply) {
+        let _ = scope().post_message(&JsValue::from_str(&text));
+    }
 }
 
 fn now_ms() -> f64 {
@@ -48,46 +67,36 @@ fn now_ms() -> f64 {
         .unwrap_or(0.0)
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &key.into()).unwrap_or(JsValue::UNDEFINED)
-}
+/// An image's pixels as a request carries them: a `Uint8ClampedArray`,
+/// read as the JavaScript object it is and copied into the worker's memory.
+struct Rgba(Vec<u8>);
 
-fn text(obj: &JsValue, key: &str) -> Result<String, String> {
-    get(obj, key)
-        .as_string()
-        .ok_or_else(|| format!("`{key}` missing"))
-}
-
-/// An image in a message: `{width, height, data: Uint8ClampedArray}`.
-struct Image {
-    width: u32,
-    height: u32,
-    rgba: Vec<u8>,
-}
-
-impl Image {
-    fn read(obj: &JsValue) -> Result<Image, String> {
-        let dim = |k: &str| {
-            get(obj, k)
-                .as_f64()
-                .filter(|v| *v >= 1.0 && *v <= 8192.0)
-                .map(|v| v as u32)
-                .ok_or_else(|| format!("`{k}` missing or out of 1–8192"))
-        };
-        let (width, height) = (dim("width")?, dim("height")?);
-        let data = get(obj, "data")
-            .dyn_into::<Uint8ClampedArray>()
-            .map_err(|_| "`data` is not a Uint8ClampedArray".to_string())?;
-        Ok(Image {
-            width,
-            height,
-            rgba: data.to_vec(),
-        })
+impl<'de> Deserialize<'de> for Rgba {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Rgba, D::Error> {
+        let array: Uint8ClampedArray = serde_wasm_bindgen::preserve::deserialize(d)?;
+        Ok(Rgba(array.to_vec()))
     }
+}
 
-    fn frame(&self) -> Result<Frame<'_>, String> {
-        Frame::new(self.width, self.height, &self.rgba).map_err(|e| e.to_string())
+/// The request in the message, whose header is `header`.
+fn read(msg: JsValue, header: &RequestHeader) -> Result<Request<Rgba>, String> {
+    let kind = header.kind.as_deref().ok_or("the message has no `type`")?;
+    Request::from_kind(kind, serde_wasm_bindgen::Deserializer::from(msg)).map_err(|e| e.to_string())
+}
+
+/// An image as a frame for the models (each side 1 to [`MAX_SIDE`]).
+fn frame_of(image: &Image<Rgba>) -> Result<Frame<'_>, String> {
+    for (name, side) in [("width", image.width), ("height", image.height)] {
+        if !(1..=MAX_SIDE).contains(&side) {
+            return Err(format!("`{name}` out of 1–{MAX_SIDE}"));
+        }
     }
+    Frame::new(image.width, image.height, &image.data.0).map_err(|e| e.to_string())
+}
+
+/// A count for the wire.
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
@@ -105,21 +114,21 @@ async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
-async fn init(msg: JsValue) -> Result<f64, String> {
+async fn init(models: Models) -> Result<f64, String> {
     let started = now_ms();
-    let short = fetch_bytes(&text(&msg, "short")?).await?;
+    let short = fetch_bytes(&models.short).await?;
     let short = FaceDetector::from_model_bytes(&short, Range::Short).map_err(|e| e.to_string())?;
     // Optional models: the checks degrade rather than stop without them.
-    let full = match get(&msg, "full").as_string() {
+    let full = match &models.full {
         Some(url) => Some(
-            FaceDetector::from_model_bytes(&fetch_bytes(&url).await?, Range::Full)
+            FaceDetector::from_model_bytes(&fetch_bytes(url).await?, Range::Full)
                 .map_err(|e| e.to_string())?,
         ),
         None => None,
     };
-    let mesh = match get(&msg, "mesh").as_string() {
+    let mesh = match &models.mesh {
         Some(url) => {
-            Some(FaceMesh::from_model_bytes(&fetch_bytes(&url).await?).map_err(|e| e.to_string())?)
+            Some(FaceMesh::from_model_bytes(&fetch_bytes(url).await?).map_err(|e| e.to_string())?)
         }
         None => None,
     };
@@ -131,22 +140,28 @@ fn not_ready() -> String {
     "the models are not loaded (send init first)".into()
 }
 
-fn frame(msg: &JsValue) -> Result<Value, String> {
-    let image = Image::read(msg)?;
-    let frame = image.frame()?;
+fn frame(r: FrameRequest<Rgba>) -> Result<FrameDone, String> {
+    let id = r.id;
+    let image = r.image();
+    let frame = frame_of(&image)?;
     let started = now_ms();
     let analysis = STATE.with(|s| {
         let mut s = s.borrow_mut();
         let a = s.analyzer.as_mut().ok_or_else(not_ready)?;
         a.analyze(&frame).map_err(|e| e.to_string())
     })?;
-    Ok(json!({"analysis": analysis, "ms": now_ms() - started}))
+    Ok(FrameDone {
+        id,
+        analysis,
+        ms: now_ms() - started,
+    })
 }
 
-fn faces(msg: &JsValue) -> Result<Value, String> {
-    let image = Image::read(msg)?;
-    let frame = image.frame()?;
-    let count = STATE.with(|s| {
+fn faces(r: FrameRequest<Rgba>) -> Result<FaceCount, String> {
+    let id = r.id;
+    let image = r.image();
+    let frame = frame_of(&image)?;
+    let found = STATE.with(|s| {
         let s = s.borrow();
         let a = s.analyzer.as_ref().ok_or_else(not_ready)?;
         a.still_detector()
@@ -154,26 +169,34 @@ fn faces(msg: &JsValue) -> Result<Value, String> {
             .map(|f| f.len())
             .map_err(|e| e.to_string())
     })?;
-    Ok(json!({ "count": count }))
+    Ok(FaceCount {
+        id,
+        count: count(found),
+    })
 }
 
 /// The benchmark's split of the short-range detector's time on a frame:
 /// pre-processing alone (letterbox warp to 128×128, planar floats) and the
-/// whole detection, medians of `runs` (at most 200); and the inference by
-/// operator kind (tract's op names), mean ms per run, largest first.
-fn profile(msg: &JsValue) -> Result<Value, String> {
-    let image = Image::read(msg)?;
-    let frame = image.frame()?;
-    let runs = get(msg, "runs").as_f64().unwrap_or(20.0).clamp(1.0, 200.0) as usize;
+/// whole detection, medians of `runs` (20 by default, at most 200); and the
+/// inference by operator kind (tract's op names), mean ms per run, largest
+/// first.
+fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
+    let runs = r.runs.unwrap_or(20).clamp(1, 200);
+    let image = Image {
+        width: r.width,
+        height: r.height,
+        data: r.data,
+    };
+    let frame = frame_of(&image)?;
     let median = |mut xs: Vec<f64>| {
         xs.sort_by(f64::total_cmp);
-        xs[xs.len() / 2]
+        xs.get(xs.len() / 2).copied().unwrap_or(0.0)
     };
     STATE.with(|s| {
         let s = s.borrow();
         let a = s.analyzer.as_ref().ok_or_else(not_ready)?;
-        let mut pre = Vec::with_capacity(runs);
-        let mut detect = Vec::with_capacity(runs);
+        let mut pre = Vec::with_capacity(runs as usize);
+        let mut detect = Vec::with_capacity(runs as usize);
         for _ in 0..runs {
             let t0 = now_ms();
             let map = vigil_vision::letterbox(frame.width, frame.height, 128);
@@ -185,92 +208,102 @@ fn profile(msg: &JsValue) -> Result<Value, String> {
             detect.push(now_ms() - t1);
         }
         // Inference by operator kind, averaged over the same number of runs.
-        let mut ops: Vec<(String, f64)> = Vec::new();
+        let mut ops: Vec<OpTime> = Vec::new();
         for _ in 0..runs {
             let split = a
                 .short()
                 .profile_inference(&frame, &mut now_ms)
                 .map_err(|e| e.to_string())?;
             for (name, ms) in split {
-                match ops.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, t)) => *t += ms,
-                    None => ops.push((name, ms)),
+                match ops.iter_mut().find(|o| o.op == name) {
+                    Some(o) => o.ms += ms,
+                    None => ops.push(OpTime { op: name, ms }),
                 }
             }
         }
-        ops.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let ops: Vec<Value> = ops
-            .iter()
-            .map(|(name, ms)| json!({"op": name, "ms": ms / runs as f64}))
-            .collect();
-        Ok(json!({"preprocess_ms": median(pre), "detect_ms": median(detect), "runs": runs, "ops": ops}))
+        for o in &mut ops {
+            o.ms /= f64::from(runs);
+        }
+        ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
+        Ok(ProfileDone {
+            id: r.id,
+            preprocess_ms: median(pre),
+            detect_ms: median(detect),
+            runs,
+            ops,
+        })
     })
 }
 
-async fn identity(msg: JsValue) -> Result<Value, String> {
-    let (id_photo, face_photo) = (
-        Image::read(&get(&msg, "id_photo"))?,
-        Image::read(&get(&msg, "face_photo"))?,
-    );
+async fn identity(r: IdentityRequest<Rgba>) -> Result<IdentityDone, String> {
     let loaded = STATE.with(|s| s.borrow().embedder.clone());
     let embedder = match loaded {
         Some(e) => e,
         None => {
-            let bytes = fetch_bytes(&text(&msg, "embedder")?).await?;
+            let bytes = fetch_bytes(&r.embedder).await?;
             let e = Rc::new(FaceEmbedder::from_model_bytes(&bytes).map_err(|e| e.to_string())?);
             STATE.with(|s| s.borrow_mut().embedder = Some(e.clone()));
             e
         }
     };
-    let (a, b) = (id_photo.frame()?, face_photo.frame()?);
+    let (a, b) = (frame_of(&r.id_photo)?, frame_of(&r.face_photo)?);
     let m = STATE.with(|s| {
         let s = s.borrow();
         let an = s.analyzer.as_ref().ok_or_else(not_ready)?;
         identity_match(an.still_detector(), &embedder, &a, &b).map_err(|e| e.to_string())
     })?;
-    Ok(json!({
-        "faces_on_id": m.faces_on_id,
-        "faces_on_photo": m.faces_on_photo,
-        "similarity": m.similarity,
-    }))
+    Ok(IdentityDone {
+        id: r.id,
+        faces_on_id: count(m.faces_on_id),
+        faces_on_photo: count(m.faces_on_photo),
+        similarity: m.similarity,
+    })
 }
 
-/// Answers `result` as `{"type": kind, "id", …}` or `{"type":"error"}`.
-fn answer(kind: &str, id: &JsValue, result: Result<Value, String>) {
-    let id = id.as_f64().unwrap_or(-1.0);
+/// Posts the answer to the request `kind` with `id`, or its failure.
+fn answer(kind: &str, id: Option<f64>, result: Result<Reply, String>) {
     match result {
-        Ok(Value::Object(mut m)) => {
-            m.insert("type".into(), kind.into());
-            m.insert("id".into(), json!(id));
-            post(Value::Object(m));
-        }
-        Ok(other) => post(json!({"type": kind, "id": id, "value": other})),
-        Err(e) => post(json!({"type": "error", "id": id, "request": kind, "error": e})),
+        Ok(reply) => post(&reply),
+        Err(error) => post(&Reply::Error(Failure {
+            id,
+            request: kind.into(),
+            error,
+        })),
     }
 }
 
 fn on_message(event: MessageEvent) {
     let msg = event.data();
-    let id = get(&msg, "id");
-    match get(&msg, "type").as_string().as_deref() {
-        Some("init") => spawn_local(async move {
-            match init(msg).await {
-                Ok(ms) => post(json!({"type": "ready", "load_ms": ms})),
-                Err(e) => post(json!({"type": "failed", "error": e})),
+    let header: RequestHeader = serde_wasm_bindgen::from_value(msg.clone()).unwrap_or_default();
+    let request = match read(msg, &header) {
+        Ok(r) => r,
+        Err(error) => {
+            // Not a request: answer with what can be read of it. A bad
+            // `init` is a failed start, which the page waits for.
+            if header.is_init() {
+                post(&Reply::Failed { error });
+            } else {
+                let kind = header.kind.unwrap_or_else(|| "unknown".into());
+                answer(&kind, header.id, Err(error));
             }
+            return;
+        }
+    };
+    let (kind, id) = (request.kind(), request.id());
+    match request {
+        Request::Init(models) => spawn_local(async move {
+            post(&match init(models).await {
+                Ok(load_ms) => Reply::Ready { load_ms },
+                Err(error) => Reply::Failed { error },
+            })
         }),
-        Some("frame") => answer("frame", &id, frame(&msg)),
-        Some("faces") => answer("faces", &id, faces(&msg)),
-        Some("profile") => answer("profile", &id, profile(&msg)),
-        Some("identity") => spawn_local(async move {
-            let result = identity(msg).await;
-            answer("identity", &id, result);
+        Request::Frame(r) => answer(kind, id, frame(r).map(Reply::Frame)),
+        Request::Faces(r) => answer(kind, id, faces(r).map(Reply::Faces)),
+        Request::Profile(r) => answer(kind, id, profile(r).map(Reply::Profile)),
+        Request::Identity(r) => spawn_local(async move {
+            let result = identity(r).await.map(Reply::Identity);
+            answer(kind, id, result);
         }),
-        other => answer(
-            "unknown",
-            &id,
-            Err(format!("unknown message type {other:?}")),
-        ),
     }
 }
 
@@ -280,5 +313,5 @@ pub fn start() {
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // Lives as long as the worker.
     handler.forget();
-    post(json!({"type": "loaded"}));
+    post(&Reply::Loaded);
 }

@@ -3,7 +3,9 @@
 //! page that freezes while it looks for faces).
 //!
 //! The app starts it lazily (`src/browser/vision.rs`) once a screen needs
-//! the camera checked, and talks to it with messages:
+//! the camera checked, and talks to it with the messages of
+//! `vigil_contracts::vision` (one crate for both sides, serde only, so the
+//! worker does not link the exam engine):
 //!
 //! | app → worker | worker → app |
 //! | --- | --- |
@@ -12,7 +14,11 @@
 //! | `{type:"frame", id, width, height, data}` (RGBA, its buffer transferred) | `{"type":"frame","id","analysis":{faces,brightness},"ms"}` |
 //! | `{type:"faces", id, width, height, data}` (a still) | `{"type":"faces","id","count"}` |
 //! | `{type:"identity", id, embedder, id_photo:{…}, face_photo:{…}}` | `{"type":"identity","id","faces_on_id","faces_on_photo","similarity"}` |
-//! | — | `{"type":"error","id","error"}` for a request that failed |
+//! | `{type:"profile", id, width, height, data, runs}` (the benchmark's) | `{"type":"profile","id","preprocess_ms","detect_ms","runs","ops":[{op,ms}]}` |
+//! | — | `{"type":"error","id","request","error"}` for a request that failed |
+//!
+//! Requests are JavaScript objects (their pixels are transferred arrays),
+//! answers JSON text; `glue` reads and writes them.
 //!
 //! The analysis is [`analyzer`] (pure, tested natively on photographs); the
 //! embedder (5 MB) is fetched only when an identity check asks for it.

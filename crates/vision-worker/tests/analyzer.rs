@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use image::{imageops, Rgba, RgbaImage};
-use vigil_exam::FrameAnalysis;
+use vigil_contracts::vision::FrameAnalysis;
 use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Range, MATCH_THRESHOLD};
 use vigil_vision_worker::analyzer::{
     identity_match, mean_brightness, Analyzer, FULL_RANGE_EVERY, MESH_EVERY,
@@ -42,8 +42,11 @@ fn f(i: &RgbaImage) -> Frame<'_> {
     Frame::new(i.width(), i.height(), i.as_raw()).unwrap()
 }
 
-fn analyze(a: &mut Analyzer, img: &RgbaImage) -> FrameAnalysis {
-    a.analyze(&f(img)).unwrap()
+/// The analysis of one frame as the proctoring rules take it: sent as
+/// JSON, read as the engine's `FrameAnalysis`.
+fn analyze(a: &mut Analyzer, img: &RgbaImage) -> vigil_exam::FrameAnalysis {
+    let sent = a.analyze(&f(img)).unwrap();
+    serde_json::from_str(&serde_json::to_string(&sent).unwrap()).unwrap()
 }
 
 /// A 640×480 "webcam frame": grey, with `img` scaled to `size` px wide at (x, y).
@@ -169,6 +172,26 @@ fn the_identity_check_counts_faces_and_compares_same_and_other_person() {
     let coffee = photo("coffee.png");
     let none = identity_match(&det, &emb, &f(&coffee), &f(&o1)).unwrap();
     assert_eq!((none.faces_on_id, none.similarity), (0, None));
+}
+
+/// The message the page receives reads as the engine's `FrameAnalysis`
+/// (the app converts one into the other field by field).
+#[test]
+fn the_analysis_reads_as_the_engines() {
+    let mut a = analyzer();
+    let frame = webcam(&photo("astronaut.png"), 400, 120, 20);
+    let sent: FrameAnalysis = a.analyze(&f(&frame)).unwrap();
+    assert!(!sent.faces.is_empty());
+    let json = serde_json::to_string(&sent).unwrap();
+    let engine: vigil_exam::FrameAnalysis = serde_json::from_str(&json).unwrap();
+    assert_eq!(engine.brightness, sent.brightness);
+    assert_eq!(engine.faces.len(), sent.faces.len());
+    for (e, s) in engine.faces.iter().zip(&sent.faces) {
+        assert_eq!(
+            (e.score, e.bbox, &e.landmarks, e.yaw_deg, e.pitch_deg),
+            (s.score, s.bbox, &s.landmarks, s.yaw_deg, s.pitch_deg)
+        );
+    }
 }
 
 #[test]
