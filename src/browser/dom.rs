@@ -61,26 +61,23 @@ pub fn parse_config_key(fragment: &str) -> Option<String> {
 
 const REVIEW_KEY: &str = "vigil.review-open";
 
-/// Remembers, for this tab only (`sessionStorage`), whether the review
-/// screen is open, so a reload comes back to it. Not an engine event: it
-/// changes nothing of the attempt.
+/// Remembers, for this tab only (`sessionStorage`, through gloo-storage),
+/// whether the review screen is open, so a reload comes back to it. Not an
+/// engine event: it changes nothing of the attempt.
 pub fn remember_review(open: bool) {
-    let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) else {
-        return;
-    };
-    let _ = if open {
-        storage.set_item(REVIEW_KEY, "1")
+    use gloo_storage::{SessionStorage, Storage};
+    if open {
+        // A full or disabled storage only loses this convenience.
+        let _ = SessionStorage::set(REVIEW_KEY, true);
     } else {
-        storage.remove_item(REVIEW_KEY)
-    };
+        SessionStorage::delete(REVIEW_KEY);
+    }
 }
 
 /// Whether the review screen was open before the reload.
 pub fn review_was_open() -> bool {
-    web_sys::window()
-        .and_then(|w| w.session_storage().ok().flatten())
-        .and_then(|s| s.get_item(REVIEW_KEY).ok().flatten())
-        .is_some()
+    use gloo_storage::{SessionStorage, Storage};
+    SessionStorage::get::<bool>(REVIEW_KEY).unwrap_or(false)
 }
 
 /// For a click delegated to a container: the `attr` of the nearest enabled

@@ -1,6 +1,6 @@
 //! IndexedDB: the candidate's machine is the first home of every fact.
 //!
-//! Stores (database `vigil`, version 1):
+//! Stores (database `vigil`, version 3; each version added a store):
 //! - `session`: key `"current"` → the login answer (token, attempt, schedule)
 //!   as JSON, so a reload comes back signed in;
 //! - `events`: key `[attempt_id, seq]` → one engine event as JSON (its

@@ -29,7 +29,7 @@ mod worker;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME>";
+    "usage: cargo xtask <setup|build|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

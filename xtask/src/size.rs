@@ -1,5 +1,8 @@
 //! `cargo xtask size`: what a candidate downloads. Raw and gzip (level 9)
-//! sizes of every `.wasm`, `.js` and model file in `dist/`.
+//! sizes of every `.wasm`, `.js` and model file in `dist/`, then what takes
+//! the space in the app's wasm: its code by crate and its biggest
+//! functions, read from the release build before `wasm-opt` (which strips
+//! the names), so the next person sees where the bytes are.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -43,7 +46,101 @@ pub fn run() -> Result<()> {
         kib(raw_total),
         kib(gz_total)
     );
+    let named = util::root().join("target/wasm32-unknown-unknown/wasm-release/vigil-app.wasm");
+    match std::fs::read(&named) {
+        Ok(bytes) => contributors(&bytes)?,
+        Err(_) => println!("(no {} to read names from)", named.display()),
+    }
     Ok(())
+}
+
+/// How many crates and functions the contributors' report lists.
+const TOP_CRATES: usize = 25;
+const TOP_FUNCTIONS: usize = 25;
+
+/// Code bytes of each function of a wasm module with its name section,
+/// grouped by the crate the (demangled) name starts with; generic code
+/// counts for the crate that defines it, not the one that instantiated it.
+fn contributors(wasm: &[u8]) -> Result<()> {
+    use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
+    let (mut imported, mut bodies, mut names) = (0u32, Vec::new(), std::collections::HashMap::new());
+    let mut data = 0usize;
+    for payload in Parser::new(0).parse_all(wasm) {
+        match payload? {
+            Payload::ImportSection(imports) => {
+                for import in imports.into_imports() {
+                    if matches!(import?.ty, TypeRef::Func(_)) {
+                        imported += 1;
+                    }
+                }
+            }
+            Payload::CodeSectionEntry(body) => bodies.push(body.range().len()),
+            Payload::DataSection(section) => data += section.range().len(),
+            Payload::CustomSection(custom) => {
+                if let KnownCustom::Name(reader) = custom.as_known() {
+                    for name in reader {
+                        if let Name::Function(map) = name? {
+                            for naming in map {
+                                let naming = naming?;
+                                names.insert(naming.index, naming.name.to_owned());
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let code: usize = bodies.iter().sum();
+    let mut functions: Vec<(usize, String)> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, &len)| {
+            let index = imported + i as u32;
+            let name = names
+                .get(&index)
+                .map(|n| format!("{:#}", rustc_demangle::demangle(n)))
+                .unwrap_or_else(|| format!("function[{index}]"));
+            (len, name)
+        })
+        .collect();
+    let mut by_crate: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (len, name) in &functions {
+        *by_crate.entry(crate_of(name)).or_default() += len;
+    }
+    let mut by_crate: Vec<_> = by_crate.into_iter().collect();
+    by_crate.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    println!(
+        "\nthe app's wasm before wasm-opt: code {:.1} KiB in {} functions, data {:.1} KiB",
+        kib(code),
+        bodies.len(),
+        kib(data)
+    );
+    println!("{:<40} {:>10} {:>7}", "code by crate", "KiB", "share");
+    for (krate, len) in by_crate.iter().take(TOP_CRATES) {
+        let share = 100.0 * *len as f64 / code.max(1) as f64;
+        println!("{krate:<40} {:>10.1} {share:>6.1}%", kib(*len));
+    }
+    functions.sort_by(|a, b| b.0.cmp(&a.0));
+    println!("\n{:>10}  biggest functions", "KiB");
+    for (len, name) in functions.iter().take(TOP_FUNCTIONS) {
+        let short: String = name.chars().take(110).collect();
+        println!("{:>10.1}  {short}", kib(*len));
+    }
+    Ok(())
+}
+
+/// The crate a demangled name belongs to: its first path segment, looking
+/// through `<T as Trait>` to the type's crate.
+fn crate_of(name: &str) -> String {
+    let name = name.trim_start_matches('<').trim_start_matches('&');
+    let name = name.trim_start_matches("mut ").trim_start_matches("dyn ");
+    match name.find("::") {
+        Some(i) if name[..i].chars().all(|c| c.is_alphanumeric() || c == '_') => {
+            name[..i].to_owned()
+        }
+        _ => "(other: glue, intrinsics)".to_owned(),
+    }
 }
 
 fn kib(n: usize) -> f64 {
@@ -66,4 +163,20 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::crate_of;
+
+    #[test]
+    fn a_function_counts_for_the_crate_of_its_path_or_type() {
+        assert_eq!(crate_of("yew::html::component::lifecycle::run"), "yew");
+        assert_eq!(
+            crate_of("<vigil_exam::event::EventKind as serde_core::ser::Serialize>::serialize"),
+            "vigil_exam"
+        );
+        assert_eq!(crate_of("<&mut serde_json::de::Deserializer<R>>::x"), "serde_json");
+        assert_eq!(crate_of("memcpy"), "(other: glue, intrinsics)");
+    }
 }

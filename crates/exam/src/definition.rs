@@ -4,7 +4,9 @@
 //! One set of serde types serves both formats, so a TOML file and its JSON
 //! form decode to the same [`Exam`]. Every struct denies unknown fields (a typo
 //! is an error, not a silently ignored key), and decoding goes through
-//! `serde_path_to_error` so a syntax error also names its field. Decoding
+//! `serde_path_to_error` so a syntax error also names its field (feature
+//! `error-paths`, on by default; the candidate's app, which only decodes
+//! packages the server validated, leaves it out to stay small). Decoding
 //! always validates (see [`crate::validate`]); an `Exam` obtained from
 //! [`Exam::from_toml`] or [`Exam::from_json`] is known to be valid.
 //!
@@ -356,13 +358,20 @@ impl Exam {
     /// Decode an authored TOML definition and validate it.
     pub fn from_toml(src: &str) -> Result<Exam, DefinitionError> {
         check_size(src)?;
-        let de = toml::Deserializer::new(src);
-        let exam: Exam =
-            serde_path_to_error::deserialize(de).map_err(|e| DefinitionError::Syntax {
+        #[cfg(feature = "error-paths")]
+        let exam: Exam = serde_path_to_error::deserialize(toml::Deserializer::new(src)).map_err(
+            |e| DefinitionError::Syntax {
                 format: "TOML",
                 path: e.path().to_string(),
                 message: e.inner().message().to_string(),
-            })?;
+            },
+        )?;
+        #[cfg(not(feature = "error-paths"))]
+        let exam: Exam = toml::from_str(src).map_err(|e| DefinitionError::Syntax {
+            format: "TOML",
+            path: ".".into(),
+            message: e.message().to_string(),
+        })?;
         exam.validate()?;
         Ok(exam)
     }
@@ -371,11 +380,19 @@ impl Exam {
     pub fn from_json(src: &str) -> Result<Exam, DefinitionError> {
         check_size(src)?;
         let mut de = serde_json::Deserializer::from_str(src);
+        #[cfg(feature = "error-paths")]
         let exam: Exam =
             serde_path_to_error::deserialize(&mut de).map_err(|e| DefinitionError::Syntax {
                 format: "JSON",
                 path: e.path().to_string(),
                 message: e.inner().to_string(),
+            })?;
+        #[cfg(not(feature = "error-paths"))]
+        let exam: Exam =
+            serde::Deserialize::deserialize(&mut de).map_err(|e| DefinitionError::Syntax {
+                format: "JSON",
+                path: ".".into(),
+                message: e.to_string(),
             })?;
         de.end().map_err(|e| DefinitionError::Syntax {
             format: "JSON",

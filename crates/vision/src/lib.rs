@@ -1,10 +1,14 @@
-//! vigil-vision: on-device face checks with tract-onnx (BlazeFace short and
+//! vigil-vision: on-device face checks with tract (BlazeFace short and
 //! full range, face mesh for head pose, MobileFaceNet for the ID match).
 //!
 //! Pure Rust, no web-sys, no clock: it runs natively in tests and in the
 //! app's Web Worker on wasm32. Every model is loaded from bytes
-//! (`from_model_bytes`), so the worker passes what it fetched from
-//! `static/models/` (provenance, licences and hashes in the README there).
+//! (`from_model_bytes`), in either of two forms told by their first bytes:
+//! the ONNX files of `static/models/` (provenance, licences and hashes in
+//! the README there; read natively with the `onnx` feature), or their NNEF
+//! conversions, which `cargo xtask worker` makes at build time
+//! (`onnx_to_nnef`) and which are all the browser worker fetches: loading
+//! NNEF needs only tract-nnef, so the worker's wasm links no ONNX front end.
 //!
 //! The pipeline on one camera frame ([`Frame`], RGBA of any size):
 //!
