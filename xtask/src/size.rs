@@ -63,7 +63,8 @@ const TOP_FUNCTIONS: usize = 25;
 /// counts for the crate that defines it, not the one that instantiated it.
 fn contributors(wasm: &[u8]) -> Result<()> {
     use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
-    let (mut imported, mut bodies, mut names) = (0u32, Vec::new(), std::collections::HashMap::new());
+    let (mut imported, mut bodies, mut names) =
+        (0u32, Vec::new(), std::collections::HashMap::new());
     let mut data = 0usize;
     for payload in Parser::new(0).parse_all(wasm) {
         match payload? {
@@ -176,7 +177,10 @@ mod tests {
             crate_of("<vigil_exam::event::EventKind as serde_core::ser::Serialize>::serialize"),
             "vigil_exam"
         );
-        assert_eq!(crate_of("<&mut serde_json::de::Deserializer<R>>::x"), "serde_json");
+        assert_eq!(
+            crate_of("<&mut serde_json::de::Deserializer<R>>::x"),
+            "serde_json"
+        );
         assert_eq!(crate_of("memcpy"), "(other: glue, intrinsics)");
     }
 }

@@ -359,13 +359,14 @@ impl Exam {
     pub fn from_toml(src: &str) -> Result<Exam, DefinitionError> {
         check_size(src)?;
         #[cfg(feature = "error-paths")]
-        let exam: Exam = serde_path_to_error::deserialize(toml::Deserializer::new(src)).map_err(
-            |e| DefinitionError::Syntax {
-                format: "TOML",
-                path: e.path().to_string(),
-                message: e.inner().message().to_string(),
-            },
-        )?;
+        let exam: Exam =
+            serde_path_to_error::deserialize(toml::Deserializer::new(src)).map_err(|e| {
+                DefinitionError::Syntax {
+                    format: "TOML",
+                    path: e.path().to_string(),
+                    message: e.inner().message().to_string(),
+                }
+            })?;
         #[cfg(not(feature = "error-paths"))]
         let exam: Exam = toml::from_str(src).map_err(|e| DefinitionError::Syntax {
             format: "TOML",
