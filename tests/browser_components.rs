@@ -1,6 +1,9 @@
 //! Components rendered in a real headless Chromium (wasm-bindgen-test):
 //! the login form's own validation and alert, a check item's contract
 //! attributes, and the camera preview fed by Chromium's fake camera.
+
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
 #![cfg(target_arch = "wasm32")]
 
 use std::time::Duration;

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 
 use crate::util;
 
-pub fn run(name: Option<&str>) -> Result<()> {
+pub(crate) fn run(name: Option<&str>) -> Result<()> {
     match name {
         Some("engine") => {
             util::run(util::cargo().args(["bench", "-p", "vigil-exam", "--bench", "engine"]))

@@ -11,15 +11,15 @@ use crate::util;
 /// The packages of the native test step: all but the end-to-end tests, which
 /// need a built app and a browser. Every native build that can should select
 /// the same packages, for the reason given at [`server_debug`].
-pub const NATIVE: [&str; 3] = ["--workspace", "--exclude", "vigil-e2e"];
+pub(crate) const NATIVE: [&str; 3] = ["--workspace", "--exclude", "vigil-e2e"];
 
-pub fn app() -> Result<()> {
+pub(crate) fn app() -> Result<()> {
     app_with(&[], &util::root().join("dist"))
 }
 
 /// The web app built with extra `trunk build` arguments (the benchmark's
 /// `--features bench`) into `dist`.
-pub fn app_with(args: &[&str], dist: &std::path::Path) -> Result<()> {
+pub(crate) fn app_with(args: &[&str], dist: &std::path::Path) -> Result<()> {
     util::run(util::cargo().arg("fetch"))?;
     // First: Trunk copies target/vision/ into dist/vision/ (index.html).
     crate::worker::build()?;
@@ -43,7 +43,7 @@ pub fn app_with(args: &[&str], dist: &std::path::Path) -> Result<()> {
 /// Cargo unifies the dependencies' features the same way and reuses what
 /// the tests built instead of building the server and its dependencies a
 /// second time (`-p vigil-server` alone turns some serde_json features off).
-pub fn server_debug() -> Result<std::path::PathBuf> {
+pub(crate) fn server_debug() -> Result<std::path::PathBuf> {
     util::run(
         util::cargo()
             .arg("build")

@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::util;
 use crate::{build, setup};
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     setup::run()?;
     build::app()?;
     util::run(util::cargo().args(["build", "--release", "-p", "vigil-server"]))?;

@@ -13,23 +13,23 @@ use anyhow::{bail, Context, Result};
 
 use crate::util;
 
-pub const WIDTH: usize = 640;
-pub const HEIGHT: usize = 480;
-pub const FPS: usize = 10;
-pub const FRAMES: usize = 30;
+pub(crate) const WIDTH: usize = 640;
+pub(crate) const HEIGHT: usize = 480;
+pub(crate) const FPS: usize = 10;
+pub(crate) const FRAMES: usize = 30;
 /// Largest horizontal drift, in pixels.
 const DRIFT: f64 = 6.0;
 
-pub struct Clips {
+pub(crate) struct Clips {
     pub face: PathBuf,
     pub no_face: PathBuf,
 }
 
-pub fn dir() -> PathBuf {
+pub(crate) fn dir() -> PathBuf {
     util::root().join("target/e2e/media")
 }
 
-pub fn run() -> Result<Clips> {
+pub(crate) fn run() -> Result<Clips> {
     let fixtures = util::root().join("tests/fixtures");
     let clips = Clips {
         face: dir().join("face.y4m"),
@@ -52,14 +52,14 @@ pub fn run() -> Result<Clips> {
 }
 
 /// An 8-bit RGB picture.
-pub struct Rgb {
+pub(crate) struct Rgb {
     pub width: usize,
     pub height: usize,
     pub data: Vec<u8>,
 }
 
 impl Rgb {
-    pub fn read_png(path: &Path) -> Result<Rgb> {
+    pub(crate) fn read_png(path: &Path) -> Result<Rgb> {
         let file =
             std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let mut decoder = png::Decoder::new(file);
@@ -110,7 +110,7 @@ impl Rgb {
 
 /// Writes the picture, fitted into 640×480 and drifting, as 4:2:0 Y4M
 /// (BT.601, video range, the format Chromium's fake device reads).
-pub fn write_y4m(image: &Rgb, path: &Path) -> Result<()> {
+pub(crate) fn write_y4m(image: &Rgb, path: &Path) -> Result<()> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
     writeln!(
         out,

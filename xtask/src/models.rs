@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::util;
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let root = util::root();
     let models = root.join("static/models");
     let fixtures = root.join("tests/fixtures/faces");

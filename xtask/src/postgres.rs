@@ -24,7 +24,7 @@ use crate::{setup, util};
 const PG_LIB: &str = "/usr/lib/postgresql";
 
 /// A running cluster; dropping it stops it and deletes its files.
-pub struct Cluster {
+pub(crate) struct Cluster {
     bin: PathBuf,
     base: PathBuf,
     port: u16,
@@ -35,7 +35,7 @@ impl Cluster {
     /// Starts a fresh cluster, or says why there is none (`Ok(Err(why))`:
     /// not installed, and not root to install it). Errors are real failures
     /// (the install or the start failed).
-    pub fn start() -> Result<std::result::Result<Cluster, String>> {
+    pub(crate) fn start() -> Result<std::result::Result<Cluster, String>> {
         let bin = match find_bin() {
             Some(bin) => bin,
             None if util::is_root() => {
@@ -113,7 +113,7 @@ impl Cluster {
     }
 
     /// The URL of the cluster's `postgres` database, as its superuser.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
     }
 

@@ -22,20 +22,20 @@ use anyhow::{bail, Context, Result};
 
 use crate::util;
 
-pub const TRUNK_VERSION: &str = "0.21.14";
-pub const BINARYEN_VERSION: &str = "132";
+pub(crate) const TRUNK_VERSION: &str = "0.21.14";
+pub(crate) const BINARYEN_VERSION: &str = "132";
 /// axe-core, injected by the e2e harness to audit every screen.
-pub const AXE_VERSION: &str = "4.14.1";
+pub(crate) const AXE_VERSION: &str = "4.14.1";
 /// The S3 server of the object-store tests.
-pub const S3S_FS_VERSION: &str = "0.14.1";
-pub const CHROMIUM: &str = "/usr/bin/chromium";
-pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub(crate) const S3S_FS_VERSION: &str = "0.14.1";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 /// The kiosk launcher's other platforms: `cargo xtask test` checks that
 /// their cfg paths compile (std only, no linker needed).
-pub const KIOSK_OTHER_TARGETS: [&str; 2] = ["x86_64-pc-windows-gnu", "x86_64-apple-darwin"];
+pub(crate) const KIOSK_OTHER_TARGETS: [&str; 2] = ["x86_64-pc-windows-gnu", "x86_64-apple-darwin"];
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     println!("== setup");
     wasm_target()?;
     for target in KIOSK_OTHER_TARGETS {
@@ -172,7 +172,7 @@ fn chromium() -> Result<()> {
 }
 
 /// Installs Debian packages when root; otherwise says exactly what to run.
-pub fn apt_install(packages: &[&str]) -> Result<()> {
+pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
     let list = packages.join(" ");
     if !util::is_root() {
         bail!("missing packages; run: sudo apt-get update && sudo apt-get install -y {list}");

@@ -15,7 +15,7 @@ use crate::util;
 
 const SHIPPED: &[&str] = &["wasm", "js", "onnx", "nnef", "tar", "css", "html"];
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     let dist = util::root().join("dist");
     if !dist.join("index.html").exists() {
         bail!("dist/ is empty: run `cargo xtask build` first");
@@ -122,7 +122,7 @@ fn contributors(wasm: &[u8]) -> Result<()> {
         let share = 100.0 * *len as f64 / code.max(1) as f64;
         println!("{krate:<40} {:>10.1} {share:>6.1}%", kib(*len));
     }
-    functions.sort_by(|a, b| b.0.cmp(&a.0));
+    functions.sort_by_key(|f| std::cmp::Reverse(f.0));
     println!("\n{:>10}  biggest functions", "KiB");
     for (len, name) in functions.iter().take(TOP_FUNCTIONS) {
         let short: String = name.chars().take(110).collect();
@@ -148,7 +148,7 @@ fn kib(n: usize) -> f64 {
     n as f64 / 1024.0
 }
 
-pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
+pub(crate) fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut enc = GzEncoder::new(Vec::new(), Compression::best());
     enc.write_all(bytes)?;
     Ok(enc.finish()?.len())

@@ -91,7 +91,7 @@ fn count_results(out: &str) -> (u64, u64) {
     totals
 }
 
-pub fn run() -> Result<()> {
+pub(crate) fn run() -> Result<()> {
     setup::run()?;
     let mut t = Tally::default();
     t.check(
@@ -161,7 +161,7 @@ pub fn run() -> Result<()> {
 }
 
 /// `cargo xtask test-pg`: only the server's tests on PostgreSQL.
-pub fn postgres_only() -> Result<()> {
+pub(crate) fn postgres_only() -> Result<()> {
     let mut t = Tally::default();
     postgres_suite(&mut t);
     t.finish()
@@ -203,7 +203,7 @@ fn postgres_suite(t: &mut Tally) {
 }
 
 /// `cargo xtask e2e [FILTER]`: only the end-to-end tests.
-pub fn e2e_only(filter: Option<&str>) -> Result<()> {
+pub(crate) fn e2e_only(filter: Option<&str>) -> Result<()> {
     setup::run()?;
     let mut t = Tally::default();
     e2e(&mut t, filter)?;
@@ -244,7 +244,7 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
 /// What the end-to-end tests (and the browser benchmarks) read: the server
 /// binary, the folder it serves, the fake-camera clips, where screenshots go
 /// and the chromedriver.
-pub fn e2e_env(
+pub(crate) fn e2e_env(
     cmd: &mut Command,
     server: &std::path::Path,
     dist: &std::path::Path,

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context, Result};
 
 /// The workspace root (the parent of `xtask/`).
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask is in the workspace")
@@ -16,13 +16,13 @@ pub fn root() -> PathBuf {
 }
 
 /// Where xtask installs project-local tools (npm's binaryen).
-pub fn tools_dir() -> PathBuf {
+pub(crate) fn tools_dir() -> PathBuf {
     root().join("target").join("tools")
 }
 
 /// PATH with the project-local tools and cargo's bin directory first, so
 /// Trunk finds the wasm-bindgen and wasm-opt that setup installed.
-pub fn tool_path() -> OsString {
+pub(crate) fn tool_path() -> OsString {
     let mut dirs = vec![tools_dir().join("node_modules").join(".bin")];
     if let Some(home) = cargo_home() {
         dirs.push(home.join("bin"));
@@ -33,14 +33,14 @@ pub fn tool_path() -> OsString {
     std::env::join_paths(dirs).expect("PATH entries are valid")
 }
 
-pub fn cargo_home() -> Option<PathBuf> {
+pub(crate) fn cargo_home() -> Option<PathBuf> {
     std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
 /// `cargo` as invoked us, in the workspace root, with the tools on PATH.
-pub fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(root()).env("PATH", tool_path());
     cmd
@@ -49,7 +49,7 @@ pub fn cargo() -> Command {
 /// `cargo run -q -p vigil-vision --bin vigil-faces --` (the face tool), in
 /// release or in the dev profile (whose tract is built optimised, and which
 /// the native tests have built already); its arguments follow.
-pub fn vigil_faces(release: bool) -> Command {
+pub(crate) fn vigil_faces(release: bool) -> Command {
     let mut cmd = cargo();
     cmd.arg("run");
     if release {
@@ -60,7 +60,7 @@ pub fn vigil_faces(release: bool) -> Command {
 }
 
 /// A program from PATH (with the tools first), in the workspace root.
-pub fn program(name: &str) -> Command {
+pub(crate) fn program(name: &str) -> Command {
     let mut cmd = Command::new(name);
     cmd.current_dir(root()).env("PATH", tool_path());
     cmd
@@ -76,7 +76,7 @@ fn describe(cmd: &Command) -> String {
 }
 
 /// Runs a command to completion, failing with the command line if it fails.
-pub fn run(cmd: &mut Command) -> Result<()> {
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     let line = describe(cmd);
     println!("$ {line}");
     let status = cmd
@@ -90,7 +90,7 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 
 /// Runs a command, echoing its stdout, and returns that stdout as well (the
 /// test command reads the `test result:` lines from it).
-pub fn run_tee(cmd: &mut Command) -> Result<(bool, String)> {
+pub(crate) fn run_tee(cmd: &mut Command) -> Result<(bool, String)> {
     let line = describe(cmd);
     println!("$ {line}");
     let mut child = cmd
@@ -110,7 +110,7 @@ pub fn run_tee(cmd: &mut Command) -> Result<(bool, String)> {
 }
 
 /// The first line a program prints for `--version`, or `None` if it does not run.
-pub fn version_of(cmd: &mut Command) -> Option<String> {
+pub(crate) fn version_of(cmd: &mut Command) -> Option<String> {
     let out = cmd.arg("--version").stderr(Stdio::null()).output().ok()?;
     if !out.status.success() {
         return None;
@@ -121,7 +121,7 @@ pub fn version_of(cmd: &mut Command) -> Option<String> {
         .map(|l| l.trim().to_owned())
 }
 
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
@@ -130,7 +130,7 @@ pub fn is_root() -> bool {
 }
 
 /// The version of a package as locked in Cargo.lock.
-pub fn locked_version(package: &str) -> Result<String> {
+pub(crate) fn locked_version(package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let needle = format!("name = \"{package}\"\nversion = \"");
     let start = lock

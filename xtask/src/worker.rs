@@ -21,7 +21,7 @@ use crate::util;
 
 /// The models the worker loads, by stem: `static/models/<stem>.onnx`
 /// (provenance there) becomes `models/<stem>.nnef.tgz`.
-pub const MODELS: [&str; 4] = [
+pub(crate) const MODELS: [&str; 4] = [
     "face_detection_short_range",
     "face_detection_full_range",
     "face_landmark",
@@ -29,7 +29,7 @@ pub const MODELS: [&str; 4] = [
 ];
 
 /// Builds the worker into `out` (`target/vision` for the app).
-pub fn build_into(out: &Path, simd: bool) -> Result<()> {
+pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
     println!(
         "== build the vision worker ({}) into {}",
         if simd { "simd128" } else { "no simd" },
@@ -93,11 +93,11 @@ pub fn build_into(out: &Path, simd: bool) -> Result<()> {
 }
 
 /// The app's copy: `target/vision`.
-pub fn dir() -> PathBuf {
+pub(crate) fn dir() -> PathBuf {
     util::root().join("target/vision")
 }
 
-pub fn build() -> Result<()> {
+pub(crate) fn build() -> Result<()> {
     build_into(&dir(), true)
 }
 

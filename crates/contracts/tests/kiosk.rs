@@ -2,6 +2,9 @@
 //! renamed or retyped field fails here. The launcher's own tests
 //! (`crates/kiosk`) post the same literals to the running link.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};

@@ -3,6 +3,9 @@
 //! pixels as a JSON array (`P = Vec<u8>`) and as the page and the worker
 //! serialize them (`P = ()`, the arrays travelling beside the JSON).
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::fmt::Debug;
 
 use serde::{Deserialize, Serialize};

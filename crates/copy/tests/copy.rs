@@ -1,6 +1,9 @@
 //! The copy format from outside: what one key seals, only that key opens,
 //! whole; every cut, edit or foreign key is refused with its own error.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use proptest::prelude::*;
 use rand_core::OsRng;
 use sha2::{Digest, Sha256};

@@ -4,6 +4,9 @@
 //! (`cargo xtask bench engine`). Goal: under 5 ms each, natively, in release.
 //! The figures depend on `sha2` being built with opt-level 3 (see README).
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::hint::black_box;
 use std::time::Instant;
 

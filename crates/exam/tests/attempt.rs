@@ -1,5 +1,8 @@
 //! Tests of the attempt state machine, the start window and time.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

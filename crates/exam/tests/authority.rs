@@ -2,6 +2,9 @@
 //! server's own records ([`replay_with_authority`]), and logs bound to
 //! their attempt by the genesis.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,8 @@
 //! Tests of the trusted clock model.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use vigil_exam::clock::{CLOCK_BACKWARDS_TOLERANCE_MS, CLOCK_JUMP_THRESHOLD_MS};
 use vigil_exam::*;
 

@@ -1,5 +1,8 @@
 //! Tests of the exam format: decoding, validation messages, the two exam files.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use vigil_exam::{DefinitionError, Exam, ExamSummary, MultipleRule, QuestionType};
 
 const TAGE: &str = include_str!("../../../exams/tage-post-bac-practice.toml");

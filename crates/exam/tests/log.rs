@@ -1,5 +1,8 @@
 //! Tests of the hash chain: canonical encoding, verification, tampering.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,8 @@
 //! Tests of the proctoring rules: thresholds, blips, hysteresis, policy.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use vigil_exam::*;
 
 fn face(yaw: f64, pitch: f64) -> FaceObservation {

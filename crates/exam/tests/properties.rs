@@ -1,6 +1,9 @@
 //! Property tests: replay determinism, tamper detection, time monotonicity,
 //! serialization stability, and no panic on arbitrary input to the decoders.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

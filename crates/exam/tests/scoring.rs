@@ -1,5 +1,8 @@
 //! Tests of scoring: outcomes, penalties, partial credit, totals.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::*;

@@ -2,6 +2,9 @@
 //! clear, the config key printed is stable and follows the configuration,
 //! and the checks alone run without a browser.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::process::{Command, Output};
 
 fn kiosk(args: &[&str]) -> Output {

@@ -12,6 +12,8 @@
 //! create and touches nothing in it; a wipe that fails is an error naming
 //! the folder.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
 #![cfg(unix)]
 
 use std::io::{Read, Write};

@@ -21,6 +21,9 @@
 //! at the cost written in each hash, and one verification at production
 //! cost is timed separately. Figures only, nothing asserted.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;

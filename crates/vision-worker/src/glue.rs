@@ -307,8 +307,9 @@ fn on_message(event: MessageEvent) {
     }
 }
 
+// The start function runs at instantiation; it need not be exported.
 #[wasm_bindgen(start)]
-pub fn start() {
+pub(crate) fn start() {
     let handler = Closure::<dyn Fn(MessageEvent)>::new(on_message);
     scope().set_onmessage(Some(handler.as_ref().unchecked_ref()));
     // Lives as long as the worker.

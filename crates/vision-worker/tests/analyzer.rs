@@ -2,6 +2,9 @@
 //! models: what the proctoring rules will receive for a face, no face, two
 //! faces (one far), a covered camera; and the identity check.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use image::{imageops, Rgba, RgbaImage};

@@ -2,6 +2,9 @@
 //! licences in the README there) with the committed models
 //! (`static/models/`). Run in release: tract unoptimised is slow.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 use std::sync::OnceLock;
 

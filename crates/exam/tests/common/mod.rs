@@ -3,24 +3,24 @@
 
 use vigil_exam::*;
 
-pub const DEMO: &str = include_str!("../../../../exams/demo-short.toml");
-pub const TAGE: &str = include_str!("../../../../exams/tage-post-bac-practice.toml");
+pub(crate) const DEMO: &str = include_str!("../../../../exams/demo-short.toml");
+pub(crate) const TAGE: &str = include_str!("../../../../exams/tage-post-bac-practice.toml");
 
 /// Scheduled start of the fixtures (2026-06-01T08:00:00Z).
-pub const T0: i64 = 1_780_300_800_000;
-pub const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-pub const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-pub const SHA_C: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+pub(crate) const T0: i64 = 1_780_300_800_000;
+pub(crate) const SHA_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+pub(crate) const SHA_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+pub(crate) const SHA_C: &str = "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
 
-pub fn demo() -> Exam {
+pub(crate) fn demo() -> Exam {
     Exam::from_toml(DEMO).unwrap()
 }
 
-pub fn tage() -> Exam {
+pub(crate) fn tage() -> Exam {
     Exam::from_toml(TAGE).unwrap()
 }
 
-pub fn window(exam: &Exam) -> StartWindow {
+pub(crate) fn window(exam: &Exam) -> StartWindow {
     StartWindow::new(
         exam,
         &Schedule {
@@ -31,7 +31,7 @@ pub fn window(exam: &Exam) -> StartWindow {
     .unwrap()
 }
 
-pub fn pass(item: &str) -> CheckResult {
+pub(crate) fn pass(item: &str) -> CheckResult {
     CheckResult {
         detail: String::new(),
         item: item.into(),
@@ -40,7 +40,7 @@ pub fn pass(item: &str) -> CheckResult {
 }
 
 /// An attempt in the waiting room, its last event before `T0`.
-pub fn waiting() -> Attempt {
+pub(crate) fn waiting() -> Attempt {
     let mut a = Attempt::new();
     let t = T0 - 600_000;
     a.record_checks(vec![pass("camera"), pass("microphone")], t)
@@ -52,7 +52,7 @@ pub fn waiting() -> Attempt {
 
 /// Every identification step after the start, at `t`: ID document, face,
 /// the head turned left and right, the room scan.
-pub fn identify(a: &mut Attempt, t: i64) {
+pub(crate) fn identify(a: &mut Attempt, t: i64) {
     a.capture_identity(IdentityWhat::IdDocument, SHA_B, t)
         .unwrap();
     a.capture_identity(IdentityWhat::Face, SHA_C, t).unwrap();
@@ -62,7 +62,7 @@ pub fn identify(a: &mut Attempt, t: i64) {
 }
 
 /// An attempt checked in at `T0`, in its identification steps.
-pub fn checked_in(exam: &Exam) -> Attempt {
+pub(crate) fn checked_in(exam: &Exam) -> Attempt {
     let mut a = waiting();
     a.start(exam, &window(exam), false, T0).unwrap();
     a
@@ -70,7 +70,7 @@ pub fn checked_in(exam: &Exam) -> Attempt {
 
 /// An attempt started at `T0` whose identification took no time: the
 /// questions open at `T0` too (no extra time).
-pub fn started(exam: &Exam) -> Attempt {
+pub(crate) fn started(exam: &Exam) -> Attempt {
     let mut a = checked_in(exam);
     identify(&mut a, T0);
     a.open_questions(exam, T0).unwrap();

@@ -30,7 +30,7 @@ pub fn token_expiry(exam: &Exam, session: &SessionRow) -> Result<i64, ApiError> 
 }
 
 /// `POST /api/login`
-pub async fn login(
+pub(super) async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,
@@ -120,7 +120,7 @@ pub async fn login(
 /// `POST /api/logout`: ends the caller's login on the server (the app calls
 /// it at sign-out, once everything is acknowledged); the token is refused
 /// from then on. 204.
-pub async fn logout(
+pub(super) async fn logout(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
     headers: HeaderMap,
@@ -143,7 +143,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// `GET /api/attempt`: the caller's attempt, schedule and exam summary.
-pub async fn attempt(
+pub(super) async fn attempt(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
 ) -> Result<Json<AttemptView>, ApiError> {
@@ -196,7 +196,7 @@ async fn load_exam_summary(state: &AppState, exam_id: &str) -> Result<ExamSummar
 /// The attempt a request's `Authorization: Bearer …` token grants, if the
 /// request also carries the config key its session may require
 /// ([`crate::kiosk`]).
-pub struct CandidateAuth(pub AttemptRow);
+pub(super) struct CandidateAuth(pub AttemptRow);
 
 impl FromRequestParts<AppState> for CandidateAuth {
     type Rejection = ApiError;

@@ -88,7 +88,7 @@ fn too_large_for(kind: MediaKind, bytes: u64) -> ApiError {
 }
 
 /// `PUT /api/attempt/media/{sha256}`
-pub async fn put_media(
+pub(super) async fn put_media(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
     path: Result<UrlPath<String>, PathRejection>,

@@ -20,7 +20,7 @@ use crate::db::{PackageRow, SessionRow};
 use crate::{package, ApiError, AppState};
 
 /// `GET /api/attempt/package`: the sealed exam of the caller's session.
-pub async fn get_package(
+pub(super) async fn get_package(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
 ) -> Result<Json<PackageResponse>, ApiError> {
@@ -35,7 +35,7 @@ pub async fn get_package(
 }
 
 /// `POST /api/attempt/start` (body `{}`): records the start, releases the key.
-pub async fn start(
+pub(super) async fn start(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
     body: Result<Json<StartRequest>, JsonRejection>,
@@ -91,7 +91,7 @@ pub async fn start(
 /// once — now, or the identification bound if that passed (lingering never
 /// buys time) — and answers the same record at every later call. 409
 /// `not_started` before the start.
-pub async fn questions(
+pub(super) async fn questions(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
     body: Result<Json<StartRequest>, JsonRejection>,

@@ -56,7 +56,7 @@ pub const SYNC_BODY_LIMIT: usize = 2 * 1024 * 1024;
 pub const MAX_BATCH_EVENTS: usize = 1_000;
 
 /// `POST /api/attempt/events`
-pub async fn post_events(
+pub(super) async fn post_events(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
     body: Result<Json<EventsRequest>, JsonRejection>,

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::{ApiError, AppState};
 
 /// `GET /api/health`: 200 when the service and its storage answer, 503 otherwise.
-pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub(super) async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     match state.db.ping().await {
         Ok(()) => Ok(Json(json!({
             "status": "ok",
@@ -34,17 +34,17 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
 }
 
 /// `GET /api/time`: the server clock, from which the app derives its trusted clock.
-pub async fn time(State(state): State<AppState>) -> Json<Value> {
+pub(super) async fn time(State(state): State<AppState>) -> Json<Value> {
     Json(json!({ "now_ms": state.clock.now_ms() }))
 }
 
 /// Largest probe body, in bytes (1 MiB): enough to measure a candidate's
 /// throughput in about a second on a slow line, small enough that the
 /// unauthenticated route is no amplifier.
-pub const MAX_PROBE_BYTES: usize = 1024 * 1024;
+pub(super) const MAX_PROBE_BYTES: usize = 1024 * 1024;
 
 #[derive(Deserialize)]
-pub struct ProbeQuery {
+pub(super) struct ProbeQuery {
     bytes: Option<usize>,
 }
 
@@ -68,7 +68,7 @@ fn probe_body() -> &'static Bytes {
 /// `GET /api/probe?bytes=N`: N bytes (default and at most
 /// [`MAX_PROBE_BYTES`]) that the app times to measure throughput; never
 /// cached.
-pub async fn probe(
+pub(super) async fn probe(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
     q: Result<Query<ProbeQuery>, QueryRejection>,
@@ -124,6 +124,6 @@ pub async fn probe(
 pub const OPENAPI: &str = include_str!("../../api/openapi.json");
 
 /// `GET /api/openapi.json`
-pub async fn openapi() -> impl IntoResponse {
+pub(super) async fn openapi() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
 }

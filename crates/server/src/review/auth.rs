@@ -29,7 +29,7 @@ pub const COOKIE: &str = "vigil_review";
 /// How long a proctor login lasts.
 pub const LOGIN_TTL_MS: i64 = 12 * 3600 * 1000;
 /// The path the login cookie is sent to: the review pages only.
-pub const COOKIE_PATH: &str = "/review";
+pub(super) const COOKIE_PATH: &str = "/review";
 /// Longest name or password considered at all.
 const MAX_INPUT: usize = 128;
 
@@ -174,7 +174,7 @@ fn login_token(headers: &HeaderMap) -> Option<String> {
 /// `localhost`), SameSite=Strict (never sent by another site's page or
 /// link), Path=/review, and Max-Age. Logout sends the same cookie empty
 /// with Max-Age=0, which deletes it.
-pub fn login_cookie(token: String, max_age_s: i64) -> Cookie<'static> {
+pub(super) fn login_cookie(token: String, max_age_s: i64) -> Cookie<'static> {
     Cookie::build((COOKIE, token))
         .path(COOKIE_PATH)
         .http_only(true)

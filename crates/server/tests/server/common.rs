@@ -18,10 +18,10 @@ use vigil_server::db::Db;
 use vigil_server::demo::{self, DemoInfo};
 use vigil_server::{app, AppState};
 
-pub const NOW: i64 = 1_800_000_000_000;
-pub const DEMO_EXAM: &str = include_str!("../../../../exams/demo-short.toml");
+pub(crate) const NOW: i64 = 1_800_000_000_000;
+pub(crate) const DEMO_EXAM: &str = include_str!("../../../../exams/demo-short.toml");
 
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub state: AppState,
     pub clock: Arc<FixedClock>,
     pub demo: DemoInfo,
@@ -33,7 +33,7 @@ pub struct Fixture {
 /// The database of one test: a fresh database on the PostgreSQL cluster of
 /// `VIGIL_TEST_DATABASE_URL` when set (`cargo xtask test` starts one), else
 /// a private in-memory SQLite database.
-pub async fn test_db() -> Db {
+pub(crate) async fn test_db() -> Db {
     match std::env::var("VIGIL_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => Db::open_fresh_postgres(&url).await.unwrap(),
         _ => Db::open_memory().await.unwrap(),
@@ -41,18 +41,18 @@ pub async fn test_db() -> Db {
 }
 
 /// A demo session of 3 candidates whose window opens `start_in_ms` after `NOW`.
-pub async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
+pub(crate) async fn fixture_starting_in(start_in_ms: i64) -> Fixture {
     fixture_on(test_db().await, start_in_ms).await
 }
 
 /// The fixture on a given database (a SQLite file the command line can
 /// read too, say).
-pub async fn fixture_on(db: Db, start_in_ms: i64) -> Fixture {
+pub(crate) async fn fixture_on(db: Db, start_in_ms: i64) -> Fixture {
     fixture_with_exam(db, DEMO_EXAM, start_in_ms).await
 }
 
 /// The fixture with another exam definition (TOML) than the demo's.
-pub async fn fixture_with_exam(db: Db, exam_toml: &str, start_in_ms: i64) -> Fixture {
+pub(crate) async fn fixture_with_exam(db: Db, exam_toml: &str, start_in_ms: i64) -> Fixture {
     let clock = Arc::new(FixedClock::new(NOW));
     let hashing = CodeHashing::fast_for_tests();
     let demo = demo::create_demo(
@@ -93,16 +93,16 @@ pub async fn fixture_with_exam(db: Db, exam_toml: &str, start_in_ms: i64) -> Fix
     }
 }
 
-pub async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     fixture_starting_in(0).await
 }
 
 impl Fixture {
-    pub fn app(&self) -> Router {
+    pub(crate) fn app(&self) -> Router {
         app(self.state.clone())
     }
 
-    pub async fn login(&self, n: usize) -> String {
+    pub(crate) async fn login(&self, n: usize) -> String {
         let c = &self.demo.candidates[n];
         let (status, body) = send(
             self.app(),
@@ -117,28 +117,28 @@ impl Fixture {
     }
 
     /// The chain genesis of the attempt behind a token.
-    pub async fn genesis_of(&self, token: &str) -> String {
+    pub(crate) async fn genesis_of(&self, token: &str) -> String {
         let (status, body) = send(self.app(), get_with_token("/api/attempt", token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["chain_genesis"].as_str().unwrap().to_owned()
     }
 
     /// The attempt id behind a token.
-    pub async fn attempt_id(&self, token: &str) -> String {
+    pub(crate) async fn attempt_id(&self, token: &str) -> String {
         let (status, body) = send(self.app(), get_with_token("/api/attempt", token)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["id"].as_str().unwrap().to_owned()
     }
 }
 
-pub fn post_json(uri: &str, body: Value) -> Request<Body> {
+pub(crate) fn post_json(uri: &str, body: Value) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))
         .unwrap()
 }
 
-pub fn post_json_with_token(uri: &str, token: &str, body: Value) -> Request<Body> {
+pub(crate) fn post_json_with_token(uri: &str, token: &str, body: Value) -> Request<Body> {
     Request::post(uri)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
@@ -146,14 +146,14 @@ pub fn post_json_with_token(uri: &str, token: &str, body: Value) -> Request<Body
         .unwrap()
 }
 
-pub fn get_with_token(uri: &str, token: &str) -> Request<Body> {
+pub(crate) fn get_with_token(uri: &str, token: &str) -> Request<Body> {
     Request::get(uri)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::empty())
         .unwrap()
 }
 
-pub async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value) {
+pub(crate) async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value) {
     let res = app.oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
@@ -162,7 +162,7 @@ pub async fn send(app: Router, req: Request<Body>) -> (StatusCode, Value) {
     (status, body)
 }
 
-pub fn assert_error(body: &Value, code: &str) {
+pub(crate) fn assert_error(body: &Value, code: &str) {
     assert_eq!(body["error"]["code"], code, "{body}");
     assert!(
         body["error"]["message"]
@@ -173,7 +173,7 @@ pub fn assert_error(body: &Value, code: &str) {
 }
 
 /// The kinds of an attempt's review flags, oldest first.
-pub async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
+pub(crate) async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
     f.state
         .db
         .flags(attempt)
@@ -186,7 +186,7 @@ pub async fn flag_kinds(f: &Fixture, attempt: &str) -> Vec<String> {
 
 /// Candidate `n`'s attempt built with the engine up to the waiting room:
 /// checks and consent, from `t` (identification comes after the start).
-pub fn waiting_attempt(f: &Fixture, n: usize, t: i64) -> vigil_exam::Attempt {
+pub(crate) fn waiting_attempt(f: &Fixture, n: usize, t: i64) -> vigil_exam::Attempt {
     use vigil_exam::*;
     let sha = "a".repeat(64);
     let mut a = Attempt::with_genesis(&f.genesis[n]);
@@ -203,7 +203,7 @@ pub fn waiting_attempt(f: &Fixture, n: usize, t: i64) -> vigil_exam::Attempt {
 
 /// The identification steps after the start, all at `t` and all named
 /// `a…a` (ID, face, both ears, room scan), then the questions open at `t`.
-pub fn identify_and_open(a: &mut vigil_exam::Attempt, exam: &vigil_exam::Exam, t: i64) {
+pub(crate) fn identify_and_open(a: &mut vigil_exam::Attempt, exam: &vigil_exam::Exam, t: i64) {
     use vigil_exam::*;
     let sha = "a".repeat(64);
     a.capture_identity(IdentityWhat::IdDocument, &sha, t)
@@ -216,12 +216,12 @@ pub fn identify_and_open(a: &mut vigil_exam::Attempt, exam: &vigil_exam::Exam, t
 }
 
 /// The demo exam, as the engine reads it.
-pub fn demo_exam() -> vigil_exam::Exam {
+pub(crate) fn demo_exam() -> vigil_exam::Exam {
     vigil_exam::Exam::from_toml(DEMO_EXAM).unwrap()
 }
 
 /// The engine's start window of a fixture's demo session.
-pub fn demo_window(f: &Fixture) -> vigil_exam::StartWindow {
+pub(crate) fn demo_window(f: &Fixture) -> vigil_exam::StartWindow {
     vigil_exam::StartWindow::new(
         &demo_exam(),
         &vigil_exam::Schedule {
@@ -235,7 +235,12 @@ pub fn demo_window(f: &Fixture) -> vigil_exam::StartWindow {
 /// A whole attempt of demo candidate `n` built with the engine: checks,
 /// consent, identity, room scan, waiting room, start at `start_at`,
 /// `answer` to the first question, then submit. About a dozen events.
-pub fn full_log(f: &Fixture, n: usize, start_at: i64, answer: usize) -> Vec<vigil_exam::Event> {
+pub(crate) fn full_log(
+    f: &Fixture,
+    n: usize,
+    start_at: i64,
+    answer: usize,
+) -> Vec<vigil_exam::Event> {
     use vigil_exam::*;
     let exam = demo_exam();
     let window = demo_window(f);
@@ -258,7 +263,11 @@ pub fn full_log(f: &Fixture, n: usize, start_at: i64, answer: usize) -> Vec<vigi
 }
 
 /// `POST /api/attempt/events` with `events[from_seq - 1 ..]` taken from a log.
-pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) -> Request<Body> {
+pub(crate) fn events_request(
+    token: &str,
+    from_seq: u64,
+    events: &[vigil_exam::Event],
+) -> Request<Body> {
     let req = vigil_api::EventsRequest {
         from_seq,
         events: events.to_vec(),
@@ -274,7 +283,7 @@ pub fn events_request(token: &str, from_seq: u64, events: &[vigil_exam::Event]) 
 /// started yet) and syncs the start of a log that names `sha` as an
 /// identity photo (`scan = false`) or as the room-scan video (`scan =
 /// true`): the server takes only media its synced log names.
-pub async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
+pub(crate) async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
     use vigil_exam::*;
     let (_, started) = send(
         f.app(),
@@ -307,7 +316,7 @@ pub async fn name_media(f: &Fixture, token: &str, sha: &str, scan: bool) {
 
 /// Creates proctor `name` for `session`, logs in through `/review/login`,
 /// and returns the login cookie's value.
-pub async fn proctor_login(f: &Fixture, session: &str, name: &str) -> String {
+pub(crate) async fn proctor_login(f: &Fixture, session: &str, name: &str) -> String {
     let password =
         vigil_server::review::add_proctor(&f.state.db, &f.state.hashing, session, name, NOW)
             .await

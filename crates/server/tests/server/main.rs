@@ -3,6 +3,9 @@
 //! copies of it on disk and thirteen links per build. One binary links
 //! once; `cargo test -p vigil-server MODULE::` still runs one part.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 mod accommodations;

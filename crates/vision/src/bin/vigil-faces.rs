@@ -308,27 +308,39 @@ fn bench(args: &Args, n: usize) -> Result<(), BoxError> {
         let map = letterbox(img.width, img.height, size);
         report(
             &format!("letterbox to {size} (pre-processing only)"),
-            time(n, || warp(&frame, &map, size, size).unwrap()),
+            time(n, || {
+                warp(&frame, &map, size, size).expect("a bench step on a frame that decoded")
+            }),
         );
     }
     report(
         "face_detection_short_range",
-        time(n, || short.detect(&frame).unwrap()),
+        time(n, || {
+            short
+                .detect(&frame)
+                .expect("a bench step on a frame that decoded")
+        }),
     );
     report(
         "face_detection_full_range",
-        time(n, || full.detect(&frame).unwrap()),
+        time(n, || {
+            full.detect(&frame)
+                .expect("a bench step on a frame that decoded")
+        }),
     );
     report(
         "face_landmark",
-        time(n, || mesh.estimate(&frame, &face).unwrap()),
+        time(n, || {
+            mesh.estimate(&frame, &face)
+                .expect("a bench step on a frame that decoded")
+        }),
     );
     report(
         "MobileFaceNet (pair)",
         time(n, || {
             embedder
                 .embed_pair((&frame, &face), (&frame, &face))
-                .unwrap()
+                .expect("a bench step on a frame that decoded")
         }),
     );
     Ok(())

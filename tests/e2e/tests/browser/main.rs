@@ -4,6 +4,9 @@
 //! `cargo xtask e2e MODULE::` runs one part; `bench_app` is `#[ignore]`d and
 //! run by `cargo xtask bench app`.
 
+// Tests and benchmarks may unwrap: a panic is their failure report.
+#![allow(clippy::unwrap_used)]
+
 mod accessibility;
 mod accommodations;
 mod bench_app;
