@@ -1,5 +1,7 @@
 //! Plain benchmark harness (no criterion): verify + replay a 10 000-event log,
-//! and the proctoring rules over 5 000 observations. Prints the median of
+//! the proctoring rules over 5 000 observations, and one candidate step
+//! after 20 and after 2 000 events, with the log copied first (as the app
+//! did before its attempt store) and in place (as it does now). Prints the median of
 //! repeated runs in ms. Run: `cargo bench -p vigil-exam --bench engine`
 //! (`cargo xtask bench engine`). Goal: under 5 ms each, natively, in release.
 //! The figures depend on `sha2` being built with opt-level 3 (see README).
@@ -161,6 +163,36 @@ fn main() {
             .sum::<usize>();
     });
 
+    // One candidate step as the app stores it, early in the exam and late:
+    // before the attempt store (the log copied, then the step on the copy)
+    // and now (the step in place, a snapshot of the state for the view,
+    // and here a rewind so the next run starts from the same log).
+    let mut step_us = Vec::new();
+    for n in [20usize, 2_000] {
+        let log = build_log(&exam, n + 1);
+        let attempt = Attempt::resume(Some(&exam), log[..n].to_vec()).unwrap();
+        let section = attempt.state().current_section().unwrap();
+        let q = exam.sections[section].questions[0].id.clone();
+        let at = attempt.state().last_at_ms.unwrap_or(T0);
+        let copied = median_ms(|| {
+            for k in 0..1_000u32 {
+                let mut next = attempt.clone();
+                let e = next.answer(&exam, &q, Answer::Single { choice: k % 4 }, at);
+                black_box((e.unwrap(), &next));
+            }
+        });
+        let mut live = attempt.clone();
+        let stored = live.state().clone();
+        let in_place = median_ms(|| {
+            for k in 0..1_000u32 {
+                let e = live.answer(&exam, &q, Answer::Single { choice: k % 4 }, at);
+                black_box((e.unwrap(), std::rc::Rc::new(live.state().clone())));
+                live.rewind_to(stored.clone()).unwrap();
+            }
+        });
+        step_us.push((n, copied, in_place));
+    }
+
     println!("vigil-exam engine benchmark (median of {RUNS} runs)");
     let bytes: usize = canon.iter().map(Vec::len).sum();
     println!(
@@ -176,6 +208,12 @@ fn main() {
         json.len() as f64 / 1e6
     );
     println!("  proctoring rules, 5 000 observations   {proctor_ms:8.3} ms ({incidents} changes)");
+    for (n, copied, in_place) in &step_us {
+        // 1 000 steps per run: ms per run = µs per step.
+        println!(
+            "  one answer after {n:>5} events: log copied {copied:7.2} µs, in place {in_place:7.2} µs"
+        );
+    }
     let goal = 5.0;
     for (name, v) in [("verify + replay", replay_ms), ("proctoring", proctor_ms)] {
         if v > goal {
