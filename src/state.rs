@@ -124,7 +124,7 @@ impl Model {
                     (Some(_), false) => Screen::Exam,
                     (Some(_), true) => Screen::Review,
                 },
-                Phase::Submitted { .. } | Phase::Synced => Screen::Finished,
+                Phase::Submitted { .. } => Screen::Finished,
             },
             _ if self.equipment_test => Screen::SystemCheck,
             _ => Screen::Login,

@@ -288,9 +288,7 @@ impl Attempt {
         now_ms: i64,
     ) -> Result<Event, AttemptError> {
         let from = self.state.current_section().ok_or(match self.state.phase {
-            crate::state::Phase::Submitted { .. } | crate::state::Phase::Synced => {
-                AttemptError::AfterEnd
-            }
+            crate::state::Phase::Submitted { .. } => AttemptError::AfterEnd,
             _ => AttemptError::NotStarted,
         })?;
         let body = SectionChangeBody {
@@ -404,12 +402,6 @@ impl Attempt {
             server_ms,
         };
         self.push(None, EventKind::ClockSync(body), now_ms)
-    }
-
-    /// Record the server's acknowledgement of every event up to `acked_seq`;
-    /// a submitted attempt becomes `Synced` once its submit event is acked.
-    pub fn sync_ack(&mut self, acked_seq: u64, now_ms: i64) -> Result<Event, AttemptError> {
-        self.push(None, EventKind::SyncAck(SyncAckBody { acked_seq }), now_ms)
     }
 
     /// Time left in the attempt (see [`AttemptState::remaining_ms`]).

@@ -112,8 +112,6 @@ event_kinds! {
     /// A trusted-clock measurement against the server.
     ClockSync(ClockSyncBody) = "clock_sync",
     Submit(SubmitBody) = "submit",
-    /// The server acknowledged every event up to `acked_seq`.
-    SyncAck(SyncAckBody) = "sync_ack",
 }
 
 impl EventKind {
@@ -346,12 +344,6 @@ pub struct ClockSyncBody {
 #[serde(deny_unknown_fields)]
 pub struct SubmitBody {
     pub reason: Reason,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SyncAckBody {
-    pub acked_seq: u64,
 }
 
 struct Body<'a>(&'a EventKind);

@@ -15,7 +15,9 @@
 //!
 //! Phases, in the order of the TAGE procedure: `Registered → Checked →
 //! Consented → Waiting → Identifying → InProgress{section} →
-//! Submitted{manual|timeout} → Synced`. The `start` (the click at the hour:
+//! Submitted{manual|timeout}`. (What the server holds is not a phase of
+//! the attempt: the app keeps its sync cursor beside the log, never in it,
+//! since an acknowledgement logged would itself need sending.) The `start` (the click at the hour:
 //! lateness is judged there, and the package key is released) leads to the
 //! identification steps — ID document, face, the head turned to each side,
 //! the room scan — and the questions open, and the timer starts, when they
@@ -53,7 +55,6 @@ pub enum Phase {
     Submitted {
         reason: Reason,
     },
-    Synced,
 }
 
 /// Time facts of one section of a started attempt.
@@ -123,8 +124,6 @@ pub struct AttemptState {
     pub clock_offset_ms: Option<i64>,
     pub submitted_at_ms: Option<i64>,
     pub submit_seq: Option<u64>,
-    /// Highest seq the server acknowledged.
-    pub acked_seq: u64,
     pub last_seq: u64,
     pub last_at_ms: Option<i64>,
 }
@@ -176,10 +175,6 @@ pub enum AttemptError {
     IncidentNotOpen(IncidentKind),
     #[error("incident times out of order: {0}")]
     BadIncidentTime(String),
-    #[error("ack of seq {acked} is not before this event (seq {seq})")]
-    AckAhead { acked: u64, seq: u64 },
-    #[error("ack of seq {acked} is below the previous ack {previous}")]
-    AckBackwards { acked: u64, previous: u64 },
     #[error("{field}: {reason}")]
     InvalidField { field: &'static str, reason: String },
     #[error("this event needs the exam definition")]
@@ -259,7 +254,6 @@ impl AttemptState {
             clock_offset_ms: None,
             submitted_at_ms: None,
             submit_seq: None,
-            acked_seq: 0,
             last_seq: 0,
             last_at_ms: None,
         }
@@ -381,7 +375,7 @@ impl AttemptState {
     ) -> Result<&'e Question, AttemptError> {
         let cur = match self.phase {
             Phase::InProgress { section } => section,
-            Phase::Submitted { .. } | Phase::Synced => return Err(AttemptError::AfterEnd),
+            Phase::Submitted { .. } => return Err(AttemptError::AfterEnd),
             _ => return Err(AttemptError::NotStarted),
         };
         let (r, q) = exam
@@ -569,10 +563,9 @@ impl AttemptState {
             EventKind::Start(b) => {
                 match phase {
                     Phase::Waiting => {}
-                    Phase::Identifying
-                    | Phase::InProgress { .. }
-                    | Phase::Submitted { .. }
-                    | Phase::Synced => return Err(E::AlreadyStarted),
+                    Phase::Identifying | Phase::InProgress { .. } | Phase::Submitted { .. } => {
+                        return Err(E::AlreadyStarted)
+                    }
                     _ => return wrong("start"),
                 }
                 let exam = Self::need(exam)?;
@@ -619,7 +612,7 @@ impl AttemptState {
             EventKind::QuestionsOpened(b) => {
                 match phase {
                     Phase::Identifying => {}
-                    Phase::InProgress { .. } | Phase::Submitted { .. } | Phase::Synced => {
+                    Phase::InProgress { .. } | Phase::Submitted { .. } => {
                         return wrong("open the questions")
                     }
                     _ => return Err(E::NotStarted),
@@ -674,7 +667,7 @@ impl AttemptState {
                 let exam = Self::need(exam)?;
                 let cur = match phase {
                     Phase::InProgress { section } => section,
-                    Phase::Submitted { .. } | Phase::Synced => return Err(E::AfterEnd),
+                    Phase::Submitted { .. } => return Err(E::AfterEnd),
                     _ => return Err(E::NotStarted),
                 };
                 if b.from as usize != cur {
@@ -709,7 +702,7 @@ impl AttemptState {
             EventKind::Submit(b) => {
                 match phase {
                     Phase::InProgress { .. } => {}
-                    Phase::Submitted { .. } | Phase::Synced => return Err(E::AfterEnd),
+                    Phase::Submitted { .. } => return Err(E::AfterEnd),
                     _ => return Err(E::NotStarted),
                 }
                 for s in &mut self.sections {
@@ -811,26 +804,6 @@ impl AttemptState {
                 self.kiosk_report = Some(b.clone());
             }
             EventKind::ClockSync(b) => self.clock_offset_ms = Some(b.offset_ms),
-            EventKind::SyncAck(b) => {
-                if b.acked_seq >= seq {
-                    return Err(E::AckAhead {
-                        acked: b.acked_seq,
-                        seq,
-                    });
-                }
-                if b.acked_seq < self.acked_seq {
-                    return Err(E::AckBackwards {
-                        acked: b.acked_seq,
-                        previous: self.acked_seq,
-                    });
-                }
-                self.acked_seq = b.acked_seq;
-                if matches!(phase, Phase::Submitted { .. })
-                    && self.submit_seq.is_some_and(|s| s <= b.acked_seq)
-                {
-                    self.phase = Phase::Synced;
-                }
-            }
         }
         self.last_seq = seq;
         self.last_at_ms = Some(at);

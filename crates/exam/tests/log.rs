@@ -236,7 +236,6 @@ pub fn one_of_each_kind() -> Vec<EventKind> {
         EventKind::Submit(SubmitBody {
             reason: Reason::Manual,
         }),
-        EventKind::SyncAck(SyncAckBody { acked_seq: 3 }),
     ]
 }
 

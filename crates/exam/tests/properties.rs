@@ -20,7 +20,6 @@ enum Op {
     Submit,
     Tick,
     Focus(bool),
-    Ack(u64),
     /// One identification step after the start (0 ID, 1 face, 2 left ear,
     /// 3 right ear, 4 room scan).
     Identify(u8),
@@ -38,7 +37,6 @@ fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Submit),
         2 => Just(Op::Tick),
         1 => any::<bool>().prop_map(Op::Focus),
-        1 => (0u64..40).prop_map(Op::Ack),
         3 => (0u8..5).prop_map(Op::Identify),
         1 => Just(Op::OpenQuestions),
     ]
@@ -84,7 +82,6 @@ fn run(ops: &[(u32, Op)], extra: bool) -> (Exam, Attempt, i64) {
                 Ok(a.events().last().unwrap().clone())
             }
             Op::Focus(f) => a.record_focus(*f, now),
-            Op::Ack(n) => a.sync_ack(*n, now),
             Op::Identify(step) => match step {
                 0 => a.capture_identity(IdentityWhat::IdDocument, SHA_A, now),
                 1 => a.capture_identity(IdentityWhat::Face, SHA_B, now),
@@ -247,7 +244,7 @@ proptest! {
     fn tick_keeps_the_attempt_within_its_deadline(ops in ops()) {
         let (exam, mut a, now) = run(&ops, false);
         a.tick(&exam, now + 30 * 60_000);
-        let done = matches!(a.state().phase, Phase::Submitted { .. } | Phase::Synced);
+        let done = matches!(a.state().phase, Phase::Submitted { .. });
         prop_assert!(done, "not submitted");
         let deadline = a.state().deadline_ms.unwrap();
         prop_assert!(a.state().submitted_at_ms.unwrap() <= deadline);
