@@ -37,21 +37,3 @@ pub fn run() {
     browser::dom::register_service_worker();
     yew::Renderer::<app::App>::new().render();
 }
-
-/// Bytes of wasm linear memory now (read by the app benchmark through
-/// `window.wasmBindings`). Only in the benchmark's own build (`--features
-/// bench`): the candidate's app exports nothing for benchmarks.
-#[cfg(feature = "bench")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub fn vigil_wasm_memory_bytes() -> f64 {
-    use wasm_bindgen::JsCast;
-    wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|m| {
-            m.buffer()
-                .dyn_into::<js_sys::ArrayBuffer>()
-                .map(|b| f64::from(b.byte_length()))
-                .unwrap_or(0.0)
-        })
-        .unwrap_or(0.0)
-}

@@ -4,6 +4,8 @@
 //! surface of the app can be read (and audited) in one place.
 
 pub mod api;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod camera;
 pub mod capabilities;
 pub mod clock;

@@ -328,6 +328,40 @@ pub(super) async fn reviewable(
     Ok(attempt)
 }
 
+/// What the dossier page and the procès-verbal both read of an attempt,
+/// once the proctor may see it: its row, its log with the chain's verdict
+/// and the dossier read from it, its flags and the decisions taken.
+pub(super) struct Reviewed {
+    pub(super) attempt: AttemptRow,
+    pub(super) events: Vec<vigil_exam::Event>,
+    pub(super) chain: Result<(), vigil_exam::ChainError>,
+    pub(super) dossier: crate::dossier::Dossier,
+    pub(super) flags: Vec<crate::db::FlagRow>,
+    pub(super) decisions: Vec<crate::db::DecisionRow>,
+}
+
+/// Loads [`Reviewed`] after the access check of [`reviewable`].
+pub(super) async fn reviewed(
+    state: &AppState,
+    proctor: &Proctor,
+    id: &str,
+) -> Result<Reviewed, PageError> {
+    let attempt = reviewable(state, proctor, id).await?;
+    let events = state.db.events(&attempt.id).await?;
+    let flags = state.db.flags(&attempt.id).await?;
+    let decisions = state.db.decisions(&attempt.id).await?;
+    let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
+    let dossier = crate::dossier::Dossier::from_events(&events);
+    Ok(Reviewed {
+        attempt,
+        events,
+        chain,
+        dossier,
+        flags,
+        decisions,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

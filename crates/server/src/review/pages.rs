@@ -13,10 +13,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::auth::{genuine_post, reviewable, Proctor};
+use super::auth::{genuine_post, reviewable, reviewed, Proctor, Reviewed};
 use super::media::media_url;
 use super::{page, PageError};
-use crate::dossier::{self, Dossier};
+use crate::dossier;
 use crate::results;
 use crate::time::paris;
 use crate::AppState;
@@ -100,13 +100,15 @@ pub(super) async fn attempt_page(
     proctor: Proctor,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let attempt = reviewable(&state, &proctor, &id).await?;
-    let events = state.db.events(&attempt.id).await?;
-    let flags = state.db.flags(&attempt.id).await?;
+    let Reviewed {
+        attempt,
+        events,
+        chain,
+        dossier: d,
+        flags,
+        decisions,
+    } = reviewed(&state, &proctor, &id).await?;
     let history = state.db.sync_history(&attempt.id).await?;
-    let decisions = state.db.decisions(&attempt.id).await?;
-    let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
-    let d = Dossier::from_events(&events);
     let end = d.end();
     let progress =
         results::attempt_progress(&state.db, &attempt, &events, state.clock.now_ms()).await?;

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::response::Html;
 use maud::{html, DOCTYPE};
 
-use super::auth::{reviewable, Proctor};
+use super::auth::{reviewed, Proctor, Reviewed};
 use super::media::media_url;
 use super::{PageError, REPORT_STYLESHEET_URL};
-use crate::dossier::{self, AwayKind, Dossier};
+use crate::dossier::{self, AwayKind};
 use crate::AppState;
 
 /// `GET /review/attempts/{id}/report`: the printable incident report
@@ -21,10 +21,14 @@ pub(super) async fn report_page(
     proctor: Proctor,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let attempt = reviewable(&state, &proctor, &id).await?;
-    let events = state.db.events(&attempt.id).await?;
-    let flags = state.db.flags(&attempt.id).await?;
-    let decisions = state.db.decisions(&attempt.id).await?;
+    let Reviewed {
+        attempt,
+        events,
+        chain,
+        dossier: d,
+        flags,
+        decisions,
+    } = reviewed(&state, &proctor, &id).await?;
     let session = state.db.session(&attempt.session_id).await?;
     let exam_title = match &session {
         Some(s) => state
@@ -36,8 +40,6 @@ pub(super) async fn report_page(
             .unwrap_or_else(|| s.exam_id.clone()),
         None => String::new(),
     };
-    let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
-    let d = Dossier::from_events(&events);
     let end = d.end();
     let media = |sha: &str| media_url(&attempt.id, sha);
     let when = crate::time::paris;
