@@ -4,7 +4,9 @@
 //! their evidence still.
 //!
 //! Two loops, started when the exam screen opens and stopped when it
-//! closes (`alive`). Neither ever blocks the page: a frame is scaled down
+//! closes: the hook holds them as [`timer::Task`]s, and dropping one drops
+//! the loop at its current await, with the camera or microphone it holds
+//! (both close when dropped). Neither ever blocks the page: a frame is scaled down
 //! and handed to the worker, and the page waits for the answer without
 //! doing anything (the analysis runs in the worker). What the rules do with
 //! an observation is the app's ([`Hooks`]).
@@ -16,7 +18,7 @@
 //! or drops the name if the still is gone: never a dangling hash, which
 //! the sync could not send.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use vigil_exam::{IncidentChange, Signal};
@@ -96,19 +98,17 @@ const RETRY_MS: u32 = 5_000;
 /// Microphone readings: one every 100 ms (see [`crate::voice`]).
 const VOICE_READING_MS: u32 = 100;
 
-/// Runs the camera loop while `alive`: one frame every `interval_ms`.
-pub async fn run_camera(interval_ms: u32, alive: Rc<Cell<bool>>, hooks: Rc<Hooks>) {
+/// The camera loop, until dropped: one frame every `interval_ms`.
+pub async fn run_camera(interval_ms: u32, hooks: Rc<Hooks>) {
     let mut status = FaceChecks::default();
     (hooks.status)(status);
-    let mut stream: Option<camera::Stream> = None;
+    let mut stream: Option<camera::Camera> = None;
     let mut video: Option<camera::Video> = None;
-    while alive.get() {
+    loop {
         let started = crate::browser::clock::mono_ms();
         // The camera: opened on the first round, again if it went away.
         if stream.as_ref().is_none_or(|s| !camera::is_live(s)) {
-            if let Some(s) = stream.take() {
-                camera::stop(&s);
-            }
+            stream = None; // stops the dead one
             match camera::open().await {
                 Ok(s) => {
                     video = camera::offscreen_video(&s);
@@ -118,9 +118,6 @@ pub async fn run_camera(interval_ms: u32, alive: Rc<Cell<bool>>, hooks: Rc<Hooks
             }
         }
         let worker = vision::shared().await;
-        if !alive.get() {
-            break;
-        }
         let (Some(v), Ok(worker)) = (video.as_ref(), worker) else {
             // No camera or no worker: the rules hear the camera is dead.
             let changes = (hooks.observe)(Signal::Camera { alive: false });
@@ -155,17 +152,14 @@ pub async fn run_camera(interval_ms: u32, alive: Rc<Cell<bool>>, hooks: Rc<Hooks
         let spent = (crate::browser::clock::mono_ms() - started).max(0.0) as u32;
         camera::pause_ms(interval_ms.saturating_sub(spent).max(50)).await;
     }
-    if let Some(s) = stream {
-        camera::stop(&s);
-    }
 }
 
-/// Runs the voice loop while `alive`: the microphone read every 100 ms,
-/// one observation a second.
-pub async fn run_voice(alive: Rc<Cell<bool>>, hooks: Rc<Hooks>) {
+/// The voice loop, until dropped: the microphone read every 100 ms, one
+/// observation a second.
+pub async fn run_voice(hooks: Rc<Hooks>) {
     let mut mic = None;
     let mut detector = VoiceDetector::default();
-    while alive.get() {
+    loop {
         let Some(m) = mic.as_mut() else {
             match microphone::open().await {
                 Ok(m) => mic = Some(m),

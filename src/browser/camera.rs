@@ -1,4 +1,10 @@
 //! The camera: open it, show it in a `<video>`, measure its frames, stop it.
+//!
+//! An open camera is a [`Camera`], which stops its tracks when dropped, so
+//! a screen or a loop that goes away (its task dropped at an await) turns
+//! the camera light off without a flag to check. Asking for a device is
+//! safe to abandon too: [`user_media`] runs the browser's request on its
+//! own, and a stream granted after its caller is gone is stopped at once.
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -24,13 +30,43 @@ pub async fn pause_ms(ms: u32) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CameraError(pub String);
 
-/// Asks for the camera (video only); the browser may prompt the candidate.
-pub async fn open() -> Result<MediaStream, CameraError> {
-    user_media(true, false).await
+/// An open camera stream; dropping it stops its tracks.
+pub struct Camera(MediaStream);
+
+impl std::ops::Deref for Camera {
+    type Target = MediaStream;
+    fn deref(&self) -> &MediaStream {
+        &self.0
+    }
 }
 
-/// `getUserMedia` for the camera and/or the microphone.
+impl Drop for Camera {
+    fn drop(&mut self) {
+        stop(&self.0);
+    }
+}
+
+/// Asks for the camera (video only); the browser may prompt the candidate.
+pub async fn open() -> Result<Camera, CameraError> {
+    user_media(true, false).await.map(Camera)
+}
+
+/// `getUserMedia` for the camera and/or the microphone. The request runs
+/// in its own task: if the caller is dropped while the browser asks (the
+/// candidate left the screen), the stream it grants later is stopped
+/// instead of staying open with nobody to close it.
 pub async fn user_media(video: bool, audio: bool) -> Result<MediaStream, CameraError> {
+    let (tx, rx) = futures_channel::oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(Ok(orphan)) = tx.send(request_media(video, audio).await) {
+            stop(&orphan);
+        }
+    });
+    rx.await
+        .unwrap_or_else(|_| Err(CameraError("request dropped".into())))
+}
+
+async fn request_media(video: bool, audio: bool) -> Result<MediaStream, CameraError> {
     let window = web_sys::window().ok_or_else(|| CameraError("no window".into()))?;
     let devices = window
         .navigator()

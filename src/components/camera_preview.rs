@@ -12,10 +12,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::browser::camera::{self, Stream, Video};
+use crate::browser::camera::{self, Camera, Video};
+use crate::browser::timer;
 use crate::browser::vision;
 use crate::checks::DARK_FRAME_LUMA;
 
@@ -61,25 +61,18 @@ pub struct Props {
 pub fn CameraPreview(props: &Props) -> Html {
     let own_ref = use_node_ref();
     let video = props.video_ref.clone().unwrap_or(own_ref);
-    let stream: Rc<RefCell<Option<Stream>>> = use_mut_ref(|| None);
+    // The open camera, for as long as the preview is shown (the sampling
+    // task may end well before: the video keeps playing).
+    let stream: Rc<RefCell<Option<Camera>>> = use_mut_ref(|| None);
     {
         let video = video.clone();
         let stream = stream.clone();
         let on_outcome = props.on_outcome.clone();
         let count_faces = props.count_faces;
         use_effect_with((), move |_| {
-            let alive = Rc::new(RefCell::new(true));
-            let task_alive = alive.clone();
-            let task_stream = stream.clone();
-            spawn_local(async move {
-                let opened = camera::open().await;
-                if !*task_alive.borrow() {
-                    if let Ok(s) = &opened {
-                        camera::stop(s);
-                    }
-                    return;
-                }
-                let s = match opened {
+            let held = stream.clone();
+            let task = timer::spawn(async move {
+                let s = match camera::open().await {
                     Ok(s) => s,
                     Err(e) => return on_outcome.emit(CameraOutcome::Unavailable(e.0)),
                 };
@@ -87,16 +80,13 @@ pub fn CameraPreview(props: &Props) -> Html {
                     return;
                 };
                 camera::attach(&el, &s);
-                *task_stream.borrow_mut() = Some(s);
+                *held.borrow_mut() = Some(s);
                 if count_faces {
-                    return watch_faces(&el, &task_alive, &on_outcome).await;
+                    return watch_faces(&el, &on_outcome).await;
                 }
                 let mut saw_frame = false;
                 for _ in 0..SAMPLES {
                     camera::pause_ms(SAMPLE_EVERY_MS).await;
-                    if !*task_alive.borrow() {
-                        return;
-                    }
                     match camera::frame_luma(&el) {
                         Some(luma) if luma >= DARK_FRAME_LUMA => {
                             return on_outcome.emit(CameraOutcome::Working)
@@ -112,10 +102,10 @@ pub fn CameraPreview(props: &Props) -> Html {
                 });
             });
             move || {
-                *alive.borrow_mut() = false;
-                if let Some(s) = stream.borrow_mut().take() {
-                    camera::stop(&s);
-                }
+                // The task first (it may be waiting for the camera), then
+                // the camera: dropping it turns the light off.
+                drop(task);
+                stream.borrow_mut().take();
             }
         });
     }
@@ -129,11 +119,7 @@ pub fn CameraPreview(props: &Props) -> Html {
 
 /// The system check's loop: brightness, then the number of faces, reported
 /// on every change while the preview is shown.
-async fn watch_faces(
-    video: &Video,
-    alive: &Rc<RefCell<bool>>,
-    on_outcome: &Callback<CameraOutcome>,
-) {
+async fn watch_faces(video: &Video, on_outcome: &Callback<CameraOutcome>) {
     let mut last: Option<CameraOutcome> = None;
     let mut report = |o: CameraOutcome| {
         if last.as_ref() != Some(&o) {
@@ -142,11 +128,8 @@ async fn watch_faces(
         }
     };
     let mut frameless: u32 = 0;
-    while *alive.borrow() {
+    loop {
         camera::pause_ms(COUNT_EVERY_MS).await;
-        if !*alive.borrow() {
-            return;
-        }
         let outcome = match camera::frame_luma(video) {
             None => {
                 frameless += 1;

@@ -9,11 +9,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::browser::camera::pause_ms;
 use crate::browser::microphone::{self, Microphone};
+use crate::browser::timer;
 use crate::checks::{self, CheckStatus};
 
 /// What the microphone check found.
@@ -42,20 +42,14 @@ pub fn MicrophoneMeter(props: &Props) -> Html {
         let (percent, suspended, mic) = (percent.clone(), suspended.clone(), mic.clone());
         let on_outcome = props.on_outcome.clone();
         use_effect_with((), move |_| {
-            let alive = Rc::new(RefCell::new(true));
-            let running = alive.clone();
             let held = mic.clone();
-            spawn_local(async move {
-                let opened = microphone::open().await;
-                if !*running.borrow() {
-                    return; // dropped: closes the microphone
-                }
-                match opened {
+            let task = timer::spawn(async move {
+                match microphone::open().await {
                     Ok(m) => *held.borrow_mut() = Some(m),
                     Err(why) => return on_outcome.emit(MicOutcome::Unavailable(why)),
                 }
                 let (mut peak, mut listened, mut told) = (0.0f64, 0.0f64, false);
-                while *running.borrow() {
+                loop {
                     let reading = held
                         .borrow_mut()
                         .as_mut()
@@ -86,7 +80,8 @@ pub fn MicrophoneMeter(props: &Props) -> Html {
                 }
             });
             move || {
-                *alive.borrow_mut() = false;
+                // The loop first, then the microphone (dropping it closes it).
+                drop(task);
                 mic.borrow_mut().take();
             }
         });

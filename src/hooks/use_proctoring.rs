@@ -13,11 +13,11 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use vigil_exam::Signal as ExamSignal;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::use_steps::Steps;
 use crate::browser::lockdown::{self, Signal};
+use crate::browser::timer;
 use crate::live_checks::{self, FaceChecks, Hooks};
 use crate::proctoring::Watch;
 use crate::state::Screen;
@@ -62,21 +62,18 @@ pub fn use_proctoring(steps: &Steps, screen: Screen, now: i64) -> Attention {
                 attention.set(first);
                 let lockdown = engage(&steps, &watch, &attention, first);
                 // The live checks feed the same rules.
-                let live = Rc::new(Cell::new(true));
                 let hooks = live_hooks(&steps, &watch, &face_checks);
                 let interval = exam.proctoring.sample_interval_ms.min(60_000) as u32;
-                spawn_local(live_checks::run_camera(
-                    interval,
-                    live.clone(),
-                    hooks.clone(),
-                ));
-                spawn_local(live_checks::run_voice(live.clone(), hooks));
+                let live = (
+                    timer::spawn(live_checks::run_camera(interval, hooks.clone())),
+                    timer::spawn(live_checks::run_voice(hooks)),
+                );
                 (lockdown, live)
             });
             move || {
                 if let Some((lockdown, live)) = engaged {
-                    drop(lockdown);
-                    live.set(false);
+                    // Stops both loops, with the camera and the microphone.
+                    drop((lockdown, live));
                     // Leaving the exam (submitted): open incidents close now.
                     let finished = watch.borrow_mut().take();
                     if let (Some(mut w), Some(state)) = (finished, steps.store.snapshot()) {

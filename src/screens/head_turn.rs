@@ -8,14 +8,11 @@
 //! camera preview opens a fresh stream: the frames it samples are the ones
 //! the candidate sees.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use vigil_exam::Side;
-use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::browser::camera::{self, Video};
+use crate::browser::timer;
 use crate::browser::vision;
 use crate::components::camera_preview::{CameraOutcome, CameraPreview};
 use crate::head_turn::side_shown;
@@ -53,57 +50,56 @@ pub fn HeadTurnScreen(props: &Props) -> Html {
         let (video, wanted, failed) = (video.clone(), wanted.clone(), failed.clone());
         let on_turn = props.on_turn.clone();
         use_effect_with(*camera_ok, move |ok| {
-            let alive = Rc::new(Cell::new(*ok));
-            let running = alive.clone();
-            spawn_local(async move {
-                // A side is sent once; the parent records it and the
-                // props say so at the next render.
-                let mut sent = (false, false);
-                while running.get() {
-                    camera::pause_ms(LOOK_EVERY_MS).await;
-                    if !running.get() {
-                        return;
-                    }
-                    let Some(v) = video.cast::<Video>() else {
-                        continue;
-                    };
-                    let Some(sample) = camera::sample(&v, vision::SAMPLE_WIDTH, false) else {
-                        continue;
-                    };
-                    let analysed = match vision::shared().await {
-                        Ok(w) => w.analyze(&sample.pixels).await,
-                        Err(e) => Err(e),
-                    };
-                    let faces = match analysed {
-                        Ok((a, _)) => a.faces,
-                        Err(e) => {
-                            failed.set(Some(e));
-                            camera::pause_ms(3_000).await;
+            // The loop runs while the camera works, until the screen
+            // goes or the camera fails (the task is dropped).
+            let task = ok.then(|| {
+                timer::spawn(async move {
+                    // A side is sent once; the parent records it and the
+                    // props say so at the next render.
+                    let mut sent = (false, false);
+                    loop {
+                        camera::pause_ms(LOOK_EVERY_MS).await;
+                        let Some(v) = video.cast::<Video>() else {
+                            continue;
+                        };
+                        let Some(sample) = camera::sample(&v, vision::SAMPLE_WIDTH, false) else {
+                            continue;
+                        };
+                        let analysed = match vision::shared().await {
+                            Ok(w) => w.analyze(&sample.pixels).await,
+                            Err(e) => Err(e),
+                        };
+                        let faces = match analysed {
+                            Ok((a, _)) => a.faces,
+                            Err(e) => {
+                                failed.set(Some(e));
+                                camera::pause_ms(3_000).await;
+                                continue;
+                            }
+                        };
+                        failed.set(None);
+                        let Some((side, yaw)) = side_shown(&faces) else {
+                            continue;
+                        };
+                        let (want_left, want_right) = *wanted.borrow();
+                        let wanted_now = match side {
+                            Side::Left => want_left && !sent.0,
+                            Side::Right => want_right && !sent.1,
+                        };
+                        if !wanted_now {
                             continue;
                         }
-                    };
-                    failed.set(None);
-                    let Some((side, yaw)) = side_shown(&faces) else {
-                        continue;
-                    };
-                    let (want_left, want_right) = *wanted.borrow();
-                    let wanted_now = match side {
-                        Side::Left => want_left && !sent.0,
-                        Side::Right => want_right && !sent.1,
-                    };
-                    if !wanted_now || !running.get() {
-                        continue;
-                    }
-                    if let Some(still) = camera::capture_jpeg(&v) {
-                        match side {
-                            Side::Left => sent.0 = true,
-                            Side::Right => sent.1 = true,
+                        if let Some(still) = camera::capture_jpeg(&v) {
+                            match side {
+                                Side::Left => sent.0 = true,
+                                Side::Right => sent.1 = true,
+                            }
+                            on_turn.emit((side, yaw.round() as i32, still.bytes));
                         }
-                        on_turn.emit((side, yaw.round() as i32, still.bytes));
                     }
-                }
+                })
             });
-            move || alive.set(false)
+            move || drop(task)
         });
     }
 

@@ -122,6 +122,27 @@ if (!window.__vigilCam) {
 }
 "#;
 
+/// Installs (once per page) a watch on `getUserMedia`: every track it
+/// grants is kept in `window.__vigilMedia.tracks`, and a grant can be held
+/// back `delayMs` (the browser still asking the candidate) to test a
+/// screen that goes away meanwhile.
+const MEDIA_WATCH: &str = r#"
+if (!window.__vigilMedia) {
+  const md = navigator.mediaDevices;
+  const inner = md.getUserMedia.bind(md);
+  const media = { tracks: [], delayMs: 0, requests: 0, granted: 0 };
+  md.getUserMedia = async (c) => {
+    media.requests += 1;
+    const s = await inner(c);
+    s.getTracks().forEach(t => media.tracks.push(t));
+    if (media.delayMs) await new Promise(r => setTimeout(r, media.delayMs));
+    media.granted += 1;
+    return s;
+  };
+  window.__vigilMedia = media;
+}
+"#;
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct DemoCandidate {
     pub id: String,
@@ -823,6 +844,31 @@ impl Harness {
             )
             .await?;
         Ok(())
+    }
+
+    /// From now on every page keeps the media tracks the app is granted
+    /// ([`Harness::live_tracks`]); install before the page opens.
+    pub async fn watch_media(&self) -> Result<()> {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": MEDIA_WATCH }),
+            })
+            .await
+            .context("installing the media watch")?;
+        Ok(())
+    }
+
+    /// The kinds (`video`, `audio`) of the granted tracks still live: a
+    /// camera or microphone the app left on.
+    pub async fn live_tracks(&self) -> Result<Vec<String>> {
+        let v = self
+            .js(
+                "return (window.__vigilMedia ? window.__vigilMedia.tracks : [])\
+                 .filter(t => t.readyState === 'live').map(t => t.kind)",
+            )
+            .await?;
+        Ok(serde_json::from_value(v)?)
     }
 
     /// Cameras the app opens from now on are Chromium's fake camera again.

@@ -18,6 +18,7 @@ mod flow;
 mod kiosk;
 mod lockdown;
 mod login;
+mod media;
 mod offline;
 mod problems;
 mod reload;
