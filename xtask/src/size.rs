@@ -1,8 +1,15 @@
 //! `cargo xtask size`: what a candidate downloads. Raw and gzip (level 9)
 //! sizes of every `.wasm`, `.js` and model file in `dist/`, then what takes
 //! the space in the app's wasm: its code by crate and its biggest
-//! functions, read from the release build before `wasm-opt` (which strips
-//! the names), so the next person sees where the bytes are.
+//! functions, so the next person sees where the bytes are.
+//!
+//! The names come from the release build's name section, put through the
+//! same steps as the shipped file (wasm-bindgen, then `wasm-opt -Oz`) but
+//! with `-g`, which keeps the names: the figures are those of the code that
+//! ships (after inlining, and without wasm-bindgen's describe functions,
+//! which the build strips), not of the compiler's output. A component's
+//! view shows as yew's `CompStateInner<COMP>::view` with the component's
+//! `run` inlined into it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -47,12 +54,45 @@ pub(crate) fn run() -> Result<()> {
         kib(gz_total)
     );
     let named = util::root().join("target/wasm32-unknown-unknown/wasm-release/vigil-app.wasm");
-    match std::fs::read(&named) {
-        Ok(bytes) => contributors(&bytes)?,
-        Err(_) => println!("(no {} to read names from)", named.display()),
+    if !named.exists() {
+        println!("(no {} to read names from)", named.display());
+        return Ok(());
     }
-    Ok(())
+    let optimised = optimised_with_names(&named)?;
+    contributors(&std::fs::read(optimised)?)
 }
+
+/// The release build through wasm-bindgen and `wasm-opt -Oz` as Trunk does
+/// (the features Trunk enables), keeping the name section.
+fn optimised_with_names(named: &Path) -> Result<PathBuf> {
+    let out = util::root().join("target/size");
+    std::fs::create_dir_all(&out)?;
+    util::run(
+        util::program("wasm-bindgen")
+            .args(["--target", "web", "--out-dir"])
+            .arg(&out)
+            .arg(named),
+    )?;
+    let optimised = out.join("vigil-app.opt.wasm");
+    util::run(
+        util::program("wasm-opt")
+            .args(["-Oz", "-g"])
+            .args(WASM_FEATURES)
+            .arg(out.join("vigil-app_bg.wasm"))
+            .arg("-o")
+            .arg(&optimised),
+    )?;
+    Ok(optimised)
+}
+
+/// The wasm features Trunk passes to wasm-opt (those rustc's wasm32 target
+/// emits by default).
+const WASM_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+];
 
 /// How many crates and functions the contributors' report lists.
 const TOP_CRATES: usize = 25;
@@ -100,7 +140,7 @@ fn contributors(wasm: &[u8]) -> Result<()> {
             let index = imported + i as u32;
             let name = names
                 .get(&index)
-                .map(|n| format!("{:#}", rustc_demangle::demangle(n)))
+                .map(|n| readable(&format!("{:#}", rustc_demangle::demangle(n))))
                 .unwrap_or_else(|| format!("function[{index}]"));
             (len, name)
         })
@@ -112,7 +152,7 @@ fn contributors(wasm: &[u8]) -> Result<()> {
     let mut by_crate: Vec<_> = by_crate.into_iter().collect();
     by_crate.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     println!(
-        "\nthe app's wasm before wasm-opt: code {:.1} KiB in {} functions, data {:.1} KiB",
+        "\nthe app's wasm as shipped (names kept): code {:.1} KiB in {} functions, data {:.1} KiB",
         kib(code),
         bodies.len(),
         kib(data)
@@ -129,6 +169,31 @@ fn contributors(wasm: &[u8]) -> Result<()> {
         println!("{:>10.1}  {short}", kib(*len));
     }
     Ok(())
+}
+
+/// A demangled name without its hash (`::h0123456789abcdef`, which
+/// wasm-bindgen's demangling leaves) and crate disambiguators (`[0123abcd]`).
+fn readable(name: &str) -> String {
+    let mut s = name.to_owned();
+    if let Some(i) = s.rfind("::h") {
+        let tail = &s[i + 3..];
+        if tail.len() == 16 && tail.bytes().all(|b| b.is_ascii_hexdigit()) {
+            s.truncate(i);
+        }
+    }
+    while let Some(open) = s.find('[') {
+        match s[open..].find(']') {
+            Some(len)
+                if s[open + 1..open + len]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit()) =>
+            {
+                s.replace_range(open..=open + len, "");
+            }
+            _ => break,
+        }
+    }
+    s
 }
 
 /// The crate a demangled name belongs to: its first path segment, looking
@@ -168,7 +233,27 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::crate_of;
+    use super::{crate_of, readable};
+
+    #[test]
+    fn names_lose_their_hash_and_crate_disambiguators() {
+        assert_eq!(
+            readable("vigil_app::package::open::h968f7a094c3adf82"),
+            "vigil_app::package::open"
+        );
+        assert_eq!(
+            readable("<dlmalloc[e24a27700634d609]::dlmalloc::Dlmalloc<A>>::malloc"),
+            "<dlmalloc::dlmalloc::Dlmalloc<A>>::malloc"
+        );
+        assert_eq!(
+            readable("core::slice::<impl [T]>::sort"),
+            "core::slice::<impl [T]>::sort"
+        );
+        assert_eq!(
+            crate_of(&readable("<dlmalloc[e24a]::X>::malloc")),
+            "dlmalloc"
+        );
+    }
 
     #[test]
     fn a_function_counts_for_the_crate_of_its_path_or_type() {

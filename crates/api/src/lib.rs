@@ -162,10 +162,13 @@ pub const CONFIG_KEY_FRAGMENT: &str = "vigil-config-key";
 pub const START_CODE_CONTEXT: &[u8] = b"vigil-start-code-v1";
 
 /// Codes are compared without case, spaces or dashes: `abcd efgh` = `ABCD-EFGH`.
+/// Codes are ASCII (letters and digits): the ASCII uppercase, which keeps
+/// any other character as typed (a code with one never matches), spares
+/// the app's wasm the Unicode case tables.
 pub fn normalize_code(code: &str) -> String {
     code.chars()
         .filter(|c| !c.is_whitespace() && *c != '-')
-        .flat_map(char::to_uppercase)
+        .map(|c| c.to_ascii_uppercase())
         .collect()
 }
 
