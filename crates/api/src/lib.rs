@@ -214,3 +214,18 @@ pub mod codes {
     pub const CHAIN_CONFLICT: &str = "chain_conflict";
     pub const KIOSK_REQUIRED: &str = "kiosk_required";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_code;
+
+    #[test]
+    fn codes_compare_without_case_spaces_or_dashes() {
+        assert_eq!(normalize_code("abcd-efgh"), "ABCDEFGH");
+        assert_eq!(normalize_code(" Ab cD-\tef gh "), "ABCDEFGH");
+        assert_eq!(normalize_code("ABCD-EFGH"), normalize_code("abcdefgh"));
+        // Codes are ASCII: any other letter stays as typed, and never
+        // matches a code.
+        assert_eq!(normalize_code("abcé"), "ABCé");
+    }
+}
