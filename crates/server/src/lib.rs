@@ -27,6 +27,7 @@ pub mod rate;
 pub mod results;
 pub mod review;
 pub mod roster;
+pub mod sanctions;
 pub mod spreadsheet;
 pub mod time;
 

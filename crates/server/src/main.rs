@@ -2,8 +2,9 @@
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
 //! it; `exam import`, `session create`, `session require-kiosk`,
-//! `candidates import|set`, `proctor add`, `results export`, `attempt
-//! show|import` and `purge` are the operator's tools. This file only
+//! `candidates import|set`, `proctor add`, `results export`, `sanctions
+//! export`, `attempt show|import` and `purge` are the operator's tools.
+//! This file only
 //! parses the command line: each command is a function of
 //! [`vigil_server::ops`] that returns a report, printed here as is; an
 //! error is printed as `error: …` with exit status 1 (2 for a usage error,
@@ -82,6 +83,11 @@ enum Command {
         #[command(subcommand)]
         command: ResultsCommand,
     },
+    /// Sanctions decided after review.
+    Sanctions {
+        #[command(subcommand)]
+        command: SanctionsCommand,
+    },
     /// Retention: delete the sessions scheduled more than DAYS ago, with
     /// their candidates, attempts, logs, media and decisions (export the
     /// results first). Exams and proctor accounts stay.
@@ -149,6 +155,19 @@ enum ProctorCommand {
 }
 
 #[derive(Subcommand)]
+enum SanctionsCommand {
+    /// The referrals to the Ministry's exams service (every attempt whose
+    /// latest decision is `excluded` or `reported`), as CSV: person, names,
+    /// email, session, candidate, attempt, decision, end of the exclusion,
+    /// who and when, reason.
+    Export {
+        /// Write the CSV to this file instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum ResultsCommand {
     /// One CSV row per candidate: state, times, points per section and
     /// total, right/wrong/partial/blank counts, review flags.
@@ -163,9 +182,11 @@ enum ResultsCommand {
 
 #[derive(Subcommand)]
 enum CandidatesCommand {
-    /// Register the candidates of a CSV roster (header `candidate`, then
-    /// optionally `code` and `extra_time`; empty codes are generated) and
-    /// print their logins.
+    /// Register the candidates of a CSV roster and print their logins. The
+    /// header names the columns, in any order: `candidate` (required),
+    /// `code` (empty: generated), `extra_time`, and a person's `person`,
+    /// `family_name`, `given_name`, `email` (together). All or nothing; a
+    /// re-import updates names and emails.
     Import {
         /// The session to register them in.
         #[arg(long)]
@@ -175,6 +196,10 @@ enum CandidatesCommand {
         /// Write the logins (`candidate,code`) to this file instead of printing them.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Register persons excluded from the tests anyway, for this reason
+        /// (recorded with the session).
+        #[arg(long, value_name = "REASON")]
+        force: Option<String>,
     },
     /// Change one candidate's accommodations before their attempt starts.
     Set {
@@ -353,14 +378,26 @@ async fn run() -> anyhow::Result<()> {
                 },
         } => print(ops::candidates::set_extra_time(&db, &session, &candidate, extra_time).await),
         Command::Candidates {
-            command: CandidatesCommand::Import { session, file, out },
-        } => print(ops::candidates::import(&db, &hashing, &session, &file, out.as_deref()).await),
+            command:
+                CandidatesCommand::Import {
+                    session,
+                    file,
+                    out,
+                    force,
+                },
+        } => print(
+            ops::candidates::import(&db, &hashing, &session, &file, out.as_deref(), force, now)
+                .await,
+        ),
         Command::Proctor {
             command: ProctorCommand::Add { session, name },
         } => print(ops::proctors::add(&db, &hashing, &session, &name, now).await),
         Command::Results {
             command: ResultsCommand::Export { session, out },
         } => print(ops::results::export(&db, &session, out.as_deref(), now).await),
+        Command::Sanctions {
+            command: SanctionsCommand::Export { out },
+        } => print(ops::sanctions::export(&db, out.as_deref()).await),
         Command::Attempt {
             command: AttemptCommand::Show { attempt },
         } => print(ops::attempts::show(&db, &attempt).await),

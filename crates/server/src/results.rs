@@ -14,7 +14,7 @@
 use anyhow::{anyhow, Context};
 use vigil_exam::{Exam, ScoreReport};
 
-use crate::db::{AttemptState, Db};
+use crate::db::{AttemptState, Db, DecisionRow, PersonRow};
 use crate::flags::FlagKind;
 
 /// One candidate's line of the results.
@@ -41,6 +41,10 @@ pub struct ResultRow {
     pub incidents: usize,
     /// The extra-time accommodation (tiers-temps) in the server's records.
     pub extra_time: bool,
+    /// The person registered, if the roster named one.
+    pub person: Option<PersonRow>,
+    /// The reviewer's latest decision, if any.
+    pub decision: Option<DecisionRow>,
 }
 
 /// Where an attempt stands for a reviewer, from what the server holds:
@@ -104,6 +108,22 @@ pub async fn session_results(
     now: i64,
 ) -> anyhow::Result<SessionResults> {
     let (exam, window) = exam_and_window(db, session_id).await?;
+    let persons: std::collections::HashMap<String, PersonRow> = db
+        .candidate_persons(session_id)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            Some((
+                c.candidate_id,
+                PersonRow {
+                    id: c.person_id?,
+                    family_name: c.family_name.unwrap_or_default(),
+                    given_name: c.given_name.unwrap_or_default(),
+                    email: c.email.unwrap_or_default(),
+                },
+            ))
+        })
+        .collect();
     let mut rows = Vec::new();
     for attempt in db.session_attempts(session_id).await? {
         let events = db.events(&attempt.id).await?;
@@ -150,7 +170,10 @@ pub async fn session_results(
         flags.sort();
         flags.dedup();
         let progress = progress_of(db, &exam, &window, &attempt, &events, now).await?;
+        let decision = db.decisions(&attempt.id).await?.pop();
         rows.push(ResultRow {
+            person: persons.get(&attempt.candidate_id).cloned(),
+            decision,
             candidate: attempt.candidate_id,
             attempt: attempt.id,
             state: attempt.state,
@@ -299,7 +322,11 @@ impl SessionResults {
     /// the `right,wrong,partial,blank` counts, `flags` (space
     /// separated) and `extra_time` (`yes`/`no`, the tiers-temps). Times are
     /// RFC 3339 UTC with milliseconds (a machine format: spreadsheets and
-    /// scripts read it, whatever their time zone); an unscored attempt has
+    /// scripts read it, whatever their time zone). Then the person
+    /// (`person,family_name,given_name`, empty without one) and the latest
+    /// decision: `decision` (empty: none yet), `counts` (`yes` for valid or
+    /// incident, `no` for a sanction), `excluded_until`, `decided_by`,
+    /// `decided_at`, `decision_reason`. An unscored attempt has
     /// empty score cells. Written by the `csv` crate
     /// ([`crate::spreadsheet::write`]), text cells neutralised
     /// ([`spreadsheet_safe`]).
@@ -327,6 +354,15 @@ impl SessionResults {
                 "blank",
                 "flags",
                 "extra_time",
+                "person",
+                "family_name",
+                "given_name",
+                "decision",
+                "counts",
+                "excluded_until",
+                "decided_by",
+                "decided_at",
+                "decision_reason",
             ]
             .map(String::from),
         );
@@ -351,6 +387,26 @@ impl SessionResults {
             }
             cells.push(spreadsheet_safe(&r.flags.join(" ")));
             cells.push(if r.extra_time { "yes" } else { "no" }.to_owned());
+            match &r.person {
+                Some(p) => cells
+                    .extend([&p.id, &p.family_name, &p.given_name].map(|t| spreadsheet_safe(t))),
+                None => cells.extend([String::new(), String::new(), String::new()]),
+            }
+            match &r.decision {
+                Some(d) => {
+                    cells.push(spreadsheet_safe(&d.decision));
+                    cells.push(match d.kind() {
+                        Some(k) if k.counts() => "yes".into(),
+                        Some(_) => "no".into(),
+                        None => String::new(),
+                    });
+                    cells.push(d.excluded_until.map(rfc3339).unwrap_or_default());
+                    cells.push(spreadsheet_safe(&d.proctor));
+                    cells.push(rfc3339(d.at));
+                    cells.push(spreadsheet_safe(&d.comment));
+                }
+                None => cells.extend((0..6).map(|_| String::new())),
+            }
             records.push(cells);
         }
         crate::spreadsheet::write(records)

@@ -106,6 +106,32 @@ fn offset_text(o: Offset) -> String {
     }
 }
 
+/// The first instant of `date` in Paris (midnight, or the first hour the
+/// day has), in ms: how a date a person types ("excluded until 1 June
+/// 2031") becomes a time. `None` if the zone is missing or the date is out
+/// of range.
+pub fn paris_midnight(date: jiff::civil::Date) -> Option<i64> {
+    let tz = PARIS_TZ.as_ref()?;
+    let midnight = date.to_datetime(jiff::civil::Time::midnight());
+    let t = tz.to_ambiguous_timestamp(midnight).compatible().ok()?;
+    Some(t.as_millisecond())
+}
+
+/// The calendar date in Paris at `ms`, `None` outside [`SHOWN`].
+pub fn paris_date(ms: i64) -> Option<jiff::civil::Date> {
+    let t = timestamp(ms)?;
+    let tz = PARIS_TZ.as_ref()?;
+    Some(tz.to_datetime(t).date())
+}
+
+/// `01/06/2031`: a date as a person reads it (an exclusion's end).
+pub fn paris_day(ms: i64) -> String {
+    match paris_date(ms) {
+        Some(d) => format!("{:02}/{:02}/{:04}", d.day(), d.month(), d.year()),
+        None => format!("date invalide ({ms} ms)"),
+    }
+}
+
 /// `2026-06-01T09:00:00.000Z` (exports, JSON, command-line messages).
 pub fn rfc3339(ms: i64) -> String {
     timestamp(ms).map_or_else(

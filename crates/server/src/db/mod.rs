@@ -43,9 +43,12 @@ use sqlx::pool::PoolOptions;
 use sqlx::{Any, AnyPool, Executor};
 
 pub use attempts::{AttemptRow, AttemptState, UnknownAttemptState};
-pub use candidates::{CandidateRow, NewCandidate};
+pub use candidates::{
+    CandidatePerson, CandidateRow, NewCandidate, Override, PersonRow, RegisteredCandidate,
+    RosterWrite,
+};
 pub use purge::PurgeCounts;
-pub use review::{DecisionRow, FlagRow};
+pub use review::{DecisionRow, ExclusionRow, FlagRow, ReferralRow};
 pub use sessions::{PackageRow, SessionRow};
 pub use sync::{SyncBatch, SyncTx};
 

@@ -19,7 +19,8 @@ pub struct PurgeCounts {
 impl Db {
     /// Deletes the sessions scheduled to start before `cutoff` with
     /// everything of theirs (candidates, attempts, tokens, events, media
-    /// records, flags, decisions, proctor assignments), in one transaction;
+    /// records, flags, decisions, proctor assignments, forced registrations),
+    /// in one transaction;
     /// with `dry_run` counts only. Expired proctor logins go too. Exams and
     /// proctor accounts stay. The media files are swept separately
     /// ([`Db::media_hashes`]), after the records are gone.
@@ -72,7 +73,9 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let old_sessions = "SELECT id FROM sessions WHERE starts_at < $1";
-        for table in ["proctor_sessions", "candidates"] {
+        // Persons stay (they outlive sessions), and so do exclusions, up
+        // to their end: a purge does not lift a sanction.
+        for table in ["proctor_sessions", "registration_overrides", "candidates"] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE session_id IN ({old_sessions})"
             ))

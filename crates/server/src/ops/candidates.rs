@@ -17,7 +17,12 @@ use crate::roster;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RosterImported {
     pub session: String,
+    /// The new candidates' logins.
     pub logins: Vec<CandidateLogin>,
+    /// Registered candidates whose persons a re-import updated.
+    pub updated: Vec<String>,
+    /// Excluded persons registered by `--force`: `(person, until)`.
+    pub forced: Vec<(String, i64)>,
     /// The file the logins were written to (`--out`); `None`: printed.
     pub written_to: Option<PathBuf>,
 }
@@ -31,31 +36,54 @@ impl fmt::Display for RosterImported {
                 self.logins.len(),
                 self.session,
                 path.display()
-            ),
-            None => f.write_str(&roster::to_csv(&self.logins)),
+            )?,
+            None => f.write_str(&roster::to_csv(&self.logins))?,
         }
+        // After the CSV, on lines a spreadsheet reads as comments: the
+        // logins above stay a valid file when there is nothing else.
+        if !self.updated.is_empty() {
+            writeln!(
+                f,
+                "# {} already registered: names and emails updated ({})",
+                self.updated.len(),
+                self.updated.join(", ")
+            )?;
+        }
+        for (person, until) in &self.forced {
+            writeln!(
+                f,
+                "# person {person} registered although excluded until {} (--force, recorded)",
+                crate::time::paris_day(*until)
+            )?;
+        }
+        Ok(())
     }
 }
 
 /// Registers the roster `file` (CSV) in `session`, all or nothing; the
-/// logins go to `out` if given.
+/// logins go to `out` if given. `force`: the reason to register excluded
+/// persons anyway (recorded).
 pub async fn import(
     db: &Db,
     hashing: &CodeHashing,
     session: &str,
     file: &Path,
     out: Option<&Path>,
+    force: Option<String>,
+    now: i64,
 ) -> anyhow::Result<RosterImported> {
     let text = read_text(file, "reading")?;
-    let logins = roster::import(db, hashing, session, &text)
+    let done = roster::import(db, hashing, session, &text, &roster::Options { now, force })
         .await
         .with_context(|| format!("importing {}", file.display()))?;
     if let Some(path) = out {
-        write_file(path, &roster::to_csv(&logins))?;
+        write_file(path, &roster::to_csv(&done.registered))?;
     }
     Ok(RosterImported {
         session: session.to_owned(),
-        logins,
+        logins: done.registered,
+        updated: done.updated,
+        forced: done.forced,
         written_to: out.map(Path::to_owned),
     })
 }

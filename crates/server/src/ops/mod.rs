@@ -18,6 +18,7 @@
 //! - [`candidates`] — `candidates import`, `candidates set`;
 //! - [`proctors`] — `proctor add`;
 //! - [`results`] — `results export`;
+//! - [`sanctions`] — `sanctions export` (the Ministry's list);
 //! - [`attempts`] — `attempt show`, `attempt import`;
 //! - [`purge`] — `purge` (the records, then the files).
 //!
@@ -32,6 +33,7 @@ pub mod exams;
 pub mod proctors;
 pub mod purge;
 pub mod results;
+pub mod sanctions;
 pub mod serve;
 pub mod sessions;
 

@@ -18,7 +18,8 @@ use super::media::media_url;
 use super::{page, PageError};
 use crate::dossier;
 use crate::results;
-use crate::time::paris;
+use crate::sanctions::{self, Decision, MAX_EXCLUSION_YEARS};
+use crate::time::{paris, paris_day};
 use crate::AppState;
 
 pub(super) async fn index(
@@ -93,7 +94,7 @@ pub(super) async fn results_csv(
 }
 
 /// Longest reviewer comment, in bytes.
-pub const MAX_COMMENT: usize = 2_000;
+pub const MAX_COMMENT: usize = crate::sanctions::MAX_REASON_BYTES;
 
 pub(super) async fn attempt_page(
     State(state): State<AppState>,
@@ -218,16 +219,23 @@ pub(super) async fn attempt_page(
             }
             h2 { "Decision" }
             @for dec in &decisions {
-                p.decision { (paris(dec.at)) " " strong { (dec.decision) } " by " (dec.proctor)
+                p.decision data-decision=(dec.decision) {
+                    (paris(dec.at)) " " strong { (dec.kind().map_or_else(|| dec.decision.clone(), |d| d.english().to_owned())) }
+                    @if let Some(until) = dec.excluded_until { " until " (paris_day(until)) " (excluded)" }
+                    " by " (dec.proctor)
                     @if !dec.comment.is_empty() { ": " (dec.comment) } }
             }
             form method="post" action={ "/review/attempts/" (attempt.id) "/decision" } {
                 (proctor.1.field())
-                p {
-                    label { input type="radio" name="decision" value="valid" required; " Valid: nothing to report" } br;
-                    label { input type="radio" name="decision" value="incident"; " Incident report" }
+                fieldset {
+                    legend { "Decision" }
+                    @for (i, d) in Decision::ALL.iter().enumerate() {
+                        label { input type="radio" name="decision" value=(d.as_str()) required[i == 0]; " " (d.english()) } br;
+                    }
                 }
-                p { label { "Comment " br; textarea name="comment" rows="3" cols="60" maxlength=(MAX_COMMENT) {} } }
+                p { label { "End of the exclusion (" (MAX_EXCLUSION_YEARS) " years at most), for an exclusion only "
+                    input type="date" name="until"; } }
+                p { label { "Reason (required) " br; textarea name="comment" rows="3" cols="60" required maxlength=(MAX_COMMENT) {} } }
                 p { button type="submit" { "Record the decision" } }
             }
             h2 { "Timeline" }
@@ -246,11 +254,15 @@ pub struct DecisionForm {
     decision: String,
     #[serde(default)]
     comment: String,
+    /// For `excluded`: the end date, `YYYY-MM-DD`.
+    #[serde(default)]
+    until: String,
     #[serde(default)]
     csrf: String,
 }
 
-/// `POST /review/attempts/{id}/decision`: records the decision, back to the page.
+/// `POST /review/attempts/{id}/decision`: records the decision (with its
+/// reason and, for an exclusion, its end), back to the page.
 pub(super) async fn decide(
     State(state): State<AppState>,
     proctor: Proctor,
@@ -260,34 +272,26 @@ pub(super) async fn decide(
 ) -> Result<Response, PageError> {
     genuine_post(&proctor, &headers, &form.csrf)?;
     let attempt = reviewable(&state, &proctor, &id).await?;
-    if !matches!(form.decision.as_str(), "valid" | "incident") {
-        return Err(PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!(
-                "decision must be `valid` or `incident`, not {:?}",
-                form.decision
-            ),
-        ));
-    }
-    let comment = form.comment.trim();
-    if comment.len() > MAX_COMMENT
-        || comment
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r')
-    {
-        return Err(PageError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the comment must be at most {MAX_COMMENT} bytes of text"),
-        ));
+    let now = state.clock.now_ms();
+    let bad = |e: String| PageError::new(StatusCode::BAD_REQUEST, e);
+    let checked =
+        sanctions::check(&form.decision, &form.comment, Some(&form.until), now).map_err(bad)?;
+    let person = state.db.person_of_attempt(&attempt.id).await?;
+    if checked.decision == Decision::Excluded && person.is_none() {
+        return Err(bad(format!(
+            "candidate {} has no person (registration number) in the roster: an exclusion could              not be enforced in another session. Re-import the roster with the person columns, or              decide `reported`",
+            attempt.candidate_id
+        )));
     }
     state
         .db
         .insert_decision(
             &attempt.id,
+            &attempt.session_id,
             &proctor.0,
-            &form.decision,
-            comment,
-            state.clock.now_ms(),
+            &checked,
+            person.as_deref(),
+            now,
         )
         .await?;
     Ok(Redirect::to(&format!("/review/attempts/{}", attempt.id)).into_response())

@@ -136,9 +136,17 @@ pub(super) async fn report_page(
                 h2 { "Décision" }
                 @if decisions.is_empty() { p { "Aucune décision enregistrée." } }
                 @for dec in &decisions {
-                    p { (when(dec.at)) " — " (dec.proctor) " : "
-                        strong { @if dec.decision == "valid" { "épreuve valide" } @else { "incident à instruire" } }
-                        @if !dec.comment.is_empty() { br; "« " (dec.comment) " »" } }
+                    p.decision data-decision=(dec.decision) { (when(dec.at)) " — " (dec.proctor) " : "
+                        strong { (dec.kind().map_or_else(|| dec.decision.clone(), |d| d.french().to_owned())) }
+                        @if let Some(until) = dec.excluded_until {
+                            " jusqu'au " (crate::time::paris_day(until)) " (exclu)"
+                        }
+                        @if !dec.comment.is_empty() { br; "Motif : « " (dec.comment) " »" } }
+                }
+                @if let Some(last) = decisions.last() {
+                    @if last.kind().is_some_and(|d| d.referred()) {
+                        p.referral { "Le dossier est transmis au service des examens du ministère." }
+                    }
                 }
                 div.sign {
                     p { "Fait le ____________________ à ____________________" }

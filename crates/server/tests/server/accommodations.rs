@@ -18,9 +18,11 @@ async fn the_roster_grants_extra_time_and_names_a_bad_value() {
         &f.state.hashing,
         s,
         "candidate,code,extra_time\nT1,ABCD-EFGH,oui\nT2,,no\nT3,,\n",
+        &roster::Options::default(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .registered;
     assert_eq!(logins.len(), 3);
     for (id, want) in [("T1", true), ("T2", false), ("T3", false)] {
         let row = f.state.db.candidate(s, id).await.unwrap().unwrap();
@@ -32,6 +34,7 @@ async fn the_roster_grants_extra_time_and_names_a_bad_value() {
         &f.state.hashing,
         s,
         "candidate,extra_time\nT4,yes\nT5,maybe\n",
+        &roster::Options::default(),
     )
     .await
     .unwrap_err()
@@ -122,9 +125,19 @@ async fn the_start_carries_the_extended_deadline_per_section_and_overall() {
     assert!(row.flags.is_empty(), "{:?}", row.flags);
     assert_eq!(row.score.as_ref().unwrap().total.right, 2);
     let csv = results.to_csv();
-    assert!(csv.lines().next().unwrap().ends_with(",flags,extra_time"));
-    assert!(csv.lines().nth(1).unwrap().ends_with(",yes"), "{csv}");
-    assert!(csv.lines().nth(2).unwrap().ends_with(",no"), "{csv}");
+    assert!(csv
+        .lines()
+        .next()
+        .unwrap()
+        .contains(",flags,extra_time,person,family_name,given_name,decision,"));
+    assert!(
+        csv.lines().nth(1).unwrap().ends_with(",yes,,,,,,,,,"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().nth(2).unwrap().ends_with(",no,,,,,,,,,"),
+        "{csv}"
+    );
 
     // The dossier and the procès-verbal say it.
     let cookie = proctor_login(&f, &f.demo.session, "marie").await;

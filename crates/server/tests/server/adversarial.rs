@@ -731,7 +731,11 @@ async fn review_posts_need_the_token_and_the_same_origin() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "no token");
-    let mut cross = form(&decide, &cookie, &format!("decision=valid&csrf={csrf}"));
+    let mut cross = form(
+        &decide,
+        &cookie,
+        &format!("decision=valid&comment=ok&csrf={csrf}"),
+    );
     cross
         .headers_mut()
         .insert(header::ORIGIN, "https://evil.example".parse().unwrap());
@@ -754,7 +758,11 @@ async fn review_posts_need_the_token_and_the_same_origin() {
         StatusCode::FORBIDDEN,
         "null origin, no token"
     );
-    let mut same = form(&decide, &cookie, &format!("decision=valid&csrf={csrf}"));
+    let mut same = form(
+        &decide,
+        &cookie,
+        &format!("decision=valid&comment=ok&csrf={csrf}"),
+    );
     same.headers_mut()
         .insert(header::ORIGIN, "https://vigil.example".parse().unwrap());
     same.headers_mut()
@@ -803,6 +811,7 @@ async fn exports_are_safe_to_open_in_a_spreadsheet() {
         &f.state.hashing,
         &f.demo.session,
         "candidate\n+33612345678\n",
+        &vigil_server::roster::Options::default(),
     )
     .await
     .unwrap_err()

@@ -75,7 +75,7 @@ fn results_export_and_proctor_add() {
         lines[0].starts_with("candidate,state,progress,started_at,submitted_at,points_partie-1,")
     );
     assert!(
-        lines[1].ends_with(",registered,not started,,,,,,,,,,,,no"),
+        lines[1].ends_with(",registered,not started,,,,,,,,,,,,no,,,,,,,,,"),
         "{}",
         lines[1]
     );
@@ -191,7 +191,10 @@ fn candidates_set_grants_extra_time_before_the_start() {
     );
     assert!(out.contains("Extra time granted"), "{out}");
     let csv = vigil(&db, &["results", "export", &session]);
-    assert!(csv.lines().nth(1).unwrap().ends_with(",yes"), "{csv}");
+    assert!(
+        csv.lines().nth(1).unwrap().ends_with(",yes,,,,,,,,,"),
+        "{csv}"
+    );
     let (_, err) = refused(
         &db,
         &[

@@ -24,6 +24,7 @@ mod review;
 mod review_dossier;
 mod roster;
 mod s3;
+mod sanctions;
 mod start;
 mod storage;
 mod sync;

@@ -67,13 +67,14 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     assert_eq!(
         lines[0],
         "candidate,state,progress,started_at,submitted_at,points_partie-1,points_partie-2,\
-         points_total,max_points,right,wrong,partial,blank,flags,extra_time"
+         points_total,max_points,right,wrong,partial,blank,flags,extra_time,person,family_name,\
+         given_name,decision,counts,excluded_until,decided_by,decided_at,decision_reason"
     );
     let max = number_of(right.total.max_points);
     assert_eq!(
         lines[1],
         format!(
-            "{},submitted,submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,,no",
+            "{},submitted,submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,,no,,,,,,,,,",
             ids[0]
         )
     );
@@ -84,7 +85,7 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     );
     assert_eq!(
         lines[3],
-        format!("{},registered,not started,,,,,,,,,,,,no", ids[2])
+        format!("{},registered,not started,,,,,,,,,,,,no,,,,,,,,,", ids[2])
     );
     assert_eq!(lines.len(), 4);
 }
@@ -108,7 +109,7 @@ async fn an_offline_start_is_scored_and_its_flag_shown() {
         .lines()
         .nth(3)
         .unwrap()
-        .ends_with(",offline_start,no"));
+        .ends_with(",offline_start,no,,,,,,,,,"));
 }
 
 #[tokio::test]

@@ -223,7 +223,14 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8(body)
         .unwrap()
-        .contains("`valid` or `incident`"));
+        .contains("decision must be one of valid, incident, invalidated, excluded, reported"));
+    // A reason is required.
+    let (status, _, body) =
+        fetch(&f, post_form(&decide, &cookie, "decision=valid&comment=+")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8(body)
+        .unwrap()
+        .contains("a reason is required"));
     let long = "x".repeat(review::MAX_COMMENT + 1);
     let (status, _, _) = fetch(
         &f,
@@ -277,7 +284,8 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         "remise par le candidat",
         "chaîne d'empreintes vérifiée et intacte",
         "Comparaison des visages : similarité de 0,81",
-        "incident à instruire",
+        "procès-verbal d'incident, sans sanction",
+        "Motif : « Absent du champ pendant 65 s »",
         "Absent du champ pendant 65 s",
         "Nom et signature du surveillant",
         // Times in Paris: NOW + 10 s is 08:00:10 UTC in January, 09:00:10 in Paris.
