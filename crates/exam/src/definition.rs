@@ -95,6 +95,15 @@ pub struct Timing {
     /// never buys time. Default 10 minutes.
     #[serde(default = "default_identification_max_s")]
     pub identification_max_s: u64,
+    /// How long before the start, at the latest, a candidate must have
+    /// validated the hardware pre-check, in hours. The convocation says it
+    /// and the session page tells who met it. Default 72 (TAGE Post Bac).
+    #[serde(default = "default_precheck_deadline_h")]
+    pub precheck_deadline_h: u64,
+}
+
+fn default_precheck_deadline_h() -> u64 {
+    72
 }
 
 fn default_sync_deadline_s() -> u64 {

@@ -44,6 +44,9 @@ pub const MAX_SYNC_DEADLINE_S: u64 = 7 * 24 * 3600;
 /// Longest identification after the start (`timing.identification_max_s`), and the shortest.
 pub const MAX_IDENTIFICATION_S: u64 = 3600;
 pub const MIN_IDENTIFICATION_S: u64 = 5;
+/// Longest pre-check deadline before the start (`timing.precheck_deadline_h`),
+/// in hours (30 days).
+pub const MAX_PRECHECK_DEADLINE_H: u64 = 30 * 24;
 /// Longest late-entry grace, in seconds (24 h).
 pub const MAX_GRACE_S: u64 = 24 * 3600;
 /// Largest absolute value of points, penalties and numeric answers in a definition.

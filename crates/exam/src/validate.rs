@@ -276,6 +276,15 @@ fn timing(p: &mut Problems, exam: &Exam) {
             ),
         );
     }
+    if t.precheck_deadline_h > MAX_PRECHECK_DEADLINE_H {
+        p.push(
+            "timing.precheck_deadline_h",
+            format!(
+                "{} h (expected 0 to {MAX_PRECHECK_DEADLINE_H})",
+                t.precheck_deadline_h
+            ),
+        );
+    }
     let e = t.extra_time;
     if e.denominator == 0 {
         p.push("timing.extra_time.denominator", "must not be 0");

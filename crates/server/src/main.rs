@@ -2,7 +2,7 @@
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
 //! it; `exam import`, `session create`, `session require-kiosk`,
-//! `candidates import|set`, `proctor add`, `results export`, `sanctions
+//! `candidates import|mail|set`, `proctor add`, `results export`, `sanctions
 //! export`, `attempt show|import` and `purge` are the operator's tools.
 //! This file only
 //! parses the command line: each command is a function of
@@ -201,6 +201,21 @@ enum CandidatesCommand {
         #[arg(long, value_name = "REASON")]
         force: Option<String>,
     },
+    /// Mail each candidate with an email their convocation and a fresh
+    /// access code (settings from VIGIL_SMTP_URL, VIGIL_SMTP_USER,
+    /// VIGIL_SMTP_PASSWORD, VIGIL_MAIL_FROM, VIGIL_PUBLIC_URL). Resumable:
+    /// run again, it sends only what was not sent.
+    Mail {
+        /// The session.
+        session: String,
+        /// The messages' language: `fr` or `en`.
+        #[arg(long, default_value = "fr", value_parser = parse_lang)]
+        lang: vigil_server::mail::Lang,
+        /// Send this candidate's convocation again (a new code), whatever
+        /// an earlier run did. Repeatable.
+        #[arg(long, value_name = "CANDIDATE")]
+        resend: Vec<String>,
+    },
     /// Change one candidate's accommodations before their attempt starts.
     Set {
         /// The session the candidate is registered in.
@@ -212,6 +227,10 @@ enum CandidatesCommand {
         #[arg(long, value_name = "yes|no", value_parser = parse_yes_no, action = clap::ArgAction::Set)]
         extra_time: bool,
     },
+}
+
+fn parse_lang(value: &str) -> Result<vigil_server::mail::Lang, String> {
+    vigil_server::mail::Lang::parse(value).ok_or_else(|| format!("{value:?}: expected fr or en"))
 }
 
 fn parse_yes_no(value: &str) -> Result<bool, String> {
@@ -377,6 +396,23 @@ async fn run() -> anyhow::Result<()> {
                     extra_time,
                 },
         } => print(ops::candidates::set_extra_time(&db, &session, &candidate, extra_time).await),
+        Command::Candidates {
+            command:
+                CandidatesCommand::Mail {
+                    session,
+                    lang,
+                    resend,
+                },
+        } => print(
+            ops::candidates::mail(
+                &db,
+                &hashing,
+                &session,
+                &vigil_server::mail::MailOptions { lang, resend },
+                &SystemClock,
+            )
+            .await,
+        ),
         Command::Candidates {
             command:
                 CandidatesCommand::Import {

@@ -29,6 +29,7 @@
 
 mod attempts;
 mod candidates;
+mod mails;
 mod media;
 mod purge;
 mod review;
@@ -47,6 +48,7 @@ pub use candidates::{
     CandidatePerson, CandidateRow, NewCandidate, Override, PersonRow, RegisteredCandidate,
     RosterWrite,
 };
+pub use mails::MailRow;
 pub use purge::PurgeCounts;
 pub use review::{DecisionRow, ExclusionRow, FlagRow, ReferralRow};
 pub use sessions::{PackageRow, SessionRow};

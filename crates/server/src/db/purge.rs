@@ -75,7 +75,12 @@ impl Db {
         let old_sessions = "SELECT id FROM sessions WHERE starts_at < $1";
         // Persons stay (they outlive sessions), and so do exclusions, up
         // to their end: a purge does not lift a sanction.
-        for table in ["proctor_sessions", "registration_overrides", "candidates"] {
+        for table in [
+            "proctor_sessions",
+            "registration_overrides",
+            "mails",
+            "candidates",
+        ] {
             sqlx::query(&format!(
                 "DELETE FROM {table} WHERE session_id IN ({old_sessions})"
             ))

@@ -125,3 +125,58 @@ pub async fn set_extra_time(
         extra_time,
     })
 }
+
+/// A session's convocations, mailed ([`crate::mail`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailed {
+    pub session: String,
+    pub report: crate::mail::MailReport,
+}
+
+impl fmt::Display for Mailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.report;
+        writeln!(
+            f,
+            "Session {}: {} convocations sent, {} sent before, {} failed.",
+            self.session,
+            r.sent.len(),
+            r.already_sent.len(),
+            r.failed.len()
+        )?;
+        for (candidate, why) in &r.failed {
+            writeln!(f, "failed: {candidate}: {why} (run again to retry)")?;
+        }
+        for candidate in &r.unknown {
+            writeln!(
+                f,
+                "unknown: {candidate}: an earlier run stopped while sending; check the SMTP \
+                 server's log, then `--resend {candidate}` if it did not go"
+            )?;
+        }
+        if !r.no_address.is_empty() {
+            writeln!(f, "no email on the roster: {}", r.no_address.join(", "))?;
+        }
+        if !r.started.is_empty() {
+            writeln!(f, "already started, not mailed: {}", r.started.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Mails the session's convocations with the settings of the environment.
+pub async fn mail(
+    db: &Db,
+    hashing: &CodeHashing,
+    session: &str,
+    options: &crate::mail::MailOptions,
+    clock: &dyn crate::clock::Clock,
+) -> anyhow::Result<Mailed> {
+    let settings = crate::mail::MailSettings::from_env()?;
+    let report =
+        crate::mail::send_convocations(db, hashing, &settings, session, options, clock).await?;
+    Ok(Mailed {
+        session: session.to_owned(),
+        report,
+    })
+}

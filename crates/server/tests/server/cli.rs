@@ -14,6 +14,26 @@ fn run(db: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// The same with environment variables set (and the mail settings of the
+/// test machine's environment removed).
+fn run_env(db: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vigil-server"));
+    cmd.arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("VIGIL_DATABASE_URL");
+    for name in [
+        "VIGIL_SMTP_URL",
+        "VIGIL_SMTP_USER",
+        "VIGIL_SMTP_PASSWORD",
+        "VIGIL_MAIL_FROM",
+        "VIGIL_PUBLIC_URL",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd.envs(env.iter().copied()).output().unwrap()
+}
+
 /// A command that must be refused: its exit code and stderr.
 fn refused(db: &std::path::Path, args: &[&str]) -> (Option<i32>, String) {
     let out = run(db, args);
@@ -272,4 +292,82 @@ fn attempt_import_names_what_is_wrong_with_the_file() {
     std::fs::write(&foreign, sealed).unwrap();
     let (_, err) = refused(&db, &["attempt", "import", foreign.to_str().unwrap()]);
     assert!(err.contains("\"S-elsewhere\""), "{err}");
+}
+
+#[test]
+fn an_organiser_imports_persons_mails_them_and_exports_the_referrals() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vigil.sqlite3");
+    let (session, _) = demo_session(&db, 0);
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(
+        &roster,
+        "candidate,person,family_name,given_name,email\nK1,ECR-9,Moreau,Jade,jade@example.fr\n",
+    )
+    .unwrap();
+    let printed = vigil(
+        &db,
+        &[
+            "candidates",
+            "import",
+            "--session",
+            &session,
+            roster.to_str().unwrap(),
+        ],
+    );
+    assert!(printed.starts_with("candidate,code\nK1,"), "{printed}");
+    // Again: an update, no new login.
+    let again = vigil(
+        &db,
+        &[
+            "candidates",
+            "import",
+            "--session",
+            &session,
+            roster.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        again.contains("# 1 already registered: names and emails updated (K1)"),
+        "{again}"
+    );
+
+    // Mail: the settings come from the environment, and say what is missing.
+    let out = run_env(&db, &["candidates", "mail", &session], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("VIGIL_SMTP_URL is not set"), "{err}");
+    let (url, inbox) = crate::mail::smtp_server();
+    let env = [
+        ("VIGIL_SMTP_URL", url.as_str()),
+        ("VIGIL_MAIL_FROM", "Concours <concours@example.fr>"),
+        ("VIGIL_PUBLIC_URL", "https://examen.example.fr"),
+    ];
+    let out = run_env(&db, &["candidates", "mail", &session, "--lang", "en"], &env);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("1 convocations sent, 0 sent before, 0 failed"),
+        "{said}"
+    );
+    let jade = inbox.to("jade@example.fr");
+    assert_eq!(jade.len(), 1);
+    assert!(jade[0].contains("Dear Jade Moreau,"), "{}", jade[0]);
+    let out = run_env(&db, &["candidates", "mail", &session], &env);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 convocations sent, 1 sent before"));
+    assert_eq!(inbox.to("jade@example.fr").len(), 1);
+    let out = run_env(&db, &["candidates", "mail", &session, "--lang", "de"], &env);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+
+    // Nothing referred yet: the header alone.
+    let listed = vigil(&db, &["sanctions", "export"]);
+    assert_eq!(
+        listed,
+        "person,family_name,given_name,email,session,candidate,attempt,decision,excluded_until,\
+         decided_by,decided_at,reason\n"
+    );
 }

@@ -14,6 +14,7 @@ mod api;
 mod cli;
 mod copies;
 mod kiosk;
+mod mail;
 mod media;
 mod openapi;
 mod ops;
