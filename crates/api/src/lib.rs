@@ -39,7 +39,7 @@ pub struct SessionView {
 pub struct AttemptView {
     pub id: String,
     pub candidate: String,
-    /// `registered`, `in_progress`, `submitted`, `synced`…
+    /// `registered`, `in_progress`, `submitted`, `technical_failure`
     pub state: String,
     pub started_at_ms: Option<i64>,
     pub session: SessionView,

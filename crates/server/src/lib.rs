@@ -23,6 +23,7 @@ pub mod mail;
 pub mod media;
 pub mod ops;
 pub mod package;
+pub mod precheck;
 pub mod quota;
 pub mod rate;
 pub mod results;

@@ -2,7 +2,7 @@
 //!
 //! `serve` runs the service; `demo` creates a ready demo session and serves
 //! it; `exam import`, `session create`, `session require-kiosk`,
-//! `candidates import|mail|set`, `proctor add`, `results export`, `sanctions
+//! `candidates import|mail|move|set`, `proctor add`, `results export`, `sanctions
 //! export`, `attempt show|import` and `purge` are the operator's tools.
 //! This file only
 //! parses the command line: each command is a function of
@@ -216,6 +216,24 @@ enum CandidatesCommand {
         #[arg(long, value_name = "CANDIDATE")]
         resend: Vec<String>,
     },
+    /// Move a person to another session after a technical failure: their
+    /// attempt is closed as `technical_failure` (data kept) and they are
+    /// registered in the other session with a fresh code, printed. Needs a
+    /// validated pre-check, or `--force REASON`.
+    Move {
+        /// The session the person is registered in.
+        #[arg(long)]
+        from: String,
+        /// The session to register them in.
+        #[arg(long)]
+        to: String,
+        /// The person (the roster's `person`).
+        person: String,
+        /// Move without a validated pre-check (or despite an exclusion),
+        /// for this reason (recorded).
+        #[arg(long, value_name = "REASON")]
+        force: Option<String>,
+    },
     /// Change one candidate's accommodations before their attempt starts.
     Set {
         /// The session the candidate is registered in.
@@ -396,6 +414,18 @@ async fn run() -> anyhow::Result<()> {
                     extra_time,
                 },
         } => print(ops::candidates::set_extra_time(&db, &session, &candidate, extra_time).await),
+        Command::Candidates {
+            command:
+                CandidatesCommand::Move {
+                    from,
+                    to,
+                    person,
+                    force,
+                },
+        } => print(
+            ops::candidates::move_person(&db, &hashing, &from, &to, &person, force.as_deref(), now)
+                .await,
+        ),
         Command::Candidates {
             command:
                 CandidatesCommand::Mail {

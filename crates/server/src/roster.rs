@@ -481,6 +481,146 @@ pub async fn import(
     Ok(done)
 }
 
+/// A registration moved: the new login, and what the move relied on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub person: String,
+    pub from_attempt: String,
+    pub to_session: String,
+    pub login: CandidateLogin,
+    /// When the server stored the validated pre-check, `None` if forced.
+    pub precheck_at: Option<i64>,
+}
+
+/// `candidates move --from FROM --to TO PERSON [--force REASON]`: closes
+/// the person's attempt in `from` as a technical failure (its data kept)
+/// and registers them in `to` under the same candidate id with a fresh
+/// code and the same extra time. Allowed when the person validated the
+/// pre-check in `from` ([`crate::precheck`]), or forced with a reason
+/// (a started exam that crashed beyond recovery, say); refused for an
+/// attempt already submitted or closed, and for a person excluded at
+/// `to`'s start unless forced.
+pub async fn move_person(
+    db: &Db,
+    hashing: &CodeHashing,
+    from: &str,
+    to: &str,
+    person: &str,
+    force: Option<&str>,
+    now: i64,
+) -> anyhow::Result<Moved> {
+    let force = force.map(str::trim);
+    anyhow::ensure!(force != Some(""), "--force needs a reason");
+    anyhow::ensure!(from != to, "--from and --to are the same session");
+    let from_session = db
+        .session(from)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no session {from:?}"))?;
+    let to_session = db
+        .session(to)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no session {to:?}"))?;
+    let Some(candidate) = db
+        .candidate_persons(from)
+        .await?
+        .into_iter()
+        .find(|c| c.person_id.as_deref() == Some(person))
+    else {
+        anyhow::bail!("person {person:?} is not registered in session {from}");
+    };
+    let row = db
+        .candidate(from, &candidate.candidate_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("candidate {:?} vanished", candidate.candidate_id))?;
+    let attempt = db
+        .attempt(&row.attempt_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("candidate {:?} has no attempt", row.candidate_id))?;
+    match attempt.state {
+        crate::db::AttemptState::TechnicalFailure => {
+            anyhow::bail!("person {person:?} was already moved out of session {from}")
+        }
+        crate::db::AttemptState::Submitted => anyhow::bail!(
+            "person {person:?} submitted in session {from}: nothing to move (decide after review)"
+        ),
+        crate::db::AttemptState::Registered | crate::db::AttemptState::InProgress => {}
+    }
+    let exam_json = db
+        .exam_json(&from_session.exam_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("session {from} refers to a missing exam"))?;
+    let exam: vigil_exam::Exam = serde_json::from_str(&exam_json)?;
+    let prechecks =
+        crate::precheck::session_prechecks(db, &exam, from, from_session.starts_at).await?;
+    let precheck_at = prechecks
+        .get(&row.candidate_id)
+        .and_then(|p| p.validated_at);
+    if precheck_at.is_none() && force.is_none() {
+        anyhow::bail!(
+            "person {person:?} did not validate the pre-check in session {from}: only a \
+             validated pre-check is moved; `--force REASON` moves anyway, and records it"
+        );
+    }
+    if db
+        .candidate_persons(to)
+        .await?
+        .iter()
+        .any(|c| c.person_id.as_deref() == Some(person))
+    {
+        anyhow::bail!("person {person:?} is already registered in session {to}");
+    }
+    if db.candidate(to, &row.candidate_id).await?.is_some() {
+        anyhow::bail!(
+            "candidate id {:?} is taken in session {to}",
+            row.candidate_id
+        );
+    }
+    if let Some(ex) = db
+        .exclusions_at(person, to_session.starts_at)
+        .await?
+        .first()
+    {
+        anyhow::ensure!(
+            force.is_some(),
+            "person {person:?} is excluded from the tests until {}; `--force REASON` moves them \
+             anyway, and records it",
+            crate::time::paris_day(ex.until)
+        );
+    }
+    let code = auth::new_access_code();
+    let new = NewCandidate {
+        id: row.candidate_id.clone(),
+        code_hash: hashing.hash(&code),
+        attempt_id: auth::new_id("att"),
+        extra_time: attempt.extra_time,
+        person_id: Some(person.to_owned()),
+    };
+    db.move_candidate(
+        &crate::db::Move {
+            person_id: person.to_owned(),
+            from_session: from.to_owned(),
+            from_candidate: row.candidate_id.clone(),
+            from_attempt: attempt.id.clone(),
+            to_session: to.to_owned(),
+            new,
+            precheck_at,
+            forced_reason: force.map(str::to_owned),
+        },
+        now,
+    )
+    .await?;
+    Ok(Moved {
+        person: person.to_owned(),
+        from_attempt: attempt.id,
+        to_session: to.to_owned(),
+        login: CandidateLogin {
+            id: row.candidate_id,
+            code,
+        },
+        precheck_at,
+    })
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b {
         "yes"

@@ -81,7 +81,15 @@ pub(super) async fn login(
         return Err(bad());
     }
 
-    // After the credentials, so the refusal tells nothing to a stranger.
+    // After the credentials, so the refusals tell nothing to a stranger.
+    if let Some(closed) = state
+        .db
+        .attempt(&candidate.attempt_id)
+        .await?
+        .filter(|a| a.state == crate::db::AttemptState::TechnicalFailure)
+    {
+        return Err(moved(&closed.id));
+    }
     crate::kiosk::check(&state, &candidate.session_id, &headers).await?;
     let session = load_session(&state, &candidate.session_id).await?;
     let full = super::start::load_exam(&state, &session.exam_id).await?;
@@ -227,4 +235,19 @@ impl FromRequestParts<AppState> for CandidateAuth {
         crate::kiosk::check(state, &attempt.session_id, &parts.headers).await?;
         Ok(CandidateAuth(attempt))
     }
+}
+
+/// The refusal of a registration the organiser closed after a technical
+/// failure (`candidates move`): the candidate has a new convocation.
+pub(super) fn moved(attempt_id: &str) -> ApiError {
+    tracing::info!(
+        attempt = attempt_id,
+        "sign-in or start of a moved registration refused"
+    );
+    ApiError::new(
+        axum::http::StatusCode::FORBIDDEN,
+        vigil_api::codes::SESSION_OVER,
+        "this registration was closed after a technical failure and moved to another session: \
+         sign in with the credentials of your new convocation",
+    )
 }

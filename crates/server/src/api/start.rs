@@ -41,6 +41,9 @@ pub(super) async fn start(
     body: Result<Json<StartRequest>, JsonRejection>,
 ) -> Result<Json<StartResponse>, ApiError> {
     let Json(StartRequest {}) = body?;
+    if attempt.state == crate::db::AttemptState::TechnicalFailure {
+        return Err(super::candidate::moved(&attempt.id));
+    }
     let already = || {
         ApiError::conflict(
             codes::ALREADY_STARTED,

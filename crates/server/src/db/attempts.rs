@@ -30,14 +30,19 @@ pub enum AttemptState {
     InProgress,
     /// A synced (or imported) log holds the submission.
     Submitted,
+    /// Closed by the organiser after a technical failure, the candidate
+    /// moved to another session (`candidates move`): its data stays, it
+    /// cannot start or sign in again, and no later sync changes the state.
+    TechnicalFailure,
 }
 
 impl AttemptState {
     /// Every state, in the order an attempt goes through them.
-    pub const ALL: [AttemptState; 3] = [
+    pub const ALL: [AttemptState; 4] = [
         AttemptState::Registered,
         AttemptState::InProgress,
         AttemptState::Submitted,
+        AttemptState::TechnicalFailure,
     ];
 
     /// The stored word, also the one the API and the exports show.
@@ -46,6 +51,7 @@ impl AttemptState {
             AttemptState::Registered => "registered",
             AttemptState::InProgress => "in_progress",
             AttemptState::Submitted => "submitted",
+            AttemptState::TechnicalFailure => "technical_failure",
         }
     }
 }
@@ -58,7 +64,9 @@ impl fmt::Display for AttemptState {
 
 /// A stored state that is none of [`AttemptState`]'s words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown attempt state {0:?} (expected registered, in_progress or submitted)")]
+#[error(
+    "unknown attempt state {0:?} (expected registered, in_progress, submitted or technical_failure)"
+)]
 pub struct UnknownAttemptState(pub String);
 
 impl FromStr for AttemptState {
@@ -208,13 +216,18 @@ mod tests {
             );
         }
         assert_eq!(
-            ["registered", "in_progress", "submitted"],
+            [
+                "registered",
+                "in_progress",
+                "submitted",
+                "technical_failure"
+            ],
             AttemptState::ALL.map(AttemptState::as_str)
         );
         let err = "started".parse::<AttemptState>().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "unknown attempt state \"started\" (expected registered, in_progress or submitted)"
+            "unknown attempt state \"started\" (expected registered, in_progress, submitted or technical_failure)"
         );
     }
 

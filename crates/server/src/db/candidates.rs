@@ -59,6 +59,49 @@ pub struct Override {
     pub reason: String,
 }
 
+/// A registration moved to another session ([`Db::move_candidate`]).
+#[derive(Debug, Clone)]
+pub struct Move {
+    pub person_id: String,
+    pub from_session: String,
+    pub from_candidate: String,
+    pub from_attempt: String,
+    pub to_session: String,
+    pub new: NewCandidate,
+    pub precheck_at: Option<i64>,
+    pub forced_reason: Option<String>,
+}
+
+/// Registers one candidate and its attempt inside `tx`.
+async fn insert_candidate(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    session_id: &str,
+    c: &NewCandidate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO candidates (session_id, id, code_hash, person_id) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(session_id)
+    .bind(&c.id)
+    .bind(&c.code_hash)
+    .bind(c.person_id.as_deref())
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO attempts (id, session_id, candidate_id, state, chain_nonce, extra_time)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&c.attempt_id)
+    .bind(session_id)
+    .bind(&c.id)
+    .bind(AttemptState::Registered.as_str())
+    .bind(crate::auth::new_nonce())
+    .bind(i64::from(c.extra_time))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// A candidate as a re-import compares it: code hash, person, extra time.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RegisteredCandidate {
@@ -166,30 +209,54 @@ impl Db {
             .await?;
         }
         for c in &write.candidates {
-            sqlx::query(
-                "INSERT INTO candidates (session_id, id, code_hash, person_id)
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(session_id)
-            .bind(&c.id)
-            .bind(&c.code_hash)
-            .bind(c.person_id.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO attempts (id, session_id, candidate_id, state, chain_nonce, extra_time)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(&c.attempt_id)
-            .bind(session_id)
-            .bind(&c.id)
-            .bind(AttemptState::Registered.as_str())
-            .bind(crate::auth::new_nonce())
-            .bind(i64::from(c.extra_time))
-            .execute(&mut *tx)
-            .await?;
+            insert_candidate(&mut tx, session_id, c).await?;
         }
         tx.commit().await
+    }
+
+    /// Moves a person's registration, in one transaction: the old attempt
+    /// closed as [`AttemptState::TechnicalFailure`] (its data kept), the
+    /// new candidate and attempt registered, the move recorded.
+    pub async fn move_candidate(&self, m: &Move, now: i64) -> Result<(), sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE attempts SET state = $1 WHERE id = $2")
+            .bind(AttemptState::TechnicalFailure.as_str())
+            .bind(&m.from_attempt)
+            .execute(&mut *tx)
+            .await?;
+        insert_candidate(&mut tx, &m.to_session, &m.new).await?;
+        sqlx::query(
+            "INSERT INTO moves (person_id, from_session, from_candidate, from_attempt,
+               to_session, to_candidate, precheck_at, forced_reason, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&m.person_id)
+        .bind(&m.from_session)
+        .bind(&m.from_candidate)
+        .bind(&m.from_attempt)
+        .bind(&m.to_session)
+        .bind(&m.new.id)
+        .bind(m.precheck_at)
+        .bind(m.forced_reason.as_deref())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The moves out of a session: `(person, to session, to candidate,
+    /// forced reason)`, in order.
+    pub async fn moves_from(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<(String, String, String, Option<String>)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT person_id, to_session, to_candidate, forced_reason FROM moves
+             WHERE from_session = $1 ORDER BY id",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// The candidates registered in a session, as a re-import compares them.

@@ -45,7 +45,7 @@ use sqlx::{Any, AnyPool, Executor};
 
 pub use attempts::{AttemptRow, AttemptState, UnknownAttemptState};
 pub use candidates::{
-    CandidatePerson, CandidateRow, NewCandidate, Override, PersonRow, RegisteredCandidate,
+    CandidatePerson, CandidateRow, Move, NewCandidate, Override, PersonRow, RegisteredCandidate,
     RosterWrite,
 };
 pub use mails::MailRow;

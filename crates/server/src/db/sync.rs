@@ -87,6 +87,37 @@ impl Db {
     }
 }
 
+impl Db {
+    /// The `checks` events of a session's attempts (the system checks the
+    /// candidates ran while signed in), with when the server stored each:
+    /// `(candidate, stored_at, event)`, oldest first. An event that no
+    /// longer decodes is left out with a warning: a page never fails on it.
+    pub async fn session_checks(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<(String, i64, Event)>, sqlx::Error> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT a.candidate_id, e.stored_at, e.json FROM events e
+             JOIN attempts a ON a.id = e.attempt_id
+             WHERE a.session_id = $1 AND e.kind = 'checks'
+             ORDER BY e.stored_at, a.candidate_id, e.seq",
+        )
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(candidate, stored_at, json)| match decode_event(&json) {
+                Ok(e) => Some((candidate, stored_at, e)),
+                Err(e) => {
+                    tracing::warn!(%candidate, error = %e, "a stored checks event does not decode");
+                    None
+                }
+            })
+            .collect())
+    }
+}
+
 fn decode_event(json: &str) -> Result<Event, sqlx::Error> {
     serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
@@ -171,7 +202,9 @@ impl SyncTx {
     /// has none: the attempt is in progress from `started_at`.
     pub async fn record_start(&mut self, started_at: i64) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
-            "UPDATE attempts SET started_at = $1, state = $2 WHERE id = $3 AND started_at IS NULL",
+            "UPDATE attempts SET started_at = $1,
+               state = CASE WHEN state = 'technical_failure' THEN state ELSE $2 END
+             WHERE id = $3 AND started_at IS NULL",
         )
         .bind(started_at)
         .bind(AttemptState::InProgress.as_str())
@@ -194,9 +227,10 @@ impl SyncTx {
         .map(|_| ())
     }
 
-    /// Sets the attempt's state.
+    /// Sets the attempt's state, unless the organiser closed it
+    /// ([`AttemptState::TechnicalFailure`] stays).
     pub async fn set_state(&mut self, state: AttemptState) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE attempts SET state = $1 WHERE id = $2")
+        sqlx::query("UPDATE attempts SET state = $1 WHERE id = $2 AND state <> 'technical_failure'")
             .bind(state.as_str())
             .bind(&self.attempt_id)
             .execute(&mut *self.tx)

@@ -180,3 +180,32 @@ pub async fn mail(
         report,
     })
 }
+
+impl fmt::Display for roster::Moved {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&roster::to_csv(std::slice::from_ref(&self.login)))?;
+        let why = match self.precheck_at {
+            Some(at) => format!("pre-check validated {}", crate::time::paris(at)),
+            None => "forced".to_owned(),
+        };
+        writeln!(
+            f,
+            "# person {} moved to session {} ({why}); attempt {} closed as technical_failure, \
+             its data kept",
+            self.person, self.to_session, self.from_attempt
+        )
+    }
+}
+
+/// `candidates move`: see [`roster::move_person`].
+pub async fn move_person(
+    db: &Db,
+    hashing: &CodeHashing,
+    from: &str,
+    to: &str,
+    person: &str,
+    force: Option<&str>,
+    now: i64,
+) -> anyhow::Result<roster::Moved> {
+    roster::move_person(db, hashing, from, to, person, force, now).await
+}

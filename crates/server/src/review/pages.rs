@@ -46,17 +46,33 @@ pub(super) async fn session_page(
 ) -> Result<Html<String>, PageError> {
     proctor.check(&state.db, &id).await?;
     let r = results::session_results(&state.db, &id, state.clock.now_ms()).await?;
+    let starts_at = state.db.session(&id).await?.map_or(0, |s| s.starts_at);
+    let prechecks = crate::precheck::session_prechecks(&state.db, &r.exam, &id, starts_at).await?;
+    let due = crate::precheck::deadline(&r.exam, starts_at);
     Ok(page(
         &format!("Session {id}"),
         html! {
-            p { "Exam: " (r.exam.title) " — " a href={ "/review/sessions/" (id) "/results.csv" }
-                { "results (CSV)" } }
+            p { "Exam: " (r.exam.title) " — starts " (paris(starts_at)) " — "
+                a href={ "/review/sessions/" (id) "/results.csv" } { "results (CSV)" } }
+            p { "Hardware pre-check due by " (paris(due)) " (" (r.exam.timing.precheck_deadline_h)
+                " h before the start), as stored by the server." }
             table {
-                tr { th { "Candidate" } th { "State" } th { "Started" } th { "Submitted" }
-                     th { "Incidents" } th { "Flags" } th { "Points" } }
+                tr { th { "Candidate" } th { "Person" } th { "Pre-check" } th { "State" } th { "Started" } th { "Submitted" }
+                     th { "Incidents" } th { "Flags" } th { "Points" } th { "Decision" } }
                 @for row in &r.rows {
-                    tr {
+                    tr data-candidate=(row.candidate) {
                         td { a href={ "/review/attempts/" (row.attempt) } { (row.candidate) } }
+                        td { @if let Some(p) = &row.person { (p.family_name) " " (p.given_name) " (" (p.id) ")" } }
+                        @match prechecks.get(&row.candidate) {
+                            Some(pc) => td data-precheck=(pc.word()) {
+                                @match pc.validated_at {
+                                    Some(at) => { "validated " (paris(at))
+                                        @if !pc.in_time { " — late" } }
+                                    None => { "failed " (paris(pc.latest_at)) }
+                                }
+                            },
+                            None => td data-precheck="none" { "not run" },
+                        }
                         td data-progress=(row.progress.as_str()) { (row.progress.as_str()) }
                         td { (row.started_at.map(paris).unwrap_or_default()) }
                         td { (row.submitted_at.map(paris).unwrap_or_default()) }
@@ -64,6 +80,9 @@ pub(super) async fn session_page(
                         td.flag { (row.flags.join(" ")) }
                         td { @if let Some(s) = &row.score {
                             (s.total.points) " / " (s.total.max_points) } }
+                        td data-decision=(row.decision.as_ref().map_or("", |d| d.decision.as_str())) {
+                            @if let Some(d) = &row.decision {
+                                (d.kind().map_or_else(|| d.decision.clone(), |k| k.english().to_owned())) } }
                     }
                 }
             }

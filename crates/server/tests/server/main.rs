@@ -19,6 +19,7 @@ mod media;
 mod openapi;
 mod ops;
 mod order;
+mod precheck;
 mod purge;
 mod results;
 mod review;
