@@ -20,6 +20,7 @@ mod lockdown;
 mod login;
 mod media;
 mod offline;
+mod organiser;
 mod problems;
 mod reload;
 mod time;
