@@ -71,6 +71,7 @@ async fn create_session_as(
         exam_id: exam_id.to_owned(),
         starts_at,
         grace_ms,
+        time_zone: crate::time::PARIS.to_owned(),
     };
     let start_code = package::new_start_code();
     let key = package::derive_key(&session.id, &start_code);

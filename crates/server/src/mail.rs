@@ -2,7 +2,7 @@
 //!
 //! Each candidate of the session whose roster line names a person with an
 //! email gets one message, in French (English with `--lang en`): the
-//! session's date and time in Paris, the access link, the candidate id and
+//! session's date and time in its time zone (Paris by default), the access link, the candidate id and
 //! a fresh access code, the rules of the exam, the pre-check deadline
 //! (`timing.precheck_deadline_h` before the start), the steps of the day
 //! and what to do if the equipment fails ([`Convocation`]).
@@ -155,6 +155,8 @@ pub struct Convocation<'a> {
     pub person: &'a PersonRow,
     pub extra_time: bool,
     pub link: &'a str,
+    /// The session's time zone, for the date, the time and the deadline.
+    pub zone: &'a crate::time::Zone,
 }
 
 /// `1 h 20 min`, `45 min`, `2 h`.
@@ -167,13 +169,13 @@ fn duration_text(seconds: u64) -> String {
     }
 }
 
-/// `15/01/2027 à 09:00` or `15/01/2027 at 09:00`.
-fn when(ms: i64, lang: Lang) -> String {
+/// `15/01/2027 à 09:00` or `15/01/2027 at 09:00`, in the session's zone.
+fn when(ms: i64, lang: Lang, zone: &crate::time::Zone) -> String {
     let at = match lang {
         Lang::Fr => "à",
         Lang::En => "at",
     };
-    match crate::time::paris_datetime(ms) {
+    match zone.datetime(ms) {
         Some(d) => format!(
             "{:02}/{:02}/{:04} {at} {:02}:{:02}",
             d.day(),
@@ -182,13 +184,13 @@ fn when(ms: i64, lang: Lang) -> String {
             d.hour(),
             d.minute()
         ),
-        None => crate::time::paris(ms),
+        None => zone.show(ms),
     }
 }
 
 impl Convocation<'_> {
     pub fn subject(&self) -> String {
-        let date = when(self.starts_at, self.lang);
+        let date = when(self.starts_at, self.lang, self.zone);
         match self.lang {
             Lang::Fr => format!("Convocation : {} — {date}", self.exam.title),
             Lang::En => format!("Notice to attend: {} — {date}", self.exam.title),
@@ -204,8 +206,9 @@ impl Convocation<'_> {
         let deadline = self
             .starts_at
             .saturating_sub(i64::try_from(t.precheck_deadline_h).unwrap_or(0) * 3_600_000);
-        let start = when(self.starts_at, self.lang);
-        let deadline_text = when(deadline, self.lang);
+        let start = when(self.starts_at, self.lang, self.zone);
+        let deadline_text = when(deadline, self.lang, self.zone);
+        let (label, place) = (self.zone.label(), self.zone.place());
         let sections = self.exam.sections.len();
         let p = self.person;
         let r = &self.exam.rules;
@@ -222,7 +225,7 @@ impl Convocation<'_> {
                     "Bonjour {} {},\n\n\
                      Vous êtes convoqué(e) à l'épreuve « {} », passée à distance sous \
                      surveillance.\n\n\
-                     Date et heure : le {start} (heure de Paris)\n\
+                     Date et heure : le {start} ({label})\n\
                      Durée : {duration}, en {sections} partie(s), sans pause, en une seule \
                      tentative.\n",
                     p.given_name, p.family_name, self.exam.title
@@ -242,7 +245,7 @@ impl Convocation<'_> {
                      TEST DU MATÉRIEL — OBLIGATOIRE\n\
                      Ouvrez dès maintenant l'adresse ci-dessus sur l'ordinateur de l'épreuve, \
                      connectez-vous avec vos identifiants et faites le test du matériel au plus \
-                     tard le {deadline_text} (heure de Paris), soit {} heures avant l'épreuve. Il \
+                     tard le {deadline_text} ({label}), soit {} heures avant l'épreuve. Il \
                      vérifie le navigateur, la caméra, le micro, l'écran et la connexion ; son \
                      résultat est enregistré.\n\n\
                      LE JOUR DE L'ÉPREUVE\n\
@@ -282,7 +285,7 @@ impl Convocation<'_> {
                 let mut s = format!(
                     "Dear {} {},\n\n\
                      You are invited to sit \"{}\", taken remotely under supervision.\n\n\
-                     Date and time: {start} (Paris time)\n\
+                     Date and time: {start} ({place} time)\n\
                      Duration: {duration}, in {sections} part(s), without breaks, in a single \
                      attempt.\n",
                     p.given_name, p.family_name, self.exam.title
@@ -301,7 +304,7 @@ impl Convocation<'_> {
                      Access code: {}\n\n\
                      HARDWARE CHECK — REQUIRED\n\
                      Open the address above now on the computer you will use, sign in with your \
-                     credentials and run the hardware check by {deadline_text} (Paris time) at \
+                     credentials and run the hardware check by {deadline_text} ({place} time) at \
                      the latest, {} hours before the exam. It checks the browser, camera, \
                      microphone, screen and connection; its result is recorded.\n\n\
                      ON THE DAY\n\
@@ -386,6 +389,7 @@ pub async fn send_convocations(
     })?;
     let exam: Exam = serde_json::from_str(&exam_json).context("reading the session's exam")?;
     let exam = exam.localized(options.lang.code());
+    let zone = session.zone();
     let attempts: std::collections::HashMap<String, crate::db::AttemptRow> = db
         .session_attempts(session_id)
         .await?
@@ -465,6 +469,7 @@ pub async fn send_convocations(
             person: &person,
             extra_time: attempt.extra_time,
             link: &settings.link,
+            zone: &zone,
         };
         let message = Message::builder()
             .from(settings.from.clone())

@@ -301,6 +301,10 @@ enum SessionCommand {
         /// (`vigil-kiosk --url URL --config FILE --print-config-key`).
         #[arg(long)]
         kiosk_key: Option<String>,
+        /// The IANA time zone its times are shown in to people (pages,
+        /// procès-verbal, convocations, results CSV).
+        #[arg(long, value_name = "ZONE", default_value = "Europe/Paris")]
+        time_zone: String,
     },
     /// Require the vigil-kiosk launcher with a given config key for a
     /// session's candidate API (or, with --clear, any browser again).
@@ -387,9 +391,11 @@ async fn run() -> anyhow::Result<()> {
                     grace,
                     candidates,
                     kiosk_key,
+                    time_zone,
                 },
         } => {
             let new = ops::sessions::NewSession {
+                time_zone: Some(time_zone),
                 exam,
                 start,
                 grace_min: grace,

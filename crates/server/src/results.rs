@@ -98,6 +98,8 @@ impl Progress {
 pub struct SessionResults {
     pub exam: Exam,
     pub rows: Vec<ResultRow>,
+    /// The session's time zone: the CSV's times carry its offset.
+    pub zone: crate::time::Zone,
 }
 
 /// Replays and scores every attempt of `session_id`; `now` (server clock)
@@ -107,7 +109,7 @@ pub async fn session_results(
     session_id: &str,
     now: i64,
 ) -> anyhow::Result<SessionResults> {
-    let (exam, window) = exam_and_window(db, session_id).await?;
+    let (exam, window, zone) = exam_and_window(db, session_id).await?;
     let persons: std::collections::HashMap<String, PersonRow> = db
         .candidate_persons(session_id)
         .await?
@@ -186,14 +188,14 @@ pub async fn session_results(
             extra_time: attempt.extra_time,
         });
     }
-    Ok(SessionResults { exam, rows })
+    Ok(SessionResults { exam, rows, zone })
 }
 
 /// A session's full exam (with its answer keys) and its start window.
 async fn exam_and_window(
     db: &Db,
     session_id: &str,
-) -> anyhow::Result<(Exam, vigil_exam::StartWindow)> {
+) -> anyhow::Result<(Exam, vigil_exam::StartWindow, crate::time::Zone)> {
     let session = db
         .session(session_id)
         .await?
@@ -213,7 +215,7 @@ async fn exam_and_window(
         },
     )
     .context("the session's start window")?;
-    Ok((exam, window))
+    Ok((exam, window, session.zone()))
 }
 
 /// Where one attempt stands ([`Progress`]), from its stored log and media;
@@ -258,14 +260,14 @@ pub async fn attempt_progress(
     events: &[vigil_exam::Event],
     now: i64,
 ) -> anyhow::Result<Progress> {
-    let (exam, window) = exam_and_window(db, &attempt.session_id).await?;
+    let (exam, window, _) = exam_and_window(db, &attempt.session_id).await?;
     progress_of(db, &exam, &window, attempt, events, now).await
 }
 
 /// When an attempt's data must have arrived (the engine's `sync_by`, from
 /// the server's start, or from the window's close when it never started).
 pub async fn sync_deadline(db: &Db, attempt: &crate::db::AttemptRow) -> anyhow::Result<i64> {
-    let (exam, window) = exam_and_window(db, &attempt.session_id).await?;
+    let (exam, window, _) = exam_and_window(db, &attempt.session_id).await?;
     let started = attempt.started_at.unwrap_or(window.closes_at_ms);
     Ok(vigil_exam::deadlines_opened(
         &exam,
@@ -321,8 +323,9 @@ impl SessionResults {
     /// each section (`points_<section id>`), `points_total`, `max_points`,
     /// the `right,wrong,partial,blank` counts, `flags` (space
     /// separated) and `extra_time` (`yes`/`no`, the tiers-temps). Times are
-    /// RFC 3339 UTC with milliseconds (a machine format: spreadsheets and
-    /// scripts read it, whatever their time zone). Then the person
+    /// RFC 3339 with milliseconds in the session's time zone, its offset
+    /// written (`2027-01-15T09:00:00.000+01:00`): a person reads the local
+    /// time, a spreadsheet or a script the exact instant. Then the person
     /// (`person,family_name,given_name`, empty without one) and the latest
     /// decision: `decision` (empty: none yet), `counts` (`yes` for valid or
     /// incident, `no` for a sanction), `excluded_until`, `decided_by`,
@@ -367,13 +370,14 @@ impl SessionResults {
             .map(String::from),
         );
         let mut records = vec![header];
+        let local = |t: i64| self.zone.rfc3339(t);
         for r in &self.rows {
             let mut cells = vec![
                 spreadsheet_safe(&r.candidate),
                 r.state.as_str().to_owned(),
                 r.progress.as_str().to_owned(),
-                r.started_at.map(rfc3339).unwrap_or_default(),
-                r.submitted_at.map(rfc3339).unwrap_or_default(),
+                r.started_at.map(&local).unwrap_or_default(),
+                r.submitted_at.map(&local).unwrap_or_default(),
             ];
             match &r.score {
                 Some(s) => {
@@ -400,9 +404,9 @@ impl SessionResults {
                         Some(_) => "no".into(),
                         None => String::new(),
                     });
-                    cells.push(d.excluded_until.map(rfc3339).unwrap_or_default());
+                    cells.push(d.excluded_until.map(&local).unwrap_or_default());
                     cells.push(spreadsheet_safe(&d.proctor));
-                    cells.push(rfc3339(d.at));
+                    cells.push(local(d.at));
                     cells.push(spreadsheet_safe(&d.comment));
                 }
                 None => cells.extend((0..6).map(|_| String::new())),

@@ -159,22 +159,122 @@ pub fn rfc3339_seconds(ms: i64) -> String {
 /// the review pages and the procès-verbal, in Paris whatever the season.
 /// In the hour that comes twice when summer time ends, the offset tells
 /// which: `25/10/2026 02:30:00 (heure de Paris, UTC+2)`, then `UTC+1`.
+/// A session in another zone shows its own ([`Zone::show`]).
 pub fn paris(ms: i64) -> String {
-    let Some(t) = timestamp(ms) else {
-        return format!("heure invalide ({ms} ms)");
-    };
-    let Some(tz) = PARIS_TZ.as_ref() else {
-        return format!("{} (UTC)", french(utc(t)));
-    };
-    let local = tz.to_datetime(t);
-    if tz.to_ambiguous_timestamp(local).is_ambiguous() {
+    Zone::paris().show(ms)
+}
+
+/// A session's time zone (an IANA name, `Europe/Paris` by default): every
+/// time a person reads about the session — its pages, the procès-verbal,
+/// the convocation, the results CSV — is in it. Data and the API stay in
+/// UTC milliseconds.
+#[derive(Debug, Clone)]
+pub struct Zone {
+    name: String,
+    tz: Option<TimeZone>,
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Zone) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Zone {
+    pub fn paris() -> Zone {
+        Zone {
+            name: PARIS.to_owned(),
+            tz: PARIS_TZ.clone(),
+        }
+    }
+
+    /// A zone of the bundled IANA database, or an error naming it.
+    pub fn named(name: &str) -> Result<Zone, String> {
+        match TimeZone::get(name) {
+            Ok(tz) => Ok(Zone {
+                name: name.to_owned(),
+                tz: Some(tz),
+            }),
+            Err(_) => Err(format!(
+                "unknown time zone {name:?}: expected an IANA name such as Europe/Paris or \
+                 America/Martinique"
+            )),
+        }
+    }
+
+    /// The zone a session stored: one the server no longer knows (a
+    /// database written by another build) shows in UTC and says so, rather
+    /// than failing a page.
+    pub fn stored(name: &str) -> Zone {
+        Zone::named(name).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "a session's time zone is unknown: times shown in UTC");
+            Zone {
+                name: name.to_owned(),
+                tz: None,
+            }
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `Paris`, `Martinique`: the place, from the zone's last part.
+    pub fn place(&self) -> String {
+        let place = self.name.rsplit('/').next().unwrap_or(&self.name);
+        place.replace('_', " ")
+    }
+
+    /// `heure de Paris`, `heure de Martinique`.
+    pub fn label(&self) -> String {
+        format!("heure de {}", self.place())
+    }
+
+    /// The wall-clock date and time in the zone, `None` outside [`SHOWN`]
+    /// or without the zone.
+    pub fn datetime(&self, ms: i64) -> Option<DateTime> {
+        Some(self.tz.as_ref()?.to_datetime(timestamp(ms)?))
+    }
+
+    /// `15/01/2027 09:00:10 (heure de Paris)`; in the hour that comes twice
+    /// when summer time ends, the offset too.
+    pub fn show(&self, ms: i64) -> String {
+        let Some(t) = timestamp(ms) else {
+            return format!("heure invalide ({ms} ms)");
+        };
+        let Some(tz) = self.tz.as_ref() else {
+            return format!("{} (UTC)", french(utc(t)));
+        };
+        let local = tz.to_datetime(t);
+        if tz.to_ambiguous_timestamp(local).is_ambiguous() {
+            format!(
+                "{} ({}, {})",
+                french(local),
+                self.label(),
+                offset_text(tz.to_offset(t))
+            )
+        } else {
+            format!("{} ({})", french(local), self.label())
+        }
+    }
+
+    /// `2027-01-15T09:00:00.000+01:00`: RFC 3339 with the zone's offset at
+    /// that instant (the results CSV): a spreadsheet or a script reads the
+    /// instant exactly, a person reads the local time.
+    pub fn rfc3339(&self, ms: i64) -> String {
+        let (Some(t), Some(tz)) = (timestamp(ms), self.tz.as_ref()) else {
+            return rfc3339(ms);
+        };
+        let d = tz.to_datetime(t);
+        let secs = tz.to_offset(t).seconds();
+        let sign = if secs < 0 { '-' } else { '+' };
         format!(
-            "{} (heure de Paris, {})",
-            french(local),
-            offset_text(tz.to_offset(t))
+            "{}.{:03}{sign}{:02}:{:02}",
+            iso(d),
+            d.millisecond(),
+            secs.abs() / 3600,
+            secs.abs() / 60 % 60
         )
-    } else {
-        format!("{} (heure de Paris)", french(local))
     }
 }
 

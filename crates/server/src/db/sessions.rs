@@ -16,6 +16,15 @@ pub struct SessionRow {
     pub exam_id: String,
     pub starts_at: i64,
     pub grace_ms: i64,
+    /// The IANA time zone people read its times in ([`crate::time::Zone`]).
+    pub time_zone: String,
+}
+
+impl SessionRow {
+    /// The session's zone (Paris, or the one `session create --time-zone` set).
+    pub fn zone(&self) -> crate::time::Zone {
+        crate::time::Zone::stored(&self.time_zone)
+    }
 }
 
 /// A session's sealed package and its key (`None`: a session created
@@ -139,10 +148,23 @@ impl Db {
     }
 
     pub async fn session(&self, id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-        sqlx::query_as("SELECT id, exam_id, starts_at, grace_ms FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
+        sqlx::query_as(
+            "SELECT id, exam_id, starts_at, grace_ms, time_zone FROM sessions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// Sets a session's time zone (checked by the caller); `false`: no such
+    /// session.
+    pub async fn set_time_zone(&self, session_id: &str, zone: &str) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE sessions SET time_zone = $1 WHERE id = $2")
+            .bind(zone)
+            .bind(session_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Sets (or clears) the config key a session requires; `false`: no

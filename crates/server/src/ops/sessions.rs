@@ -27,6 +27,8 @@ pub struct NewSession {
     pub candidates: usize,
     /// The vigil-kiosk config key to require, as typed.
     pub kiosk_key: Option<String>,
+    /// The IANA time zone people read its times in (default Europe/Paris).
+    pub time_zone: Option<String>,
 }
 
 /// A session just created, with what was printed of it.
@@ -43,7 +45,14 @@ pub struct SessionCreated {
 
 impl fmt::Display for SessionCreated {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let zone = self.session.zone();
         writeln!(f, "Session {} created", self.session.id)?;
+        writeln!(
+            f,
+            "Starts {} (time zone {})",
+            zone.show(self.session.starts_at),
+            zone.name()
+        )?;
         writeln!(f, "Start code: {}", self.start_code)?;
         writeln!(
             f,
@@ -72,6 +81,12 @@ pub async fn create(
     now: i64,
 ) -> anyhow::Result<SessionCreated> {
     // Checked before anything is created.
+    let zone = new
+        .time_zone
+        .as_deref()
+        .map(crate::time::Zone::named)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let kiosk_key = new
         .kiosk_key
         .as_deref()
@@ -85,7 +100,7 @@ pub async fn create(
         .context("--start is before 1970")?
         .as_millis() as i64;
     let CreatedSession {
-        session,
+        mut session,
         start_code,
     } = demo::create_session(
         db,
@@ -101,6 +116,12 @@ pub async fn create(
             session.id
         )
     };
+    if let Some(zone) = &zone {
+        db.set_time_zone(&session.id, zone.name())
+            .await
+            .with_context(created)?;
+        session.time_zone = zone.name().to_owned();
+    }
     if let Some(key) = &kiosk_key {
         kiosk::require(db, &session.id, Some(key))
             .await

@@ -338,6 +338,8 @@ pub(super) struct Reviewed {
     pub(super) dossier: crate::dossier::Dossier,
     pub(super) flags: Vec<crate::db::FlagRow>,
     pub(super) decisions: Vec<crate::db::DecisionRow>,
+    /// The session's time zone, for every time shown.
+    pub(super) zone: crate::time::Zone,
 }
 
 /// Loads [`Reviewed`] after the access check of [`reviewable`].
@@ -352,6 +354,11 @@ pub(super) async fn reviewed(
     let decisions = state.db.decisions(&attempt.id).await?;
     let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
     let dossier = crate::dossier::Dossier::from_events(&events);
+    let zone = state
+        .db
+        .session(&attempt.session_id)
+        .await?
+        .map_or_else(crate::time::Zone::paris, |s| s.zone());
     Ok(Reviewed {
         attempt,
         events,
@@ -359,6 +366,7 @@ pub(super) async fn reviewed(
         dossier,
         flags,
         decisions,
+        zone,
     })
 }
 

@@ -19,7 +19,7 @@ use super::{page, PageError};
 use crate::dossier;
 use crate::results;
 use crate::sanctions::{self, Decision, MAX_EXCLUSION_YEARS};
-use crate::time::{paris, paris_day};
+use crate::time::paris_day;
 use crate::AppState;
 
 pub(super) async fn index(
@@ -49,12 +49,13 @@ pub(super) async fn session_page(
     let starts_at = state.db.session(&id).await?.map_or(0, |s| s.starts_at);
     let prechecks = crate::precheck::session_prechecks(&state.db, &r.exam, &id, starts_at).await?;
     let due = crate::precheck::deadline(&r.exam, starts_at);
+    let local = |ms: i64| r.zone.show(ms);
     Ok(page(
         &format!("Session {id}"),
         html! {
-            p { "Exam: " (r.exam.title) " — starts " (paris(starts_at)) " — "
+            p { "Exam: " (r.exam.title) " — starts " (local(starts_at)) " — "
                 a href={ "/review/sessions/" (id) "/results.csv" } { "results (CSV)" } }
-            p { "Hardware pre-check due by " (paris(due)) " (" (r.exam.timing.precheck_deadline_h)
+            p { "Hardware pre-check due by " (local(due)) " (" (r.exam.timing.precheck_deadline_h)
                 " h before the start), as stored by the server." }
             table {
                 tr { th { "Candidate" } th { "Person" } th { "Pre-check" } th { "State" } th { "Started" } th { "Submitted" }
@@ -66,16 +67,16 @@ pub(super) async fn session_page(
                         @match prechecks.get(&row.candidate) {
                             Some(pc) => td data-precheck=(pc.word()) {
                                 @match pc.validated_at {
-                                    Some(at) => { "validated " (paris(at))
+                                    Some(at) => { "validated " (local(at))
                                         @if !pc.in_time { " — late" } }
-                                    None => { "failed " (paris(pc.latest_at)) }
+                                    None => { "failed " (local(pc.latest_at)) }
                                 }
                             },
                             None => td data-precheck="none" { "not run" },
                         }
                         td data-progress=(row.progress.as_str()) { (row.progress.as_str()) }
-                        td { (row.started_at.map(paris).unwrap_or_default()) }
-                        td { (row.submitted_at.map(paris).unwrap_or_default()) }
+                        td { (row.started_at.map(local).unwrap_or_default()) }
+                        td { (row.submitted_at.map(local).unwrap_or_default()) }
                         td { (row.incidents) }
                         td.flag { (row.flags.join(" ")) }
                         td { @if let Some(s) = &row.score {
@@ -127,7 +128,9 @@ pub(super) async fn attempt_page(
         dossier: d,
         flags,
         decisions,
+        zone,
     } = reviewed(&state, &proctor, &id).await?;
+    let local = |ms: i64| zone.show(ms);
     let history = state.db.sync_history(&attempt.id).await?;
     let end = d.end();
     let progress =
@@ -169,14 +172,14 @@ pub(super) async fn attempt_page(
             }
             p data-testid="questions-opened" { @match (d.started_at, d.questions_opened) {
                 (Some(start), Some((at, reason))) => {
-                    "Questions opened at " (paris(at)) ", "
+                    "Questions opened at " (local(at)) ", "
                     (dossier::duration_fr(at.saturating_sub(start))) " after the start ("
                     (match reason { vigil_exam::Reason::Manual => "identification complete",
                         vigil_exam::Reason::Timeout => "identification bound reached: steps missing" })
                     ")."
                 }
                 (_, None) => "The questions never opened.",
-                (None, Some((at, _))) => { "Questions opened at " (paris(at)) "." }
+                (None, Some((at, _))) => { "Questions opened at " (local(at)) "." }
             } }
             h2 { "Room scan" }
             @match &d.room_scan {
@@ -195,8 +198,8 @@ pub(super) async fn attempt_page(
                         tr {
                             td { (dossier::incident_label_fr(i.kind)) }
                             td { (dossier::severity_fr(i.severity)) }
-                            td { (paris(i.opened_at)) }
-                            td { (i.closed_at.map(paris).unwrap_or_else(|| "not closed".into())) }
+                            td { (local(i.opened_at)) }
+                            td { (i.closed_at.map(local).unwrap_or_else(|| "not closed".into())) }
                             td { @if let Some(s) = &i.evidence {
                                 img.still src=(media(s)) alt="Evidence still"; } }
                         }
@@ -209,15 +212,15 @@ pub(super) async fn attempt_page(
                 table {
                     tr { th { "What" } th { "From" } th { "Until" } th { "Duration" } }
                     @for a in &d.away {
-                        tr { td { (a.what.label_fr()) } td { (paris(a.from)) }
-                             td { (a.until.map(paris).unwrap_or_else(|| "end of the log".into())) }
+                        tr { td { (a.what.label_fr()) } td { (local(a.from)) }
+                             td { (a.until.map(local).unwrap_or_else(|| "end of the log".into())) }
                              td { (dossier::duration_fr(a.duration_ms(end))) } }
                     }
                 }
             }
             h2 { "Blocked actions" }
             @if d.blocked.is_empty() { p { "None." } }
-            ul { @for (at, action) in &d.blocked { li { (paris(*at)) " " code { (action) } } } }
+            ul { @for (at, action) in &d.blocked { li { (local(*at)) " " code { (action) } } } }
             h2 { "System check and kiosk" }
             table {
                 tr { th { "Check" } th { "Status" } th { "Detail" } }
@@ -228,18 +231,18 @@ pub(super) async fn attempt_page(
             }
             h2 { "Flags" }
             @if flags.is_empty() { p { "None." } }
-            ul { @for f in &flags { li.flag { (paris(f.at)) " " (f.kind) ": " (f.detail) } } }
+            ul { @for f in &flags { li.flag { (local(f.at)) " " (f.kind) ": " (f.detail) } } }
             h2 { "Sync history" }
             table {
                 tr { th { "Received" } th { "Events" } }
                 @for b in &history {
-                    tr { td { (paris(b.stored_at)) } td { (b.first_seq) "–" (b.last_seq) " (" (b.events) ")" } }
+                    tr { td { (local(b.stored_at)) } td { (b.first_seq) "–" (b.last_seq) " (" (b.events) ")" } }
                 }
             }
             h2 { "Decision" }
             @for dec in &decisions {
                 p.decision data-decision=(dec.decision) {
-                    (paris(dec.at)) " " strong { (dec.kind().map_or_else(|| dec.decision.clone(), |d| d.english().to_owned())) }
+                    (local(dec.at)) " " strong { (dec.kind().map_or_else(|| dec.decision.clone(), |d| d.english().to_owned())) }
                     @if let Some(until) = dec.excluded_until { " until " (paris_day(until)) " (excluded)" }
                     " by " (dec.proctor)
                     @if !dec.comment.is_empty() { ": " (dec.comment) } }
@@ -261,7 +264,7 @@ pub(super) async fn attempt_page(
             table {
                 tr { th { "Seq" } th { "Time (trusted)" } th { "Event" } }
                 @for e in &events {
-                    tr { td { (e.seq) } td { (paris(e.at)) } td { (e.kind.name()) } }
+                    tr { td { (e.seq) } td { (local(e.at)) } td { (e.kind.name()) } }
                 }
             }
         },

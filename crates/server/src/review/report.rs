@@ -28,6 +28,7 @@ pub(super) async fn report_page(
         dossier: d,
         flags,
         decisions,
+        zone,
     } = reviewed(&state, &proctor, &id).await?;
     let session = state.db.session(&attempt.session_id).await?;
     let exam_title = match &session {
@@ -42,7 +43,16 @@ pub(super) async fn report_page(
     };
     let end = d.end();
     let media = |sha: &str| media_url(&attempt.id, sha);
-    let when = crate::time::paris;
+    let when = |ms: i64| zone.show(ms);
+    let hours = if zone.name() == crate::time::PARIS {
+        "Heures de Paris (UTC+1 en hiver, UTC+2 en été)".to_owned()
+    } else {
+        format!(
+            "Heures locales de la session ({}, {})",
+            zone.label(),
+            zone.name()
+        )
+    };
     let body = html! {
         (DOCTYPE)
         html lang="fr" {
@@ -78,8 +88,8 @@ pub(super) async fn report_page(
                         Err(e) => { "chaîne d'empreintes ROMPUE : " (e) }
                     } } }
                 }
-                p.note { "Heures de Paris (UTC+1 en hiver, UTC+2 en été), mesurées par l'horloge \
-                          de confiance de l'application (recalée sur le serveur)." }
+                p.note { (hours) ", mesurées par l'horloge de confiance de l'application \
+                          (recalée sur le serveur)." }
                 h2 { "Identité" }
                 div.pair {
                     figure { @if let Some(s) = &d.id_photo { img src=(media(s)) alt="Pièce d'identité"; }

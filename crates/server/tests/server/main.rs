@@ -30,3 +30,4 @@ mod sanctions;
 mod start;
 mod storage;
 mod sync;
+mod time_zones;

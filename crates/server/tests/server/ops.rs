@@ -132,6 +132,7 @@ async fn session_create_checks_its_arguments_before_creating_anything() {
         grace_min: 5,
         candidates: 2,
         kiosk_key: kiosk_key.map(str::to_owned),
+        time_zone: None,
     };
 
     let err = ops::sessions::create(
@@ -160,15 +161,44 @@ async fn session_create_checks_its_arguments_before_creating_anything() {
     let printed = created.to_string();
     let lines: Vec<&str> = printed.lines().collect();
     assert_eq!(lines[0], format!("Session {} created", created.session.id));
-    assert_eq!(lines[1], format!("Start code: {}", created.start_code));
     assert_eq!(
-        lines[3],
+        lines[1],
+        "Starts 01/01/2030 10:00:00 (heure de Paris) (time zone Europe/Paris)"
+    );
+    assert_eq!(lines[2], format!("Start code: {}", created.start_code));
+    assert_eq!(
+        lines[4],
         format!("Kiosk required: config key {}", "ab".repeat(32))
     );
-    assert_eq!(lines[4], "candidate,code");
-    assert_eq!(lines.len(), 7, "{printed}");
+    assert_eq!(lines[5], "candidate,code");
+    assert_eq!(lines.len(), 8, "{printed}");
     let counts = everything_held(&db).await;
     assert_eq!((counts.sessions, counts.attempts), (1, 2));
+
+    // A session in another zone; an unknown zone is refused first.
+    let mut overseas = new(None, "2030-01-01T13:00:00Z");
+    overseas.time_zone = Some("Mars/Olympus_Mons".into());
+    let err = ops::sessions::create(&db, &hashing, &overseas, NOW)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown time zone \"Mars/Olympus_Mons\""),
+        "{err}"
+    );
+    assert_eq!(everything_held(&db).await.sessions, 1);
+    overseas.time_zone = Some("America/Martinique".into());
+    let created = ops::sessions::create(&db, &hashing, &overseas, NOW)
+        .await
+        .unwrap();
+    assert!(
+        created.to_string().contains(
+            "Starts 01/01/2030 09:00:00 (heure de Martinique) (time zone America/Martinique)"
+        ),
+        "{created}"
+    );
+    let stored = db.session(&created.session.id).await.unwrap().unwrap();
+    assert_eq!(stored.time_zone, "America/Martinique");
 }
 
 #[tokio::test]

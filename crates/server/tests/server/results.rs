@@ -74,7 +74,7 @@ async fn every_candidate_has_a_row_scored_from_the_synced_log() {
     assert_eq!(
         lines[1],
         format!(
-            "{},submitted,submitted,2027-01-15T08:00:00.000Z,2027-01-15T08:00:04.000Z,1,0,1,{max},1,0,0,5,,no,,,,,,,,,",
+            "{},submitted,submitted,2027-01-15T09:00:00.000+01:00,2027-01-15T09:00:04.000+01:00,1,0,1,{max},1,0,0,5,,no,,,,,,,,,",
             ids[0]
         )
     );

@@ -187,8 +187,8 @@ async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() 
     let row = csv.lines().find(|l| l.starts_with("S1,")).unwrap();
     assert!(
         row.ends_with(
-            ",ECR-0100,Bernard,Inès,excluded,no,2032-01-14T23:00:00.000Z,marie,\
-             2027-01-15T08:00:00.000Z,Fraude avérée"
+            ",ECR-0100,Bernard,Inès,excluded,no,2032-01-15T00:00:00.000+01:00,marie,\
+             2027-01-15T09:00:00.000+01:00,Fraude avérée"
         ),
         "{row}"
     );
