@@ -377,17 +377,7 @@ pub async fn send_convocations(
     options: &MailOptions,
     clock: &dyn Clock,
 ) -> anyhow::Result<MailReport> {
-    let session = db
-        .session(session_id)
-        .await?
-        .with_context(|| format!("no session {session_id:?}"))?;
-    let exam_json = db.exam_json(&session.exam_id).await?.with_context(|| {
-        format!(
-            "session {session_id} refers to missing exam {}",
-            session.exam_id
-        )
-    })?;
-    let exam: Exam = serde_json::from_str(&exam_json).context("reading the session's exam")?;
+    let (session, exam) = crate::results::session_exam(db, session_id).await?;
     let exam = exam.localized(options.lang.code());
     let zone = session.zone();
     let attempts: std::collections::HashMap<String, crate::db::AttemptRow> = db

@@ -191,11 +191,12 @@ pub async fn session_results(
     Ok(SessionResults { exam, rows, zone })
 }
 
-/// A session's full exam (with its answer keys) and its start window.
-async fn exam_and_window(
+/// A session and its full exam (with the answer keys), or an error
+/// naming what is missing.
+pub async fn session_exam(
     db: &Db,
     session_id: &str,
-) -> anyhow::Result<(Exam, vigil_exam::StartWindow, crate::time::Zone)> {
+) -> anyhow::Result<(crate::db::SessionRow, Exam)> {
     let session = db
         .session(session_id)
         .await?
@@ -207,6 +208,15 @@ async fn exam_and_window(
         )
     })?;
     let exam = Exam::from_json(&json).context("reading the stored exam")?;
+    Ok((session, exam))
+}
+
+/// A session's full exam (with its answer keys) and its start window.
+async fn exam_and_window(
+    db: &Db,
+    session_id: &str,
+) -> anyhow::Result<(Exam, vigil_exam::StartWindow, crate::time::Zone)> {
+    let (session, exam) = session_exam(db, session_id).await?;
     let window = vigil_exam::StartWindow::new(
         &exam,
         &vigil_exam::Schedule {

@@ -512,10 +512,7 @@ pub async fn move_person(
     let force = force.map(str::trim);
     anyhow::ensure!(force != Some(""), "--force needs a reason");
     anyhow::ensure!(from != to, "--from and --to are the same session");
-    let from_session = db
-        .session(from)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no session {from:?}"))?;
+    let (from_session, exam) = crate::results::session_exam(db, from).await?;
     let to_session = db
         .session(to)
         .await?
@@ -545,11 +542,6 @@ pub async fn move_person(
         ),
         crate::db::AttemptState::Registered | crate::db::AttemptState::InProgress => {}
     }
-    let exam_json = db
-        .exam_json(&from_session.exam_id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("session {from} refers to a missing exam"))?;
-    let exam: vigil_exam::Exam = serde_json::from_str(&exam_json)?;
     let prechecks =
         crate::precheck::session_prechecks(db, &exam, from, from_session.starts_at).await?;
     let precheck_at = prechecks

@@ -806,15 +806,9 @@ async fn exports_are_safe_to_open_in_a_spreadsheet() {
         .to_csv();
     let line = csv.lines().find(|l| l.contains("HYPERLINK")).unwrap();
     assert!(line.starts_with("\"'=HYPERLINK"), "{line}");
-    let refused = vigil_server::roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        &f.demo.session,
-        "candidate\n+33612345678\n",
-        &vigil_server::roster::Options::default(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let refused = import_roster(&f, &f.demo.session, "candidate\n+33612345678\n")
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(refused.contains("line 2"), "{refused}");
 }

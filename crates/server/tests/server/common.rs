@@ -336,3 +336,36 @@ pub(crate) async fn proctor_login(f: &Fixture, session: &str, name: &str) -> Str
         .unwrap()
         .to_owned()
 }
+
+/// `roster::import` of `csv` into `session` at `NOW`, without `--force`.
+pub(crate) async fn import_roster(
+    f: &Fixture,
+    session: &str,
+    csv: &str,
+) -> anyhow::Result<vigil_server::roster::Imported> {
+    let options = vigil_server::roster::Options {
+        now: NOW,
+        force: None,
+    };
+    vigil_server::roster::import(&f.state.db, &f.state.hashing, session, csv, &options).await
+}
+
+/// The attempt id of `candidate` in `session`.
+pub(crate) async fn attempt_of(f: &Fixture, session: &str, candidate: &str) -> String {
+    f.state
+        .db
+        .candidate(session, candidate)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no candidate {candidate} in {session}"))
+        .attempt_id
+}
+
+/// Another session of the demo exam, starting at `starts_at`.
+pub(crate) async fn demo_session_at(f: &Fixture, starts_at: i64) -> String {
+    vigil_server::demo::create_session(&f.state.db, "demo-short", starts_at, 0, NOW)
+        .await
+        .unwrap()
+        .session
+        .id
+}

@@ -13,7 +13,6 @@ use base64::Engine as _;
 use mailin_embedded::{response, Handler, Response, Server};
 use serde_json::json;
 use vigil_server::mail::{self, Lang, MailOptions, MailSettings};
-use vigil_server::roster;
 
 use crate::common::*;
 
@@ -196,15 +195,7 @@ async fn login(f: &Fixture, candidate: &str, code: &str) -> StatusCode {
 async fn each_candidate_gets_one_convocation_whose_code_opens_their_login() {
     let f = fixture().await;
     let s = f.demo.session.clone();
-    let imported = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        &s,
-        ROSTER,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap();
+    let imported = import_roster(&f, &s, ROSTER).await.unwrap();
     let (url, inbox) = smtp_server();
     let settings = settings(&url);
     inbox.refuse.lock().unwrap().insert("noe@example.fr".into());
@@ -356,15 +347,7 @@ async fn each_candidate_gets_one_convocation_whose_code_opens_their_login() {
 async fn an_unreachable_server_fails_each_message_and_stores_nothing_as_sent() {
     let f = fixture().await;
     let s = f.demo.session.clone();
-    roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        &s,
-        ROSTER,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap();
+    import_roster(&f, &s, ROSTER).await.unwrap();
     // A port nobody listens on.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()

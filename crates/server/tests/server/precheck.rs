@@ -80,16 +80,7 @@ async fn the_session_page_tells_who_validated_the_precheck_in_time_and_a_move_fo
     // The session starts in 4 days (2027-01-19 09:00 in Paris).
     let f = fixture_starting_in(4 * DAY).await;
     let s = f.demo.session.clone();
-    let logins = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        &s,
-        ROSTER,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap()
-    .registered;
+    let logins = import_roster(&f, &s, ROSTER).await.unwrap().registered;
     let code = |c: &str| logins.iter().find(|l| l.id == c).unwrap().code.clone();
 
     // V1 checks now, 4 days before: in time. V3's run failed (a hostile
@@ -125,12 +116,7 @@ async fn the_session_page_tells_who_validated_the_precheck_in_time_and_a_move_fo
     assert!(page.contains("Martin Léa (ECR-1)"), "{page}");
 
     // V1's equipment fails on the day: moved to the next session.
-    let next =
-        vigil_server::demo::create_session(&f.state.db, "demo-short", NOW + 30 * DAY, 0, NOW)
-            .await
-            .unwrap()
-            .session
-            .id;
+    let next = demo_session_at(&f, NOW + 30 * DAY).await;
     let now = f.clock.now_ms();
     let moved = roster::move_person(&f.state.db, &f.state.hashing, &s, &next, "ECR-1", None, now)
         .await

@@ -201,11 +201,7 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
     let bad = format!("/review/attempts/{attempt}/media/..%2F..%2Fetc%2Fpasswd");
     assert_eq!(fetch(&f, get(&bad, &cookie)).await.0, StatusCode::NOT_FOUND);
     // A proctor of another session sees nothing of it.
-    let other = vigil_server::demo::create_session(&f.state.db, "demo-short", NOW, 0, NOW)
-        .await
-        .unwrap()
-        .session
-        .id;
+    let other = demo_session_at(&f, NOW).await;
     let stranger = proctor_login(&f, &other, "paul").await;
     assert_eq!(
         fetch(&f, get(&id_url, &stranger)).await.0,

@@ -10,16 +10,10 @@ use crate::common::*;
 async fn a_roster_registers_candidates_with_given_and_generated_codes() {
     let f = fixture().await;
     let csv = "candidate,code\nR-001,ABCD-EFGH-JK\nR-002,\n";
-    let logins = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        &f.demo.session,
-        csv,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap()
-    .registered;
+    let logins = import_roster(&f, &f.demo.session, csv)
+        .await
+        .unwrap()
+        .registered;
     assert_eq!(logins.len(), 2);
     assert_eq!(logins[0].code, "ABCD-EFGH-JK");
     assert_eq!(logins[1].code.len(), 9);
@@ -64,16 +58,10 @@ async fn a_bad_roster_registers_nobody_and_names_the_line() {
         ("candidate\n".to_owned(), "no candidates"),
     ];
     for (csv, want) in cases {
-        let err = roster::import(
-            &f.state.db,
-            &f.state.hashing,
-            &f.demo.session,
-            &csv,
-            &roster::Options::default(),
-        )
-        .await
-        .unwrap_err()
-        .to_string();
+        let err = import_roster(&f, &f.demo.session, &csv)
+            .await
+            .unwrap_err()
+            .to_string();
         assert!(err.contains(want), "{csv:?}: {err}");
         assert_eq!(
             f.state.db.candidate_ids(&f.demo.session).await.unwrap(),
@@ -81,15 +69,9 @@ async fn a_bad_roster_registers_nobody_and_names_the_line() {
             "nothing stored for {csv:?}"
         );
     }
-    let err = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        "no-such",
-        "candidate\nA\n",
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap_err();
+    let err = import_roster(&f, "no-such", "candidate\nA\n")
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no session"), "{err}");
 }
 
@@ -102,15 +84,7 @@ const PEOPLE: &str = "candidate,person,family_name,given_name,email,extra_time\n
 async fn a_roster_registers_persons_and_a_reimport_updates_names_only() {
     let f = fixture().await;
     let s = &f.demo.session;
-    let done = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        s,
-        PEOPLE,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap();
+    let done = import_roster(&f, s, PEOPLE).await.unwrap();
     assert_eq!(done.registered.len(), 2);
     assert!(done.updated.is_empty());
     let lea = f.state.db.person("ECR-0001").await.unwrap().unwrap();
@@ -147,15 +121,7 @@ async fn a_roster_registers_persons_and_a_reimport_updates_names_only() {
          P2,ECR-0002,Dupont-Moreau,Hugo,hugo@example.fr,oui,\n",
         p1_login.code
     );
-    let again = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        s,
-        &fixed,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap();
+    let again = import_roster(&f, s, &fixed).await.unwrap();
     assert!(again.registered.is_empty(), "{again:?}");
     assert_eq!(again.updated, ["P1", "P2"]);
     let lea = f.state.db.person("ECR-0001").await.unwrap().unwrap();
@@ -178,35 +144,14 @@ async fn a_roster_registers_persons_and_a_reimport_updates_names_only() {
 
     // A person is one candidate per session.
     let twice = "candidate,person,family_name,given_name,email\nP9,ECR-0001,M,L,l@example.fr\n";
-    let err = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        s,
-        twice,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let err = import_roster(&f, s, twice).await.unwrap_err().to_string();
     assert!(
         err.contains("line 2: person \"ECR-0001\" is already registered in session"),
         "{err}"
     );
     // …and the same person in another session, years later, is fine.
-    let later = vigil_server::demo::create_session(&f.state.db, "demo-short", NOW + 1, 0, NOW)
-        .await
-        .unwrap()
-        .session
-        .id;
-    let there = roster::import(
-        &f.state.db,
-        &f.state.hashing,
-        &later,
-        twice,
-        &roster::Options::default(),
-    )
-    .await
-    .unwrap();
+    let later = demo_session_at(&f, NOW + 1).await;
+    let there = import_roster(&f, &later, twice).await.unwrap();
     assert_eq!(there.registered.len(), 1);
     assert_eq!(
         f.state
@@ -255,16 +200,7 @@ async fn a_bad_person_line_is_named_and_nothing_is_stored() {
     ];
     for (rows, want) in cases {
         let csv = format!("{head}{rows}");
-        let err = roster::import(
-            &f.state.db,
-            &f.state.hashing,
-            s,
-            &csv,
-            &roster::Options::default(),
-        )
-        .await
-        .unwrap_err()
-        .to_string();
+        let err = import_roster(&f, s, &csv).await.unwrap_err().to_string();
         assert!(err.contains(want), "{csv:?}: {err}");
         assert_eq!(f.state.db.candidate_ids(s).await.unwrap(), before);
         assert!(f.state.db.person("ECR-1").await.unwrap().is_none());

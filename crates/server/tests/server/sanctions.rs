@@ -61,35 +61,13 @@ async fn import(
     .await
 }
 
-async fn later_session(f: &Fixture, starts_at: i64) -> String {
-    vigil_server::demo::create_session(&f.state.db, "demo-short", starts_at, 0, NOW)
-        .await
-        .unwrap()
-        .session
-        .id
-}
-
 #[tokio::test]
 async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() {
     let f = fixture().await;
     let s = f.demo.session.clone();
     import(&f, &s, ROSTER, None).await.unwrap();
-    let s1 = f
-        .state
-        .db
-        .candidate(&s, "S1")
-        .await
-        .unwrap()
-        .unwrap()
-        .attempt_id;
-    let c001 = f
-        .state
-        .db
-        .candidate(&s, "C001")
-        .await
-        .unwrap()
-        .unwrap()
-        .attempt_id;
+    let s1 = attempt_of(&f, &s, "S1").await;
+    let c001 = attempt_of(&f, &s, "C001").await;
     let cookie = proctor_login(&f, &s, "marie").await;
 
     // Refused: beyond five years, an end date on another decision, no
@@ -197,7 +175,7 @@ async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() 
 
     // A session before the end refuses the person, naming the end date;
     // the others on the roster are not registered either.
-    let next_year = later_session(&f, NOW + 365 * 86_400_000).await;
+    let next_year = demo_session_at(&f, NOW + 365 * 86_400_000).await;
     let again = "candidate,person,family_name,given_name,email\n\
                  X1,ECR-0200,Petit,Noé,noe.petit@example.fr\n\
                  X2,ECR-0100,Bernard,Inès,ines.bernard@example.fr\n";
@@ -238,7 +216,7 @@ async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() 
         "Décision annulée par le tribunal administratif"
     );
     // A session after the end takes the person without force.
-    let after = later_session(&f, until).await;
+    let after = demo_session_at(&f, until).await;
     import(&f, &after, again, None).await.unwrap();
 
     // The Ministry's list.
@@ -272,7 +250,7 @@ async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() 
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    let soon = later_session(&f, NOW + 2 * 86_400_000).await;
+    let soon = demo_session_at(&f, NOW + 2 * 86_400_000).await;
     import(&f, &soon, again, None).await.unwrap();
     let listed = vigil_server::ops::sanctions::export(&f.state.db, None)
         .await
@@ -285,14 +263,7 @@ async fn an_exclusion_outlives_the_purge_of_its_session() {
     let f = fixture().await;
     let s = f.demo.session.clone();
     import(&f, &s, ROSTER, None).await.unwrap();
-    let s2 = f
-        .state
-        .db
-        .candidate(&s, "S2")
-        .await
-        .unwrap()
-        .unwrap()
-        .attempt_id;
+    let s2 = attempt_of(&f, &s, "S2").await;
     let cookie = proctor_login(&f, &s, "marie").await;
     let (status, _) = fetch(
         &f,
@@ -311,7 +282,7 @@ async fn an_exclusion_outlives_the_purge_of_its_session() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     // `reported` replaced the exclusion: it no longer blocks.
-    let later = later_session(&f, NOW + 86_400_000).await;
+    let later = demo_session_at(&f, NOW + 86_400_000).await;
     let one = "candidate,person,family_name,given_name,email\nY1,ECR-0200,Petit,Noé,n@example.fr\n";
     import(&f, &later, one, None).await.unwrap();
     let (status, _) = fetch(
@@ -334,7 +305,7 @@ async fn an_exclusion_outlives_the_purge_of_its_session() {
         .unwrap();
     assert!(purged.sessions >= 1, "{purged:?}");
     assert!(f.state.db.attempt(&s2).await.unwrap().is_none());
-    let next = later_session(&f, NOW + 30 * 86_400_000).await;
+    let next = demo_session_at(&f, NOW + 30 * 86_400_000).await;
     let err = import(
         &f,
         &next,
