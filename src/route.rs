@@ -10,6 +10,7 @@ use vigil_exam::{Answer, Exam, IdentityWhat, Side};
 use yew::prelude::*;
 
 use crate::browser::clock;
+use crate::components::convocation::session_time;
 use crate::components::package_status::PackageState;
 use crate::components::sync_status::SyncStatus;
 use crate::copy::CopyState;
@@ -129,12 +130,15 @@ impl Route {
                     <WaitingRoomScreen {lang} exam_title={login.attempt.exam.title.clone()}
                         now_ms={self.now} opens_at_ms={session.starts_at_ms}
                         closes_at_ms={session.closes_at_ms}
-                        starts_at_text={clock::local_text(session.starts_at_ms, lang.code())}
+                        starts_at_text={session_time(session.starts_at_ms, lang, &session.time_zone)}
                         starting={start.starting} on_start={start.begin.reform(|()| None)}
                         offer_code={start.offer_code} on_code={start.begin.reform(Some)}
                         {error}
                         package={self.package}
-                        identification_max_ms={login.attempt.exam.identification_max_ms} />
+                        identification_max_ms={login.attempt.exam.identification_max_ms}
+                        time_zone={session.time_zone.clone()}
+                        duration_ms={login.attempt.exam.duration_ms}
+                        precheck_deadline_h={login.attempt.exam.precheck_deadline_h} />
                 }
             }
             Screen::Exam | Screen::Review => self.exam(error),

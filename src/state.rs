@@ -203,6 +203,7 @@ mod tests {
                     id: "s".into(),
                     starts_at_ms: 0,
                     closes_at_ms: 1,
+                    time_zone: "Europe/Paris".into(),
                 },
                 exam: ExamSummary {
                     id: "e".into(),
@@ -213,6 +214,7 @@ mod tests {
                     question_count: 1,
                     briefings: Default::default(),
                     identification_max_ms: 600_000,
+                    precheck_deadline_h: 72,
                 },
                 chain_genesis: vigil_exam::GENESIS_HASH.into(),
                 copy_key: None,

@@ -25,6 +25,32 @@ pub fn local_text(epoch_ms: i64, lang_code: &str) -> String {
         .into()
 }
 
+/// `epoch_ms` as a date and time in the IANA zone `zone` (the session's),
+/// written in `lang_code`'s manner: `samedi 15 janvier 2027 à 09:00`. A
+/// zone this browser does not know falls back to the machine's own time
+/// ([`local_text`]) rather than fail (the browser throws a RangeError,
+/// caught here).
+pub fn zone_text(epoch_ms: i64, lang_code: &str, zone: &str) -> String {
+    use wasm_bindgen::JsValue;
+    let date = js_sys::Date::new(&JsValue::from_f64(epoch_ms as f64));
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("timeZone", zone),
+        ("dateStyle", "full"),
+        ("timeStyle", "short"),
+    ] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    let format = js_sys::Reflect::get(&date, &"toLocaleString".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let args = js_sys::Array::of2(&lang_code.into(), &options);
+    format
+        .and_then(|f| js_sys::Reflect::apply(&f, &date, &args).ok())
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| local_text(epoch_ms, lang_code))
+}
+
 /// A random number in [0, 1) (for retry jitter).
 pub fn random() -> f64 {
     js_sys::Math::random()

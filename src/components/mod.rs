@@ -2,6 +2,7 @@
 
 pub mod camera_preview;
 pub mod check_item;
+pub mod convocation;
 pub mod identification_timer;
 pub mod language_switch;
 pub mod live_banner;

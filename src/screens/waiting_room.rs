@@ -5,6 +5,7 @@
 
 use yew::prelude::*;
 
+use crate::components::convocation::Convocation;
 use crate::components::package_status::{PackageState, PackageStatus};
 use crate::components::timer::Timer;
 use crate::i18n::{fill, Lang};
@@ -52,6 +53,11 @@ pub struct Props {
     /// How long the identification steps after the start may take (ms).
     #[prop_or_default]
     pub identification_max_ms: i64,
+    /// The session's time zone (the convocation's times).
+    #[prop_or_else(|| AttrValue::from("Europe/Paris"))]
+    pub time_zone: AttrValue,
+    pub duration_ms: i64,
+    pub precheck_deadline_h: u64,
 }
 
 /// A bound in whole minutes, as the candidate reads it ("10 min").
@@ -97,6 +103,12 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
                     </p>
                 },
             } }
+            // Before the window opens (days before, often): the convocation.
+            if matches!(state, WindowState::Before { .. }) {
+                <Convocation lang={props.lang} starts_at_ms={props.opens_at_ms}
+                    time_zone={props.time_zone.clone()} duration_ms={props.duration_ms}
+                    precheck_deadline_h={props.precheck_deadline_h} />
+            }
             // Once the window has closed, how the exam would have started is
             // beside the point: only the refusal and what to do remain.
             if state != WindowState::Closed {

@@ -32,6 +32,14 @@ pub struct SessionView {
     pub starts_at_ms: i64,
     /// The last moment a start is accepted (start + late-entry grace).
     pub closes_at_ms: i64,
+    /// The IANA time zone the session's times are read in (the
+    /// convocation): `Europe/Paris` unless the organiser set another.
+    #[serde(default = "paris")]
+    pub time_zone: String,
+}
+
+fn paris() -> String {
+    "Europe/Paris".to_owned()
 }
 
 /// `GET /api/attempt` answer (and part of the login answer).

@@ -338,6 +338,10 @@ pub struct ExamSummary {
     /// waiting room says it before the click.
     #[serde(default)]
     pub identification_max_ms: i64,
+    /// How long before the start the hardware pre-check is due, in hours
+    /// (`timing.precheck_deadline_h`): the convocation says it.
+    #[serde(default = "default_precheck_deadline_h")]
+    pub precheck_deadline_h: u64,
 }
 
 /// The exam's own instructions and rules in one language.
@@ -499,6 +503,7 @@ impl Exam {
             question_count: self.question_count(),
             briefings,
             identification_max_ms: self.identification_max_ms(),
+            precheck_deadline_h: self.timing.precheck_deadline_h,
         }
     }
 

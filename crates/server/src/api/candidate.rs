@@ -179,6 +179,7 @@ fn attempt_view(
             id: s.id.clone(),
             starts_at_ms: s.starts_at,
             closes_at_ms: s.starts_at + s.grace_ms,
+            time_zone: s.time_zone.clone(),
         },
         exam,
     }

@@ -1,11 +1,13 @@
 //! The organiser's side seen in the browser: a candidate who signs in days
-//! before the session and runs the system check has validated the
-//! pre-check, and the proctor's session page says so, in time, with the
-//! time the server stored it in Paris time.
+//! before the session reads the convocation in the waiting room (the
+//! session's date and time in Paris, the pre-check deadline) and, having
+//! run the system check, has validated the pre-check: the proctor's
+//! session page says so, in time, with the time the server stored it in
+//! Paris time.
 
 use std::time::Duration;
 
-use anyhow::{ensure, Result};
+use anyhow::ensure;
 use vigil_e2e::{Clip, Harness};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -16,6 +18,19 @@ async fn a_signed_in_system_check_is_a_precheck_on_the_proctors_session_page() {
         .expect("harness");
     let r = async {
         h.walk_to_waiting_room(0).await?;
+        // Days before, the waiting room is the convocation: when, in the
+        // session's zone, and the pre-check deadline.
+        let when = h.testid("convocation-when").await?.text().await?;
+        ensure!(
+            when.starts_with("Le ") && when.ends_with("(heure de Paris)"),
+            "convocation: {when}"
+        );
+        let precheck = h.testid("convocation-precheck").await?.text().await?;
+        ensure!(
+            precheck.contains("72 heures avant"),
+            "convocation: {precheck}"
+        );
+        h.screenshot("waiting-room-convocation").await?;
         // The sync brings the checks event to the server within seconds,
         // from the app's tab (which the review pages would replace).
         let attempt = h.attempt_id().await?;
