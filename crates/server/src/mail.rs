@@ -110,6 +110,19 @@ impl MailSettings {
             "VIGIL_SMTP_URL",
             "the SMTP server, e.g. smtps://smtp.example.fr",
         )?;
+        // A password in the URL would show in logs and `ps` of a wrapper.
+        let authority = smtp_url
+            .split_once("://")
+            .map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+        if authority
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+        {
+            anyhow::bail!(
+                "VIGIL_SMTP_URL carries a password: put it in VIGIL_SMTP_PASSWORD (and the user \
+                 in VIGIL_SMTP_USER)"
+            );
+        }
         // The URL is checked now, not at the first message.
         AsyncSmtpTransport::<Tokio1Executor>::from_url(&smtp_url)
             .with_context(|| format!("VIGIL_SMTP_URL {smtp_url:?}"))?;
@@ -539,6 +552,13 @@ mod tests {
         ]))
         .unwrap_err();
         assert!(format!("{err:#}").contains("VIGIL_MAIL_FROM"), "{err:#}");
+        let err = MailSettings::from_vars(vars(&[(
+            "VIGIL_SMTP_URL",
+            "smtps://concours:hunter2@smtp.example.fr",
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("carries a password"), "{err}");
         let err = MailSettings::from_vars(vars(&[("VIGIL_SMTP_URL", "ftp://x")])).unwrap_err();
         assert!(format!("{err:#}").contains("VIGIL_SMTP_URL"), "{err:#}");
         let ok = MailSettings::from_vars(vars(&[
