@@ -429,8 +429,7 @@ async fn run() -> anyhow::Result<()> {
                     force,
                 },
         } => print(
-            ops::candidates::move_person(&db, &hashing, &from, &to, &person, force.as_deref(), now)
-                .await,
+            roster::move_person(&db, &hashing, &from, &to, &person, force.as_deref(), now).await,
         ),
         Command::Candidates {
             command:

@@ -100,6 +100,8 @@ pub struct SessionResults {
     pub rows: Vec<ResultRow>,
     /// The session's time zone: the CSV's times carry its offset.
     pub zone: crate::time::Zone,
+    /// The session's scheduled start.
+    pub starts_at: i64,
 }
 
 /// Replays and scores every attempt of `session_id`; `now` (server clock)
@@ -188,7 +190,12 @@ pub async fn session_results(
             extra_time: attempt.extra_time,
         });
     }
-    Ok(SessionResults { exam, rows, zone })
+    Ok(SessionResults {
+        starts_at: window.opens_at_ms,
+        exam,
+        rows,
+        zone,
+    })
 }
 
 /// A session and its full exam (with the answer keys), or an error

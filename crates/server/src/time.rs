@@ -124,13 +124,6 @@ pub fn paris_date(ms: i64) -> Option<jiff::civil::Date> {
     Some(tz.to_datetime(t).date())
 }
 
-/// The wall-clock date and time in Paris at `ms`, `None` outside [`SHOWN`].
-pub fn paris_datetime(ms: i64) -> Option<DateTime> {
-    let t = timestamp(ms)?;
-    let tz = PARIS_TZ.as_ref()?;
-    Some(tz.to_datetime(t))
-}
-
 /// `01/06/2031`: a date as a person reads it (an exclusion's end).
 pub fn paris_day(ms: i64) -> String {
     match paris_date(ms) {

@@ -1,6 +1,8 @@
-//! `vigil-server candidates import` and `candidates set`: registering a
-//! roster in a session, and changing one candidate's extra time before
-//! their start. The rules are [`crate::roster`]'s.
+//! `vigil-server candidates import`, `mail`, `move` and `set`: registering a
+//! roster in a session, mailing the convocations, printing a move (the
+//! command calls [`crate::roster::move_person`] itself: nothing to add to
+//! it), and changing one candidate's extra time before their start. The
+//! rules are [`crate::roster`]'s and [`crate::mail`]'s.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -195,17 +197,4 @@ impl fmt::Display for roster::Moved {
             self.person, self.to_session, self.from_attempt
         )
     }
-}
-
-/// `candidates move`: see [`roster::move_person`].
-pub async fn move_person(
-    db: &Db,
-    hashing: &CodeHashing,
-    from: &str,
-    to: &str,
-    person: &str,
-    force: Option<&str>,
-    now: i64,
-) -> anyhow::Result<roster::Moved> {
-    roster::move_person(db, hashing, from, to, person, force, now).await
 }

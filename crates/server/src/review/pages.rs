@@ -46,7 +46,7 @@ pub(super) async fn session_page(
 ) -> Result<Html<String>, PageError> {
     proctor.check(&state.db, &id).await?;
     let r = results::session_results(&state.db, &id, state.clock.now_ms()).await?;
-    let starts_at = state.db.session(&id).await?.map_or(0, |s| s.starts_at);
+    let starts_at = r.starts_at;
     let prechecks = crate::precheck::session_prechecks(&state.db, &r.exam, &id, starts_at).await?;
     let due = crate::precheck::deadline(&r.exam, starts_at);
     let local = |ms: i64| r.zone.show(ms);

@@ -35,6 +35,12 @@ fn decide(attempt: &str, cookie: &str, body: &str) -> Request<Body> {
         .unwrap()
 }
 
+/// Records a decision that must be taken (303 back to the page).
+async fn decided(f: &Fixture, attempt: &str, cookie: &str, body: &str) {
+    let (status, text) = fetch(f, decide(attempt, cookie, body)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}: {text}");
+}
+
 fn get(uri: &str, cookie: &str) -> Request<Body> {
     Request::get(uri)
         .header(header::COOKIE, format!("vigil_review={cookie}"))
@@ -108,26 +114,20 @@ async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() 
     assert!(f.state.db.decisions(&s1).await.unwrap().is_empty());
 
     // First a procès-verbal, then the exclusion for five years.
-    let (status, _) = fetch(
+    decided(
         &f,
-        decide(
-            &s1,
-            &cookie,
-            "decision=incident&comment=T%C3%A9l%C3%A9phone+visible",
-        ),
+        &s1,
+        &cookie,
+        "decision=incident&comment=T%C3%A9l%C3%A9phone+visible",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _) = fetch(
+    decided(
         &f,
-        decide(
-            &s1,
-            &cookie,
-            &format!("decision=excluded&comment=Fraude+av%C3%A9r%C3%A9e&until={FIVE_YEARS}"),
-        ),
+        &s1,
+        &cookie,
+        &format!("decision=excluded&comment=Fraude+av%C3%A9r%C3%A9e&until={FIVE_YEARS}"),
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
     let history = f.state.db.decisions(&s1).await.unwrap();
     let kinds: Vec<_> = history.iter().map(|d| d.decision.as_str()).collect();
     assert_eq!(kinds, ["incident", "excluded"]);
@@ -240,16 +240,13 @@ async fn an_exclusion_blocks_a_later_registration_until_its_end_and_is_listed() 
 
     // On appeal the reviewer decides again: the latest counts, the
     // exclusion is lifted, the list is empty.
-    let (status, _) = fetch(
+    decided(
         &f,
-        decide(
-            &s1,
-            &cookie,
-            "decision=invalidated&comment=Sanction+r%C3%A9vis%C3%A9e",
-        ),
+        &s1,
+        &cookie,
+        "decision=invalidated&comment=Sanction+r%C3%A9vis%C3%A9e",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
     let soon = demo_session_at(&f, NOW + 2 * 86_400_000).await;
     import(&f, &soon, again, None).await.unwrap();
     let listed = vigil_server::ops::sanctions::export(&f.state.db, None)
@@ -265,36 +262,31 @@ async fn an_exclusion_outlives_the_purge_of_its_session() {
     import(&f, &s, ROSTER, None).await.unwrap();
     let s2 = attempt_of(&f, &s, "S2").await;
     let cookie = proctor_login(&f, &s, "marie").await;
-    let (status, _) = fetch(
+    decided(
         &f,
-        decide(
-            &s2,
-            &cookie,
-            "decision=excluded&comment=Substitution&until=2029-06-01",
-        ),
+        &s2,
+        &cookie,
+        "decision=excluded&comment=Substitution&until=2029-06-01",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (status, _) = fetch(
+    decided(
         &f,
-        decide(&s2, &cookie, "decision=reported&comment=Aussi+signal%C3%A9"),
+        &s2,
+        &cookie,
+        "decision=reported&comment=Aussi+signal%C3%A9",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
     // `reported` replaced the exclusion: it no longer blocks.
     let later = demo_session_at(&f, NOW + 86_400_000).await;
     let one = "candidate,person,family_name,given_name,email\nY1,ECR-0200,Petit,Noé,n@example.fr\n";
     import(&f, &later, one, None).await.unwrap();
-    let (status, _) = fetch(
+    decided(
         &f,
-        decide(
-            &s2,
-            &cookie,
-            "decision=excluded&comment=Substitution&until=2029-06-01",
-        ),
+        &s2,
+        &cookie,
+        "decision=excluded&comment=Substitution&until=2029-06-01",
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
 
     // The session's data goes (retention); the exclusion stays.
     let purged = f
