@@ -36,6 +36,18 @@ impl Cluster {
     /// not installed, and not root to install it). Errors are real failures
     /// (the install or the start failed).
     pub(crate) fn start() -> Result<std::result::Result<Cluster, String>> {
+        Self::start_with(false)
+    }
+
+    /// A cluster whose commits survive a crash of the server process
+    /// (`synchronous_commit = on`): the restart test stops it with
+    /// `pg_ctl -m immediate` and counts every acknowledged event after.
+    /// Its [`Cluster::control_script`] stops and starts it.
+    pub(crate) fn start_durable() -> Result<std::result::Result<Cluster, String>> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<std::result::Result<Cluster, String>> {
         let bin = match find_bin() {
             Some(bin) => bin,
             None if util::is_root() => {
@@ -55,7 +67,7 @@ impl Cluster {
         let base = if as_postgres {
             PathBuf::from(format!("/tmp/vigil-pg-{}-{port}", std::process::id()))
         } else {
-            util::root().join("target").join("pg")
+            util::root().join("target").join(format!("pg-{port}"))
         };
         if base.exists() {
             std::fs::remove_dir_all(&base)
@@ -89,12 +101,14 @@ impl Cluster {
         ]))?;
         // Loopback TCP only; the socket in our folder (the default
         // /var/run/postgresql may not exist); no durability needed.
+        let commits = if durable { "on" } else { "off" };
         let options = format!(
             "-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={} \
-             -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+             -c fsync=off -c synchronous_commit={commits} -c full_page_writes=off \
              -c max_connections=300",
             cluster.base.display()
         );
+        cluster.write_control_script(&options)?;
         let started = util::run(
             cluster
                 .pg("pg_ctl")
@@ -115,6 +129,37 @@ impl Cluster {
     /// The URL of the cluster's `postgres` database, as its superuser.
     pub(crate) fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// `SCRIPT stop` kills the cluster (`pg_ctl -m immediate`: as a crash),
+    /// `SCRIPT start` starts it again with the same settings.
+    pub(crate) fn control_script(&self) -> PathBuf {
+        self.base.join("ctl.sh")
+    }
+
+    fn write_control_script(&self, options: &str) -> Result<()> {
+        let user = if self.as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
+        let pg_ctl = self.bin.join("pg_ctl");
+        let script = format!(
+            "#!/bin/sh\n# Stops (as a crash) or starts the test cluster.\nset -e\n\
+             case \"$1\" in\n\
+             stop) exec {user}{pg} -D {data} -m immediate -w stop ;;\n\
+             start) exec {user}{pg} -D {data} -l {log} -w -t 60 -o '{options}' start ;;\n\
+             *) echo \"usage: $0 stop|start\" >&2; exit 2 ;;\n\
+             esac\n",
+            pg = pg_ctl.display(),
+            data = self.data_dir().display(),
+            log = self.log_file().display(),
+        );
+        let path = self.control_script();
+        std::fs::write(&path, script)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        Ok(())
     }
 
     fn data_dir(&self) -> PathBuf {

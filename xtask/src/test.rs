@@ -176,17 +176,29 @@ pub(crate) fn postgres_only() -> Result<()> {
 fn postgres_suite(t: &mut Tally) {
     const NAME: &str = "server tests on PostgreSQL";
     let started = std::time::Instant::now();
-    match postgres::Cluster::start() {
-        Ok(Ok(cluster)) => {
+    // A second cluster for the restart test alone: it is killed mid-test.
+    let clusters = postgres::Cluster::start().and_then(|shared| {
+        Ok(match shared {
+            Ok(shared) => match postgres::Cluster::start_durable()? {
+                Ok(restarted) => Ok((shared, restarted)),
+                Err(why) => Err(why),
+            },
+            Err(why) => Err(why),
+        })
+    });
+    match clusters {
+        Ok(Ok((cluster, restarted))) => {
             t.suite(
                 NAME,
                 util::cargo()
                     .arg("test")
                     .args(build::NATIVE)
                     .args(["--test", "server"])
-                    .env("VIGIL_TEST_DATABASE_URL", cluster.url()),
+                    .env("VIGIL_TEST_DATABASE_URL", cluster.url())
+                    .env("VIGIL_TEST_PG_RESTART_URL", restarted.url())
+                    .env("VIGIL_TEST_PG_CTL", restarted.control_script()),
             );
-            drop(cluster);
+            drop((cluster, restarted));
             println!(
                 "{NAME}: {:.1} s, with the cluster's start and stop",
                 started.elapsed().as_secs_f64()

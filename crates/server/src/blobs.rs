@@ -150,7 +150,15 @@ impl BlobStore {
                 if let Some(parent) = blob.parent() {
                     tokio::fs::create_dir_all(parent).await?;
                 }
-                tokio::fs::rename(file, &blob).await
+                tokio::fs::rename(file, &blob).await?;
+                // The rename is durable once its folder is synced.
+                let folder = blob.parent().map(Path::to_path_buf);
+                tokio::task::spawn_blocking(move || match folder {
+                    Some(folder) => std::fs::File::open(folder)?.sync_all(),
+                    None => Ok(()),
+                })
+                .await
+                .map_err(io::Error::other)?
             }
             BlobStore::Object { store, prefix, .. } => {
                 let key = Self::key(prefix, sha);

@@ -37,14 +37,16 @@ use crate::{ApiError, AppState};
 
 /// A parsed `Content-Range` request header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Range {
+pub enum Range {
     /// `bytes */TOTAL`: how much is held?
     Probe { total: u64 },
     /// `bytes START-END/TOTAL` (END inclusive).
     Piece { start: u64, end: u64, total: u64 },
 }
 
-fn parse_range(value: &str) -> Result<Range, ApiError> {
+/// A `Content-Range` header as a candidate's browser sends it (fuzzed:
+/// `fuzz/targets/content_range.rs`).
+pub fn parse_range(value: &str) -> Result<Range, ApiError> {
     let bad = || {
         ApiError::bad_request(
             "bad_range",
@@ -185,9 +187,7 @@ pub(super) async fn put_media(
     let held = if range.is_none() { 0 } else { held };
 
     if let Some(dir) = part.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(ApiError::internal)?;
+        tokio::fs::create_dir_all(dir).await.map_err(ApiError::io)?;
     }
     let mut file = tokio::fs::OpenOptions::new()
         .create(true)
@@ -196,7 +196,7 @@ pub(super) async fn put_media(
         .truncate(range.is_none())
         .open(&part)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::io)?;
     let mut written: u64 = 0;
     let mut stream = body.into_data_stream();
     let mut failure = None;
@@ -231,10 +231,24 @@ pub(super) async fn put_media(
             written -= chunk.len() as u64;
             break;
         }
-        file.write_all(&chunk).await.map_err(ApiError::internal)?;
+        if let Err(e) = file.write_all(&chunk).await {
+            // A full disk (507) or a failed write: none of this request is
+            // kept, so the client resumes from what it was told before.
+            written -= chunk.len() as u64;
+            failure = Some(ApiError::io(e).with_received(held));
+            break;
+        }
     }
-    file.flush().await.map_err(ApiError::internal)?;
+    // Durable before it is acknowledged: what the answer says is held
+    // survives a crash of the server or of the machine.
+    let synced = match file.flush().await {
+        Ok(()) => file.sync_data().await,
+        Err(e) => Err(e),
+    };
     drop(file);
+    if let (Err(e), None) = (synced, &failure) {
+        failure = Some(ApiError::io(e).with_received(held));
+    }
     if let Some(err) = failure {
         let resumable = range.is_some() && err.code == "incomplete_body";
         if !resumable {
@@ -256,7 +270,7 @@ pub(super) async fn put_media(
     let actual = tokio::task::spawn_blocking(move || media::file_sha256(&check))
         .await
         .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::io)?;
     if actual != sha {
         let _ = tokio::fs::remove_file(&part).await;
         return Err(ApiError::bad_request(
@@ -284,7 +298,7 @@ pub async fn store_verified(
         .blobs
         .store_file(sha, part)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::io)?;
     let now = state.clock.now_ms();
     state.db.insert_media(&attempt.id, sha, size, now).await?;
     let sync_by = sync_deadline(state, attempt).await?;
@@ -304,15 +318,16 @@ async fn truncate_or_remove(part: &Path, len: u64) -> Result<(), ApiError> {
         match tokio::fs::remove_file(part).await {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ApiError::internal(e)),
+            Err(e) => Err(ApiError::io(e)),
         }
     } else {
         let file = tokio::fs::OpenOptions::new()
             .write(true)
             .open(part)
             .await
-            .map_err(ApiError::internal)?;
-        file.set_len(len).await.map_err(ApiError::internal)
+            .map_err(ApiError::io)?;
+        file.set_len(len).await.map_err(ApiError::io)?;
+        file.sync_data().await.map_err(ApiError::io)
     }
 }
 

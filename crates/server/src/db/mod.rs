@@ -80,6 +80,12 @@ pub struct Db {
     backend: Backend,
 }
 
+/// How long a request waits for a PostgreSQL connection before it is
+/// answered 503 `unavailable` (with `Retry-After`): while the database
+/// restarts, candidates' syncs fail fast and retry instead of hanging. The
+/// pool reconnects by itself once the database is back.
+pub const PG_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl Db {
     /// Opens (creating if needed) the SQLite file at `path` and migrates it.
     pub async fn open_file(path: &Path) -> anyhow::Result<Db> {
@@ -127,7 +133,7 @@ impl Db {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(PG_ACQUIRE_TIMEOUT)
                 .connect(url)
                 .await?;
             return Self::migrated(pool.clone(), pool, Backend::Postgres).await;

@@ -13,6 +13,7 @@ mod adversarial;
 mod api;
 mod cli;
 mod copies;
+mod failures;
 mod kiosk;
 mod mail;
 mod media;
