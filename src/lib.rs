@@ -18,7 +18,6 @@ pub mod head_turn;
 pub mod hooks;
 pub mod i18n;
 pub mod live_checks;
-pub mod package;
 pub mod problem;
 pub mod proctoring;
 pub mod route;

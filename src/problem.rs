@@ -10,10 +10,10 @@ use vigil_api::codes;
 
 use crate::browser::api::ApiFailure;
 use crate::i18n::{fill, Lang};
-use crate::package::OpenError;
 use crate::session::StartFailure;
 use crate::state::Screen;
 use crate::store::CommitError;
+use vigil_api::package::OpenError;
 
 /// A failure the candidate must read.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,10 +10,10 @@ use vigil_exam::{Attempt, AttemptState, Exam, Phase, Schedule, StartWindow};
 
 use crate::browser::api::ApiFailure;
 use crate::browser::{api, capabilities, clock, idb};
-use crate::package::{self, OpenError};
 use crate::state::SignedIn;
 use crate::store::{AttemptStore, CommitError};
 use crate::sync;
+use vigil_api::package::{self, OpenError};
 
 /// Rebuilds the attempt of a login from the events stored on this machine
 /// (none for a first login).

@@ -23,39 +23,8 @@
 use std::cell::RefCell;
 
 use gloo_net::http::Request;
-use vigil_contracts::kiosk::{
-    status, AppStatus, ReportBody, LINK_PARAM, REPORT_ROUTE, STATUS_ROUTE,
-};
+use vigil_contracts::kiosk::{parse_link, status, AppStatus, Link, ReportBody};
 use vigil_exam::{CheckResult, CheckStatus, KioskReportBody};
-
-/// The launcher's link: port and secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Link {
-    pub port: u16,
-    pub secret: String,
-}
-
-impl Link {
-    fn url(&self, route: &str) -> String {
-        format!("http://127.0.0.1:{}/{}/{route}", self.port, self.secret)
-    }
-}
-
-/// `#…&vigil-kiosk-link=PORT.SECRET` → the link (a non-zero port and 32 hex
-/// characters, else `None`).
-pub fn parse_link(fragment: &str) -> Option<Link> {
-    let value = fragment
-        .trim_start_matches('#')
-        .split('&')
-        .find_map(|kv| kv.strip_prefix(LINK_PARAM)?.strip_prefix('='))?;
-    let (port, secret) = value.split_once('.')?;
-    let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
-    let hex = secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit());
-    hex.then(|| Link {
-        port,
-        secret: secret.to_ascii_lowercase(),
-    })
-}
 
 thread_local! {
     static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
@@ -80,7 +49,10 @@ pub fn present() -> bool {
 /// it cannot be read (the launcher checks again and the app asks again).
 pub async fn report() -> Option<KioskReportBody> {
     let link = link()?;
-    let res = Request::get(&link.url(REPORT_ROUTE)).send().await.ok()?;
+    let res = Request::get(&link.url(vigil_contracts::kiosk::REPORT_ROUTE))
+        .send()
+        .await
+        .ok()?;
     if !res.ok() {
         return None;
     }
@@ -170,14 +142,16 @@ pub async fn post_sync_status(status: SyncStatus) {
         return;
     };
     // A plain-text body keeps this a "simple" request (no preflight).
-    if let Ok(req) = Request::post(&link.url(STATUS_ROUTE)).body(status.body()) {
+    if let Ok(req) =
+        Request::post(&link.url(vigil_contracts::kiosk::STATUS_ROUTE)).body(status.body())
+    {
         let _ = req.send().await;
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{kiosk_report_body, parse_link, SyncStatus};
+    use super::{kiosk_report_body, SyncStatus};
     use vigil_contracts::kiosk::ReportBody;
     use vigil_exam::{CheckResult, CheckStatus, KioskReportBody};
 
@@ -232,34 +206,5 @@ mod tests {
         // As the engine would have refused it, read directly.
         let odd = json.replace("\"warn\"", "\"maybe\"");
         assert_eq!(kiosk_report_body(serde_json::from_str(&odd).unwrap()), None);
-    }
-
-    #[test]
-    fn reads_the_link_from_the_fragment() {
-        let secret = "0123456789abcdef0123456789ABCDEF";
-        let link = parse_link(&format!(
-            "#vigil-config-key=k&vigil-kiosk-link=4100.{secret}"
-        ))
-        .unwrap();
-        assert_eq!(link.port, 4100);
-        assert_eq!(link.secret, secret.to_ascii_lowercase());
-        assert_eq!(
-            link.url("status"),
-            format!(
-                "http://127.0.0.1:4100/{}/status",
-                secret.to_ascii_lowercase()
-            )
-        );
-        assert_eq!(parse_link("#vigil-config-key=k"), None);
-        assert_eq!(parse_link(&format!("#vigil-kiosk-link=0.{secret}")), None);
-        assert_eq!(
-            parse_link(&format!("#vigil-kiosk-link=70000.{secret}")),
-            None
-        );
-        assert_eq!(parse_link("#vigil-kiosk-link=4100.short"), None);
-        assert_eq!(
-            parse_link("#vigil-kiosk-link=4100.evil.example/0123456789abcdef0123456"),
-            None
-        );
     }
 }

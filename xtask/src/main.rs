@@ -13,15 +13,21 @@
 //! - `size`: raw and gzip sizes of what `dist/` ships.
 //! - `models`: regenerates the face models and checks them against `static/models/`.
 //! - `bench <engine>`: benchmarks that print figures.
+//! - `fuzz [--long | --runs N | --seconds S] [TARGET…]`: the fuzz targets
+//!   of `fuzz/`, each with its figures.
+//! - `soak server [--kills N] [--candidates N]`: the server killed under
+//!   load; nothing may be lost.
 
 mod bench;
 mod build;
 mod demo;
+mod fuzz;
 mod media;
 mod models;
 mod postgres;
 mod setup;
 mod size;
+mod soak;
 mod test;
 mod util;
 mod worker;
@@ -29,7 +35,7 @@ mod worker;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME>";
+    "usage: cargo xtask <setup|build|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [TARGET…]|soak server [--kills N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +51,8 @@ fn main() -> ExitCode {
         Some("worker") => setup::run().and_then(|_| worker::build()),
         Some("models") => models::run(),
         Some("bench") => bench::run(args.get(1).map(String::as_str)),
+        Some("fuzz") => setup::run().and_then(|_| fuzz::run(&args[1..])),
+        Some("soak") => soak::run(&args[1..]),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

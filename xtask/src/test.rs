@@ -6,6 +6,7 @@
 //! native tests of every crate; the server's tests again on a throwaway
 //! PostgreSQL cluster; wasm32 build of the pure crates; the kiosk launcher
 //! checked for Windows and macOS (its cfg paths compile, never run here);
+//! the fuzz targets, built instrumented and run a few seconds each;
 //! wasm-bindgen tests in headless Chromium; end-to-end tests (the vision
 //! worker and the app built in release, the real server, both driven in
 //! headless Chromium with a fake camera playing a face clip).
@@ -14,7 +15,7 @@ use std::process::Command;
 
 use anyhow::{bail, Result};
 
-use crate::{build, media, postgres, setup, util};
+use crate::{build, fuzz, media, postgres, setup, soak, util};
 
 #[derive(Default)]
 struct Tally {
@@ -34,6 +35,17 @@ impl Tally {
                 self.failed += 1;
                 self.failures.push(name.to_owned());
             }
+        }
+    }
+
+    /// A step run in-process: one pass or one failure.
+    fn outcome(&mut self, name: &str, result: Result<()>) {
+        if let Err(e) = result {
+            eprintln!("FAILED: {name}: {e:#}");
+            self.failed += 1;
+            self.failures.push(name.to_owned());
+        } else {
+            self.passed += 1;
         }
     }
 
@@ -146,6 +158,10 @@ pub(crate) fn run() -> Result<()> {
             "wasm32-unknown-unknown",
         ]),
     );
+    fuzz_steps(&mut t);
+    let name = "server soak (dev build: 100 candidates, 5 kills, SQLite and PostgreSQL)";
+    println!("\n== {name}");
+    t.outcome(name, soak::server(soak::CI));
     for target in setup::KIOSK_OTHER_TARGETS {
         t.check(
             &format!("vigil-kiosk compiles for {target}"),
@@ -158,6 +174,25 @@ pub(crate) fn run() -> Result<()> {
     );
     e2e(&mut t, None)?;
     t.finish()
+}
+
+/// The fuzz targets (`fuzz/`), built with their instrumentation, then each
+/// run [`fuzz::TEST_SECONDS`] seconds from its seeds and the corpus kept in
+/// `target/fuzz/`: a crash fails the step and names the input.
+fn fuzz_steps(t: &mut Tally) {
+    let name = "fuzz targets (instrumented build)";
+    println!("\n== {name}");
+    let bins = match fuzz::build() {
+        Ok(bins) => bins,
+        Err(e) => return t.outcome(name, Err(e)),
+    };
+    t.outcome(name, Ok(()));
+    for target in fuzz::TARGETS {
+        let name = format!("fuzz {target} ({} s)", fuzz::TEST_SECONDS);
+        println!("\n== {name}");
+        let ran = fuzz::run_target(&bins, target, fuzz::Budget::Seconds(fuzz::TEST_SECONDS));
+        t.outcome(&name, ran.map(|_| ()));
+    }
 }
 
 /// `cargo xtask test-pg`: only the server's tests on PostgreSQL.

@@ -2,8 +2,11 @@
 //!
 //! The server (native) and the web app (wasm32) both depend on this crate,
 //! so a field renamed on one side fails to compile on the other instead of
-//! failing at run time in a candidate's browser. Plain serde types, nothing
-//! else: no HTTP client, no server framework.
+//! failing at run time in a candidate's browser. Plain serde types and the
+//! package opener ([`package`]), nothing else: no HTTP client, no server
+//! framework.
+
+pub mod package;
 
 use serde::{Deserialize, Serialize};
 pub use vigil_exam::ExamSummary;

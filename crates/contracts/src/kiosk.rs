@@ -24,6 +24,39 @@ use serde::{Deserialize, Serialize};
 /// The fragment parameter that carries the link: `vigil-kiosk-link=PORT.SECRET`.
 pub const LINK_PARAM: &str = "vigil-kiosk-link";
 
+/// The launcher's link as the app reads it from the fragment: a port and
+/// the route secret (32 hex digits, lowercased).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub port: u16,
+    pub secret: String,
+}
+
+impl Link {
+    /// `http://127.0.0.1:PORT/SECRET/ROUTE`: built from a port and hex
+    /// digits only, so no fragment can point the app off the loopback.
+    pub fn url(&self, route: &str) -> String {
+        format!("http://127.0.0.1:{}/{}/{route}", self.port, self.secret)
+    }
+}
+
+/// `#…&vigil-kiosk-link=PORT.SECRET` → the link (a non-zero port and 32 hex
+/// characters, else `None`). The fragment is the page's, so anything at all
+/// may be in it (`fuzz/targets/kiosk_link.rs`).
+pub fn parse_link(fragment: &str) -> Option<Link> {
+    let value = fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(LINK_PARAM)?.strip_prefix('='))?;
+    let (port, secret) = value.split_once('.')?;
+    let port: u16 = port.parse().ok().filter(|p| *p != 0)?;
+    let hex = secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit());
+    hex.then(|| Link {
+        port,
+        secret: secret.to_ascii_lowercase(),
+    })
+}
+
 /// `GET http://127.0.0.1:PORT/SECRET/report` → [`ReportBody`].
 pub const REPORT_ROUTE: &str = "report";
 
@@ -145,4 +178,38 @@ pub mod item {
 #[serde(deny_unknown_fields)]
 pub struct LinkError {
     pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_link_from_the_fragment() {
+        let secret = "0123456789abcdef0123456789ABCDEF";
+        let link = parse_link(&format!(
+            "#vigil-config-key=k&vigil-kiosk-link=4100.{secret}"
+        ))
+        .unwrap();
+        assert_eq!(link.port, 4100);
+        assert_eq!(link.secret, secret.to_ascii_lowercase());
+        assert_eq!(
+            link.url("status"),
+            format!(
+                "http://127.0.0.1:4100/{}/status",
+                secret.to_ascii_lowercase()
+            )
+        );
+        assert_eq!(parse_link("#vigil-config-key=k"), None);
+        assert_eq!(parse_link(&format!("#vigil-kiosk-link=0.{secret}")), None);
+        assert_eq!(
+            parse_link(&format!("#vigil-kiosk-link=70000.{secret}")),
+            None
+        );
+        assert_eq!(parse_link("#vigil-kiosk-link=4100.short"), None);
+        assert_eq!(
+            parse_link("#vigil-kiosk-link=4100.evil.example/0123456789abcdef0123456"),
+            None
+        );
+    }
 }

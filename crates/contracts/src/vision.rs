@@ -77,6 +77,28 @@ pub struct Image<P> {
     pub data: P,
 }
 
+/// Largest image side a request may carry, in pixels.
+pub const MAX_SIDE: u32 = 8192;
+
+/// Whether `width × height` RGBA pixels in `len` bytes make an image the
+/// worker takes: each side 1 to [`MAX_SIDE`], exactly 4 bytes a pixel. The
+/// page sends these numbers, so the worker checks them before it reads a
+/// pixel (`fuzz/targets/vision_message.rs`).
+pub fn check_image(width: u32, height: u32, len: usize) -> Result<(), String> {
+    for (name, side) in [("width", width), ("height", height)] {
+        if !(1..=MAX_SIDE).contains(&side) {
+            return Err(format!("`{name}` out of 1–{MAX_SIDE}"));
+        }
+    }
+    let expected = u64::from(width) * u64::from(height) * 4;
+    if len as u64 != expected {
+        return Err(format!(
+            "{len} bytes of pixels for {width}×{height} (RGBA: {expected} expected)"
+        ));
+    }
+    Ok(())
+}
+
 /// [`Request::Frame`] and [`Request::Faces`]: one image, its fields beside
 /// the id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

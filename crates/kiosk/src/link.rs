@@ -204,7 +204,7 @@ struct Shared {
 pub struct Link {
     port: u16,
     secret: String,
-    shared: Arc<Mutex<Shared>>,
+    endpoint: Arc<Endpoint>,
     server: Arc<Server>,
     thread: Option<JoinHandle<()>>,
 }
@@ -230,24 +230,21 @@ impl Link {
         getrandom::getrandom(&mut bytes)
             .map_err(|e| anyhow::anyhow!("pas d'aléa pour le secret du lien : {e}"))?;
         let secret = hex::encode(bytes);
-        let shared = Arc::new(Mutex::new(Shared {
-            report: Some(report),
-            ..Shared::default()
-        }));
+        let endpoint = Arc::new(Endpoint::new(&secret, report));
         let server = Arc::new(server);
         let thread = {
-            let (server, shared, secret) = (server.clone(), shared.clone(), secret.clone());
+            let (server, endpoint) = (server.clone(), endpoint.clone());
             let origin = origin.to_string();
             std::thread::spawn(move || {
                 for request in server.incoming_requests() {
-                    handle(request, &secret, &origin, &shared);
+                    handle(request, &origin, &endpoint);
                 }
             })
         };
         Ok(Link {
             port,
             secret,
-            shared,
+            endpoint,
             server,
             thread: Some(thread),
         })
@@ -265,23 +262,23 @@ impl Link {
 
     /// Replaces the report the app reads (after a re-check).
     pub fn set_report(&self, report: ReportBody<'static>) {
-        lock(&self.shared).report = Some(report);
+        lock(&self.endpoint.shared).report = Some(report);
     }
 
     /// What the app last said, if it said anything.
     pub fn status(&self) -> Option<AppStatus> {
-        lock(&self.shared).status
+        self.endpoint.status()
     }
 
     /// Everything heard so far, to check the last status against.
     pub fn record(&self) -> Record {
-        lock(&self.shared).record.clone()
+        lock(&self.endpoint.shared).record.clone()
     }
 
     /// Whether a request with the right secret arrived (the app read the
     /// start page and found the link).
     pub fn contacted(&self) -> bool {
-        lock(&self.shared).contacted
+        lock(&self.endpoint.shared).contacted
     }
 }
 
@@ -300,7 +297,7 @@ fn header(name: &str, value: &str) -> Option<Header> {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).ok()
 }
 
-fn handle(mut request: tiny_http::Request, secret: &str, origin: &str, shared: &Mutex<Shared>) {
+fn handle(mut request: tiny_http::Request, origin: &str, endpoint: &Endpoint) {
     let cors: Vec<Header> = [
         header("Access-Control-Allow-Origin", origin),
         header("Access-Control-Allow-Methods", "GET, POST"),
@@ -313,43 +310,74 @@ fn handle(mut request: tiny_http::Request, secret: &str, origin: &str, shared: &
     .into_iter()
     .flatten()
     .collect();
-    let path = request.url().to_string();
-    let route = path
-        .strip_prefix('/')
-        .and_then(|p| p.split_once('/'))
-        .filter(|(s, _)| constant_time_eq(s.as_bytes(), secret.as_bytes()))
-        .map(|(_, r)| r.to_string());
-    if route.is_some() {
-        lock(shared).contacted = true;
+    let method = request.method().clone();
+    let url = request.url().to_string();
+    let (code, body) = endpoint.answer(&method, &url, request.as_reader());
+    let mut response = Response::from_string(body).with_status_code(code);
+    for h in cors {
+        response.add_header(h);
     }
-    let reply = |code: u16, body: String| {
-        let mut r = Response::from_string(body).with_status_code(code);
-        for h in cors.iter().cloned() {
-            r.add_header(h);
-        }
-        r
-    };
-    let response = match (request.method(), route.as_deref()) {
-        (Method::Options, Some(REPORT_ROUTE | STATUS_ROUTE)) => reply(204, String::new()),
-        (Method::Get, Some(REPORT_ROUTE)) => {
-            let report = lock(shared).report.clone();
-            match serde_json::to_string(&report) {
-                Ok(json) => reply(200, json),
-                Err(e) => reply(500, error_body(e.to_string())),
-            }
-        }
-        (Method::Post, Some(STATUS_ROUTE)) => match read_status(&mut request) {
-            Ok(status) => {
-                let mut state = lock(shared);
-                state.record.observe(&status);
-                state.status = Some(status);
-                reply(204, String::new())
-            }
-            Err(e) => reply(400, error_body(e)),
-        },
-        _ => reply(404, error_body("not found".into())),
-    };
     let _ = request.respond(response);
+}
+
+/// The link's routes over its state, apart from the socket: the answer to a
+/// request is a function of its method, its path and its body only, so it
+/// is tested and fuzzed without a server (`fuzz/targets/kiosk_link.rs`).
+pub struct Endpoint {
+    secret: String,
+    shared: Mutex<Shared>,
+}
+
+impl Endpoint {
+    /// The routes under `/SECRET/`, serving `report`.
+    pub fn new(secret: &str, report: ReportBody<'static>) -> Endpoint {
+        Endpoint {
+            secret: secret.to_owned(),
+            shared: Mutex::new(Shared {
+                report: Some(report),
+                ..Shared::default()
+            }),
+        }
+    }
+
+    /// The status code and JSON body (empty for 204) answering `method` on
+    /// `url` (the request line's path) with `body`, of which at most
+    /// [`MAX_BODY`] + 1 bytes are read.
+    pub fn answer(&self, method: &Method, url: &str, body: &mut dyn Read) -> (u16, String) {
+        let route = url
+            .strip_prefix('/')
+            .and_then(|p| p.split_once('/'))
+            .filter(|(s, _)| constant_time_eq(s.as_bytes(), self.secret.as_bytes()))
+            .map(|(_, r)| r);
+        if route.is_some() {
+            lock(&self.shared).contacted = true;
+        }
+        match (method, route) {
+            (Method::Options, Some(REPORT_ROUTE | STATUS_ROUTE)) => (204, String::new()),
+            (Method::Get, Some(REPORT_ROUTE)) => {
+                let report = lock(&self.shared).report.clone();
+                match serde_json::to_string(&report) {
+                    Ok(json) => (200, json),
+                    Err(e) => (500, error_body(e.to_string())),
+                }
+            }
+            (Method::Post, Some(STATUS_ROUTE)) => match read_status(body) {
+                Ok(status) => {
+                    let mut state = lock(&self.shared);
+                    state.record.observe(&status);
+                    state.status = Some(status);
+                    (204, String::new())
+                }
+                Err(e) => (400, error_body(e)),
+            },
+            _ => (404, error_body("not found".into())),
+        }
+    }
+
+    /// What the app last said, if it said anything.
+    pub fn status(&self) -> Option<AppStatus> {
+        lock(&self.shared).status
+    }
 }
 
 /// A [`LinkError`] as JSON.
@@ -357,10 +385,9 @@ fn error_body(error: String) -> String {
     serde_json::to_string(&LinkError { error }).unwrap_or_default()
 }
 
-fn read_status(request: &mut tiny_http::Request) -> Result<AppStatus, String> {
+fn read_status(reader: &mut dyn Read) -> Result<AppStatus, String> {
     let mut body = Vec::new();
-    request
-        .as_reader()
+    reader
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut body)
         .map_err(|e| format!("body unreadable: {e}"))?;

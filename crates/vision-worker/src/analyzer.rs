@@ -20,7 +20,7 @@
 //! In between, a face keeps the pose measured on the box it overlaps; a face
 //! that overlaps none (it appeared, or moved a lot) gets the mesh at once.
 
-use vigil_contracts::vision::{FaceObservation, FrameAnalysis};
+use vigil_contracts::vision::{check_image, FaceObservation, FrameAnalysis};
 use vigil_vision::{Face, FaceDetector, FaceEmbedder, FaceMesh, Frame, Rect};
 
 /// The full-range detector runs on one frame in this many.
@@ -159,6 +159,14 @@ fn round3(x: f32) -> f64 {
 
 fn round1(x: f32) -> f64 {
     (f64::from(x) * 10.0).round() / 10.0
+}
+
+/// An image of a request as a frame for the models, once its size is
+/// checked ([`vigil_contracts::vision::check_image`]: the page sends these
+/// numbers, so nothing about them is trusted).
+pub fn frame_of(width: u32, height: u32, rgba: &[u8]) -> Result<Frame<'_>, String> {
+    check_image(width, height, rgba.len())?;
+    Frame::new(width, height, rgba).map_err(|e| e.to_string())
 }
 
 /// Mean luma (Rec. 601) of the frame, 0 (black) to 1 (white), over every

@@ -32,7 +32,6 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent, Response};
 use crate::analyzer::{identity_match, Analyzer};
 
 /// Largest image side accepted, in pixels.
-const MAX_SIDE: u32 = 8192;
 
 #[derive(Default)]
 struct State {
@@ -84,14 +83,9 @@ fn read(msg: JsValue, header: &RequestHeader) -> Result<Request<Rgba>, String> {
     Request::from_kind(kind, serde_wasm_bindgen::Deserializer::from(msg)).map_err(|e| e.to_string())
 }
 
-/// An image as a frame for the models (each side 1 to [`MAX_SIDE`]).
+/// An image as a frame for the models ([`crate::analyzer::frame_of`]).
 fn frame_of(image: &Image<Rgba>) -> Result<Frame<'_>, String> {
-    for (name, side) in [("width", image.width), ("height", image.height)] {
-        if !(1..=MAX_SIDE).contains(&side) {
-            return Err(format!("`{name}` out of 1–{MAX_SIDE}"));
-        }
-    }
-    Frame::new(image.width, image.height, &image.data.0).map_err(|e| e.to_string())
+    crate::analyzer::frame_of(image.width, image.height, &image.data.0)
 }
 
 /// A count for the wire.

@@ -4,7 +4,7 @@
 //! a reload on any app URL opens the app.
 
 mod candidate;
-mod media;
+pub mod media;
 mod start;
 mod sync;
 mod system;

@@ -7,7 +7,14 @@
 //! even on a poor network. The key is released only by the start: inside
 //! the engine's start window ([`StartWindow::check_start`]), once per
 //! attempt (an atomic `UPDATE … WHERE started_at IS NULL`), with the start
-//! time taken from the server clock.
+//! time taken from the server clock. A start already recorded is answered
+//! again as it was recorded (its time, its deadlines, the key): the first
+//! answer may never have reached the candidate (a network cut, the server
+//! killed right after its commit), and a start must not be a dead end. It
+//! starts nothing a second time. A start the server did not make (an
+//! offline start, learnt from the synced log: it may be forged, and its
+//! time is the device's) is never answered with the key: 409
+//! `already_started`.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -44,17 +51,11 @@ pub(super) async fn start(
     if attempt.state == crate::db::AttemptState::TechnicalFailure {
         return Err(super::candidate::moved(&attempt.id));
     }
-    let already = || {
-        ApiError::conflict(
-            codes::ALREADY_STARTED,
-            "this attempt has already started; it cannot start again",
-        )
-    };
-    if attempt.started_at.is_some() {
-        return Err(already());
-    }
     let session = load_session(&state, &attempt.session_id).await?;
     let exam = load_exam(&state, &session.exam_id).await?;
+    if let Some(started) = attempt.started_at {
+        return recorded_start(&state, &exam, &attempt, started).await;
+    }
     let window = start_window(&exam, &session)?;
     let now = state.clock.now_ms();
     window.check_start(now).map_err(|e| match e {
@@ -74,14 +75,45 @@ pub(super) async fn start(
             ),
         ),
     })?;
-    let pkg = load_package(&state, &session.id).await?;
     if !state.db.start_attempt(&attempt.id, now).await? {
-        return Err(already());
+        // Started meanwhile by a concurrent call: answer that start.
+        let started = state
+            .db
+            .attempt(&attempt.id)
+            .await?
+            .and_then(|a| a.started_at)
+            .ok_or_else(|| ApiError::internal("a started attempt without its start"))?;
+        return recorded_start(&state, &exam, &attempt, started).await;
     }
-    let d = deadlines(&exam, now, attempt.extra_time);
     tracing::info!(attempt = %attempt.id, "start");
+    recorded_start(&state, &exam, &attempt, now).await
+}
+
+/// The answer to a start recorded at `started`: its deadlines and the key;
+/// 409 `already_started` for a start the server learnt from the log.
+async fn recorded_start(
+    state: &AppState,
+    exam: &Exam,
+    attempt: &crate::db::AttemptRow,
+    started: i64,
+) -> Result<Json<StartResponse>, ApiError> {
+    let offline = state
+        .db
+        .flags(&attempt.id)
+        .await?
+        .iter()
+        .any(|f| f.kind == crate::flags::FlagKind::OfflineStart.as_str());
+    if offline {
+        return Err(ApiError::conflict(
+            codes::ALREADY_STARTED,
+            "this attempt started without the server (start code): the server does not \
+             release the key for it",
+        ));
+    }
+    let pkg = load_package(state, &attempt.session_id).await?;
+    let d = deadlines(exam, started, attempt.extra_time);
     Ok(Json(StartResponse {
-        started_at_ms: now,
+        started_at_ms: started,
         identification_by_ms: d.identification_by_ms,
         deadline_ms: d.ends_at_ms,
         key: package::b64(&pkg.key),

@@ -1,17 +1,20 @@
 //! Opening the exam package with the key released at the start.
 //!
 //! The package (AES-256-GCM, see docs/architecture.md) is downloaded at
-//! login and kept in IndexedDB; the key comes from `POST /api/attempt/start`.
-//! Opening checks the tag (any changed byte fails), then the SHA-256 of the
-//! plaintext announced by the server, then the exam's own validation.
-//! Pure: tested natively.
+//! login and kept in the app's IndexedDB; the key comes from
+//! `POST /api/attempt/start`. Opening checks the tag (any changed byte
+//! fails), then the SHA-256 of the plaintext announced by the server, then
+//! the exam's own validation. It lives in this shared crate, beside
+//! [`crate::PackageResponse`] and [`crate::start_code_key`], so that the
+//! app that opens a package and the fuzz target that attacks the opener
+//! run the same code (`fuzz/targets/exam_package.rs`).
 
+use crate::PackageResponse;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use vigil_api::PackageResponse;
 use vigil_exam::Exam;
 
 /// Why a package could not be opened.
@@ -32,7 +35,7 @@ pub enum OpenError {
 /// The package key (base64) a printed start code unlocks, for a start
 /// without network: the same derivation the server seals with.
 pub fn key_from_start_code(session_id: &str, start_code: &str) -> String {
-    STANDARD.encode(vigil_api::start_code_key(session_id, start_code))
+    STANDARD.encode(crate::start_code_key(session_id, start_code))
 }
 
 /// Decrypts and validates the exam of a package.
@@ -70,7 +73,7 @@ pub fn open(package: &PackageResponse, key_b64: &str) -> Result<Exam, OpenError>
 mod tests {
     use super::*;
 
-    const EXAM: &str = include_str!("../exams/demo-short.toml");
+    const EXAM: &str = include_str!("../../../exams/demo-short.toml");
 
     fn seal(key: &[u8; 32], plain: &[u8]) -> PackageResponse {
         let nonce = [7u8; 12];
@@ -106,7 +109,7 @@ mod tests {
     #[test]
     fn a_start_code_opens_its_sessions_package_only() {
         let exam = Exam::from_toml(EXAM).unwrap().redact();
-        let key = vigil_api::start_code_key("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        let key = crate::start_code_key("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
         let package = seal(&key, exam.to_json().as_bytes());
         // Typed loosely: case, spaces and dashes do not matter.
         let typed = key_from_start_code("s-1", "abcd efgh jkmn pqrs tuvw xyz2");

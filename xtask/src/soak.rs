@@ -1,0 +1,93 @@
+//! `cargo xtask soak server [--kills N] [--candidates N] [--dev]`: the
+//! server killed under load (crates/server/benches/soak.rs), on a SQLite
+//! file, then on a throwaway PostgreSQL cluster; fails if anything was lost
+//! or duplicated.
+//!
+//! The full soak (the figures of `docs/reliability.md`) runs the release
+//! server with the sync bench's 1 000 candidates and 20 kills. `cargo xtask
+//! test` runs a small one on the dev build the tests already made
+//! ([`ci`]): same code, fewer candidates, smaller room scans, 5 kills.
+
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::{postgres, util};
+
+/// What one soak runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Soak {
+    pub(crate) kills: usize,
+    pub(crate) candidates: usize,
+    pub(crate) scan_kb: usize,
+    /// The dev build (the tests') instead of the release server.
+    pub(crate) dev: bool,
+}
+
+/// The soak `cargo xtask test` runs.
+pub(crate) const CI: Soak = Soak {
+    kills: 5,
+    candidates: 100,
+    scan_kb: 100,
+    dev: true,
+};
+
+pub(crate) fn run(args: &[String]) -> Result<()> {
+    let mut args = args.iter();
+    match args.next().map(String::as_str) {
+        Some("server") => {}
+        Some("browser") => bail!("`soak browser` is not built yet (issue #15, item 1)"),
+        _ => bail!("usage: cargo xtask soak server [--kills N] [--candidates N] [--dev]"),
+    }
+    let mut soak = Soak {
+        kills: 20,
+        candidates: 1_000,
+        scan_kb: 1_536,
+        dev: false,
+    };
+    while let Some(arg) = args.next() {
+        let mut number = |name: &str| -> Result<usize> {
+            args.next()
+                .and_then(|n| n.parse().ok())
+                .with_context(|| format!("{name} takes a whole number"))
+        };
+        match arg.as_str() {
+            "--kills" => soak.kills = number("--kills")?,
+            "--candidates" => soak.candidates = number("--candidates")?,
+            "--scan-kb" => soak.scan_kb = number("--scan-kb")?,
+            "--dev" => soak.dev = true,
+            other => bail!("unknown soak option {other:?}"),
+        }
+    }
+    server(soak)
+}
+
+/// The soak on SQLite, then on PostgreSQL (when a cluster can be started).
+pub(crate) fn server(soak: Soak) -> Result<()> {
+    util::run(&mut command(soak))?;
+    match postgres::Cluster::start()? {
+        Ok(cluster) => {
+            let result = util::run(command(soak).env("VIGIL_BENCH_DATABASE_URL", cluster.url()));
+            drop(cluster);
+            result
+        }
+        Err(why) => {
+            println!("PostgreSQL soak skipped: {why}");
+            Ok(())
+        }
+    }
+}
+
+fn command(soak: Soak) -> Command {
+    let mut cmd = util::cargo();
+    cmd.arg("bench");
+    if soak.dev {
+        // The tests' build of the server: no release build in CI.
+        cmd.args(["--profile", "dev"]);
+    }
+    cmd.args(["-p", "vigil-server", "--bench", "soak"])
+        .env("VIGIL_SOAK_KILLS", soak.kills.to_string())
+        .env("VIGIL_BENCH_CANDIDATES", soak.candidates.to_string())
+        .env("VIGIL_BENCH_SCAN_KB", soak.scan_kb.to_string());
+    cmd
+}
