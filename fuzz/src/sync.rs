@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
+use axum::Router;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 use vigil_api::EventsRequest;
@@ -30,7 +31,8 @@ pub const FRESH_EVERY: u32 = 2_000;
 
 pub struct Harness {
     runtime: tokio::runtime::Runtime,
-    state: AppState,
+    /// The router, built once (building it is most of a request's cost).
+    router: Router,
     clock: Arc<FixedClock>,
     token: String,
     /// The attempt's chain genesis.
@@ -41,8 +43,9 @@ pub struct Harness {
     pub log: Vec<vigil_exam::Event>,
 }
 
-async fn call(state: &AppState, request: Request<Body>) -> (StatusCode, String) {
-    let response = app(state.clone())
+async fn call(router: &Router, request: Request<Body>) -> (StatusCode, String) {
+    let response = router
+        .clone()
         .oneshot(request)
         .await
         .expect("the router's service never fails");
@@ -102,7 +105,7 @@ impl Harness {
         let log = valid_log(starts_at_ms, started_at_ms, &genesis);
         Harness {
             runtime,
-            state,
+            router: app(state),
             clock,
             token,
             genesis,
@@ -125,13 +128,15 @@ impl Harness {
         )
         .await
         .expect("the demo session");
+        let router = app(state.clone());
         let c = &demo.candidates[0];
         let login = serde_json::json!({"session": demo.session, "candidate": c.id, "code": c.code});
-        let (status, body) = call(state, post("/api/login", None, login.to_string().into())).await;
+        let (status, body) =
+            call(&router, post("/api/login", None, login.to_string().into())).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let token = json(&body)["token"].as_str().expect("a token").to_owned();
         let (status, body) = call(
-            state,
+            &router,
             post("/api/attempt/start", Some(&token), b"{}".to_vec()),
         )
         .await;
@@ -141,7 +146,7 @@ impl Harness {
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .body(Body::empty())
             .expect("a valid request");
-        let (status, body) = call(state, request).await;
+        let (status, body) = call(&router, request).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let genesis = json(&body)["chain_genesis"]
             .as_str()
@@ -155,7 +160,7 @@ impl Harness {
         self.clock.advance(250);
         self.sent += 1;
         let request = post("/api/attempt/events", Some(&self.token), body);
-        let (status, answer) = self.runtime.block_on(call(&self.state, request));
+        let (status, answer) = self.runtime.block_on(call(&self.router, request));
         assert!(
             !status.is_server_error(),
             "a candidate's body answered {status}: {answer}"

@@ -1,7 +1,8 @@
 //! `cargo xtask soak server [--kills N] [--candidates N] [--dev]`: the
 //! server killed under load (crates/server/benches/soak.rs), on a SQLite
-//! file, then on a throwaway PostgreSQL cluster; fails if anything was lost
-//! or duplicated.
+//! file, then on a throwaway PostgreSQL cluster, then as two replicas on
+//! that cluster sharing one S3 bucket; fails if anything was lost or
+//! duplicated.
 //!
 //! The full soak (the figures of `docs/reliability.md`) runs the release
 //! server with the sync bench's 1 000 candidates and 20 kills. `cargo xtask
@@ -62,12 +63,20 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     server(soak)
 }
 
-/// The soak on SQLite, then on PostgreSQL (when a cluster can be started).
+/// The soak on SQLite, then on PostgreSQL, alone and as two replicas
+/// (when a cluster can be started).
 pub(crate) fn server(soak: Soak) -> Result<()> {
     util::run(&mut command(soak))?;
     match postgres::Cluster::start()? {
         Ok(cluster) => {
-            let result = util::run(command(soak).env("VIGIL_BENCH_DATABASE_URL", cluster.url()));
+            let result = util::run(command(soak).env("VIGIL_BENCH_DATABASE_URL", cluster.url()))
+                .and_then(|()| {
+                    util::run(
+                        command(soak)
+                            .env("VIGIL_BENCH_DATABASE_URL", cluster.url())
+                            .env("VIGIL_SOAK_REPLICAS", "2"),
+                    )
+                });
             drop(cluster);
             result
         }

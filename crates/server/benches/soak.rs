@@ -21,6 +21,14 @@
 //! `time_mismatch` flag raised by the crashes. The figures are printed; any
 //! loss, duplicate or such flag fails the run (exit status 1). On SQLite,
 //! or on PostgreSQL at `VIGIL_BENCH_DATABASE_URL`.
+//!
+//! **Replicas.** With `VIGIL_SOAK_REPLICAS=2` (PostgreSQL only), two
+//! servers share the database and one S3 bucket (an `s3s-fs` server the
+//! soak starts: `VIGIL_SOAK_S3_SERVER`, or the one `cargo xtask setup`
+//! installs), each with its own folder for uploads in progress; every
+//! candidate's requests alternate between them (a retry goes to the other),
+//! and the killer picks a replica at random. Then also: each attempt
+//! started once, at the time both replicas answered.
 
 // Tests and benchmarks may unwrap: a panic is their failure report.
 #![allow(clippy::unwrap_used)]
@@ -57,6 +65,8 @@ const CRASH_FLAGS: [&str; 4] = [
 #[derive(Default)]
 struct Run {
     attempt: String,
+    /// The start time every start answer gave (`None` if they differed).
+    started_at: Option<i64>,
     log: Vec<Event>,
     acked_seq: u64,
     media: Vec<(String, u64)>,
@@ -69,11 +79,12 @@ struct Run {
 async fn retrying(
     what: &str,
     retries: &AtomicU64,
-    make: impl Fn() -> reqwest::RequestBuilder,
+    bases: &Bases,
+    make: impl Fn(&str) -> reqwest::RequestBuilder,
 ) -> Result<Value, String> {
     let deadline = Instant::now() + GIVE_UP;
     loop {
-        if let Ok(res) = make().send().await {
+        if let Ok(res) = make(bases.next()).send().await {
             let status = res.status();
             if status.is_success() {
                 if let Ok(body) = res.json::<Value>().await {
@@ -93,10 +104,23 @@ async fn retrying(
     }
 }
 
+/// The replicas' addresses; each request of a candidate goes to the next.
+struct Bases {
+    all: Arc<Vec<String>>,
+    turn: std::sync::atomic::AtomicUsize,
+}
+
+impl Bases {
+    fn next(&self) -> &str {
+        let i = self.turn.fetch_add(1, Ordering::Relaxed);
+        &self.all[i % self.all.len()]
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn candidate(
     client: reqwest::Client,
-    base: Arc<String>,
+    bases: Arc<Vec<String>>,
     session: String,
     login: demo::CandidateLogin,
     index: usize,
@@ -106,9 +130,13 @@ async fn candidate(
     retries: Arc<AtomicU64>,
 ) -> Run {
     let mut run = Run::default();
+    let bases = Bases {
+        all: bases,
+        turn: std::sync::atomic::AtomicUsize::new(index),
+    };
     let result: Result<(), String> = async {
         let body = json!({"session": session, "candidate": login.id, "code": login.code});
-        let answer = retrying("login", &retries, || {
+        let answer = retrying("login", &retries, &bases, |base| {
             client.post(format!("{base}/api/login")).json(&body)
         })
         .await?;
@@ -121,14 +149,18 @@ async fn candidate(
             .as_str()
             .ok_or("no attempt id")?
             .to_owned();
-        let started = retrying("start", &retries, || {
+        let start = |base: &str| {
             client
                 .post(format!("{base}/api/attempt/start"))
                 .bearer_auth(&token)
                 .json(&json!({}))
-        })
-        .await?;
+        };
+        let started = retrying("start", &retries, &bases, start).await?;
         let started_at = started["started_at_ms"].as_i64().ok_or("no start time")?;
+        // Asked again (of the other replica, with several): the same start.
+        let again = retrying("start again", &retries, &bases, start).await?;
+        run.started_at =
+            (again["started_at_ms"].as_i64() == Some(started_at)).then_some(started_at);
         let media: Vec<Vec<u8>> = (0..3)
             .map(|m| media_bytes(index, m as u64, sizes[m]))
             .collect();
@@ -140,7 +172,7 @@ async fn candidate(
                 events: chunk.to_vec(),
             })
             .unwrap();
-            let acked = retrying("events", &retries, || {
+            let acked = retrying("events", &retries, &bases, |base| {
                 client
                     .post(format!("{base}/api/attempt/events"))
                     .bearer_auth(&token)
@@ -155,7 +187,7 @@ async fn candidate(
         }
         for (bytes, sha) in media.into_iter().zip(&shas) {
             let len = bytes.len() as u64;
-            let held = retrying("media", &retries, || {
+            let held = retrying("media", &retries, &bases, |base| {
                 client
                     .put(format!("{base}/api/attempt/media/{sha}"))
                     .bearer_auth(&token)
@@ -174,26 +206,122 @@ async fn candidate(
     run
 }
 
-/// Where the server keeps its data, to start it again on the same.
+/// Where the servers keep their data, to start them again on the same.
 struct Storage {
     db_file: PathBuf,
     db_url: Option<String>,
-    media: PathBuf,
+    /// Replica `i`'s folder is `media-i`: its uploads in progress, and the
+    /// blobs when there is no bucket.
+    dir: PathBuf,
+    /// The bucket the replicas share (`VIGIL_MEDIA_URL` and the `AWS_*`).
+    s3: Option<(S3Server, Vec<(String, String)>)>,
 }
 
 impl Storage {
-    fn start(&self, port: Option<u16>) -> Server {
+    fn media(&self, replica: usize) -> PathBuf {
+        self.dir.join(format!("media-{replica}"))
+    }
+
+    fn start(&self, replica: usize, port: Option<u16>) -> Server {
+        let env: Vec<(&str, &str)> = self
+            .s3
+            .iter()
+            .flat_map(|(_, env)| env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .collect();
+        let media = self.media(replica);
         match &self.db_url {
-            Some(url) => Server::start(None, Some(url), &self.media, port),
-            None => Server::start(Some(&self.db_file), None, &self.media, port),
+            Some(url) => Server::start_with(None, Some(url), &media, port, &env),
+            None => Server::start_with(Some(&self.db_file), None, &media, port, &env),
         }
+    }
+
+    /// Blob `sha` as stored: in the bucket, or in replica 0's folder.
+    async fn blob(&self, sha: &str) -> Option<Vec<u8>> {
+        match &self.s3 {
+            Some((_, env)) => {
+                // `AWS_ENDPOINT` → `aws_endpoint`, as the store reads them.
+                let settings: Vec<(String, &str)> = env
+                    .iter()
+                    .filter(|(k, _)| k.starts_with("AWS_"))
+                    .map(|(k, v)| (k.to_lowercase(), v.as_str()))
+                    .collect();
+                let settings: Vec<(&str, &str)> =
+                    settings.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                let url = format!("s3://{BUCKET}/media");
+                let store = vigil_server::blobs::BlobStore::s3(&url, &settings).ok()?;
+                store.read(sha).await.ok().flatten()
+            }
+            None => std::fs::read(vigil_server::media::blob_path(&self.media(0), sha)).ok(),
+        }
+    }
+}
+
+const BUCKET: &str = "vigil-soak";
+
+/// A throwaway S3 server (`s3s-fs`) over a folder; stopped on drop.
+struct S3Server {
+    child: std::process::Child,
+    _root: tempfile::TempDir,
+}
+
+impl S3Server {
+    /// The server and the environment the replicas reach it with.
+    fn start() -> (S3Server, Vec<(String, String)>) {
+        let bin = std::env::var_os("VIGIL_SOAK_S3_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/tools/bin/s3s-fs")
+            });
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(BUCKET)).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let (key, secret) = ("vigil-soak", "vigil-soak-secret-key");
+        let child = std::process::Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", key, "--secret-key", secret])
+            .arg(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting {} (cargo xtask setup installs it): {e}",
+                    bin.display()
+                )
+            });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the S3 server did not listen");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let env = [
+            ("VIGIL_MEDIA_URL", format!("s3://{BUCKET}/media")),
+            ("AWS_ENDPOINT", format!("http://127.0.0.1:{port}")),
+            ("AWS_ACCESS_KEY_ID", key.to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", secret.to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+        ];
+        let env = env.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        (S3Server { child, _root: root }, env)
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 /// Kills the server at random moments until `kills` are done or `stop` is
 /// set; the time each restart took to listen again.
 fn killer(
-    server: Arc<Mutex<Server>>,
+    servers: Arc<Vec<Mutex<Server>>>,
     storage: Arc<Storage>,
     kills: usize,
     seed: u64,
@@ -206,19 +334,16 @@ fn killer(
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let mut s = server.lock().unwrap();
+        let replica = rng.gen_range(0..servers.len());
+        let mut s = servers[replica].lock().unwrap();
         let t = Instant::now();
         s.child.kill().unwrap();
         s.child.wait().unwrap();
         let port = s.port;
-        *s = storage.start(Some(port));
+        *s = storage.start(replica, Some(port));
         restarts.push(t.elapsed());
     }
     restarts
-}
-
-fn file_sha(path: &Path) -> Option<String> {
-    std::fs::read(path).ok().map(|b| sha_hex(&b))
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -226,6 +351,7 @@ async fn main() {
     let n = env_usize("VIGIL_BENCH_CANDIDATES", 1_000);
     let clients = env_usize("VIGIL_BENCH_CLIENTS", 64);
     let kills = env_usize("VIGIL_SOAK_KILLS", 20);
+    let replicas = env_usize("VIGIL_SOAK_REPLICAS", 1).max(1);
     let seed = std::env::var("VIGIL_SOAK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -240,10 +366,15 @@ async fn main() {
         Ok(cluster) => Some(Db::create_fresh_postgres(&cluster).await.unwrap()),
         Err(_) => None,
     };
+    assert!(
+        replicas == 1 || db_url.is_some(),
+        "replicas share a PostgreSQL database: set VIGIL_BENCH_DATABASE_URL"
+    );
     let storage = Arc::new(Storage {
         db_file: dir.path().join("soak.sqlite3"),
         db_url,
-        media: dir.path().join("media"),
+        dir: dir.path().to_owned(),
+        s3: (replicas > 1).then(S3Server::start),
     });
     let open = || async {
         match &storage.db_url {
@@ -269,6 +400,11 @@ async fn main() {
     } else {
         "SQLite file (WAL)"
     };
+    let kind = if replicas > 1 {
+        format!("{replicas} replicas on {kind} and one S3 bucket (s3s-fs)")
+    } else {
+        kind.to_owned()
+    };
     println!(
         "server soak: {n} candidates, {clients} at once, media {} + {} + {} kB, {kind}; \
          {kills} kills, seed {seed}",
@@ -277,12 +413,21 @@ async fn main() {
         sizes[2] / 1024
     );
 
-    let server = Arc::new(Mutex::new(storage.start(None)));
-    let base = Arc::new(server.lock().unwrap().base.clone());
+    let servers: Arc<Vec<Mutex<Server>>> = Arc::new(
+        (0..replicas)
+            .map(|r| Mutex::new(storage.start(r, None)))
+            .collect(),
+    );
+    let bases: Arc<Vec<String>> = Arc::new(
+        servers
+            .iter()
+            .map(|s| s.lock().unwrap().base.clone())
+            .collect(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let killing = {
-        let (server, storage, stop) = (server.clone(), storage.clone(), stop.clone());
-        std::thread::spawn(move || killer(server, storage, kills, seed, stop))
+        let (servers, storage, stop) = (servers.clone(), storage.clone(), stop.clone());
+        std::thread::spawn(move || killer(servers, storage, kills, seed, stop))
     };
 
     let exam = Arc::new(Exam::from_toml(EXAM).unwrap());
@@ -304,12 +449,13 @@ async fn main() {
     let t0 = Instant::now();
     let mut tasks = Vec::new();
     for (i, login) in info.candidates.iter().cloned().enumerate() {
-        let (client, base, sem, exam) = (client.clone(), base.clone(), sem.clone(), exam.clone());
+        let (client, bases, sem) = (client.clone(), bases.clone(), sem.clone());
+        let exam = exam.clone();
         let (session, retries) = (info.session.clone(), retries.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = sem.acquire().await.unwrap();
             candidate(
-                client, base, session, login, i, exam, window, sizes, retries,
+                client, bases, session, login, i, exam, window, sizes, retries,
             )
             .await
         }));
@@ -321,12 +467,13 @@ async fn main() {
     let load_s = t0.elapsed().as_secs_f64();
     stop.store(true, Ordering::SeqCst);
     let mut restarts = killing.join().unwrap();
-    drop(server);
+    drop(servers);
 
     // What reached the database, read directly.
     let db = open().await;
     let (mut expected, mut stored, mut lost, mut duplicated) = (0usize, 0usize, 0usize, 0usize);
     let (mut media_expected, mut media_whole) = (0usize, 0usize);
+    let mut starts_wrong = 0usize;
     let mut flags: BTreeMap<String, usize> = BTreeMap::new();
     let acked: u64 = runs.iter().map(|r| r.acked_seq).sum();
     for run in &runs {
@@ -334,6 +481,14 @@ async fn main() {
         if run.attempt.is_empty() {
             lost += run.log.len();
             continue;
+        }
+        let recorded = db
+            .attempt(&run.attempt)
+            .await
+            .unwrap()
+            .and_then(|a| a.started_at);
+        if run.started_at.is_none() || recorded != run.started_at {
+            starts_wrong += 1;
         }
         let held = db.events(&run.attempt).await.unwrap();
         stored += held.len();
@@ -350,8 +505,8 @@ async fn main() {
         for (sha, len) in &run.media {
             media_expected += 1;
             let size = db.media_size(&run.attempt, sha).await.unwrap();
-            let blob = vigil_server::media::blob_path(&storage.media, sha);
-            if size == Some(*len) && file_sha(&blob).as_deref() == Some(sha.as_str()) {
+            let whole = storage.blob(sha).await.map(|b| sha_hex(&b));
+            if size == Some(*len) && whole.as_deref() == Some(sha.as_str()) {
                 media_whole += 1;
             }
         }
@@ -386,6 +541,7 @@ async fn main() {
          duplicated {duplicated}"
     );
     println!("media: {media_whole} of {media_expected} stored whole and verified");
+    println!("starts: {starts_wrong} attempts whose start answers disagreed with the record");
     println!("flags: {flags:?}; raised by the crashes: {crash_flags}");
     for e in errors.iter().take(5) {
         println!("  error: {e}");
@@ -397,7 +553,8 @@ async fn main() {
         && stored == expected
         && media_whole == media_expected
         && media_expected == 3 * n
-        && crash_flags == 0;
+        && crash_flags == 0
+        && starts_wrong == 0;
     if !ok {
         println!(
             "SOAK FAILED{}",

@@ -98,6 +98,18 @@ impl Server {
         media: &std::path::Path,
         port: Option<u16>,
     ) -> Server {
+        Self::start_with(db_file, db_url, media, port, &[])
+    }
+
+    /// As [`Server::start`], with more environment variables (an object
+    /// store: `VIGIL_MEDIA_URL` and the `AWS_*`).
+    pub(crate) fn start_with(
+        db_file: Option<&std::path::Path>,
+        db_url: Option<&str>,
+        media: &std::path::Path,
+        port: Option<u16>,
+        extra: &[(&str, &str)],
+    ) -> Server {
         let port = port.unwrap_or_else(|| {
             TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -115,6 +127,7 @@ impl Server {
             }
             (None, None) => unreachable!(),
         }
+        cmd.envs(extra.iter().copied());
         let child = cmd
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .arg("--media-dir")
