@@ -17,6 +17,7 @@ use crate::components::identification_timer::IdentificationTimer;
 use crate::components::language_switch::LanguageSwitch;
 use crate::components::live_banner::LiveBanner;
 use crate::components::lockdown_overlay::{self, LockdownOverlay};
+use crate::components::storage_banner::StorageBanner;
 use crate::copy::use_save_copy;
 use crate::hooks::use_clock::use_clock;
 use crate::hooks::use_identification::use_identification;
@@ -112,6 +113,9 @@ pub fn App() -> Html {
                 }
                 <LanguageSwitch {lang} on_change={on_lang} />
             </header>
+            if let Some(why) = model.storage_refused.clone() {
+                <StorageBanner {lang} why={AttrValue::from(why)} />
+            }
             <main class="main" id="main">
                 if let Some(reason) = covered {
                     <LockdownOverlay {lang} {reason} />

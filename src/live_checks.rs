@@ -14,7 +14,8 @@
 //! The stills of the last frames are kept here, for the whole tab: an
 //! incident may open on any observation (a frame, a voice reading, the
 //! app's one-second tick), and whichever path records it calls
-//! [`store_evidence`] first, which stores the still it names in IndexedDB,
+//! [`store_evidence`] first, which stores the still it names in IndexedDB
+//! (or in the store's memory while IndexedDB refuses),
 //! or drops the name if the still is gone: never a dangling hash, which
 //! the sync could not send.
 
@@ -23,7 +24,7 @@ use std::rc::Rc;
 
 use vigil_exam::{IncidentChange, Signal};
 
-use crate::browser::{camera, idb, microphone, vision};
+use crate::browser::{camera, microphone, vision};
 use crate::proctoring::Stills;
 use crate::voice::VoiceDetector;
 
@@ -63,14 +64,17 @@ thread_local! {
 
 /// Stores the still each opened incident names; an incident whose still is
 /// gone or could not be stored is recorded without evidence.
-pub async fn store_evidence(changes: Vec<IncidentChange>) -> Vec<IncidentChange> {
+pub async fn store_evidence(
+    store: &crate::store::AttemptStore,
+    changes: Vec<IncidentChange>,
+) -> Vec<IncidentChange> {
     let mut out = Vec::with_capacity(changes.len());
     for mut c in changes {
         if let IncidentChange::Opened(i) = &mut c {
             if let Some(sha) = i.evidence.clone() {
                 let bytes = STILLS.with(|s| s.borrow().get(&sha).map(<[u8]>::to_vec));
                 let stored = match bytes {
-                    Some(b) => idb::put_media(&sha, &b).await.is_ok(),
+                    Some(b) => store.put_media(&sha, &b).await,
                     None => false,
                 };
                 if !stored {

@@ -208,6 +208,7 @@ impl Route {
         let e = engine_exam;
         html! {
             <ExamScreen {lang} {exam} {attempt} {remaining_ms} {section_remaining_ms} {saving} {on_open}
+                in_memory={steps.model.storage_refused.is_some()}
                 on_answer={steps.exam_command(e.clone(), |a, exam, (qid, answer): (String, Answer), now| {
                     a.answer(exam, &qid, answer, now)
                 })}

@@ -71,6 +71,9 @@ pub struct Model {
     pub reviewing: bool,
     /// The equipment test opened from the login screen, without signing in.
     pub equipment_test: bool,
+    /// Why IndexedDB refuses writes, while it does: the attempt is kept in
+    /// memory (see `store`), and the page says so.
+    pub storage_refused: Option<Rc<str>>,
 }
 
 /// A signed-in attempt as found in IndexedDB at start-up.
@@ -95,6 +98,8 @@ pub enum Action {
     CloseReview,
     OpenEquipmentTest,
     BackToLogin,
+    /// IndexedDB refuses writes (why), or takes them again (`None`).
+    Storage(Option<Rc<str>>),
 }
 
 impl Model {
@@ -164,6 +169,7 @@ impl Model {
             Action::OpenReview => next.reviewing = true,
             Action::CloseReview => next.reviewing = false,
             Action::OpenEquipmentTest => next.equipment_test = true,
+            Action::Storage(refused) => next.storage_refused = refused,
             Action::BackToLogin => {
                 let lang = next.lang;
                 next = Model {

@@ -12,16 +12,24 @@
 //!    an `Rc` of the small [`AttemptState`] (answers, sections, incidents),
 //!    never the log.
 //!
-//! If the command is refused or IndexedDB does not store its events, the
-//! attempt is rewound to the state last stored
-//! ([`Attempt::rewind_to`]): the screen never shows a fact that is not on
-//! disk, and the next step continues the chain from what is.
+//! If the engine refuses the command, the attempt is rewound to the state
+//! last kept ([`Attempt::rewind_to`]). If **IndexedDB refuses the write**
+//! (quota, a broken profile), the step is kept all the same, in memory: the
+//! exam goes on, the sync sends what is kept as usual (the server is then
+//! the copy that counts), and the store says why it is refusing
+//! ([`AttemptStore::listen_storage`]: the page shows a banner telling the
+//! candidate not to close the tab). Every later step, and every sync round
+//! ([`AttemptStore::flush`]), first writes what is still only in memory —
+//! events and media — so once IndexedDB takes writes again the log on disk
+//! is whole and a reload restores everything. Kept events are never taken
+//! back, so nothing the server may have received is retracted.
 //!
 //! Readers of the log (the sync, the copy, the proctoring rules after a
-//! reload) see only stored events ([`AttemptStore::with_stored`]), even
-//! while a step is being written.
+//! reload) see only kept events ([`AttemptStore::with_stored`]), never one
+//! whose write is still in progress.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use futures_util::lock::Mutex;
@@ -57,15 +65,26 @@ pub fn now_ms(state: &AttemptState) -> i64 {
     clock::wall_ms() + state.clock_offset_ms.unwrap_or(0)
 }
 
-/// What the view is told after each stored step.
+/// What the view is told after each kept step.
 pub type Listener = Box<dyn Fn(Rc<AttemptState>)>;
+
+/// What the view is told when IndexedDB starts refusing writes (why) and
+/// when it takes them again (`None`).
+pub type StorageListener = Box<dyn Fn(Option<String>)>;
 
 struct Held {
     id: String,
     attempt: Attempt,
-    /// The state after the last stored event (what the view shows, and
-    /// what a failed step rewinds to).
+    /// The state after the last kept event (what the view shows, and what
+    /// a refused step rewinds to).
     stored: Rc<AttemptState>,
+    /// The last seq written to IndexedDB (the events after it, up to
+    /// `stored.last_seq`, are kept in memory only).
+    on_disk: u64,
+    /// Media blobs IndexedDB refused, by SHA-256, until written.
+    media: BTreeMap<String, Rc<Vec<u8>>>,
+    /// Why IndexedDB refuses writes, while it does.
+    refusal: Option<String>,
 }
 
 struct Inner {
@@ -73,6 +92,7 @@ struct Inner {
     turn: Mutex<()>,
     held: RefCell<Option<Held>>,
     listener: RefCell<Option<Listener>>,
+    storage_listener: RefCell<Option<StorageListener>>,
 }
 
 /// A cheap handle on the tab's one attempt (clones share it).
@@ -91,6 +111,7 @@ impl Default for AttemptStore {
             turn: Mutex::new(()),
             held: RefCell::new(None),
             listener: RefCell::new(None),
+            storage_listener: RefCell::new(None),
         }))
     }
 }
@@ -101,14 +122,22 @@ impl AttemptStore {
         *self.0.listener.borrow_mut() = Some(listener);
     }
 
+    /// Who hears that IndexedDB refuses writes, or takes them again.
+    pub fn listen_storage(&self, listener: StorageListener) {
+        *self.0.storage_listener.borrow_mut() = Some(listener);
+    }
+
     /// Takes `attempt` (rebuilt from IndexedDB, so stored) as the tab's
     /// attempt; returns the view's first snapshot.
     pub fn hold(&self, id: &str, attempt: Attempt) -> Rc<AttemptState> {
         let stored = Rc::new(attempt.state().clone());
         *self.0.held.borrow_mut() = Some(Held {
             id: id.to_owned(),
+            on_disk: stored.last_seq,
             attempt,
             stored: stored.clone(),
+            media: BTreeMap::new(),
+            refusal: None,
         });
         stored
     }
@@ -123,12 +152,28 @@ impl AttemptStore {
         self.0.held.borrow().as_ref().map(|h| h.id.clone())
     }
 
-    /// The state after the last stored event.
+    /// The state after the last kept event.
     pub fn snapshot(&self) -> Option<Rc<AttemptState>> {
         self.0.held.borrow().as_ref().map(|h| h.stored.clone())
     }
 
-    /// Reads the stored part of the log (never an event still being
+    /// Why IndexedDB refuses writes, while it does.
+    pub fn refusal(&self) -> Option<String> {
+        self.0
+            .held
+            .borrow()
+            .as_ref()
+            .and_then(|h| h.refusal.clone())
+    }
+
+    /// A media blob IndexedDB refused, kept in memory (the sync sends it
+    /// from here).
+    pub fn media_in_memory(&self, sha: &str) -> Option<Rc<Vec<u8>>> {
+        let held = self.0.held.borrow();
+        held.as_ref()?.media.get(sha).cloned()
+    }
+
+    /// Reads the kept part of the log (never an event still being
     /// written), with the state it leads to.
     pub fn with_stored<R>(&self, f: impl FnOnce(&AttemptState, &[Event]) -> R) -> Option<R> {
         let held = self.0.held.borrow();
@@ -160,17 +205,107 @@ impl AttemptStore {
     }
 
     /// Stores a media blob (by its SHA-256), then runs the command that
-    /// names it: an event never refers to bytes that are not on disk.
+    /// names it: an event never refers to bytes that are not kept (on
+    /// disk, or in memory while IndexedDB refuses them).
     pub async fn commit_media(
         &self,
         bytes: &[u8],
         command: impl FnOnce(&mut Attempt, &str, i64) -> Result<Event, AttemptError>,
     ) -> Result<Rc<AttemptState>, CommitError> {
         let sha = hex::encode(Sha256::digest(bytes));
-        idb::put_media(&sha, bytes)
-            .await
-            .map_err(|e| CommitError::Storage(e.0))?;
+        if !self.put_media(&sha, bytes).await {
+            return Err(CommitError::NoAttempt);
+        }
         self.commit(|a, now| command(a, &sha, now)).await
+    }
+
+    /// Writes a media blob to IndexedDB, or keeps it in memory when
+    /// IndexedDB refuses (until [`AttemptStore::flush`] writes it). False
+    /// only when no attempt is held.
+    pub async fn put_media(&self, sha: &str, bytes: &[u8]) -> bool {
+        let Err(e) = idb::put_media(sha, bytes).await else {
+            return true;
+        };
+        let mut held = self.0.held.borrow_mut();
+        let Some(h) = held.as_mut() else {
+            return false;
+        };
+        h.media.insert(sha.to_owned(), Rc::new(bytes.to_vec()));
+        let changed = h.refusal.replace(e.0.clone()).is_none();
+        drop(held);
+        if changed {
+            self.tell_storage(Some(e.0));
+        }
+        true
+    }
+
+    /// Writes to IndexedDB what is kept in memory only (after a refusal);
+    /// the sync calls it every round. Says whether everything is on disk.
+    pub async fn flush(&self) -> bool {
+        let _turn = self.0.turn.lock().await;
+        self.write_pending(&[]).await
+    }
+
+    /// Writes the media and events kept in memory only, with `new` events
+    /// after them, in one go; records the outcome (and tells the storage
+    /// listener when it changes). Runs under the turn.
+    async fn write_pending(&self, new: &[Event]) -> bool {
+        let (id, media, mut events) = {
+            let held = self.0.held.borrow();
+            let Some(h) = held.as_ref() else {
+                return true;
+            };
+            let from = usize::try_from(h.on_disk).unwrap_or(usize::MAX);
+            let upto = usize::try_from(h.stored.last_seq).unwrap_or(usize::MAX);
+            let pending = h.attempt.events().get(from..upto).unwrap_or_default();
+            let media: Vec<(String, Rc<Vec<u8>>)> = h
+                .media
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (h.id.clone(), media, pending.to_vec())
+        };
+        events.extend_from_slice(new);
+        if media.is_empty() && events.is_empty() {
+            return true;
+        }
+        let mut written = Ok(());
+        for (sha, bytes) in &media {
+            written = idb::put_media(sha, bytes).await;
+            if written.is_err() {
+                break;
+            }
+        }
+        if written.is_ok() && !events.is_empty() {
+            written = idb::append_events(&id, &events).await;
+        }
+        let change = {
+            let mut held = self.0.held.borrow_mut();
+            let Some(h) = held.as_mut().filter(|h| h.id == id) else {
+                return false;
+            };
+            match &written {
+                Ok(()) => {
+                    h.media.clear();
+                    h.on_disk = events.last().map_or(h.on_disk, |e| e.seq);
+                    h.refusal.take().map(|_| None)
+                }
+                Err(e) => {
+                    let was = h.refusal.replace(e.0.clone());
+                    was.is_none().then(|| Some(e.0.clone()))
+                }
+            }
+        };
+        if let Some(change) = change {
+            self.tell_storage(change);
+        }
+        written.is_ok()
+    }
+
+    fn tell_storage(&self, refusal: Option<String>) {
+        if let Some(listener) = self.0.storage_listener.borrow().as_ref() {
+            listener(refusal);
+        }
     }
 
     /// Runs engine commands that may append several events (or none) and
@@ -197,7 +332,9 @@ impl AttemptStore {
         if events.is_empty() {
             return self.snapshot().ok_or(CommitError::NoAttempt);
         }
-        let written = idb::append_events(&id, &events).await;
+        // Written with whatever IndexedDB refused before; refused again,
+        // the step is kept in memory all the same (see the module's doc).
+        self.write_pending(&events).await;
         let snapshot = {
             let mut held = self.0.held.borrow_mut();
             // Released (signed out) while writing: nothing left to update.
@@ -205,10 +342,6 @@ impl AttemptStore {
                 .as_mut()
                 .filter(|h| h.id == id)
                 .ok_or(CommitError::NoAttempt)?;
-            if let Err(e) = written {
-                rewind(h);
-                return Err(CommitError::Storage(e.0));
-            }
             h.stored = Rc::new(h.attempt.state().clone());
             h.stored.clone()
         };

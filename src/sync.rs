@@ -5,7 +5,14 @@
 //!
 //! The cursor (highest acked seq, media the server holds) is kept in
 //! IndexedDB next to the session, not as events: an acknowledgement is a
-//! fact about the server, and logging it would itself need sending.
+//! fact about the server, and logging it would itself need sending. It is
+//! also kept in this tab's memory, so that a sync goes on while IndexedDB
+//! refuses writes: a lost cursor only costs a resend (the server answers a
+//! batch it already holds with the same acknowledgement). Each round first
+//! asks the store to write what IndexedDB refused before
+//! ([`AttemptStore::flush`]), and sends media kept in memory as well.
+
+use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 use vigil_api::{EventsRequest, LoginResponse};
@@ -75,10 +82,34 @@ pub fn retry_delay_ms(failures: u32, jitter: f64) -> u32 {
     base + (f64::from(base) * 0.25 * jitter.clamp(0.0, 1.0)) as u32
 }
 
+thread_local! {
+    /// The cursor of this tab's attempt, as last saved (by attempt id).
+    static CURSOR: RefCell<Option<(String, Cursor)>> = const { RefCell::new(None) };
+}
+
+/// The cursor as saved: in IndexedDB, or further on in memory.
 async fn load_cursor(attempt_id: &str) -> Cursor {
-    match idb::load_sync(attempt_id).await {
+    let stored = match idb::load_sync(attempt_id).await {
         Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
         _ => Cursor::default(),
+    };
+    let remembered = CURSOR.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(id, _)| id == attempt_id)
+            .map(|(_, cursor)| cursor.clone())
+    });
+    match remembered {
+        Some(mut cursor) => {
+            cursor.acked_seq = cursor.acked_seq.max(stored.acked_seq);
+            for sha in stored.media_sent {
+                if !cursor.media_sent.contains(&sha) {
+                    cursor.media_sent.push(sha);
+                }
+            }
+            cursor
+        }
+        None => stored,
     }
 }
 
@@ -92,6 +123,8 @@ pub async fn status(login: &LoginResponse, state: &AttemptState) -> Pending {
 /// through) or why it stopped.
 pub async fn push(login: &LoginResponse, store: &AttemptStore) -> Result<Pending, String> {
     let id = &login.attempt.id;
+    // What IndexedDB refused before goes to disk first, if it takes it now.
+    store.flush().await;
     let mut cursor = load_cursor(id).await;
     loop {
         // Only the batch is copied out of the log, not the log.
@@ -122,7 +155,9 @@ pub async fn push(login: &LoginResponse, store: &AttemptStore) -> Result<Pending
         if cursor.media_sent.contains(&sha) {
             continue;
         }
-        let Some(bytes) = idb::get_media(&sha).await.map_err(|e| e.0)? else {
+        let on_disk = idb::get_media(&sha).await.ok().flatten();
+        let Some(bytes) = on_disk.or_else(|| store.media_in_memory(&sha).map(|b| b.to_vec()))
+        else {
             missing = Some(format!("media {sha} missing on this machine"));
             continue;
         };
@@ -140,9 +175,13 @@ pub async fn push(login: &LoginResponse, store: &AttemptStore) -> Result<Pending
     }
 }
 
+/// Keeps the cursor in memory, and in IndexedDB when it takes it (a
+/// refusal is not the round's failure: see the module's doc).
 async fn save(id: &str, cursor: &Cursor) -> Result<(), String> {
+    CURSOR.with(|c| *c.borrow_mut() = Some((id.to_owned(), cursor.clone())));
     let json = serde_json::to_string(cursor).map_err(|e| e.to_string())?;
-    idb::save_sync(id, &json).await.map_err(|e| e.0)
+    let _ = idb::save_sync(id, &json).await;
+    Ok(())
 }
 
 #[cfg(test)]

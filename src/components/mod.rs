@@ -11,5 +11,6 @@ pub mod microphone_meter;
 pub mod navigator;
 pub mod package_status;
 pub mod question_view;
+pub mod storage_banner;
 pub mod sync_status;
 pub mod timer;

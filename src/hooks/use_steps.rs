@@ -37,8 +37,12 @@ pub fn use_steps(model: &UseReducerHandle<Model>) -> Steps {
         let model = model.clone();
         move |_| {
             let store = AttemptStore::default();
+            let told = model.clone();
             store.listen(Box::new(move |state| {
-                model.dispatch(Action::Committed(state))
+                told.dispatch(Action::Committed(state))
+            }));
+            store.listen_storage(Box::new(move |refused| {
+                model.dispatch(Action::Storage(refused.map(Rc::from)))
             }));
             store
         }
@@ -160,7 +164,7 @@ impl Steps {
         }
         let store = self.store.clone();
         self.settle(async move {
-            let changes = live_checks::store_evidence(changes).await;
+            let changes = live_checks::store_evidence(&store, changes).await;
             store
                 .commit_all(move |a, now| {
                     changes.iter().map(|c| a.record_incident(c, now)).collect()

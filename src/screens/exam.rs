@@ -24,6 +24,9 @@ pub struct Props {
     pub section_remaining_ms: Option<i64>,
     /// A step is being stored.
     pub saving: bool,
+    /// IndexedDB refuses writes: answers are kept in the tab only.
+    #[prop_or_default]
+    pub in_memory: bool,
     pub on_answer: Callback<(String, Answer)>,
     pub on_clear: Callback<String>,
     pub on_flag: Callback<(String, bool)>,
@@ -191,8 +194,12 @@ pub fn ExamScreen(props: &Props) -> Html {
                     { if flagged { t.exam_unflag } else { t.exam_flag } }
                 </button>
                 <span class="save-state" aria-live="polite" data-testid="save-state"
-                    data-saving={props.saving.to_string()}>
-                    { if props.saving { t.exam_saving } else { t.exam_saved } }
+                    data-saving={props.saving.to_string()} data-in-memory={props.in_memory.to_string()}>
+                    { match (props.saving, props.in_memory) {
+                        (true, _) => t.exam_saving,
+                        (false, true) => t.exam_kept_in_tab,
+                        (false, false) => t.exam_saved,
+                    } }
                 </span>
                 <button type="button" class="button button--primary" data-testid="next"
                     onclick={on_next}>{ next_label }</button>

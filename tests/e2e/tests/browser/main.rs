@@ -23,4 +23,5 @@ mod offline;
 mod organiser;
 mod problems;
 mod reload;
+mod storage;
 mod time;
