@@ -431,19 +431,8 @@ async fn main() {
     };
 
     let exam = Arc::new(Exam::from_toml(EXAM).unwrap());
-    let window = StartWindow::new(
-        &exam,
-        &Schedule {
-            starts_at_ms: info.starts_at_ms,
-            grace_ms: Some(info.closes_at_ms - info.starts_at_ms),
-        },
-    )
-    .unwrap();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .timeout(Duration::from_secs(60))
-        .build()
-        .unwrap();
+    let window = demo_window(&exam, &info);
+    let client = http_client(clients, Duration::from_secs(60));
     let retries = Arc::new(AtomicU64::new(0));
     let sem = Arc::new(tokio::sync::Semaphore::new(clients));
     let t0 = Instant::now();

@@ -196,19 +196,8 @@ async fn main() {
     let base = Arc::new(server.base.clone());
 
     let exam = Arc::new(Exam::from_toml(EXAM).unwrap());
-    let window = StartWindow::new(
-        &exam,
-        &Schedule {
-            starts_at_ms: info.starts_at_ms,
-            grace_ms: Some(info.closes_at_ms - info.starts_at_ms),
-        },
-    )
-    .unwrap();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(clients)
-        .timeout(Duration::from_secs(120))
-        .build()
-        .unwrap();
+    let window = demo_window(&exam, &info);
+    let client = http_client(clients, Duration::from_secs(120));
     let sem = Arc::new(tokio::sync::Semaphore::new(clients));
     let t0 = Instant::now();
     let mut tasks = Vec::new();

@@ -83,6 +83,28 @@ pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// The engine's start window of a demo session (its own grace).
+pub(crate) fn demo_window(exam: &Exam, info: &vigil_server::demo::DemoInfo) -> StartWindow {
+    StartWindow::new(
+        exam,
+        &Schedule {
+            starts_at_ms: info.starts_at_ms,
+            grace_ms: Some(info.closes_at_ms - info.starts_at_ms),
+        },
+    )
+    .unwrap()
+}
+
+/// The load generator's HTTP client: `clients` connections kept, each
+/// request given up after `timeout`.
+pub(crate) fn http_client(clients: usize, timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .timeout(timeout)
+        .build()
+        .unwrap()
+}
+
 /// The release server, as its own process; killed on drop.
 pub(crate) struct Server {
     pub(crate) child: Child,
