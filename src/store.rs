@@ -286,7 +286,10 @@ impl AttemptStore {
             };
             match &written {
                 Ok(()) => {
-                    h.media.clear();
+                    // Only what was written: a blob kept meanwhile stays.
+                    for (sha, _) in &media {
+                        h.media.remove(sha);
+                    }
                     h.on_disk = events.last().map_or(h.on_disk, |e| e.seq);
                     h.refusal.take().map(|_| None)
                 }

@@ -1,7 +1,8 @@
 //! `cargo xtask soak server [--kills N] [--candidates N] [--dev]`: the
 //! server killed under load (crates/server/benches/soak.rs), on a SQLite
 //! file, then on a throwaway PostgreSQL cluster, then as two replicas on
-//! that cluster sharing one S3 bucket; fails if anything was lost or
+//! that cluster sharing one S3 bucket, then with the database itself killed
+//! and restarted under the server; fails if anything was lost or
 //! duplicated.
 //!
 //! The full soak (the figures of `docs/reliability.md`) runs the release
@@ -63,20 +64,23 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     server(soak)
 }
 
-/// The soak on SQLite, then on PostgreSQL, alone and as two replicas
-/// (when a cluster can be started).
+/// The soak on SQLite, then on PostgreSQL (when a cluster can be
+/// started): the server killed, two replicas killed, then the database
+/// itself killed and restarted under the server. The cluster commits
+/// durably (`synchronous_commit = on`), as a production one does: a crash
+/// of the database must not take back what it acknowledged.
 pub(crate) fn server(soak: Soak) -> Result<()> {
     util::run(&mut command(soak))?;
-    match postgres::Cluster::start()? {
+    match postgres::Cluster::start_durable()? {
         Ok(cluster) => {
-            let result = util::run(command(soak).env("VIGIL_BENCH_DATABASE_URL", cluster.url()))
-                .and_then(|()| {
-                    util::run(
-                        command(soak)
-                            .env("VIGIL_BENCH_DATABASE_URL", cluster.url())
-                            .env("VIGIL_SOAK_REPLICAS", "2"),
-                    )
-                });
+            let pg = || {
+                let mut cmd = command(soak);
+                cmd.env("VIGIL_BENCH_DATABASE_URL", cluster.url());
+                cmd
+            };
+            let result = util::run(&mut pg())
+                .and_then(|()| util::run(pg().env("VIGIL_SOAK_REPLICAS", "2")))
+                .and_then(|()| util::run(pg().env("VIGIL_SOAK_PG_CTL", cluster.control_script())));
             drop(cluster);
             result
         }
@@ -91,10 +95,14 @@ fn command(soak: Soak) -> Command {
     let mut cmd = util::cargo();
     cmd.arg("bench");
     if soak.dev {
-        // The tests' build of the server: no release build in CI.
-        cmd.args(["--profile", "dev"]);
+        // The tests' build of the server, with the native tests' package
+        // selection so that the features unify as they did and nothing is
+        // built again: no release build in CI.
+        cmd.args(["--profile", "dev"]).args(crate::build::NATIVE);
+    } else {
+        cmd.args(["-p", "vigil-server"]);
     }
-    cmd.args(["-p", "vigil-server", "--bench", "soak"])
+    cmd.args(["--bench", "soak"])
         .env("VIGIL_SOAK_KILLS", soak.kills.to_string())
         .env("VIGIL_BENCH_CANDIDATES", soak.candidates.to_string())
         .env("VIGIL_BENCH_SCAN_KB", soak.scan_kb.to_string());

@@ -159,7 +159,7 @@ pub(crate) fn run() -> Result<()> {
         ]),
     );
     fuzz_steps(&mut t);
-    let name = "server soak (dev build: 100 candidates, 5 kills; SQLite, PostgreSQL, 2 replicas)";
+    let name = "server soak (dev build: 100 candidates, 5 kills; SQLite, PostgreSQL, 2 replicas, database restarts)";
     println!("\n== {name}");
     t.outcome(name, soak::server(soak::CI));
     for target in setup::KIOSK_OTHER_TARGETS {

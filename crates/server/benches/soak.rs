@@ -22,6 +22,13 @@
 //! loss, duplicate or such flag fails the run (exit status 1). On SQLite,
 //! or on PostgreSQL at `VIGIL_BENCH_DATABASE_URL`.
 //!
+//! **Database restarts.** With `VIGIL_SOAK_PG_CTL=SCRIPT` (PostgreSQL
+//! only; `cargo xtask soak` passes its durable cluster's control script),
+//! the killer kills the database instead (`SCRIPT stop`: `pg_ctl -m
+//! immediate`, as a crash), leaves it down 0.3–2 s, and starts it again
+//! (`SCRIPT start`); the server keeps running, answers 503 meanwhile, and
+//! must reconnect by itself. The checks are the same.
+//!
 //! **Replicas.** With `VIGIL_SOAK_REPLICAS=2` (PostgreSQL only), two
 //! servers share the database and one S3 bucket (an `s3s-fs` server the
 //! soak starts: `VIGIL_SOAK_S3_SERVER`, or the one `cargo xtask setup`
@@ -318,11 +325,27 @@ impl Drop for S3Server {
     }
 }
 
-/// Kills the server at random moments until `kills` are done or `stop` is
-/// set; the time each restart took to listen again.
+/// Runs the database's control script (`stop` or `start`).
+fn pg_ctl(script: &Path, what: &str) {
+    let out = std::process::Command::new(script)
+        .arg(what)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {what}: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Kills a server (or, with `database`, the database) at random moments
+/// until `kills` are done or `stop` is set; the time each restart took to
+/// listen again (the database: from its kill to its start).
 fn killer(
     servers: Arc<Vec<Mutex<Server>>>,
     storage: Arc<Storage>,
+    database: Option<PathBuf>,
     kills: usize,
     seed: u64,
     stop: Arc<AtomicBool>,
@@ -333,6 +356,14 @@ fn killer(
         std::thread::sleep(Duration::from_millis(rng.gen_range(200..1_200)));
         if stop.load(Ordering::SeqCst) {
             break;
+        }
+        if let Some(script) = &database {
+            let t = Instant::now();
+            pg_ctl(script, "stop");
+            std::thread::sleep(Duration::from_millis(rng.gen_range(300..2_000)));
+            pg_ctl(script, "start");
+            restarts.push(t.elapsed());
+            continue;
         }
         let replica = rng.gen_range(0..servers.len());
         let mut s = servers[replica].lock().unwrap();
@@ -352,6 +383,7 @@ async fn main() {
     let clients = env_usize("VIGIL_BENCH_CLIENTS", 64);
     let kills = env_usize("VIGIL_SOAK_KILLS", 20);
     let replicas = env_usize("VIGIL_SOAK_REPLICAS", 1).max(1);
+    let database = std::env::var_os("VIGIL_SOAK_PG_CTL").map(PathBuf::from);
     let seed = std::env::var("VIGIL_SOAK_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -367,8 +399,8 @@ async fn main() {
         Err(_) => None,
     };
     assert!(
-        replicas == 1 || db_url.is_some(),
-        "replicas share a PostgreSQL database: set VIGIL_BENCH_DATABASE_URL"
+        (replicas == 1 && database.is_none()) || db_url.is_some(),
+        "replicas and database restarts need PostgreSQL: set VIGIL_BENCH_DATABASE_URL"
     );
     let storage = Arc::new(Storage {
         db_file: dir.path().join("soak.sqlite3"),
@@ -405,9 +437,14 @@ async fn main() {
     } else {
         kind.to_owned()
     };
+    let victim = if database.is_some() {
+        "the database killed and restarted"
+    } else {
+        "the server killed and restarted"
+    };
     println!(
         "server soak: {n} candidates, {clients} at once, media {} + {} + {} kB, {kind}; \
-         {kills} kills, seed {seed}",
+         {kills} kills ({victim}), seed {seed}",
         sizes[0] / 1024,
         sizes[1] / 1024,
         sizes[2] / 1024
@@ -427,7 +464,7 @@ async fn main() {
     let stop = Arc::new(AtomicBool::new(false));
     let killing = {
         let (servers, storage, stop) = (servers.clone(), storage.clone(), stop.clone());
-        std::thread::spawn(move || killer(servers, storage, kills, seed, stop))
+        std::thread::spawn(move || killer(servers, storage, database, kills, seed, stop))
     };
 
     let exam = Arc::new(Exam::from_toml(EXAM).unwrap());
@@ -512,7 +549,7 @@ async fn main() {
         .sum();
 
     println!(
-        "kills: {} of {kills}; restart to listening: median {:.0} ms, max {:.0} ms",
+        "kills: {} of {kills}; back after (kill to listening): median {:.0} ms, max {:.0} ms",
         restarts.len(),
         restarts
             .get(restarts.len() / 2)
