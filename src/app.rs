@@ -148,9 +148,10 @@ fn use_page(lang: crate::i18n::Lang, screen: Screen) {
             clock::perf_mark("vigil:first-screen");
         }
     });
-    use_effect_with(screen, |screen| match screen {
-        Screen::Review => dom::remember_review(true),
-        Screen::Exam | Screen::Finished => dom::remember_review(false),
-        _ => {}
+    use_effect_with(screen == Screen::Finished, |finished| {
+        // Opening and closing the review remember it themselves (route.rs).
+        if *finished {
+            dom::forget_review();
+        }
     });
 }

@@ -9,7 +9,7 @@ use vigil_api::LoginResponse;
 use vigil_exam::{Answer, Exam, IdentityWhat, Side};
 use yew::prelude::*;
 
-use crate::browser::clock;
+use crate::browser::{clock, dom};
 use crate::components::convocation::session_time;
 use crate::components::package_status::PackageState;
 use crate::components::sync_status::SyncStatus;
@@ -54,6 +54,25 @@ impl Route {
     fn dispatch<T: 'static>(&self, f: fn(T) -> Action) -> Callback<T> {
         let model = self.steps.model.clone();
         Callback::from(move |x| model.dispatch(f(x)))
+    }
+
+    /// Opens or closes the review once IndexedDB remembers it
+    /// ([`dom::show_review`]), then runs `after` (a question to open).
+    fn review<T: 'static>(&self, open: bool, after: Option<Callback<T>>) -> Callback<T> {
+        let model = self.steps.model.clone();
+        Callback::from(move |x: T| {
+            let (model, after) = (model.clone(), after.clone());
+            dom::show_review(open, move || {
+                model.dispatch(if open {
+                    Action::OpenReview
+                } else {
+                    Action::CloseReview
+                });
+                if let Some(after) = after {
+                    after.emit(x);
+                }
+            });
+        })
     }
 
     /// The problem of this screen, as the candidate reads it.
@@ -191,17 +210,11 @@ impl Route {
         });
         let saving = steps.saving();
         if self.screen == Screen::Review {
-            let on_open = {
-                let model = steps.model.clone();
-                Callback::from(move |qid: String| {
-                    model.dispatch(Action::CloseReview);
-                    on_open.emit(qid);
-                })
-            };
+            let on_open = self.review(false, Some(on_open));
             let on_submit = steps.exam_command(engine_exam, |a, exam, (), now| a.submit(exam, now));
             return html! {
                 <ReviewScreen {lang} {exam} {attempt} {remaining_ms} {on_open}
-                    on_back={self.dispatch(|()| Action::CloseReview)} {on_submit} {saving} {error} />
+                    on_back={self.review(false, None)} {on_submit} {saving} {error} />
             };
         }
         let section_remaining_ms = attempt.section_remaining_ms(self.now);
@@ -217,7 +230,7 @@ impl Route {
                     a.flag(exam, &qid, flag, now)
                 })}
                 on_section={steps.exam_command(e, |a, exam, to: usize, now| a.change_section(exam, to, now))}
-                on_review={self.dispatch(|()| Action::OpenReview)} {error}>
+                on_review={self.review(true, None)} {error}>
                 <SyncStatus {lang} pending={self.sync.pending} offline={self.sync.offline} />
             </ExamScreen>
         }

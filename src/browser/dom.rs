@@ -59,25 +59,28 @@ pub fn parse_config_key(fragment: &str) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-const REVIEW_KEY: &str = "vigil.review-open";
-
-/// Remembers, for this tab only (`sessionStorage`, through gloo-storage),
-/// whether the review screen is open, so a reload comes back to it. Not an
-/// engine event: it changes nothing of the attempt.
-pub fn remember_review(open: bool) {
-    use gloo_storage::{SessionStorage, Storage};
-    if open {
-        // A full or disabled storage only loses this convenience.
-        let _ = SessionStorage::set(REVIEW_KEY, true);
-    } else {
-        SessionStorage::delete(REVIEW_KEY);
-    }
+/// Opens or closes the review screen once IndexedDB remembers it (`then`
+/// switches the screen), so a reload or a new browser after a crash comes
+/// back to the screen the candidate saw. Not an engine event: it changes
+/// nothing of the attempt, and storage refusing the write only loses this
+/// convenience (the screen still changes).
+pub fn show_review(open: bool, then: impl FnOnce() + 'static) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = super::idb::save_review_open(open).await;
+        then();
+    });
 }
 
-/// Whether the review screen was open before the reload.
-pub fn review_was_open() -> bool {
-    use gloo_storage::{SessionStorage, Storage};
-    SessionStorage::get::<bool>(REVIEW_KEY).unwrap_or(false)
+/// Forgets that the review was open (the exam is over), in the background.
+pub fn forget_review() {
+    wasm_bindgen_futures::spawn_local(async {
+        let _ = super::idb::save_review_open(false).await;
+    });
+}
+
+/// Whether the review screen was on show before the reload or the crash.
+pub async fn review_was_open() -> bool {
+    super::idb::load_review_open().await.unwrap_or(false)
 }
 
 /// For a click delegated to a container: the `attr` of the nearest enabled

@@ -2,7 +2,9 @@
 //!
 //! Stores (database `vigil`, version 3; each version added a store):
 //! - `session`: key `"current"` → the login answer (token, attempt, schedule)
-//!   as JSON, so a reload comes back signed in;
+//!   as JSON, so a reload comes back signed in; `"sync:<attempt>"` → the
+//!   sync cursor; `"review-open"` → whether the review screen is on show,
+//!   so a reload or a new browser after a crash comes back to it;
 //! - `events`: key `[attempt_id, seq]` → one engine event as JSON (its
 //!   transport form). Events are written one user action per transaction,
 //!   and the UI shows an action as saved only after that transaction
@@ -163,6 +165,33 @@ pub async fn clear_session() -> Result<(), StoreError> {
         .await?;
     tx.commit()?.await?;
     Ok(())
+}
+
+const REVIEW_OPEN: &str = "review-open";
+
+/// Remembers whether the review screen is on show. Written before the
+/// screen changes (see `dom::show_review`): what the candidate sees is what
+/// a new browser comes back to, even after a crash (`localStorage` and
+/// `sessionStorage` are written back lazily, or die with the browser).
+pub async fn save_review_open(open: bool) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
+    tx.object_store(SESSION)?
+        .put(&JsValue::from_bool(open), Some(&REVIEW_OPEN.into()))?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// Whether the review screen was on show (`false` if never written).
+pub async fn load_review_open() -> Result<bool, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(SESSION)?
+        .get(JsValue::from_str(REVIEW_OPEN))?
+        .await?;
+    Ok(value.and_then(|v| v.as_bool()).unwrap_or(false))
 }
 
 /// Forgets an attempt on this machine, in one transaction: its events, the

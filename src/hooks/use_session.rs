@@ -61,8 +61,8 @@ pub fn use_session(steps: &Steps) -> Session {
 fn use_restore_once(steps: &Steps) {
     let steps = steps.clone();
     use_effect_with((), move |_| {
-        let reviewing = dom::review_was_open();
         spawn_local(async move {
+            let reviewing = dom::review_was_open().await;
             match session::restore(&steps.store).await {
                 Ok(found) => {
                     if found.is_none() {

@@ -92,7 +92,8 @@ pub fn ReviewScreen(props: &Props) -> Html {
                 </div>
             }
             <div class="actions">
-                <button type="button" class="button" onclick={props.on_back.reform(|_: MouseEvent| ())}>
+                <button type="button" class="button" data-testid="review-back"
+                    onclick={props.on_back.reform(|_: MouseEvent| ())}>
                     { t.review_back }
                 </button>
                 <button type="button" class="button button--primary" data-testid="submit"

@@ -13,10 +13,12 @@
 //! - `size`: raw and gzip sizes of what `dist/` ships.
 //! - `models`: regenerates the face models and checks them against `static/models/`.
 //! - `bench <engine>`: benchmarks that print figures.
-//! - `fuzz [--long | --runs N | --seconds S] [TARGET…]`: the fuzz targets
+//! - `fuzz [--long | --runs N | --seconds S] [--jobs J] [TARGET…]`: the fuzz targets
 //!   of `fuzz/`, each with its figures.
 //! - `soak server [--kills N] [--candidates N]`: the server killed under
 //!   load; nothing may be lost.
+//! - `soak browser [--kills N]`: Chromium killed mid-exam; no answer shown
+//!   as saved may be lost.
 
 mod bench;
 mod build;
@@ -35,7 +37,7 @@ mod worker;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [TARGET…]|soak server [--kills N]>";
+    "usage: cargo xtask <setup|build|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [--jobs J] [TARGET…]|soak server [--kills N]|soak browser [--kills N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -8,7 +8,11 @@
 //! The full soak (the figures of `docs/reliability.md`) runs the release
 //! server with the sync bench's 1 000 candidates and 20 kills. `cargo xtask
 //! test` runs a small one on the dev build the tests already made
-//! ([`ci`]): same code, fewer candidates, smaller room scans, 5 kills.
+//! ([`CI`]): same code, fewer candidates, smaller room scans, 5 kills.
+//!
+//! `cargo xtask soak browser [--kills N]` is the browser's counterpart:
+//! the e2e test that SIGKILLs Chromium mid-exam (`cargo xtask test` runs it
+//! with 5 kills among the other e2e tests).
 
 use std::process::Command;
 
@@ -38,8 +42,11 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let mut args = args.iter();
     match args.next().map(String::as_str) {
         Some("server") => {}
-        Some("browser") => bail!("`soak browser` is not built yet (issue #15, item 1)"),
-        _ => bail!("usage: cargo xtask soak server [--kills N] [--candidates N] [--dev]"),
+        Some("browser") => return browser(args.as_slice()),
+        _ => bail!(
+            "usage: cargo xtask soak server [--kills N] [--candidates N] [--dev] | \
+             soak browser [--kills N]"
+        ),
     }
     let mut soak = Soak {
         kills: 20,
@@ -62,6 +69,22 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         }
     }
     server(soak)
+}
+
+/// `soak browser [--kills N]`: the e2e test `soak::` (Chromium SIGKILLed
+/// mid-exam and restarted on its profile, tests/e2e/tests/browser/soak.rs)
+/// with N kills (50 by default; `cargo xtask test` runs it with 5).
+fn browser(args: &[String]) -> Result<()> {
+    let kills = match args {
+        [] => 50,
+        [flag, n] if flag == "--kills" => n.parse().context("--kills takes a whole number")?,
+        _ => bail!("usage: cargo xtask soak browser [--kills N]"),
+    };
+    // The e2e test reads it; the child processes inherit it. Its figures
+    // are printed even though it passes (libtest's own variable).
+    std::env::set_var("VIGIL_SOAK_KILLS", kills.to_string());
+    std::env::set_var("RUST_TEST_NOCAPTURE", "1");
+    crate::test::e2e_only(Some("soak::"))
 }
 
 /// The soak on SQLite, then on PostgreSQL (when a cluster can be

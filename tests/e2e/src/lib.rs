@@ -172,7 +172,48 @@ pub struct Harness {
     camera_file: PathBuf,
     /// Whether every page of this browser gets the canvas camera.
     canvas_camera: std::sync::atomic::AtomicBool,
+    /// How chromedriver is started, and the browser's capabilities (its
+    /// profile folder included): a killed browser starts again from them.
+    chromedriver: String,
+    caps: serde_json::Map<String, serde_json::Value>,
     _tmp: tempfile::TempDir,
+}
+
+/// chromedriver in a process group of its own (the browser it starts can
+/// be killed with it), and a session with `caps`.
+async fn launch_browser(
+    chromedriver: &str,
+    caps: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(Child, Client)> {
+    let driver_port = free_port()?;
+    let mut driver_cmd = Command::new(chromedriver);
+    driver_cmd
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        driver_cmd.process_group(0);
+    }
+    let mut driver = driver_cmd
+        .spawn()
+        .with_context(|| format!("starting {chromedriver}"))?;
+    wait_for_port(driver_port, &mut driver, "chromedriver").await?;
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.clone())
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .context("connecting to chromedriver")?;
+    Ok((driver, client))
+}
+
+/// SIGKILL to a process group (chromedriver and the Chromium it started).
+fn kill_group(leader: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--", &format!("-{}", leader.id())])
+        .status();
+    let _ = leader.wait();
 }
 
 /// A Chrome DevTools command through chromedriver (`goog/cdp/execute`).
@@ -303,23 +344,6 @@ impl Harness {
         wait_for_port(port, &mut server, "vigil-server").await?;
         let demo: Demo = serde_json::from_str(&std::fs::read_to_string(&demo_json)?)?;
 
-        let driver_port = free_port()?;
-        let mut driver_cmd = Command::new(&chromedriver);
-        driver_cmd
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        #[cfg(unix)]
-        {
-            use std::os::unix::process::CommandExt;
-            // Its own process group, so the browser it starts can be killed with it.
-            driver_cmd.process_group(0);
-        }
-        let mut driver = driver_cmd
-            .spawn()
-            .with_context(|| format!("starting {chromedriver}"))?;
-        wait_for_port(driver_port, &mut driver, "chromedriver").await?;
-
         let profile = tmp.path().join("profile");
         let downloads = tmp.path().join("downloads");
         std::fs::create_dir_all(&downloads)?;
@@ -348,11 +372,7 @@ impl Harness {
             serde_json::Value::Object(map) => map,
             _ => unreachable!("a JSON object literal"),
         };
-        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{driver_port}"))
-            .await
-            .context("connecting to chromedriver")?;
+        let (driver, client) = launch_browser(&chromedriver, &caps).await?;
         Ok(Harness {
             client,
             base: format!("http://127.0.0.1:{port}"),
@@ -364,6 +384,8 @@ impl Harness {
             port,
             camera_file,
             canvas_camera: Default::default(),
+            chromedriver,
+            caps,
             _tmp: tmp,
         })
     }
@@ -465,6 +487,17 @@ impl Harness {
         wait_for_port(self.port, &mut server, "vigil-server (restart)").await?;
         self.server = Some(server);
         Ok(())
+    }
+
+    /// SIGKILLs the whole browser (chromedriver, Chromium and every process
+    /// of it), as a power cut of the browser would, then starts a new one on
+    /// the same profile folder and opens the app again.
+    pub async fn kill_browser(&mut self) -> Result<()> {
+        kill_group(&mut self.driver);
+        let (driver, client) = launch_browser(&self.chromedriver, &self.caps).await?;
+        self.driver = driver;
+        self.client = client;
+        self.open("/").await
     }
 
     /// Stops the server (for the "server unreachable" cases).
@@ -627,6 +660,26 @@ impl Harness {
             )
             .await?;
         Ok(v.as_u64())
+    }
+
+    /// The media blob `sha256` as the server stored it (its media folder,
+    /// `media/` beside the database, `ab/<sha>`); `None`: not stored.
+    pub fn server_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        ensure!(
+            sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit()),
+            "not a SHA-256: {sha256:?}"
+        );
+        let path = self
+            ._tmp
+            .path()
+            .join("media")
+            .join(&sha256[..2])
+            .join(sha256);
+        match std::fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| path.display().to_string()),
+        }
     }
 
     /// The attempt's events stored in IndexedDB: `(kind, body)` in order.
@@ -911,9 +964,6 @@ impl Drop for Harness {
     fn drop(&mut self) {
         self.stop_server();
         // chromedriver and the Chromium it started share a process group.
-        let _ = Command::new("kill")
-            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
-            .status();
-        let _ = self.driver.wait();
+        kill_group(&mut self.driver);
     }
 }

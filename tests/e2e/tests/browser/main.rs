@@ -23,5 +23,6 @@ mod offline;
 mod organiser;
 mod problems;
 mod reload;
+mod soak;
 mod storage;
 mod time;
