@@ -130,26 +130,40 @@ fn events_of(attempt_id: &str) -> Result<KeyRange, StoreError> {
     )?)
 }
 
-/// Remembers the signed-in candidate.
-pub async fn save_session(login: &LoginResponse) -> Result<(), StoreError> {
-    let json = serde_json::to_string(login)?;
+/// One value of the `session` store (its own read transaction).
+async fn session_get(key: &JsValue) -> Result<Option<JsValue>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
+    Ok(tx.object_store(SESSION)?.get(key.clone())?.await?)
+}
+
+/// Writes one value of the `session` store, committed before it returns.
+async fn session_put(key: &JsValue, value: &JsValue) -> Result<(), StoreError> {
     let db = db().await?;
     let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
-    tx.object_store(SESSION)?
-        .put(&JsValue::from_str(&json), Some(&CURRENT.into()))?
-        .await?;
+    tx.object_store(SESSION)?.put(value, Some(key))?.await?;
     tx.commit()?.await?;
     Ok(())
 }
 
+/// Deletes one value of the `session` store, committed before it returns.
+async fn session_delete(key: &JsValue) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
+    tx.object_store(SESSION)?.delete(key.clone())?.await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// Remembers the signed-in candidate.
+pub async fn save_session(login: &LoginResponse) -> Result<(), StoreError> {
+    let json = serde_json::to_string(login)?;
+    session_put(&CURRENT.into(), &JsValue::from_str(&json)).await
+}
+
 /// The remembered candidate, if any.
 pub async fn load_session() -> Result<Option<LoginResponse>, StoreError> {
-    let db = db().await?;
-    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
-    let value = tx
-        .object_store(SESSION)?
-        .get(JsValue::from_str(CURRENT))?
-        .await?;
+    let value = session_get(&CURRENT.into()).await?;
     match value.and_then(|v| v.as_string()) {
         Some(json) => Ok(Some(serde_json::from_str(&json)?)),
         None => Ok(None),
@@ -158,13 +172,7 @@ pub async fn load_session() -> Result<Option<LoginResponse>, StoreError> {
 
 /// Signs out on this machine. The attempt's events stay: nothing stored is lost.
 pub async fn clear_session() -> Result<(), StoreError> {
-    let db = db().await?;
-    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
-    tx.object_store(SESSION)?
-        .delete(JsValue::from_str(CURRENT))?
-        .await?;
-    tx.commit()?.await?;
-    Ok(())
+    session_delete(&CURRENT.into()).await
 }
 
 const REVIEW_OPEN: &str = "review-open";
@@ -173,30 +181,24 @@ const REVIEW_OPEN: &str = "review-open";
 /// screen changes (see `dom::show_review`): what the candidate sees is what
 /// a new browser comes back to, even after a crash (`localStorage` and
 /// `sessionStorage` are written back lazily, or die with the browser).
+/// Closed is no value at all, so nothing of it stays once an attempt is
+/// forgotten.
 pub async fn save_review_open(open: bool) -> Result<(), StoreError> {
-    let db = db().await?;
-    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
-    tx.object_store(SESSION)?
-        .put(&JsValue::from_bool(open), Some(&REVIEW_OPEN.into()))?
-        .await?;
-    tx.commit()?.await?;
-    Ok(())
+    match open {
+        true => session_put(&REVIEW_OPEN.into(), &JsValue::TRUE).await,
+        false => session_delete(&REVIEW_OPEN.into()).await,
+    }
 }
 
 /// Whether the review screen was on show (`false` if never written).
 pub async fn load_review_open() -> Result<bool, StoreError> {
-    let db = db().await?;
-    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
-    let value = tx
-        .object_store(SESSION)?
-        .get(JsValue::from_str(REVIEW_OPEN))?
-        .await?;
+    let value = session_get(&REVIEW_OPEN.into()).await?;
     Ok(value.and_then(|v| v.as_bool()).unwrap_or(false))
 }
 
 /// Forgets an attempt on this machine, in one transaction: its events, the
 /// media it names (`media`), its package and key, its sync cursor, and the
-/// remembered login. Only for an attempt the server has acknowledged
+/// remembered login and review screen. Only for an attempt the server has acknowledged
 /// whole (see `session::sign_out`): then nothing of the candidate's needs
 /// to stay on a shared or borrowed computer.
 pub async fn forget_attempt(attempt_id: &str, media: &[String]) -> Result<(), StoreError> {
@@ -217,6 +219,7 @@ pub async fn forget_attempt(attempt_id: &str, media: &[String]) -> Result<(), St
     let session = tx.object_store(SESSION)?;
     session.delete(progress_slot(attempt_id))?.await?;
     session.delete(JsValue::from_str(CURRENT))?.await?;
+    session.delete(JsValue::from_str(REVIEW_OPEN))?.await?;
     tx.commit()?.await?;
     Ok(())
 }
@@ -342,22 +345,11 @@ fn progress_slot(attempt_id: &str) -> JsValue {
 
 /// The sync cursor of an attempt: acked seq and media hashes the server holds.
 pub async fn load_sync(attempt_id: &str) -> Result<Option<String>, StoreError> {
-    let db = db().await?;
-    let tx = db.transaction(&[SESSION], TransactionMode::ReadOnly)?;
-    let value = tx
-        .object_store(SESSION)?
-        .get(progress_slot(attempt_id))?
-        .await?;
+    let value = session_get(&progress_slot(attempt_id)).await?;
     Ok(value.and_then(|v| v.as_string()))
 }
 
 /// Saves the sync cursor (JSON).
 pub async fn save_sync(attempt_id: &str, json: &str) -> Result<(), StoreError> {
-    let db = db().await?;
-    let tx = db.transaction(&[SESSION], TransactionMode::ReadWrite)?;
-    tx.object_store(SESSION)?
-        .put(&JsValue::from_str(json), Some(&progress_slot(attempt_id)))?
-        .await?;
-    tx.commit()?.await?;
-    Ok(())
+    session_put(&progress_slot(attempt_id), &JsValue::from_str(json)).await
 }

@@ -662,6 +662,21 @@ impl Harness {
         Ok(v.as_u64())
     }
 
+    /// `attempt show` of attempt `id` on the server, as JSON.
+    pub fn attempt_report(&self, id: &str) -> Result<serde_json::Value> {
+        let shown = self.server_cli_output(&["attempt", "show", id])?;
+        serde_json::from_str(&shown).with_context(|| format!("attempt show: {shown}"))
+    }
+
+    /// Waits up to `secs` for the app to have sent everything (the sync
+    /// status shows nothing pending), then [`Harness::attempt_report`] of
+    /// this tab's attempt.
+    pub async fn synced_report(&self, secs: u64) -> Result<serde_json::Value> {
+        self.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", secs)
+            .await?;
+        self.attempt_report(&self.attempt_id().await?)
+    }
+
     /// The media blob `sha256` as the server stored it (its media folder,
     /// `media/` beside the database, `ab/<sha>`); `None`: not stored.
     pub fn server_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {

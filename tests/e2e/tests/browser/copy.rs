@@ -80,8 +80,7 @@ async fn an_encrypted_copy_saved_offline_is_imported_once_and_the_proctor_sees_i
                     "second import: {again}"
                 );
                 let attempt = first["attempt"].as_str().unwrap_or_default().to_owned();
-                let shown: serde_json::Value =
-                    serde_json::from_str(&h.server_cli_output(&["attempt", "show", &attempt])?)?;
+                let shown = h.attempt_report(&attempt)?;
                 ensure!(shown["state"] == "submitted", "{shown}");
                 ensure!(shown["chain"] == "intact", "{shown}");
                 let kinds: Vec<&str> = shown["flags"]
@@ -102,9 +101,7 @@ async fn an_encrypted_copy_saved_offline_is_imported_once_and_the_proctor_sees_i
                 h.restart_server().await?;
                 h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 90)
                     .await?;
-                let shown: serde_json::Value = serde_json::from_str(
-                    &h.server_cli_output(&["attempt", "show", &attempt])?,
-                )?;
+                let shown = h.attempt_report(&attempt)?;
                 ensure!(shown["each_seq_once"] == true, "{shown}");
                 let kinds: Vec<&str> = shown["flags"]
                     .as_array()

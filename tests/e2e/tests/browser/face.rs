@@ -125,11 +125,7 @@ async fn a_face_that_leaves_opens_an_incident_with_a_still_that_reaches_the_serv
         h.click("submit").await?;
         h.click("submit-confirm").await?;
         h.screen("finished").await?;
-        h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 60)
-            .await?;
-        let id = h.attempt_id().await?;
-        let shown: serde_json::Value =
-            serde_json::from_str(&h.server_cli_output(&["attempt", "show", &id])?)?;
+        let shown = h.synced_report(60).await?;
         let incidents = shown["incidents"].as_array().cloned().unwrap_or_default();
         let absent = incidents
             .iter()

@@ -36,8 +36,7 @@ async fn a_signed_in_system_check_is_a_precheck_on_the_proctors_session_page() {
         let attempt = h.attempt_id().await?;
         let mut synced = false;
         for _ in 0..60 {
-            let shown: serde_json::Value =
-                serde_json::from_str(&h.server_cli_output(&["attempt", "show", &attempt])?)?;
+            let shown = h.attempt_report(&attempt)?;
             // Checks, consent, waiting room: at least the first is there.
             if shown["events"].as_u64().unwrap_or(0) >= 1 {
                 synced = true;

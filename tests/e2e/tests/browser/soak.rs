@@ -231,11 +231,7 @@ async fn browser_kills_mid_exam_lose_no_answer_shown_as_saved() {
         tap(&h, "submit").await?;
         tap(&h, "submit-confirm").await?;
         h.screen("finished").await?;
-        h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 90)
-            .await?;
-        let id = h.attempt_id().await?;
-        let shown: serde_json::Value =
-            serde_json::from_str(&h.server_cli_output(&["attempt", "show", &id])?)?;
+        let shown = h.synced_report(90).await?;
         let events = h.stored_events().await?;
         let stored = events.len() as u64;
         let mut media = Vec::new();

@@ -27,13 +27,6 @@ const REFUSE_WRITES: &str = r#"
     return true;
 "#;
 
-/// `attempt show` on the server, as JSON.
-fn shown(h: &Harness, id: &str) -> Result<serde_json::Value> {
-    Ok(serde_json::from_str(
-        &h.server_cli_output(&["attempt", "show", id])?,
-    )?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exam_goes_on_when_indexeddb_refuses_writes_and_is_whole_on_disk_after() {
     let h = Harness::start(Clip::Face).await.expect("harness");
@@ -71,7 +64,7 @@ async fn the_exam_goes_on_when_indexeddb_refuses_writes_and_is_whole_on_disk_aft
         // The sync sends what the tab keeps.
         h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 60)
             .await?;
-        let server = shown(&h, &id)?;
+        let server = h.attempt_report(&id)?;
         let held = server["last_seq"].as_u64().unwrap_or_default() as usize;
         ensure!(
             held > on_disk && server["each_seq_once"] == true && server["chain"] == "intact",
@@ -108,7 +101,7 @@ async fn the_exam_goes_on_when_indexeddb_refuses_writes_and_is_whole_on_disk_aft
             .await?;
         h.css("[data-testid=\"nav-1\"][data-state=\"flagged\"]")
             .await?;
-        let server = shown(&h, &id)?;
+        let server = h.attempt_report(&id)?;
         let kinds: Vec<&str> = server["flags"]
             .as_array()
             .map(|f| f.iter().filter_map(|f| f["kind"].as_str()).collect())

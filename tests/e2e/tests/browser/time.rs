@@ -240,12 +240,8 @@ async fn with_the_network_down_from_the_waiting_room_the_printed_code_starts_and
                 async {
                     // Back online: the offline start, the answers and the
                     // submission reach the server, each event exactly once.
-                    h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 90)
-                        .await?;
+                    let server = h.synced_report(90).await?;
                     let local = h.stored_events().await?.len();
-                    let id = h.attempt_id().await?;
-                    let shown = h.server_cli_output(&["attempt", "show", &id])?;
-                    let server: serde_json::Value = serde_json::from_str(&shown)?;
                     ensure!(
                         server["events"] == local
                             && server["last_seq"] == local
@@ -295,11 +291,7 @@ async fn lingering_in_the_identification_buys_no_time_and_is_flagged() {
         ensure!(left <= 20_000, "time left {left} ms");
         h.screenshot("identification-overrun").await?;
         // Once synced, the reviewer sees the overrun and what was missing.
-        h.css_within("[data-testid=\"sync-status\"][data-pending=\"0\"]", 60)
-            .await?;
-        let attempt = h.attempt_id().await?;
-        let shown: serde_json::Value =
-            serde_json::from_str(&h.server_cli_output(&["attempt", "show", &attempt])?)?;
+        let shown = h.synced_report(60).await?;
         let overrun = shown["flags"]
             .as_array()
             .and_then(|f| f.iter().find(|f| f["kind"] == "identification_overrun"))
