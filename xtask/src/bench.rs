@@ -113,7 +113,7 @@ fn vision() -> Result<()> {
     crate::setup::run()?;
     let root = util::root();
     println!("== native: ms per frame for each model (median of 50 after warm-up)");
-    util::run(util::vigil_faces(true).args([
+    util::run(util::vigil_faces(true)?.args([
         "--bench",
         "50",
         "tests/fixtures/faces/astronaut.png",

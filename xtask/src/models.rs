@@ -94,7 +94,7 @@ pub(crate) fn run() -> Result<()> {
     if !differing.is_empty() {
         // Compares all four models; the ones with identical bytes pass trivially.
         let numeric = util::run(
-            util::vigil_faces(true)
+            util::vigil_faces(true)?
                 .arg("--models")
                 .arg(&models)
                 .arg("--compare-models")

@@ -12,19 +12,43 @@
 //! headless Chromium with a fake camera playing a face clip).
 
 use std::process::Command;
+use std::time::Instant;
 
 use anyhow::{bail, Result};
 
 use crate::{build, fuzz, media, postgres, setup, soak, util};
 
-#[derive(Default)]
 struct Tally {
     passed: u64,
     failed: u64,
     failures: Vec<String>,
+    /// When the last step ended (or the tally began).
+    lap: Instant,
+    /// Each step's wall time, in order: what CI's time limit is spent on.
+    times: Vec<(String, f64)>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            passed: 0,
+            failed: 0,
+            failures: Vec::new(),
+            lap: Instant::now(),
+            times: Vec::new(),
+        }
+    }
 }
 
 impl Tally {
+    /// Records the wall time since the previous step ended as `name`'s.
+    fn time(&mut self, name: &str) {
+        let now = Instant::now();
+        self.times
+            .push((name.to_owned(), (now - self.lap).as_secs_f64()));
+        self.lap = now;
+    }
+
     /// A check without test counts (fmt, clippy, a build): one pass or one failure.
     fn check(&mut self, name: &str, cmd: &mut Command) {
         println!("\n== {name}");
@@ -36,6 +60,7 @@ impl Tally {
                 self.failures.push(name.to_owned());
             }
         }
+        self.time(name);
     }
 
     /// A step run in-process: one pass or one failure.
@@ -47,6 +72,7 @@ impl Tally {
         } else {
             self.passed += 1;
         }
+        self.time(name);
     }
 
     /// A test suite: its `test result:` lines are added up.
@@ -68,9 +94,14 @@ impl Tally {
             }
             self.failures.push(name.to_owned());
         }
+        self.time(name);
     }
 
     fn finish(self) -> Result<()> {
+        println!("\nwall time by step (seconds):");
+        for (name, secs) in &self.times {
+            println!("{secs:>8.0}  {name}");
+        }
         println!();
         if !self.failures.is_empty() {
             println!("failed steps: {}", self.failures.join(", "));
@@ -104,8 +135,9 @@ fn count_results(out: &str) -> (u64, u64) {
 }
 
 pub(crate) fn run() -> Result<()> {
-    setup::run()?;
     let mut t = Tally::default();
+    setup::run()?;
+    t.time("setup (tools)");
     t.check(
         "rustfmt",
         util::cargo().args(["fmt", "--all", "--", "--check"]),
@@ -245,6 +277,7 @@ fn postgres_suite(t: &mut Tally) {
             eprintln!("FAILED: {NAME}: {e:#}");
             t.failed += 1;
             t.failures.push(NAME.to_owned());
+            t.time(NAME);
         }
     }
 }
@@ -270,9 +303,11 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
             eprintln!("FAILED: {NAME}: {e:#}");
             t.failed += 1;
             t.failures.push(NAME.to_owned());
+            t.time(NAME);
             return Ok(());
         }
     };
+    t.time("build for the end-to-end tests (clips, app, worker, server)");
     let mut cmd = util::cargo();
     cmd.args(["test", "--no-fail-fast", "-p", "vigil-e2e", "--"]);
     if let Some(f) = filter {

@@ -46,17 +46,35 @@ pub(crate) fn cargo() -> Command {
     cmd
 }
 
-/// `cargo run -q -p vigil-vision --bin vigil-faces --` (the face tool), in
-/// release or in the dev profile (whose tract is built optimised, and which
-/// the native tests have built already); its arguments follow.
-pub(crate) fn vigil_faces(release: bool) -> Command {
-    let mut cmd = cargo();
-    cmd.arg("run");
+/// The face tool (`vigil-faces`), its arguments to follow: in release,
+/// `cargo run --release`; otherwise the dev build the native tests made
+/// (vigil-vision's integration test builds the binary): the same package
+/// selection ([`crate::build::NATIVE`]) and `--tests`, so Cargo unifies the
+/// dependencies' features as for the tests (dev-dependencies included) and
+/// finds it built. `cargo run -p vigil-vision` alone rebuilt tract and half
+/// the graph with other features: 7 minutes of a fresh CI run.
+pub(crate) fn vigil_faces(release: bool) -> Result<Command> {
     if release {
-        cmd.arg("--release");
+        let mut cmd = cargo();
+        cmd.args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "vigil-vision",
+            "--bin",
+            "vigil-faces",
+            "--",
+        ]);
+        return Ok(cmd);
     }
-    cmd.args(["-q", "-p", "vigil-vision", "--bin", "vigil-faces", "--"]);
-    cmd
+    run(cargo()
+        .arg("build")
+        .args(crate::build::NATIVE)
+        .args(["--tests", "--bin", "vigil-faces"]))?;
+    let mut cmd = Command::new(root().join("target/debug/vigil-faces"));
+    cmd.current_dir(root()).env("PATH", tool_path());
+    Ok(cmd)
 }
 
 /// A program from PATH (with the tools first), in the workspace root.

@@ -84,7 +84,7 @@ pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
     )?;
     // The converter runs natively, in the dev profile the tests have built.
     util::run(
-        util::vigil_faces(false)
+        util::vigil_faces(false)?
             .arg("--to-nnef")
             .arg(out.join("models"))
             .args(MODELS.map(|m| root.join("static/models").join(format!("{m}.onnx")))),
