@@ -73,9 +73,7 @@ pub fn show_review(open: bool, then: impl FnOnce() + 'static) {
 
 /// Forgets that the review was open (the exam is over), in the background.
 pub fn forget_review() {
-    wasm_bindgen_futures::spawn_local(async {
-        let _ = super::idb::save_review_open(false).await;
-    });
+    show_review(false, || ());
 }
 
 /// Whether the review screen was on show before the reload or the crash.
