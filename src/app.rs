@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use yew::prelude::*;
 
+use crate::boot::Handover;
 use crate::browser::{clock, dom};
 use crate::components::identification_timer::IdentificationTimer;
 use crate::components::language_switch::LanguageSwitch;
@@ -31,14 +32,28 @@ use crate::route::Route;
 use crate::state::{Action, Model, Screen};
 use crate::store;
 
+#[derive(Properties, PartialEq)]
+pub struct Props {
+    /// What the boot handed over, when it loaded the app ([`crate::boot`]).
+    #[prop_or_default]
+    pub handover: Option<Handover>,
+}
+
 #[component]
-pub fn App() -> Html {
-    let model = use_reducer(Model::default);
+pub fn App(props: &Props) -> Html {
+    let model = use_reducer(|| Model {
+        lang: props
+            .handover
+            .as_ref()
+            .map(Handover::lang)
+            .unwrap_or_default(),
+        ..Model::default()
+    });
     let steps = use_steps(&model);
     let lang = model.lang;
     let screen = model.screen();
     use_page(lang, screen);
-    let session = use_session(&steps);
+    let session = use_session(&steps, props.handover.as_ref().map(|h| h.next.clone()));
     let device_now = use_clock(&steps, screen);
     let sync = use_sync(&steps);
     let package = use_package(&model);

@@ -24,6 +24,13 @@ impl Lang {
             Lang::En => &EN,
         }
     }
+    /// The language of a [`Lang::code`]; French for any other text.
+    pub fn from_code(code: &str) -> Lang {
+        match code {
+            "en" => Lang::En,
+            _ => Lang::Fr,
+        }
+    }
     /// The other language, for the switch.
     pub fn other(self) -> Lang {
         match self {
@@ -99,6 +106,10 @@ pub struct Texts {
     pub back_to_login: &'static str,
     pub signed_in_as: &'static str,
     pub loading: &'static str,
+    /// The boot could not fetch the rest of the app (see `boot.rs`).
+    pub boot_failed_title: &'static str,
+    pub boot_failed_body: &'static str,
+    pub boot_retry: &'static str,
     pub storage_error: &'static str,
     pub storage_refused: &'static str,
     pub sign_out: &'static str,
@@ -323,6 +334,9 @@ pub static FR: Texts = Texts {
     back_to_login: "Retour à la connexion",
     signed_in_as: "Candidat",
     loading: "Chargement…",
+    boot_failed_title: "Vigil n'a pas fini de se charger",
+    boot_failed_body: "Le reste de l'application n'a pas pu être téléchargé. Vérifiez votre connexion à Internet puis réessayez : rien de ce que vous avez fait n'est perdu.",
+    boot_retry: "Réessayer",
     storage_error: "Impossible d'enregistrer sur cet ordinateur ({}). Quittez la navigation privée, libérez de la place sur le disque, puis réessayez.",
     storage_refused: "Cet ordinateur n'enregistre plus vos réponses ({}). L'épreuve continue : vos réponses sont gardées dans cet onglet et envoyées au serveur dès que possible. Ne fermez pas et ne rechargez pas cet onglet ; prévenez le surveillant.",
     sign_out: "Se déconnecter",
@@ -568,6 +582,9 @@ pub static EN: Texts = Texts {
     back_to_login: "Back to sign-in",
     signed_in_as: "Candidate",
     loading: "Loading…",
+    boot_failed_title: "Vigil did not finish loading",
+    boot_failed_body: "The rest of the app could not be downloaded. Check your Internet connection, then try again: nothing you have done is lost.",
+    boot_retry: "Try again",
     storage_error: "This computer could not save your progress ({}). Leave private browsing, free some disk space, then try again.",
     storage_refused: "This computer no longer saves your answers ({}). The exam goes on: your answers are kept in this tab and sent to the server as soon as possible. Do not close or reload this tab; tell the proctor.",
     sign_out: "Sign out",

@@ -9,6 +9,7 @@
 //! and tested natively.
 
 pub mod app;
+pub mod boot;
 pub mod browser;
 pub mod checks;
 pub mod components;
@@ -29,10 +30,14 @@ pub mod sync;
 pub mod voice;
 
 /// Mounts the app on `<body>` (after picking up the kiosk launcher's config
-/// key and link, if any).
+/// key and link, if any, and what the [`boot`] handed over, if it loaded
+/// the app).
 pub fn run() {
     browser::api::set_config_key(browser::dom::config_key_from_fragment());
     browser::kiosk::init_from_fragment();
     browser::dom::register_service_worker();
-    yew::Renderer::<app::App>::new().render();
+    let handover = browser::app_loader::take_handover()
+        .as_deref()
+        .and_then(boot::Handover::parse);
+    yew::Renderer::<app::App>::with_props(app::Props { handover }).render();
 }

@@ -29,10 +29,13 @@ function passesThrough(pathname) {
 const VISION_CACHE = "vigil-vision-v2";
 const VISION = "/vision/";
 
-// Same-origin asset paths named by the page: "/name-HASH.ext".
+// Same-origin asset paths named by the page: "/name-HASH.ext" (Trunk's:
+// the boot and the stylesheet) and "/app/name-HASH.ext" (the app the boot
+// loads, see src/boot.rs): cached at install, so a candidate signed in
+// here can come back to the exam offline.
 function assetsOf(html) {
   const found = new Set();
-  for (const m of html.matchAll(/["'](\/[A-Za-z0-9._-]+\.(?:js|wasm|css|png|svg|woff2))["']/g)) {
+  for (const m of html.matchAll(/["'](\/(?:app\/)?[A-Za-z0-9._-]+\.(?:js|wasm|css|png|svg|woff2))["']/g)) {
     found.add(m[1]);
   }
   return [...found];

@@ -170,6 +170,19 @@ pub async fn load_session() -> Result<Option<LoginResponse>, StoreError> {
     }
 }
 
+/// Whether a candidate is signed in on this machine (the boot's question,
+/// see [`crate::boot`]). The boot then closes its connection: the app it
+/// loads opens its own, and a boot that kept one open would hold up a
+/// later version's upgrade for as long as the page lives.
+pub async fn signed_in_here() -> Result<bool, StoreError> {
+    let found = session_get(&CURRENT.into()).await;
+    if let Some(raw) = RAW.with(|r| r.borrow_mut().take()) {
+        raw.close();
+    }
+    DB.with(|d| d.borrow_mut().take());
+    Ok(found?.is_some())
+}
+
 /// Signs out on this machine. The attempt's events stay: nothing stored is lost.
 pub async fn clear_session() -> Result<(), StoreError> {
     session_delete(&CURRENT.into()).await

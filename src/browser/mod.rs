@@ -4,6 +4,7 @@
 //! surface of the app can be read (and audited) in one place.
 
 pub mod api;
+pub mod app_loader;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod camera;

@@ -61,7 +61,7 @@ fn app() -> Result<()> {
     // The benchmark's own build of the app (its probes exported), in its
     // own directory: the candidate's dist/ never carries them.
     let dist = dir.join("dist");
-    crate::build::app_with(&["--features", "bench"], &dist)?;
+    crate::build::app_with(&["bench"], &dist)?;
     let server = crate::build::server_debug()?;
     let exam = dir.join("exam-200.toml");
     std::fs::write(&exam, bench_exam())?;

@@ -1,4 +1,5 @@
-//! `cargo xtask build`: the web app in release, by Trunk, into `dist/`.
+//! `cargo xtask build`: the web app in release into `dist/`: the boot and
+//! the page by Trunk, the app and the vision worker by xtask beside it.
 //!
 //! Trunk runs offline (Trunk.toml) with the tools `setup` installed; a plain
 //! `cargo fetch` first puts every crate in the local registry, since Trunk's
@@ -17,24 +18,22 @@ pub(crate) fn app() -> Result<()> {
     app_with(&[], &util::root().join("dist"))
 }
 
-/// The web app built with extra `trunk build` arguments (the benchmark's
-/// `--features bench`) into `dist`.
-pub(crate) fn app_with(args: &[&str], dist: &std::path::Path) -> Result<()> {
+/// The web app built with `features` (the benchmark's `bench`) into
+/// `dist`: the vision worker, the app ([`crate::app`]), then the boot and
+/// the page by Trunk.
+pub(crate) fn app_with(features: &[&str], dist: &std::path::Path) -> Result<()> {
     util::run(util::cargo().arg("fetch"))?;
-    // First: Trunk copies target/vision/ into dist/vision/ (index.html).
+    // First: Trunk copies target/vision/ and target/app/ into dist/ (index.html).
     crate::worker::build()?;
-    println!(
-        "== build the web app (trunk build --release {})",
-        args.join(" ")
-    );
-    util::run(
-        util::program("trunk")
-            .args(["build", "--release"])
-            .args(args)
-            .arg("--dist")
-            .arg(dist)
-            .env("NO_COLOR", "true"),
-    )
+    let app = crate::app::build(features)?;
+    println!("== build the boot and the page (trunk build --release, features: {features:?})");
+    let mut trunk = util::program("trunk");
+    trunk.args(["build", "--release"]);
+    if !features.is_empty() {
+        trunk.arg("--features").arg(features.join(","));
+    }
+    util::run(trunk.arg("--dist").arg(dist).env("NO_COLOR", "true"))?;
+    crate::app::name_in_page(dist, &app)
 }
 
 /// The server binary the tests start (debug: it is already built for the tests).

@@ -20,6 +20,7 @@
 //! - `soak browser [--kills N]`: Chromium killed mid-exam; no answer shown
 //!   as saved may be lost.
 
+mod app;
 mod bench;
 mod build;
 mod demo;

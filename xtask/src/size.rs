@@ -1,15 +1,25 @@
-//! `cargo xtask size`: what a candidate downloads. Raw and gzip (level 9)
-//! sizes of every `.wasm`, `.js` and model file in `dist/`, then what takes
-//! the space in the app's wasm: its code by crate and its biggest
-//! functions, so the next person sees where the bytes are.
+//! `cargo xtask size`: what a candidate downloads, and what takes the
+//! space. Raw and gzip (level 9) sizes of every `.wasm`, `.js` and model
+//! file in `dist/`, grouped by when the browser fetches them:
+//! - the **first download**, everything the page needs before the login
+//!   screen shows: the page, the stylesheet, the service worker and the
+//!   boot (`src/boot.rs`). Its budget is [`FIRST_DOWNLOAD_BUDGET`] bytes
+//!   gzip, checked by `cargo xtask test` ([`check_budget`]);
+//! - the **app** (`dist/app/`), which the boot loads after the sign-in
+//!   (or at once when a candidate is signed in here), fetched ahead at low
+//!   priority and cached by the service worker meanwhile;
+//! - the **vision worker** and its models (`dist/vision/`), fetched when
+//!   the face checks start.
 //!
-//! The names come from the release build's name section, put through the
-//! same steps as the shipped file (wasm-bindgen, then `wasm-opt -Oz`) but
-//! with `-g`, which keeps the names: the figures are those of the code that
-//! ships (after inlining, and without wasm-bindgen's describe functions,
-//! which the build strips), not of the compiler's output. A component's
-//! view shows as yew's `CompStateInner<COMP>::view` with the component's
-//! `run` inlined into it.
+//! Then, for the boot and the app, their code by crate and their biggest
+//! functions, so the next person sees where the bytes are. The names come
+//! from the release build's name section, put through the same steps as
+//! the shipped file (wasm-bindgen, then `wasm-opt -Oz`) but with `-g`,
+//! which keeps the names: the figures are those of the code that ships
+//! (after inlining, and without wasm-bindgen's describe functions, which
+//! the build strips), not of the compiler's output. A component's view
+//! shows as yew's `CompStateInner<COMP>::view` with the component's `run`
+//! inlined into it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,51 +30,132 @@ use flate2::Compression;
 
 use crate::util;
 
-const SHIPPED: &[&str] = &["wasm", "js", "onnx", "nnef", "tar", "css", "html"];
+const SHIPPED: &[&str] = &["wasm", "js", "onnx", "nnef", "tar", "tgz", "css", "html"];
 
-pub(crate) fn run() -> Result<()> {
-    let dist = util::root().join("dist");
+/// The first download's budget, gzip bytes (issue #12: 250 kB): what a
+/// candidate on a poor home connection waits for before the login screen.
+pub(crate) const FIRST_DOWNLOAD_BUDGET: usize = 250_000;
+
+/// When the browser fetches a file of `dist/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    First,
+    App,
+    Vision,
+}
+
+impl Group {
+    fn of(relative: &Path) -> Group {
+        match relative
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+        {
+            Some("app") => Group::App,
+            Some("vision") => Group::Vision,
+            _ => Group::First,
+        }
+    }
+    fn title(self) -> &'static str {
+        match self {
+            Group::First => "first download (before the login screen)",
+            Group::App => "the app (loaded by the boot; fetched ahead)",
+            Group::Vision => "the vision worker and its models (when the face checks start)",
+        }
+    }
+}
+
+/// Each shipped file of `dist` in `groups` with its group, raw and gzip
+/// sizes.
+fn shipped(dist: &Path, groups: &[Group]) -> Result<Vec<(Group, String, usize, usize)>> {
     if !dist.join("index.html").exists() {
-        bail!("dist/ is empty: run `cargo xtask build` first");
+        bail!("{} is empty: run `cargo xtask build` first", dist.display());
     }
     let mut files = Vec::new();
-    collect(&dist, &mut files)?;
-    files.sort();
-    let (mut raw_total, mut gz_total) = (0usize, 0usize);
-    println!(
-        "{:<48} {:>10} {:>10}",
-        "file (dist/)", "raw KiB", "gzip KiB"
-    );
+    collect(dist, &mut files)?;
+    let mut out = Vec::new();
     for f in files {
         let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("");
         if !SHIPPED.contains(&ext) {
             continue;
         }
+        let relative = f.strip_prefix(dist)?;
+        let group = Group::of(relative);
+        if !groups.contains(&group) {
+            continue;
+        }
         let bytes = std::fs::read(&f)?;
-        let gz = gzip_len(&bytes)?;
-        raw_total += bytes.len();
-        gz_total += gz;
-        let name = f.strip_prefix(&dist)?.display().to_string();
-        println!("{name:<48} {:>10.1} {:>10.1}", kib(bytes.len()), kib(gz));
+        out.push((
+            group,
+            relative.display().to_string(),
+            bytes.len(),
+            gzip_len(&bytes)?,
+        ));
     }
+    out.sort();
+    Ok(out)
+}
+
+/// The first download's gzip bytes; an error naming the files if it is
+/// over [`FIRST_DOWNLOAD_BUDGET`].
+pub(crate) fn check_budget(dist: &Path) -> Result<usize> {
+    let first = shipped(dist, &[Group::First])?;
+    let total: usize = first.iter().map(|f| f.3).sum();
+    if total > FIRST_DOWNLOAD_BUDGET {
+        let files: Vec<String> = first.iter().map(|f| format!("{} {} B", f.1, f.3)).collect();
+        bail!(
+            "the first download is {total} B gzip, over its budget of {FIRST_DOWNLOAD_BUDGET} B: {}",
+            files.join(", ")
+        );
+    }
+    Ok(total)
+}
+
+pub(crate) fn run() -> Result<()> {
+    let dist = util::root().join("dist");
+    let files = shipped(&dist, &[Group::First, Group::App, Group::Vision])?;
     println!(
-        "{:<48} {:>10.1} {:>10.1}",
-        "total",
-        kib(raw_total),
-        kib(gz_total)
+        "{:<48} {:>10} {:>10}",
+        "file (dist/)", "raw KiB", "gzip KiB"
     );
-    let named = util::root().join("target/wasm32-unknown-unknown/wasm-release/vigil-app.wasm");
-    if !named.exists() {
-        println!("(no {} to read names from)", named.display());
-        return Ok(());
+    for group in [Group::First, Group::App, Group::Vision] {
+        let mine: Vec<_> = files.iter().filter(|f| f.0 == group).collect();
+        println!("-- {}", group.title());
+        for (_, name, raw, gz) in &mine {
+            println!("{name:<48} {:>10.1} {:>10.1}", kib(*raw), kib(*gz));
+        }
+        let (raw, gz) = mine.iter().fold((0, 0), |a, f| (a.0 + f.2, a.1 + f.3));
+        println!("{:<48} {:>10.1} {:>10.1}", "   subtotal", kib(raw), kib(gz));
+        if group == Group::First {
+            println!(
+                "   = {gz} B gzip; budget {FIRST_DOWNLOAD_BUDGET} B: {}",
+                if gz <= FIRST_DOWNLOAD_BUDGET {
+                    "within"
+                } else {
+                    "OVER"
+                }
+            );
+        }
     }
-    let optimised = optimised_with_names(&named)?;
-    contributors(&std::fs::read(optimised)?)
+    let (raw, gz) = files.iter().fold((0, 0), |a, f| (a.0 + f.2, a.1 + f.3));
+    println!("{:<48} {:>10.1} {:>10.1}", "total", kib(raw), kib(gz));
+    for bin in ["vigil-boot", "vigil-app"] {
+        let named = util::root()
+            .join("target/wasm32-unknown-unknown/wasm-release")
+            .join(format!("{bin}.wasm"));
+        if !named.exists() {
+            println!("(no {} to read names from)", named.display());
+            continue;
+        }
+        let optimised = optimised_with_names(&named, bin)?;
+        contributors(bin, &std::fs::read(optimised)?)?;
+    }
+    Ok(())
 }
 
 /// The release build through wasm-bindgen and `wasm-opt -Oz` as Trunk does
 /// (the features Trunk enables), keeping the name section.
-fn optimised_with_names(named: &Path) -> Result<PathBuf> {
+fn optimised_with_names(named: &Path, bin: &str) -> Result<PathBuf> {
     let out = util::root().join("target/size");
     std::fs::create_dir_all(&out)?;
     util::run(
@@ -73,12 +164,12 @@ fn optimised_with_names(named: &Path) -> Result<PathBuf> {
             .arg(&out)
             .arg(named),
     )?;
-    let optimised = out.join("vigil-app.opt.wasm");
+    let optimised = out.join(format!("{bin}.opt.wasm"));
     util::run(
         util::program("wasm-opt")
             .args(["-Oz", "-g"])
             .args(WASM_FEATURES)
-            .arg(out.join("vigil-app_bg.wasm"))
+            .arg(out.join(format!("{bin}_bg.wasm")))
             .arg("-o")
             .arg(&optimised),
     )?;
@@ -101,7 +192,7 @@ const TOP_FUNCTIONS: usize = 25;
 /// Code bytes of each function of a wasm module with its name section,
 /// grouped by the crate the (demangled) name starts with; generic code
 /// counts for the crate that defines it, not the one that instantiated it.
-fn contributors(wasm: &[u8]) -> Result<()> {
+fn contributors(bin: &str, wasm: &[u8]) -> Result<()> {
     use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
     let (mut imported, mut bodies, mut names) =
         (0u32, Vec::new(), std::collections::HashMap::new());
@@ -152,7 +243,7 @@ fn contributors(wasm: &[u8]) -> Result<()> {
     let mut by_crate: Vec<_> = by_crate.into_iter().collect();
     by_crate.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     println!(
-        "\nthe app's wasm as shipped (names kept): code {:.1} KiB in {} functions, data {:.1} KiB",
+        "\n{bin}'s wasm as shipped (names kept): code {:.1} KiB in {} functions, data {:.1} KiB",
         kib(code),
         bodies.len(),
         kib(data)
@@ -233,7 +324,25 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{crate_of, readable};
+    use super::{crate_of, readable, Group};
+    use std::path::Path;
+
+    #[test]
+    fn files_are_grouped_by_when_they_are_fetched() {
+        assert_eq!(
+            Group::of(Path::new("vigil-boot-1234_bg.wasm")),
+            Group::First
+        );
+        assert_eq!(Group::of(Path::new("index.html")), Group::First);
+        assert_eq!(
+            Group::of(Path::new("app/vigil-app-1234_bg.wasm")),
+            Group::App
+        );
+        assert_eq!(
+            Group::of(Path::new("vision/models/x.nnef.tgz")),
+            Group::Vision
+        );
+    }
 
     #[test]
     fn names_lose_their_hash_and_crate_disambiguators() {

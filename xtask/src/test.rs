@@ -308,6 +308,17 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
         }
     };
     t.time("build for the end-to-end tests (clips, app, worker, server)");
+    // Bytes, not time: the same build always weighs the same.
+    let budget = crate::size::check_budget(&util::root().join("dist")).map(|gz| {
+        println!(
+            "first download: {gz} B gzip (budget {} B)",
+            crate::size::FIRST_DOWNLOAD_BUDGET
+        );
+    });
+    t.outcome(
+        "the first download within its budget (cargo xtask size)",
+        budget,
+    );
     let mut cmd = util::cargo();
     cmd.args(["test", "--no-fail-fast", "-p", "vigil-e2e", "--"]);
     if let Some(f) = filter {

@@ -16,6 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
 
 use crate::util;
 
@@ -64,19 +65,32 @@ pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
     let _ = std::fs::remove_dir_all(out.join("models"));
     std::fs::create_dir_all(out.join("models"))?;
     let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/vigil_vision_worker.wasm");
-    util::run(
-        util::program("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-dir"])
-            .arg(out)
-            .arg(&wasm),
-    )?;
+    // wasm-opt takes minutes on the worker: skipped when the compiler's
+    // output is the one already processed (its hash, in a stamp file).
+    let built_from = hex::encode(Sha256::digest(
+        std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?,
+    ));
+    // Beside the folder, not in it: the folder is copied to dist/.
+    let stamp = out.with_extension("stamp");
     let bg = out.join("vigil_vision_worker_bg.wasm");
-    util::run(
-        util::program("wasm-opt")
-            .args(["-Oz", "-o"])
-            .arg(&bg)
-            .arg(&bg),
-    )?;
+    if bg.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(built_from.as_str()) {
+        println!("(the worker's wasm is unchanged: wasm-bindgen and wasm-opt skipped)");
+    } else {
+        let _ = std::fs::remove_file(&stamp);
+        util::run(
+            util::program("wasm-bindgen")
+                .args(["--target", "web", "--no-typescript", "--out-dir"])
+                .arg(out)
+                .arg(&wasm),
+        )?;
+        util::run(
+            util::program("wasm-opt")
+                .args(["-Oz", "-o"])
+                .arg(&bg)
+                .arg(&bg),
+        )?;
+        std::fs::write(&stamp, &built_from)?;
+    }
     let root = util::root();
     copy(
         &root.join("static/vision/worker.js"),

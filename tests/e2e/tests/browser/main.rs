@@ -11,6 +11,7 @@ mod accessibility;
 mod accommodations;
 mod bench_app;
 mod bench_vision;
+mod boot;
 mod copy;
 mod exam;
 mod face;

@@ -1,5 +1,6 @@
 //! The app shell opens with no network: the service worker caches the page,
-//! the script, the wasm and the stylesheet on the first visit, and a reload
+//! the boot's and the app's scripts and wasm, and the stylesheet on the
+//! first visit, and a reload
 //! with the server stopped brings the candidate back to the same screen
 //! (the state comes from IndexedDB). The proctors' pages are never cached.
 
@@ -42,6 +43,17 @@ async fn the_app_opens_without_network_after_one_visit() {
             );
         }
         ensure!(paths.iter().any(|p| p == "/"), "page not cached: {paths:?}");
+        // The app the boot loads after the sign-in (src/boot.rs) is cached
+        // as well, before any sign-in: else a reload offline would stop at
+        // the boot.
+        for ext in ["_bg.wasm", ".js"] {
+            ensure!(
+                paths
+                    .iter()
+                    .any(|p| p.starts_with("/app/vigil-app-") && p.ends_with(ext)),
+                "the app's {ext} is not in the cache: {paths:?}"
+            );
+        }
         ensure!(
             !paths.iter().any(|p| p.starts_with("/api/")),
             "API answers cached: {paths:?}"
