@@ -352,8 +352,14 @@ pub struct IdentityDone {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileDone {
     pub id: Id,
+    /// Letterbox, warp and planar floats (medians over `runs`).
     pub preprocess_ms: f64,
+    /// Frame in → faces out: pre-processing, inference, decoding, NMS.
     pub detect_ms: f64,
+    pub detect_p90_ms: f64,
+    /// The inference alone (input ready, outputs not decoded).
+    pub infer_ms: f64,
+    pub infer_p90_ms: f64,
     pub runs: u32,
     pub ops: Vec<OpTime>,
 }

@@ -391,6 +391,9 @@ fn the_benchmarks_profile() {
             id: 0.25,
             preprocess_ms: 0.5,
             detect_ms: 8.5,
+            detect_p90_ms: 9.0,
+            infer_ms: 7.5,
+            infer_p90_ms: 8.0,
             runs: 30,
             ops: vec![
                 OpTime {
@@ -403,7 +406,7 @@ fn the_benchmarks_profile() {
                 },
             ],
         }),
-        r#"{"type":"profile","id":0.25,"preprocess_ms":0.5,"detect_ms":8.5,"runs":30,"ops":[{"op":"OptMatMul","ms":4.5},{"op":"DepthWise","ms":2.25}]}"#,
+        r#"{"type":"profile","id":0.25,"preprocess_ms":0.5,"detect_ms":8.5,"detect_p90_ms":9.0,"infer_ms":7.5,"infer_p90_ms":8.0,"runs":30,"ops":[{"op":"OptMatMul","ms":4.5},{"op":"DepthWise","ms":2.25}]}"#,
     );
 }
 

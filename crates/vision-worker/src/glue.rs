@@ -182,15 +182,31 @@ fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
         data: r.data,
     };
     let frame = frame_of(&image)?;
-    let median = |mut xs: Vec<f64>| {
+    // The benchmark page's own definitions (tests/e2e/bench/vision.html),
+    // so both engines' figures are read the same way.
+    let sorted = |xs: &[f64]| {
+        let mut xs = xs.to_vec();
         xs.sort_by(f64::total_cmp);
-        xs.get(xs.len() / 2).copied().unwrap_or(0.0)
+        xs
+    };
+    let median = |xs: &[f64]| {
+        let s = sorted(xs);
+        match s.len() {
+            0 => 0.0,
+            n if n % 2 == 1 => s[(n - 1) / 2],
+            n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+        }
+    };
+    let p90 = |xs: &[f64]| {
+        let s = sorted(xs);
+        s.get(s.len() * 9 / 10).copied().unwrap_or(0.0)
     };
     STATE.with(|s| {
         let s = s.borrow();
         let a = s.analyzer.as_ref().ok_or_else(not_ready)?;
         let mut pre = Vec::with_capacity(runs as usize);
         let mut detect = Vec::with_capacity(runs as usize);
+        let mut infer = Vec::with_capacity(runs as usize);
         for _ in 0..runs {
             let t0 = now_ms();
             let map = vigil_vision::letterbox(frame.width, frame.height, 128);
@@ -200,6 +216,11 @@ fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
             std::hint::black_box(a.short().detect(&frame).map_err(|e| e.to_string())?);
             pre.push(t1 - t0);
             detect.push(now_ms() - t1);
+            infer.push(
+                a.short()
+                    .time_inference(&frame, &mut now_ms)
+                    .map_err(|e| e.to_string())?,
+            );
         }
         // Inference by operator kind, averaged over the same number of runs.
         let mut ops: Vec<OpTime> = Vec::new();
@@ -221,8 +242,11 @@ fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
         ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
         Ok(ProfileDone {
             id: r.id,
-            preprocess_ms: median(pre),
-            detect_ms: median(detect),
+            preprocess_ms: median(&pre),
+            detect_ms: median(&detect),
+            detect_p90_ms: p90(&detect),
+            infer_ms: median(&infer),
+            infer_p90_ms: p90(&infer),
             runs,
             ops,
         })

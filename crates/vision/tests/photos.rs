@@ -498,3 +498,22 @@ fn inference_time_is_split_by_operator_kind_with_the_callers_clock() {
     assert_eq!(nodes * 2.0, ticks, "two readings per node");
     assert!(split.iter().all(|(name, _)| !name.is_empty()));
 }
+
+/// The benchmark's inference alone: the caller's clock is read exactly
+/// twice, around the model's run (not around the input's preparation or
+/// the decoding), so the figure sits beside another engine's run alone.
+#[test]
+fn inference_alone_is_timed_with_two_readings_of_the_callers_clock() {
+    let img = photo("astronaut.png");
+    let mut readings = 0;
+    let mut clock = || {
+        readings += 1;
+        f64::from(readings) * 10.0
+    };
+    let ms = models()
+        .short
+        .time_inference(&frame(&img), &mut clock)
+        .unwrap();
+    assert_eq!(ms, 10.0);
+    assert_eq!(readings, 2);
+}
