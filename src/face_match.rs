@@ -9,8 +9,9 @@ use vigil_exam::{AttemptState, FaceMatchBody};
 
 use crate::browser::{camera, idb, vision};
 
-/// Photos are compared at this width (the face on the ID card is small).
-const COMPARE_WIDTH: u32 = 640;
+/// Photos are compared at this width (the face on the ID card is small);
+/// so is the live face with the face photo (`live_checks`).
+pub const COMPARE_WIDTH: u32 = 640;
 
 /// The two photos to compare, when there are two and they were not
 /// compared yet (nor the attempt submitted).

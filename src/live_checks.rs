@@ -24,8 +24,9 @@ use std::rc::Rc;
 
 use vigil_exam::{IncidentChange, Signal};
 
-use crate::browser::{camera, microphone, vision};
-use crate::proctoring::Stills;
+use crate::browser::{camera, idb, microphone, vision};
+use crate::face_match;
+use crate::proctoring::{IdentityDue, Stills};
 use crate::voice::VoiceDetector;
 
 /// What the candidate's indicator shows about the face checks.
@@ -36,6 +37,9 @@ pub struct FaceChecks {
     pub frames: u32,
     /// Worker time of the last frame, in ms.
     pub last_ms: f64,
+    /// Comparisons of the live face with the identification's made since
+    /// the exam screen opened (whatever their result).
+    pub identity_checks: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,13 +101,59 @@ pub struct Hooks {
     pub status: Box<dyn Fn(FaceChecks)>,
 }
 
+/// The identity check of the live face (`identity_changed`): the face
+/// photo of the identification it is compared with, and how often.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityCheck {
+    /// SHA-256 of the identification's face photo (stored in IndexedDB).
+    pub reference_sha256: String,
+    pub interval_ms: f64,
+    /// Faces scoring below this do not count (the policy's).
+    pub min_face_score: f64,
+}
+
+/// Compares the live face with the reference photo: the rules' observation,
+/// with the compared frame's still kept for evidence. `None` when the
+/// reference cannot be read or the worker cannot compare (the next check
+/// comes at the next interval).
+async fn compare_identity(
+    check: &IdentityCheck,
+    reference: &mut Option<Vec<u8>>,
+    video: &camera::Video,
+    worker: &vision::Vision,
+) -> Option<Signal> {
+    if reference.is_none() {
+        *reference = idb::get_media(&check.reference_sha256).await.ok()?;
+    }
+    // Decoded for each comparison: the worker takes the pixels' buffer
+    // (transferred, not copied), so decoded pixels serve once.
+    let photo = camera::jpeg_pixels(reference.as_ref()?, face_match::COMPARE_WIDTH).await?;
+    let sample = camera::sample(video, face_match::COMPARE_WIDTH, true)?;
+    let m = worker.identity(&photo, &sample.pixels).await.ok()?;
+    let frame_sha256 = sample
+        .still
+        .map(|bytes| STILLS.with(|s| s.borrow_mut().keep(bytes)));
+    Some(Signal::Identity {
+        // A similarity only for exactly one face on the live frame.
+        similarity_milli: m
+            .similarity
+            .filter(|_| m.faces_on_photo == 1)
+            .map(face_match::milli),
+        frame_sha256,
+    })
+}
+
 /// Pause before trying the camera or the worker again after a failure.
 const RETRY_MS: u32 = 5_000;
 /// Microphone readings: one every 100 ms (see [`crate::voice`]).
 const VOICE_READING_MS: u32 = 100;
 
-/// The camera loop, until dropped: one frame every `interval_ms`.
-pub async fn run_camera(interval_ms: u32, hooks: Rc<Hooks>) {
+/// The camera loop, until dropped: one frame every `interval_ms`, and the
+/// live face compared with the identification's when `identity` says
+/// ([`IdentityDue`]).
+pub async fn run_camera(interval_ms: u32, identity: Option<IdentityCheck>, hooks: Rc<Hooks>) {
+    let mut due = identity.as_ref().map(|i| IdentityDue::new(i.interval_ms));
+    let mut reference = None;
     let mut status = FaceChecks::default();
     (hooks.status)(status);
     let mut stream: Option<camera::Camera> = None;
@@ -134,6 +184,10 @@ pub async fn run_camera(interval_ms: u32, hooks: Rc<Hooks>) {
         if let Some(sample) = camera::sample(v, vision::SAMPLE_WIDTH, true) {
             match worker.analyze(&sample.pixels).await {
                 Ok((analysis, ms)) => {
+                    let faces = identity
+                        .as_ref()
+                        .map(|i| analysis.faces_over(i.min_face_score))
+                        .unwrap_or(0);
                     let sha = sample
                         .still
                         .map(|bytes| STILLS.with(|s| s.borrow_mut().keep(bytes)));
@@ -144,8 +198,22 @@ pub async fn run_camera(interval_ms: u32, hooks: Rc<Hooks>) {
                         state: FaceChecksState::Running,
                         frames: status.frames + 1,
                         last_ms: ms,
+                        identity_checks: status.identity_checks,
                     };
                     (hooks.status)(status);
+                    let now = crate::browser::clock::mono_ms();
+                    if let (Some(check), Some(d)) = (identity.as_ref(), due.as_mut()) {
+                        if d.after_frame(faces, now) {
+                            if let Some(signal) =
+                                compare_identity(check, &mut reference, v, &worker).await
+                            {
+                                let changes = (hooks.observe)(signal);
+                                (hooks.record)(changes);
+                                status.identity_checks += 1;
+                                (hooks.status)(status);
+                            }
+                        }
+                    }
                 }
                 Err(_) => {
                     status.state = FaceChecksState::Unavailable;

@@ -27,7 +27,8 @@ use vigil_exam::{
 
 /// Incident kinds whose observations are not in the log (camera frames,
 /// voice): adopted at a reload rather than closed.
-pub const LIVE_KINDS: [IncidentKind; 6] = [
+pub const LIVE_KINDS: [IncidentKind; 7] = [
+    IncidentKind::IdentityChanged,
     IncidentKind::FaceAbsent,
     IncidentKind::SeveralFaces,
     IncidentKind::LookingAway,
@@ -39,11 +40,12 @@ pub const LIVE_KINDS: [IncidentKind; 6] = [
 /// Which open incident the candidate is told about, most pressing first
 /// (the window and fullscreen ones have their own overlay).
 pub fn banner_kind(state: &AttemptState) -> Option<IncidentKind> {
-    const ORDER: [IncidentKind; 6] = [
+    const ORDER: [IncidentKind; 7] = [
         IncidentKind::CameraLost,
         IncidentKind::CameraCovered,
         IncidentKind::FaceAbsent,
         IncidentKind::SeveralFaces,
+        IncidentKind::IdentityChanged,
         IncidentKind::Voice,
         IncidentKind::LookingAway,
     ];
@@ -54,6 +56,53 @@ pub fn banner_kind(state: &AttemptState) -> Option<IncidentKind> {
         .map(|i| i.kind)
         .collect();
     ORDER.into_iter().find(|k| open.contains(k))
+}
+
+/// When the live face is compared with the identification's face photo
+/// (`identity_changed`, see `vigil_exam::proctoring`): on the first frame
+/// that shows one face, then every `identity_interval_s`, and on the first
+/// frame with one face after a frame with none (someone may have sat down
+/// in the meantime). Frames with several faces wait: that is an incident
+/// of its own, and there is no telling which face to compare. Pure, on the
+/// loop's monotonic clock.
+#[derive(Debug, Clone)]
+pub struct IdentityDue {
+    interval_ms: f64,
+    last: Option<f64>,
+    absent_since: bool,
+}
+
+impl IdentityDue {
+    pub fn new(interval_ms: f64) -> Self {
+        IdentityDue {
+            interval_ms,
+            last: None,
+            absent_since: false,
+        }
+    }
+
+    /// After a frame with `faces` faces at `now_ms`: whether to compare now.
+    /// A comparison that is due is taken as done ([`Self::checked`] is
+    /// not needed): a failed one waits for the next interval, rather than
+    /// being retried on every frame.
+    pub fn after_frame(&mut self, faces: usize, now_ms: f64) -> bool {
+        if faces == 0 {
+            self.absent_since = true;
+            return false;
+        }
+        if faces != 1 {
+            return false;
+        }
+        let due = match self.last {
+            None => true,
+            Some(t) => self.absent_since || now_ms - t >= self.interval_ms,
+        };
+        if due {
+            self.last = Some(now_ms);
+            self.absent_since = false;
+        }
+        due
+    }
 }
 
 /// Stills kept in memory for evidence.
@@ -288,6 +337,20 @@ mod tests {
             brightness: 0.5,
             frame_sha256: Some(at_sha.into()),
         }
+    }
+
+    #[test]
+    fn identity_checks_come_at_the_first_face_every_interval_and_after_an_absence() {
+        let mut d = IdentityDue::new(120_000.0);
+        assert!(!d.after_frame(0, 0.0), "no face: nothing to compare");
+        assert!(d.after_frame(1, 1_000.0), "the first face");
+        assert!(!d.after_frame(1, 2_000.0));
+        assert!(!d.after_frame(2, 121_500.0), "several faces wait");
+        assert!(d.after_frame(1, 122_000.0), "the interval");
+        assert!(!d.after_frame(1, 123_000.0));
+        assert!(!d.after_frame(0, 124_000.0));
+        assert!(d.after_frame(1, 125_000.0), "back after an absence");
+        assert!(!d.after_frame(1, 126_000.0));
     }
 
     #[test]

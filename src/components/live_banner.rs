@@ -25,6 +25,7 @@ pub fn LiveBanner(props: &Props) -> Html {
         K::LookingAway => t.incident_looking_away,
         K::CameraCovered => t.incident_camera_covered,
         K::Voice => t.incident_voice,
+        K::IdentityChanged => t.incident_identity_changed,
         _ => t.incident_camera_lost,
     });
     let kind_name = props.incident.map(|k| {
@@ -45,6 +46,7 @@ pub fn LiveBanner(props: &Props) -> Html {
             <p class={classes!("face-checks", format!("face-checks--{state}"))}
                 data-testid="face-checks" data-state={state}
                 data-frames={checks.frames.to_string()}
+                data-identity-checks={checks.identity_checks.to_string()}
                 data-last-ms={format!("{:.1}", checks.last_ms)}>
                 { label }
             </p>

@@ -18,7 +18,7 @@ use yew::prelude::*;
 use super::use_steps::Steps;
 use crate::browser::lockdown::{self, Signal};
 use crate::browser::timer;
-use crate::live_checks::{self, FaceChecks, Hooks};
+use crate::live_checks::{self, FaceChecks, Hooks, IdentityCheck};
 use crate::proctoring::Watch;
 use crate::state::Screen;
 use crate::store::{self, AttemptStore};
@@ -64,8 +64,18 @@ pub fn use_proctoring(steps: &Steps, screen: Screen, now: i64) -> Attention {
                 // The live checks feed the same rules.
                 let hooks = live_hooks(&steps, &watch, &face_checks);
                 let interval = exam.proctoring.sample_interval_ms.min(60_000) as u32;
+                // The live face against the identification's face photo.
+                let identity = steps
+                    .store
+                    .snapshot()
+                    .and_then(|s| s.face_sha256.clone())
+                    .map(|reference_sha256| IdentityCheck {
+                        reference_sha256,
+                        interval_ms: f64::from(exam.proctoring.identity_interval_s) * 1_000.0,
+                        min_face_score: exam.proctoring.min_face_score,
+                    });
                 let live = (
-                    timer::spawn(live_checks::run_camera(interval, hooks.clone())),
+                    timer::spawn(live_checks::run_camera(interval, identity, hooks.clone())),
                     timer::spawn(live_checks::run_voice(hooks)),
                 );
                 (lockdown, live)

@@ -29,9 +29,20 @@
 //! | `fullscreen_exit` | not fullscreen | 1 s | 0.5 s | high |
 //! | `extra_screen` | an extended display is attached | 1 s | 1 s | high |
 //! | `clock_tampering` | the last clock check found a jump | 0 s | 0 s | high |
+//! | `identity_changed` | the last 2 identity checks in a row scored below [`IDENTITY_THRESHOLD`] | 0 s | 0 s | high |
 //!
 //! Evidence of an incident is the SHA-256 of the latest camera frame
 //! snapshot known when it opened (the app stores the snapshot as media).
+//!
+//! The identity check ([`Signal::Identity`]): every
+//! `identity_interval_s` of the policy, and as soon as a face is back after
+//! an absence, the app compares the live face with the face photo of the
+//! identification (MobileFaceNet embeddings, cosine similarity). One low
+//! score is not enough (a bad frame, a hand over the face); two in a row
+//! are. A check that finds no single face counts neither way: an absent
+//! face or several faces are incidents of their own. Like every incident,
+//! it is a reviewer's aid: the reviewer sees the still beside the face
+//! photo and the ID, and decides.
 
 use std::collections::BTreeMap;
 
@@ -54,11 +65,13 @@ pub enum IncidentKind {
     FullscreenExit,
     ExtraScreen,
     ClockTampering,
+    /// The live face no longer matches the identification's face photo.
+    IdentityChanged,
 }
 
 impl IncidentKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [IncidentKind; 10] = [
+    pub const ALL: [IncidentKind; 11] = [
         IncidentKind::FaceAbsent,
         IncidentKind::SeveralFaces,
         IncidentKind::LookingAway,
@@ -69,6 +82,7 @@ impl IncidentKind {
         IncidentKind::FullscreenExit,
         IncidentKind::ExtraScreen,
         IncidentKind::ClockTampering,
+        IncidentKind::IdentityChanged,
     ];
 
     fn index(self) -> usize {
@@ -90,6 +104,9 @@ impl IncidentKind {
             FullscreenExit => (1_000, 500, High),
             ExtraScreen => (1_000, 1_000, High),
             ClockTampering => (0, 0, High),
+            // The condition itself already needs two checks in a row
+            // (`IDENTITY_MISSES`), minutes apart.
+            IdentityChanged => (0, 0, High),
         };
         Rule {
             enabled: true,
@@ -155,6 +172,13 @@ pub struct ProctoringPolicy {
     /// No frame for this long counts as camera lost, in ms. Default 5000.
     #[serde(default = "d_timeout")]
     pub frame_timeout_ms: u64,
+    /// Seconds between two identity checks of the live face against the
+    /// identification's face photo (and one more after every absence of
+    /// the face). Default 120; 5 to 3600. Left out of the serialised
+    /// policy at its default, so the exams written before it keep their
+    /// bytes.
+    #[serde(default = "d_identity", skip_serializing_if = "is_d_identity")]
+    pub identity_interval_s: u32,
     /// Per-kind overrides, e.g. `[proctoring.rules.voice] enabled = false`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub rules: BTreeMap<IncidentKind, RuleOverride>,
@@ -178,6 +202,12 @@ fn d_dark() -> f64 {
 fn d_timeout() -> u64 {
     5_000
 }
+fn d_identity() -> u32 {
+    120
+}
+fn is_d_identity(v: &u32) -> bool {
+    *v == d_identity()
+}
 
 impl Default for ProctoringPolicy {
     fn default() -> Self {
@@ -188,6 +218,7 @@ impl Default for ProctoringPolicy {
             pitch_limit_deg: d_pitch(),
             dark_brightness: d_dark(),
             frame_timeout_ms: d_timeout(),
+            identity_interval_s: d_identity(),
             rules: BTreeMap::new(),
         }
     }
@@ -226,6 +257,12 @@ impl ProctoringPolicy {
                     format!("{v} (expected {lo} to {hi})"),
                 );
             }
+        }
+        if !(5..=3_600).contains(&self.identity_interval_s) {
+            p.push(
+                format!("{f}.identity_interval_s"),
+                format!("{} (expected 5 to 3600)", self.identity_interval_s),
+            );
         }
         if !(1_000..=MAX_THRESHOLD_MS).contains(&self.frame_timeout_ms) {
             p.push(
@@ -270,6 +307,18 @@ pub struct FaceObservation {
 /// person (MobileFaceNet embeddings; equal to `vigil_vision::MATCH_THRESHOLD`,
 /// which a test of the vision worker checks). A reviewer's aid only.
 pub const FACE_MATCH_THRESHOLD: f64 = 0.5;
+
+/// Identity checks in a row scoring below [`IDENTITY_THRESHOLD`] that make
+/// the `identity_changed` condition.
+pub const IDENTITY_MISSES: u32 = 2;
+
+/// Similarity (thousandths) below which a live face is read as another
+/// person than the identification's face photo: [`FACE_MATCH_THRESHOLD`],
+/// chosen on the test photographs (see `docs/architecture.md`, identity).
+pub const IDENTITY_THRESHOLD_MILLI: i32 = (FACE_MATCH_THRESHOLD * 1000.0) as i32;
+
+/// The same threshold as a similarity (−1 to 1).
+pub const IDENTITY_THRESHOLD: f64 = FACE_MATCH_THRESHOLD;
 
 /// What the vision worker reports about one camera frame: the faces found
 /// and the mean brightness. The app adds the time and the still's hash and
@@ -330,6 +379,15 @@ pub enum Signal {
     Camera { alive: bool },
     /// Result of a trusted-clock reading (see [`crate::clock`]).
     Clock { tampering: bool },
+    /// The live face compared with the identification's face photo:
+    /// their similarity in thousandths, `None` when the frame did not show
+    /// exactly one face (nothing to compare).
+    Identity {
+        similarity_milli: Option<i32>,
+        /// SHA-256 of the stored still of the compared frame.
+        #[serde(default)]
+        frame_sha256: Option<String>,
+    },
     /// Nothing new; lets time pass.
     Tick,
 }
@@ -370,12 +428,14 @@ struct RuleState {
 #[derive(Debug, Clone)]
 pub struct Proctor {
     policy: ProctoringPolicy,
-    rules: [Rule; 10],
-    states: [RuleState; 10],
+    rules: [Rule; IncidentKind::ALL.len()],
+    states: [RuleState; IncidentKind::ALL.len()],
     last_at: Option<i64>,
     last_frame_at: Option<i64>,
     last_frame_sha256: Option<String>,
     camera_dead_since: Option<i64>,
+    /// Identity checks in a row below the threshold.
+    identity_misses: u32,
     history: Vec<Incident>,
 }
 
@@ -384,7 +444,8 @@ impl Proctor {
         Proctor {
             policy: policy.clone(),
             rules: IncidentKind::ALL.map(|k| policy.rule(k)),
-            states: [RuleState::default(); 10],
+            states: [RuleState::default(); IncidentKind::ALL.len()],
+            identity_misses: 0,
             last_at: None,
             last_frame_at: None,
             last_frame_sha256: None,
@@ -463,6 +524,22 @@ impl Proctor {
             Signal::Clock { tampering } => {
                 self.set(ClockTampering, tampering, at);
             }
+            Signal::Identity {
+                similarity_milli,
+                frame_sha256,
+            } => {
+                if frame_sha256.is_some() {
+                    self.last_frame_sha256 = frame_sha256;
+                }
+                match similarity_milli {
+                    Some(s) if s < IDENTITY_THRESHOLD_MILLI => {
+                        self.identity_misses = self.identity_misses.saturating_add(1)
+                    }
+                    Some(_) => self.identity_misses = 0,
+                    None => {}
+                }
+                self.set(IdentityChanged, self.identity_misses >= IDENTITY_MISSES, at);
+            }
             Signal::Tick => {}
         }
         // Camera lost: reported dead, or frames stale.
@@ -507,6 +584,11 @@ impl Proctor {
         s.since = incident.opened_at;
         s.open = Some(self.history.len());
         self.history.push(incident.clone());
+        if incident.kind == IncidentKind::IdentityChanged {
+            // Its condition is two misses in a row: the next miss keeps it
+            // open, the next match closes it.
+            self.identity_misses = IDENTITY_MISSES;
+        }
     }
 
     /// Close every open incident at `at` (e.g. when the attempt is submitted).

@@ -439,6 +439,11 @@ fn proctoring_policy_rules() {
     let src = format!("{BASE}\n[proctoring]\nmin_face_score = 2.0\n[proctoring.rules.voice]\nopen_after_ms = 99999999\n");
     assert_problem(&src, "proctoring.min_face_score: 2");
     assert_problem(&src, "proctoring.rules.voice.open_after_ms");
+    let src = format!("{BASE}\n[proctoring]\nidentity_interval_s = 2\n");
+    assert_problem(
+        &src,
+        "proctoring.identity_interval_s: 2 (expected 5 to 3600)",
+    );
     let src = format!("{BASE}\n[proctoring.rules.sneezing]\nenabled = false\n");
     assert!(matches!(
         Exam::from_toml(&src),

@@ -356,3 +356,67 @@ fn a_frame_analysis_becomes_the_frame_signal() {
         }
     );
 }
+
+fn identity(at: i64, similarity_milli: Option<i32>) -> Observation {
+    Observation::new(
+        at,
+        Signal::Identity {
+            similarity_milli,
+            frame_sha256: Some(format!("{:064}", at + 1)),
+        },
+    )
+}
+
+#[test]
+fn identity_changed_needs_two_low_checks_in_a_row_and_keeps_the_second_still() {
+    let mut p = Proctor::new(&ProctoringPolicy::default());
+    let low = IDENTITY_THRESHOLD_MILLI - 1;
+    // The same person: nothing.
+    assert!(p.observe(identity(0, Some(800))).is_empty());
+    // One low score (a bad frame): nothing yet; a match in between resets.
+    assert!(p.observe(identity(120_000, Some(low))).is_empty());
+    assert!(p
+        .observe(identity(240_000, Some(IDENTITY_THRESHOLD_MILLI)))
+        .is_empty());
+    assert!(p.observe(identity(360_000, Some(low))).is_empty());
+    // No single face to compare counts neither way.
+    assert!(p.observe(identity(420_000, None)).is_empty());
+    let c = p.observe(identity(480_000, Some(100)));
+    let IncidentChange::Opened(inc) = &c[0] else {
+        panic!("{c:?}")
+    };
+    assert_eq!(
+        (inc.kind, inc.opened_at, inc.severity),
+        (IncidentKind::IdentityChanged, 480_000, Severity::High)
+    );
+    // The still of the check that made it, for the reviewer.
+    assert_eq!(inc.evidence, Some(format!("{:064}", 480_001)));
+    assert!(p.observe(identity(600_000, Some(low))).is_empty());
+    let c = p.observe(identity(720_000, Some(700)));
+    assert_eq!(closed(&c), vec![(IncidentKind::IdentityChanged, 720_000)]);
+}
+
+#[test]
+fn an_identity_incident_taken_over_after_a_reload_stays_open_on_a_miss() {
+    let mut p = Proctor::new(&ProctoringPolicy::default());
+    p.adopt(&Incident {
+        kind: IncidentKind::IdentityChanged,
+        severity: Severity::High,
+        opened_at: 1_000,
+        closed_at: None,
+        evidence: None,
+    });
+    assert!(p.observe(identity(5_000, Some(0))).is_empty());
+    let c = p.observe(identity(10_000, Some(900)));
+    assert_eq!(closed(&c), vec![(IncidentKind::IdentityChanged, 10_000)]);
+}
+
+#[test]
+fn the_identity_interval_is_in_the_policy_and_checked() {
+    let p: ProctoringPolicy = toml::from_str("identity_interval_s = 30").unwrap();
+    assert_eq!(p.identity_interval_s, 30);
+    assert_eq!(ProctoringPolicy::default().identity_interval_s, 120);
+    // At its default it is left out, so older exams keep their bytes.
+    let json = serde_json::to_string(&ProctoringPolicy::default()).unwrap();
+    assert!(!json.contains("identity_interval_s"), "{json}");
+}

@@ -73,6 +73,7 @@ pub fn incident_label_fr(kind: IncidentKind) -> &'static str {
         FullscreenExit => "Sortie du plein écran",
         ExtraScreen => "Écran supplémentaire",
         ClockTampering => "Horloge modifiée",
+        IdentityChanged => "Visage différent de l'identification",
     }
 }
 

@@ -517,3 +517,86 @@ fn inference_alone_is_timed_with_two_readings_of_the_callers_clock() {
     assert_eq!(ms, 10.0);
     assert_eq!(readings, 2);
 }
+
+/// The identity threshold (`MATCH_THRESHOLD`, which the exam's
+/// `identity_changed` check uses) on the test photographs: its false-reject
+/// rate over same-person pairs and its false-accept rate over
+/// different-person pairs, printed for `docs/architecture.md`.
+///
+/// Same person: obama.jpg against obama2.jpg (two sittings), and every
+/// photograph against itself as a webcam might show it later (darker,
+/// brighter, mirrored, a third smaller). Different people: every photograph
+/// of one person, and its variants, against every other person's. Three
+/// people are not a validation set; this guards the threshold against the
+/// evidence we have and prints the margins.
+#[test]
+fn the_identity_threshold_on_the_test_photographs() {
+    let m = models();
+    let embed = |img: &RgbaImage| {
+        let face = short(img)[0];
+        m.embedder.embed(&frame(img), &face).unwrap()
+    };
+    let variants = |img: &RgbaImage| -> Vec<(&'static str, RgbaImage)> {
+        let (w, h) = img.dimensions();
+        vec![
+            ("as is", img.clone()),
+            ("darker", tone(img, |x| x * 0.7)),
+            ("brighter", tone(img, |x| x * 1.3)),
+            ("mirrored", imageops::flip_horizontal(img)),
+            (
+                "smaller",
+                imageops::resize(img, w * 2 / 3, h * 2 / 3, imageops::FilterType::Triangle),
+            ),
+        ]
+    };
+    let people: [(&str, &[&str]); 3] = [
+        ("obama", &["obama.jpg", "obama2.jpg"]),
+        ("biden", &["biden.jpg"]),
+        ("astronaut", &["astronaut.png"]),
+    ];
+    // (person, photo, variant, embedding)
+    let mut all = Vec::new();
+    for (person, photos) in people {
+        for name in photos {
+            let img = photo(name);
+            for (variant, v) in variants(&img) {
+                all.push((person, *name, variant, embed(&v)));
+            }
+        }
+    }
+    let (mut same, mut other) = (Vec::new(), Vec::new());
+    for (i, a) in all.iter().enumerate() {
+        // Each reference is a photograph as taken (the identification).
+        if a.2 != "as is" {
+            continue;
+        }
+        for (j, b) in all.iter().enumerate() {
+            if i == j {
+                continue;
+            }
+            let s = a.3.similarity(&b.3);
+            let pair = format!("{} vs {} ({})", a.1, b.1, b.2);
+            if a.0 == b.0 {
+                same.push((s, pair));
+            } else {
+                other.push((s, pair));
+            }
+        }
+    }
+    let rejected = same.iter().filter(|(s, _)| *s < MATCH_THRESHOLD).count();
+    let accepted = other.iter().filter(|(s, _)| *s >= MATCH_THRESHOLD).count();
+    let lowest_same = same.iter().min_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+    let highest_other = other.iter().max_by(|a, b| a.0.total_cmp(&b.0)).unwrap();
+    println!(
+        "threshold {MATCH_THRESHOLD}: false rejects {rejected} of {} same-person pairs \
+         (lowest {:.3}: {}), false accepts {accepted} of {} different-person pairs \
+         (highest {:.3}: {})",
+        same.len(),
+        lowest_same.0,
+        lowest_same.1,
+        other.len(),
+        highest_other.0,
+        highest_other.1
+    );
+    assert_eq!((rejected, accepted), (0, 0), "{same:#?}\n{other:#?}");
+}

@@ -38,6 +38,9 @@ pub enum CameraPicture {
     /// image's right edge), and the same mirrored: turned to the right.
     TurnedLeft,
     TurnedRight,
+    /// Another person than the clip's (and than `Face`'s): the head of
+    /// `obama.jpg`, the crop the vision tests use.
+    Other,
 }
 
 impl CameraPicture {
@@ -48,6 +51,11 @@ impl CameraPicture {
             CameraPicture::Face => ("tests/fixtures/astronaut.png", None, false),
             CameraPicture::TurnedLeft => (TURNED_PHOTO, TURNED_CROP, TURNED_MIRROR),
             CameraPicture::TurnedRight => (TURNED_PHOTO, TURNED_CROP, !TURNED_MIRROR),
+            CameraPicture::Other => (
+                "tests/fixtures/faces/obama.jpg",
+                Some([209, 3, 552, 552]),
+                false,
+            ),
         }
     }
 }

@@ -201,7 +201,17 @@ pub(super) async fn attempt_page(
                             td { (local(i.opened_at)) }
                             td { (i.closed_at.map(local).unwrap_or_else(|| "not closed".into())) }
                             td { @if let Some(s) = &i.evidence {
-                                img.still src=(media(s)) alt="Evidence still"; } }
+                                img.still src=(media(s)) alt="Evidence still"; }
+                                // Another face than the identification's: the
+                                // live still beside the face photo and the ID.
+                                @if i.kind == vigil_exam::IncidentKind::IdentityChanged {
+                                    span data-testid="identity-compare" {
+                                        @if let Some(f) = &d.face_photo {
+                                            img.still src=(media(f)) alt="Face photo at identification"; }
+                                        @if let Some(f) = &d.id_photo {
+                                            img.still src=(media(f)) alt="ID document"; }
+                                    }
+                                } }
                         }
                     }
                 }

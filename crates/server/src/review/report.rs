@@ -113,7 +113,11 @@ pub(super) async fn report_page(
                                 td { (when(i.opened_at)) }
                                 td { (i.closed_at.map(when).unwrap_or_else(|| "non close".into())) }
                                 td { (dossier::duration_fr(i.closed_at.unwrap_or(end).saturating_sub(i.opened_at))) }
-                                td { @if let Some(s) = &i.evidence { img.still src=(media(s)) alt="Image au moment de l'incident"; } }
+                                td { @if let Some(s) = &i.evidence { img.still src=(media(s)) alt="Image au moment de l'incident"; }
+                                    @if i.kind == vigil_exam::IncidentKind::IdentityChanged {
+                                        @if let Some(f) = &d.face_photo { img.still src=(media(f)) alt="Photo du visage à l'identification"; }
+                                        @if let Some(f) = &d.id_photo { img.still src=(media(f)) alt="Pièce d'identité"; }
+                                    } }
                             }
                         }
                     }

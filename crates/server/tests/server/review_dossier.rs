@@ -128,8 +128,27 @@ fn rich_log(f: &Fixture, start_at: i64) -> (Vec<Event>, Vec<Vec<u8>>) {
     .unwrap();
     a.record_blocked("shortcut:ctrl+p", start_at + 80_000)
         .unwrap();
+    // Another face than the identification's, twice in a row.
+    let other = jpeg(4);
+    let changed = Incident {
+        kind: IncidentKind::IdentityChanged,
+        severity: Severity::High,
+        opened_at: start_at + 82_000,
+        closed_at: None,
+        evidence: Some(sha_hex(&other)),
+    };
+    a.record_incident(&IncidentChange::Opened(changed.clone()), start_at + 82_000)
+        .unwrap();
+    a.record_incident(
+        &IncidentChange::Closed(Incident {
+            closed_at: Some(start_at + 85_000),
+            ..changed
+        }),
+        start_at + 85_000,
+    )
+    .unwrap();
     a.submit(&exam, start_at + 90_000).unwrap();
-    (a.events().to_vec(), vec![id, face, scan, still])
+    (a.events().to_vec(), vec![id, face, scan, still, other])
 }
 
 #[tokio::test]
@@ -172,6 +191,23 @@ async fn the_dossier_shows_photos_scan_incidents_and_takes_a_decision() {
         "face match missing"
     );
     assert!(page.contains("Visage absent"), "incident missing");
+    // The identity incident shows its still beside the face photo and the ID.
+    assert!(
+        page.contains("Visage différent de l&#39;identification")
+            || page.contains("Visage différent de l'identification"),
+        "identity incident missing"
+    );
+    let compare = page
+        .split("data-testid=\"identity-compare\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</span>").next())
+        .expect("the identity incident's comparison");
+    for m in [&media[1], &media[0]] {
+        assert!(
+            compare.contains(&format!("/media/{}", sha_hex(m))),
+            "the face photo and the ID beside the still: {compare}"
+        );
+    }
     assert!(
         page.contains("15/01/2027 09:00:10 (heure de Paris)"),
         "times in Paris"

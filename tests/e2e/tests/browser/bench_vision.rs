@@ -103,6 +103,16 @@ async fn bench_vision() {
             ms(&l["page_cpu_share_pct"]),
             ms(&l["page_frame_median_ms"])
         );
+        println!(
+            "identity check (face photo against the live frame, 640 px): {} ms (the first, with the embedder's load: {} ms; \
+             similarity of a frame with itself {}): {}% of a core at one check every 120 s; \
+             the whole loop with it, worker and page: {}% (goal < 3 %)",
+            ms(&l["identity_median_ms"]),
+            ms(&l["identity_first_ms"]),
+            ms(&l["identity_similarity_same_frame"]),
+            ms(&l["identity_share_pct_at_120s"]),
+            ms(&l["with_identity_pct"])
+        );
         Ok(())
     }
     .await;

@@ -16,6 +16,7 @@ mod copy;
 mod exam;
 mod face;
 mod flow;
+mod identity;
 mod kiosk;
 mod lockdown;
 mod login;
