@@ -79,12 +79,7 @@ pub(crate) fn build(features: &[&str]) -> Result<String> {
         // caches those); a snippet would be a file it does not name.
         bail!("the app's wasm-bindgen output has snippets/: use a loader function in index.html instead");
     }
-    util::run(
-        util::program("wasm-opt")
-            .args(["-Oz", "-o"])
-            .arg(&bg)
-            .arg(&bg),
-    )?;
+    util::wasm_opt_in_place(&bg)?;
     std::fs::write(&stamp, &name)?;
     Ok(name)
 }

@@ -158,3 +158,8 @@ pub(crate) fn locked_version(package: &str) -> Result<String> {
     let end = lock[start..].find('"').context("malformed Cargo.lock")? + start;
     Ok(lock[start..end].to_owned())
 }
+
+/// `wasm-opt -Oz` on `wasm`, in place (the app's and the worker's builds).
+pub(crate) fn wasm_opt_in_place(wasm: &Path) -> Result<()> {
+    run(program("wasm-opt").args(["-Oz", "-o"]).arg(wasm).arg(wasm))
+}

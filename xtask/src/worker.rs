@@ -83,12 +83,7 @@ pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
                 .arg(out)
                 .arg(&wasm),
         )?;
-        util::run(
-            util::program("wasm-opt")
-                .args(["-Oz", "-o"])
-                .arg(&bg)
-                .arg(&bg),
-        )?;
+        util::wasm_opt_in_place(&bg)?;
         std::fs::write(&stamp, &built_from)?;
     }
     let root = util::root();

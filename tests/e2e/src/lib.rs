@@ -837,6 +837,17 @@ impl Harness {
         Ok(())
     }
 
+    /// From the questions: the review, submit, confirm, up to the finished
+    /// screen.
+    pub async fn submit_exam(&self) -> Result<()> {
+        self.click("review-open").await?;
+        self.screen("review").await?;
+        self.click("submit").await?;
+        self.click("submit-confirm").await?;
+        self.screen("finished").await?;
+        Ok(())
+    }
+
     /// The identification steps after the start: the ID document and the
     /// face (the clip's face), the head turned left and right (the camera
     /// shows a turned head, [`Harness::camera_show`]), the room scan (it

@@ -120,11 +120,7 @@ async fn a_face_that_leaves_opens_an_incident_with_a_still_that_reaches_the_serv
         }
 
         // Submitted and synced: the server holds the incident and its still.
-        h.click("review-open").await?;
-        h.screen("review").await?;
-        h.click("submit").await?;
-        h.click("submit-confirm").await?;
-        h.screen("finished").await?;
+        h.submit_exam().await?;
         let shown = h.synced_report(60).await?;
         let incidents = shown["incidents"].as_array().cloned().unwrap_or_default();
         let absent = incidents

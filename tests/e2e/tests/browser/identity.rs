@@ -107,11 +107,7 @@ async fn another_face_than_the_identifications_opens_identity_changed_with_a_sti
 
         // Submitted and synced: the server holds it, the dossier shows it
         // beside the face photo and the ID.
-        h.click("review-open").await?;
-        h.screen("review").await?;
-        h.click("submit").await?;
-        h.click("submit-confirm").await?;
-        h.screen("finished").await?;
+        h.submit_exam().await?;
         let shown = h.synced_report(60).await?;
         let incidents = shown["incidents"].as_array().cloned().unwrap_or_default();
         let changed = incidents

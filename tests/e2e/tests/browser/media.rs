@@ -65,11 +65,7 @@ async fn the_camera_and_the_microphone_are_off_once_their_screen_is_gone() {
             tokio::time::sleep(Duration::from_millis(250)).await;
             waited += 1;
         }
-        h.click("review-open").await?;
-        h.screen("review").await?;
-        h.click("submit").await?;
-        h.click("submit-confirm").await?;
-        h.screen("finished").await?;
+        h.submit_exam().await?;
         // The late camera arrives after the exam screen is gone: stopped.
         tokio::time::sleep(Duration::from_secs(9)).await;
         let granted = h.js("return window.__vigilMedia.granted").await?;
