@@ -33,7 +33,7 @@ use vigil_api::LoginResponse;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
-use crate::browser::{api, app_loader, clock, dom, idb, kiosk};
+use crate::browser::{api, app_loader, clock, dom, idb};
 use crate::components::language_switch::LanguageSwitch;
 use crate::i18n::Lang;
 use crate::screens::login::LoginScreen;
@@ -93,8 +93,9 @@ thread_local! {
 
 /// The boot binary's entry point.
 pub fn run() {
+    // The kiosk launcher's config key goes with the sign-in; its link is
+    // the app's business (the app reads the same fragment).
     api::set_config_key(dom::config_key_from_fragment());
-    kiosk::init_from_fragment();
     dom::register_service_worker();
     mount(Stage::Loading, Lang::default());
 }
