@@ -286,7 +286,7 @@ async fn start_on(worker: Worker) -> Result<Vision, String> {
         .post_message(&init)
         .map_err(|_| "the vision worker refused its models".to_string())?;
     let load_ms = match ready.await.map_err(|_| stopped())? {
-        Reply::Ready { load_ms } => load_ms,
+        Reply::Ready { load_ms, .. } => load_ms,
         Reply::Failed { error } => return Err(format!("the face models did not load: {error}")),
         _ => return Err("the face models did not load: unknown error".into()),
     };

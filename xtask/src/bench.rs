@@ -123,7 +123,7 @@ fn vision() -> Result<()> {
     let _ = std::fs::remove_dir_all(&web);
     std::fs::create_dir_all(web.join("frames"))?;
     crate::worker::build()?;
-    crate::worker::build_into(&web.join("nosimd"), false)?;
+    crate::worker::build_into(&web.join("nosimd"), crate::worker::Lanes::None)?;
     copy_dir(&crate::worker::dir(), &web.join("simd"))?;
     std::fs::rename(web.join("simd/models"), web.join("models"))?;
     let _ = std::fs::remove_dir_all(web.join("nosimd/models"));

@@ -204,6 +204,12 @@ pub(crate) fn run() -> Result<()> {
         "browser tests (wasm-bindgen-test, headless Chromium)",
         &mut wasm_tests()?,
     );
+    for (lanes, features) in KERNEL_BUILDS {
+        t.suite(
+            &format!("vision kernels in headless Chromium ({lanes})"),
+            &mut kernel_tests(features)?,
+        );
+    }
     e2e(&mut t, None)?;
     t.finish()
 }
@@ -367,17 +373,50 @@ fn wasm_tests() -> Result<Command> {
             setup::CHROMIUM
         ),
     )?;
+    let mut cmd = wasm_test_command()?;
+    cmd.args(["-p", "vigil-app"]);
+    Ok(cmd)
+}
+
+/// `cargo test --target wasm32-unknown-unknown` with the runner's
+/// environment, packages to be added by the caller.
+fn wasm_test_command() -> Result<Command> {
+    let dir = util::root().join("target/e2e");
+    let caps = dir.join("webdriver.json");
     let mut cmd = util::cargo();
-    cmd.args([
-        "test",
-        "-p",
-        "vigil-app",
-        "--target",
-        "wasm32-unknown-unknown",
-    ])
-    .env("CHROMEDRIVER", setup::CHROMEDRIVER)
-    .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", caps)
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+    cmd.args(["test", "--target", "wasm32-unknown-unknown"])
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_WEBDRIVER_JSON", caps)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "60");
+    Ok(cmd)
+}
+
+/// The two builds of the vision worker's kernels that browsers run (see
+/// `xtask/src/worker.rs`): their lanes and compiler flags.
+pub(crate) const KERNEL_BUILDS: [(&str, &str); 2] = [
+    ("simd128", "+simd128"),
+    ("simd128 + relaxed-simd", "+simd128,+relaxed-simd"),
+];
+
+/// vigil-kernels' tests against its scalar reference, built for wasm32 with
+/// `features` and run in headless Chromium: the vector code the worker
+/// runs, checked where it runs. The crate has no dependencies, so each
+/// build takes seconds; each has its own target directory so the flags
+/// never invalidate another build.
+fn kernel_tests(features: &str) -> Result<Command> {
+    wasm_tests()?; // writes webdriver.json
+    let mut cmd = wasm_test_command()?;
+    let dir = util::root().join(format!(
+        "target/wasm-kernels-{}",
+        features.replace(['+', ','], "")
+    ));
+    cmd.args(["-p", "vigil-kernels"])
+        .arg("--target-dir")
+        .arg(dir)
+        .env(
+            "CARGO_ENCODED_RUSTFLAGS",
+            format!("-Ctarget-feature={features}"),
+        );
     Ok(cmd)
 }
 

@@ -161,5 +161,14 @@ pub(crate) fn locked_version(package: &str) -> Result<String> {
 
 /// `wasm-opt -Oz` on `wasm`, in place (the app's and the worker's builds).
 pub(crate) fn wasm_opt_in_place(wasm: &Path) -> Result<()> {
-    run(program("wasm-opt").args(["-Oz", "-o"]).arg(wasm).arg(wasm))
+    wasm_opt_in_place_with(wasm, &[])
+}
+
+/// The same with extra options (a feature to enable).
+pub(crate) fn wasm_opt_in_place_with(wasm: &Path, extra: &[&str]) -> Result<()> {
+    run(program("wasm-opt")
+        .args(extra)
+        .args(["-Oz", "-o"])
+        .arg(wasm)
+        .arg(wasm))
 }

@@ -10,8 +10,15 @@
 //! own compiler flags (`+simd128`), and it is built in its own target
 //! directory so that those flags never invalidate the app's build cache.
 //! Every browser Vigil supports runs wasm SIMD (Chrome/Edge 91, Firefox 89,
-//! Safari 16.4). `--no-simd` builds the same worker without it, for the
-//! benchmark's comparison.
+//! Safari 16.4).
+//!
+//! It is built twice: with `simd128` (`target/vision/`) and with
+//! `simd128` and `relaxed-simd` (`target/vision/relaxed/`: its glue and wasm only),
+//! whose convolution kernels (crates/kernels) then use one fused
+//! multiply-add per lane. The entry script picks one with
+//! `WebAssembly.validate` (static/vision/pick.js), so each candidate
+//! downloads one build. A build without SIMD is made only for the
+//! benchmark's comparison ([`Lanes::None`]).
 
 use std::path::{Path, PathBuf};
 
@@ -29,21 +36,76 @@ pub(crate) const MODELS: [&str; 4] = [
     "MobileFaceNet",
 ];
 
-/// Builds the worker into `out` (`target/vision` for the app).
-pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
+/// Which vector instructions a build of the worker uses.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Lanes {
+    /// The benchmark's baseline only.
+    None,
+    Simd128,
+    Relaxed,
+}
+
+impl Lanes {
+    fn name(self) -> &'static str {
+        match self {
+            Lanes::None => "no simd",
+            Lanes::Simd128 => "simd128",
+            Lanes::Relaxed => "simd128 + relaxed-simd",
+        }
+    }
+
+    /// Each its own target directory: the flags differ, and a shared one
+    /// would rebuild everything at every switch.
+    fn target_dir(self) -> &'static str {
+        match self {
+            Lanes::None => "target/worker-nosimd",
+            Lanes::Simd128 => "target/worker",
+            Lanes::Relaxed => "target/worker-relaxed",
+        }
+    }
+}
+
+/// Builds the worker into `out` (`target/vision` for the app): the entry
+/// script, the models and the `simd128` build (or the one `lanes` names),
+/// and with `simd128` the relaxed-SIMD build in `out/relaxed/`.
+pub(crate) fn build_into(out: &Path, lanes: Lanes) -> Result<()> {
+    // Fresh each time: a model dropped or renamed must not linger in dist/.
+    let _ = std::fs::remove_dir_all(out.join("models"));
+    std::fs::create_dir_all(out.join("models"))?;
+    build_wasm(out, lanes)?;
+    if lanes == Lanes::Simd128 {
+        build_wasm(&out.join("relaxed"), Lanes::Relaxed)?;
+    } else {
+        let _ = std::fs::remove_dir_all(out.join("relaxed"));
+    }
+    let root = util::root();
+    for script in ["worker.js", "pick.js"] {
+        copy(&root.join("static/vision").join(script), &out.join(script))?;
+    }
+    // The converter runs natively, in the dev profile the tests have built.
+    util::run(
+        util::vigil_faces(false)?
+            .arg("--to-nnef")
+            .arg(out.join("models"))
+            .args(MODELS.map(|m| root.join("static/models").join(format!("{m}.onnx")))),
+    )?;
+    Ok(())
+}
+
+/// One build's wasm and glue into `out`.
+fn build_wasm(out: &Path, lanes: Lanes) -> Result<()> {
     println!(
         "== build the vision worker ({}) into {}",
-        if simd { "simd128" } else { "no simd" },
+        lanes.name(),
         out.display()
     );
-    let target_dir = util::root().join(if simd {
-        "target/worker"
-    } else {
-        "target/worker-nosimd"
-    });
+    std::fs::create_dir_all(out)?;
+    let target_dir = util::root().join(lanes.target_dir());
     let mut flags = String::from("-Ctarget-feature=+bulk-memory");
-    if simd {
-        flags.push_str("\x1f-Ctarget-feature=+simd128");
+    match lanes {
+        Lanes::None => {}
+        Lanes::Simd128 => flags.push_str("\x1f-Ctarget-feature=+simd128"),
+        Lanes::Relaxed => flags.push_str("\x1f-Ctarget-feature=+simd128,+relaxed-simd"),
     }
     util::run(
         util::cargo()
@@ -61,9 +123,6 @@ pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
             .arg(&target_dir)
             .env("CARGO_ENCODED_RUSTFLAGS", flags),
     )?;
-    // Fresh each time: a model dropped or renamed must not linger in dist/.
-    let _ = std::fs::remove_dir_all(out.join("models"));
-    std::fs::create_dir_all(out.join("models"))?;
     let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/vigil_vision_worker.wasm");
     // wasm-opt takes minutes on the worker: skipped when the compiler's
     // output is the one already processed (its hash, in a stamp file).
@@ -71,7 +130,12 @@ pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
         std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?,
     ));
     // Beside the folder, not in it: the folder is copied to dist/.
-    let stamp = out.with_extension("stamp");
+    // (In this build's own target directory, named after `out`, so two
+    // outputs of one build keep their own stamps.)
+    let stamp = target_dir.join(format!(
+        "{}.stamp",
+        &hex::encode(Sha256::digest(out.as_os_str().as_encoded_bytes()))[..16]
+    ));
     let bg = out.join("vigil_vision_worker_bg.wasm");
     if bg.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(built_from.as_str()) {
         println!("(the worker's wasm is unchanged: wasm-bindgen and wasm-opt skipped)");
@@ -83,21 +147,16 @@ pub(crate) fn build_into(out: &Path, simd: bool) -> Result<()> {
                 .arg(out)
                 .arg(&wasm),
         )?;
-        util::wasm_opt_in_place(&bg)?;
+        // wasm-opt reads the features the wasm uses from its
+        // target_features section; relaxed SIMD is named as well, so an
+        // older reading of that section cannot reject the build.
+        if lanes == Lanes::Relaxed {
+            util::wasm_opt_in_place_with(&bg, &["--enable-relaxed-simd"])?;
+        } else {
+            util::wasm_opt_in_place(&bg)?;
+        }
         std::fs::write(&stamp, &built_from)?;
     }
-    let root = util::root();
-    copy(
-        &root.join("static/vision/worker.js"),
-        &out.join("worker.js"),
-    )?;
-    // The converter runs natively, in the dev profile the tests have built.
-    util::run(
-        util::vigil_faces(false)?
-            .arg("--to-nnef")
-            .arg(out.join("models"))
-            .args(MODELS.map(|m| root.join("static/models").join(format!("{m}.onnx")))),
-    )?;
     Ok(())
 }
 
@@ -107,7 +166,7 @@ pub(crate) fn dir() -> PathBuf {
 }
 
 pub(crate) fn build() -> Result<()> {
-    build_into(&dir(), true)
+    build_into(&dir(), Lanes::Simd128)
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {

@@ -140,6 +140,10 @@ pub struct ProfileRequest<P> {
     pub data: P,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u32>,
+    /// The short-range model's URL, to time it also with tract's own
+    /// kernels ([`ProfileDone::tract_infer_ms`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<String>,
 }
 
 /// The values of a request's `type`, as [`Request::kind`] gives them.
@@ -213,6 +217,7 @@ impl<P> Request<P> {
                 height: r.height,
                 data: f(DATA, r.data)?,
                 runs: r.runs,
+                baseline: r.baseline,
             }),
         })
     }
@@ -263,9 +268,14 @@ impl RequestHeader {
 pub enum Reply {
     /// The worker's wasm has started; the page sends [`Request::Init`].
     Loaded,
-    /// The models are loaded, after `load_ms` milliseconds.
+    /// The models are loaded, after `load_ms` milliseconds, and the
+    /// vector instructions the worker's kernels run with (`"wasm simd128"`
+    /// or `"wasm simd128 + relaxed-simd"`: which build the entry script
+    /// picked; empty from a worker older than the field).
     Ready {
         load_ms: f64,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        lanes: String,
     },
     /// The worker could not start (its wasm, or a required model), with
     /// why. Also posted by the worker's entry script when the wasm fails.
@@ -360,6 +370,21 @@ pub struct ProfileDone {
     /// The inference alone (input ready, outputs not decoded).
     pub infer_ms: f64,
     pub infer_p90_ms: f64,
+    /// The same inference with tract's own kernels only (Vigil's rewrite
+    /// not applied), when the request named the model to load for it:
+    /// the gain of `vigil-kernels` measured in the same run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tract_infer_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tract_infer_p90_ms: Option<f64>,
+    /// The largest difference between the two's outputs on this frame,
+    /// relative where a value is above 1 (the kernels' check in the
+    /// browser, on the real model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tract_max_diff: Option<f64>,
+    /// Which lanes the kernels ran with (see [`Reply::Ready`]).
+    #[serde(default)]
+    pub lanes: String,
     pub runs: u32,
     pub ops: Vec<OpTime>,
 }

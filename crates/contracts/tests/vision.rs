@@ -60,6 +60,7 @@ fn profile<P>(data: P, runs: Option<u32>) -> ProfileRequest<P> {
         height: 1,
         data,
         runs,
+        baseline: None,
     }
 }
 
@@ -295,7 +296,10 @@ fn a_request_that_is_not_one_still_gives_its_type_and_id() {
 fn the_start_up_messages() {
     round_trip(Reply::Loaded, r#"{"type":"loaded"}"#);
     round_trip(
-        Reply::Ready { load_ms: 812.5 },
+        Reply::Ready {
+            load_ms: 812.5,
+            lanes: String::new(),
+        },
         r#"{"type":"ready","load_ms":812.5}"#,
     );
     // Also what the worker's entry script posts when the wasm fails.
@@ -307,7 +311,10 @@ fn the_start_up_messages() {
     );
     for r in [
         Reply::Loaded,
-        Reply::Ready { load_ms: 1.0 },
+        Reply::Ready {
+            load_ms: 1.0,
+            lanes: String::new(),
+        },
         Reply::Failed { error: "x".into() },
     ] {
         assert_eq!(r.id(), None);
@@ -394,6 +401,10 @@ fn the_benchmarks_profile() {
             detect_p90_ms: 9.0,
             infer_ms: 7.5,
             infer_p90_ms: 8.0,
+            tract_infer_ms: Some(9.5),
+            tract_infer_p90_ms: Some(10.0),
+            tract_max_diff: Some(2.5e-5),
+            lanes: "wasm simd128".into(),
             runs: 30,
             ops: vec![
                 OpTime {
@@ -406,7 +417,7 @@ fn the_benchmarks_profile() {
                 },
             ],
         }),
-        r#"{"type":"profile","id":0.25,"preprocess_ms":0.5,"detect_ms":8.5,"detect_p90_ms":9.0,"infer_ms":7.5,"infer_p90_ms":8.0,"runs":30,"ops":[{"op":"OptMatMul","ms":4.5},{"op":"DepthWise","ms":2.25}]}"#,
+        r#"{"type":"profile","id":0.25,"preprocess_ms":0.5,"detect_ms":8.5,"detect_p90_ms":9.0,"infer_ms":7.5,"infer_p90_ms":8.0,"tract_infer_ms":9.5,"tract_infer_p90_ms":10.0,"tract_max_diff":0.000025,"lanes":"wasm simd128","runs":30,"ops":[{"op":"OptMatMul","ms":4.5},{"op":"DepthWise","ms":2.25}]}"#,
     );
 }
 

@@ -23,7 +23,7 @@ use vigil_contracts::vision::{
     FaceCount, Failure, FrameDone, FrameRequest, IdentityDone, IdentityRequest, Image, Models,
     OpTime, ProfileDone, ProfileRequest, Reply, Request, RequestHeader,
 };
-use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Range};
+use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Kernels, Range};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -174,8 +174,20 @@ fn faces(r: FrameRequest<Rgba>) -> Result<FaceCount, String> {
 /// whole detection, medians of `runs` (20 by default, at most 200); and the
 /// inference by operator kind (tract's op names), mean ms per run, largest
 /// first.
-fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
+async fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
     let runs = r.runs.unwrap_or(20).clamp(1, 200);
+    // tract's own kernels on the same model, for the same-run comparison.
+    let baseline = match &r.baseline {
+        Some(url) => Some(
+            FaceDetector::from_model_bytes_with(
+                &fetch_bytes(url).await?,
+                Range::Short,
+                Kernels::Tract,
+            )
+            .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
     let image = Image {
         width: r.width,
         height: r.height,
@@ -207,6 +219,7 @@ fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
         let mut pre = Vec::with_capacity(runs as usize);
         let mut detect = Vec::with_capacity(runs as usize);
         let mut infer = Vec::with_capacity(runs as usize);
+        let mut tract_infer = Vec::with_capacity(runs as usize);
         for _ in 0..runs {
             let t0 = now_ms();
             let map = vigil_vision::letterbox(frame.width, frame.height, 128);
@@ -221,7 +234,29 @@ fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
                     .time_inference(&frame, &mut now_ms)
                     .map_err(|e| e.to_string())?,
             );
+            if let Some(b) = &baseline {
+                tract_infer.push(
+                    b.time_inference(&frame, &mut now_ms)
+                        .map_err(|e| e.to_string())?,
+                );
+            }
         }
+        let tract_max_diff = match &baseline {
+            Some(b) => {
+                let ours = a.short().raw_outputs(&frame).map_err(|e| e.to_string())?;
+                let theirs = b.raw_outputs(&frame).map_err(|e| e.to_string())?;
+                let mut d = 0.0f64;
+                for (x, y) in ours.iter().flatten().zip(theirs.iter().flatten()) {
+                    let e = f64::from((x - y).abs()) / f64::from(y.abs()).max(1.0);
+                    d = d.max(if e.is_nan() { f64::INFINITY } else { e });
+                }
+                if ours.iter().map(Vec::len).ne(theirs.iter().map(Vec::len)) {
+                    d = f64::INFINITY;
+                }
+                Some(d)
+            }
+            None => None,
+        };
         // Inference by operator kind, averaged over the same number of runs.
         let mut ops: Vec<OpTime> = Vec::new();
         for _ in 0..runs {
@@ -247,6 +282,10 @@ fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
             detect_p90_ms: p90(&detect),
             infer_ms: median(&infer),
             infer_p90_ms: p90(&infer),
+            tract_infer_ms: baseline.as_ref().map(|_| median(&tract_infer)),
+            tract_infer_p90_ms: baseline.as_ref().map(|_| p90(&tract_infer)),
+            tract_max_diff,
+            lanes: vigil_vision::LANES.into(),
             runs,
             ops,
         })
@@ -311,13 +350,19 @@ fn on_message(event: MessageEvent) {
     match request {
         Request::Init(models) => spawn_local(async move {
             post(&match init(models).await {
-                Ok(load_ms) => Reply::Ready { load_ms },
+                Ok(load_ms) => Reply::Ready {
+                    load_ms,
+                    lanes: vigil_vision::LANES.into(),
+                },
                 Err(error) => Reply::Failed { error },
             })
         }),
         Request::Frame(r) => answer(kind, id, frame(r).map(Reply::Frame)),
         Request::Faces(r) => answer(kind, id, faces(r).map(Reply::Faces)),
-        Request::Profile(r) => answer(kind, id, profile(r).map(Reply::Profile)),
+        Request::Profile(r) => spawn_local(async move {
+            let result = profile(r).await.map(Reply::Profile);
+            answer(kind, id, result);
+        }),
         Request::Identity(r) => spawn_local(async move {
             let result = identity(r).await.map(Reply::Identity);
             answer(kind, id, result);

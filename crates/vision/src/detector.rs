@@ -16,7 +16,7 @@
 use crate::anchors::{ssd_anchors, AnchorOptions};
 use crate::frame::{letterbox, to_planar, warp, Frame};
 use crate::geometry::{Affine, Point, Rect};
-use crate::model::Model;
+use crate::model::{Kernels, Model};
 use crate::nms::weighted_nms;
 use crate::Result;
 
@@ -164,8 +164,14 @@ impl FaceDetector {
     /// `face_detection_full_range.onnx` ([`Range::Full`]), or their NNEF
     /// conversions, from its bytes.
     pub fn from_model_bytes(bytes: &[u8], range: Range) -> Result<Self> {
+        Self::from_model_bytes_with(bytes, range, Kernels::default())
+    }
+
+    /// The same, with the convolutions run by `kernels` (the benchmark
+    /// loads the model a second time with tract's own, to compare).
+    pub fn from_model_bytes_with(bytes: &[u8], range: Range, kernels: Kernels) -> Result<Self> {
         let n = range.input_size();
-        let model = Model::load(bytes, "face detector", &[1, 3, n, n])?;
+        let model = Model::load_with(bytes, "face detector", &[1, 3, n, n], kernels)?;
         Ok(FaceDetector {
             model,
             range,
@@ -202,6 +208,15 @@ impl FaceDetector {
         let t0 = clock();
         std::hint::black_box(self.model.run(input)?);
         Ok(clock() - t0)
+    }
+
+    /// The model's raw outputs on `frame` (regressors, logits), before
+    /// decoding: what the benchmark compares between two kernel sets.
+    pub fn raw_outputs(&self, frame: &Frame) -> Result<Vec<Vec<f32>>> {
+        let n = self.range.input_size();
+        let map = letterbox(frame.width, frame.height, n);
+        self.model
+            .run(to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0))
     }
 
     /// The faces in `frame`, best first, in the frame's pixels.

@@ -58,6 +58,7 @@ mod anchors;
 mod detector;
 mod embed;
 mod frame;
+pub mod fuse;
 mod geometry;
 mod mesh;
 mod model;
@@ -75,10 +76,12 @@ pub use embed::{
 pub use frame::{crop_square, letterbox, resize, to_planar, warp, Frame, Rgb};
 pub use geometry::{similarity_lstsq, Affine, Point, Rect};
 pub use mesh::{head_pose, FaceMesh, HeadPose, MeshResult, LANDMARKS};
-pub use model::compare_models;
 #[cfg(feature = "onnx")]
 pub use model::onnx_to_nnef;
+pub use model::{compare_kernels, compare_models, Kernels};
 pub use nms::weighted_nms;
+/// Which vector instructions the kernels were built with.
+pub use vigil_kernels::LANES;
 
 /// What can go wrong: a frame that does not match its size, or a model that
 /// does not load or run (wrong file, wrong shape).

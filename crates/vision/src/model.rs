@@ -84,9 +84,48 @@ pub(crate) struct Model {
     input_shape: Vec<usize>,
 }
 
+/// Which kernels run a model's convolutions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kernels {
+    /// Vigil's own ([`vigil_kernels`]), put in by [`crate::fuse::fuse`]
+    /// where the graph's patterns match; tract's everywhere else.
+    Vigil,
+    /// tract's alone (the benchmark's baseline and the reference tests').
+    Tract,
+}
+
+impl Default for Kernels {
+    /// Vigil's in wasm, where they are faster than tract's (the worker,
+    /// `cargo xtask bench vision`); tract's natively, where tract has
+    /// hand-written AVX and NEON kernels that Vigil's portable lanes do
+    /// not beat (the native short-range detector: 11.2 ms with Vigil's
+    /// against 5–7 with tract's). Tests name the kernels they compare.
+    fn default() -> Self {
+        if cfg!(target_arch = "wasm32") {
+            Kernels::Vigil
+        } else {
+            Kernels::Tract
+        }
+    }
+}
+
 impl Model {
     pub(crate) fn load(bytes: &[u8], name: &str, input_shape: &[usize]) -> Result<Self> {
-        let typed = typed_model(bytes, name)?.into_optimized()?;
+        Self::load_with(bytes, name, input_shape, Kernels::default())
+    }
+
+    pub(crate) fn load_with(
+        bytes: &[u8],
+        name: &str,
+        input_shape: &[usize],
+        kernels: Kernels,
+    ) -> Result<Self> {
+        let typed = typed_model(bytes, name)?.into_decluttered()?;
+        let typed = match kernels {
+            Kernels::Tract => typed,
+            Kernels::Vigil => crate::fuse::fuse(&typed)?.0,
+        }
+        .into_optimized()?;
         let fact = typed.input_fact(0)?;
         let shape: Option<Vec<usize>> = fact.shape.as_concrete().map(|s| s.to_vec());
         if shape.as_deref() != Some(input_shape) {
@@ -146,8 +185,10 @@ impl Model {
 /// regenerated model computes what the committed one does, since the TFLite →
 /// ONNX conversion does not write byte-identical files.
 pub fn compare_models(a: &[u8], b: &[u8], input_shape: &[usize], input: Vec<f32>) -> Result<f32> {
-    let out_a = Model::load(a, "model A", input_shape)?.run(input.clone())?;
-    let out_b = Model::load(b, "model B", input_shape)?.run(input)?;
+    // tract's own kernels on both sides: this checks a file against
+    // another, not Vigil's kernels (see `compare_kernels`).
+    let out_a = Model::load_with(a, "model A", input_shape, Kernels::Tract)?.run(input.clone())?;
+    let out_b = Model::load_with(b, "model B", input_shape, Kernels::Tract)?.run(input)?;
     if out_a.len() != out_b.len() || out_a.iter().zip(&out_b).any(|(x, y)| x.len() != y.len()) {
         return Ok(f32::INFINITY);
     }
@@ -158,4 +199,31 @@ pub fn compare_models(a: &[u8], b: &[u8], input_shape: &[usize], input: Vec<f32>
         // A NaN on either side is a failure, not a difference to skip.
         .map(|d| if d.is_nan() { f32::INFINITY } else { d })
         .fold(0.0, f32::max))
+}
+
+/// Runs one model with tract's kernels alone and with Vigil's
+/// ([`Kernels`]) on the same input: the largest absolute difference over
+/// all outputs, the largest relative to the value (`|a − b| / max(1, |b|)`,
+/// the measure for outputs in pixels), and what the rewrite replaced. The
+/// reference tests hold the real models to it on the test photographs.
+pub fn compare_kernels(
+    bytes: &[u8],
+    input_shape: &[usize],
+    input: Vec<f32>,
+) -> Result<(f32, f32, crate::fuse::FuseReport)> {
+    let tract =
+        Model::load_with(bytes, "model", input_shape, Kernels::Tract)?.run(input.clone())?;
+    let vigil = Model::load_with(bytes, "model", input_shape, Kernels::Vigil)?.run(input)?;
+    let report = crate::fuse::fuse(&typed_model(bytes, "model")?.into_decluttered()?)?.1;
+    if tract.len() != vigil.len() || tract.iter().zip(&vigil).any(|(x, y)| x.len() != y.len()) {
+        return Ok((f32::INFINITY, f32::INFINITY, report));
+    }
+    let (mut abs, mut rel) = (0.0f32, 0.0f32);
+    for (t, v) in tract.iter().flatten().zip(vigil.iter().flatten()) {
+        let d = (t - v).abs();
+        let d = if d.is_nan() { f32::INFINITY } else { d };
+        abs = abs.max(d);
+        rel = rel.max(d / t.abs().max(1.0));
+    }
+    Ok((abs, rel, report))
 }

@@ -38,9 +38,9 @@ async fn bench_vision() {
             "short-range detector, {} frame, one thread, median of {} (p90):",
             r["frame"], r["runs"]
         );
-        let (t, o) = (&r["tract_simd"], &r["onnxruntime_web"]);
+        let (t, o, x) = (&r["tract_simd"], &r["onnxruntime_web"], &r["relaxed"]);
         println!(
-            "  inference alone:       tract simd128 {} ms ({} ms) | onnxruntime-web {} {} ms ({} ms) | ratio {} (goal ≤ 1.0)",
+            "  inference alone:       tract + vigil-kernels simd128 {} ms ({} ms) | onnxruntime-web {} {} ms ({} ms) | ratio {} (goal ≤ 1.0)",
             ms(&t["infer_ms"]),
             ms(&t["infer_p90_ms"]),
             o["version"],
@@ -49,12 +49,28 @@ async fn bench_vision() {
             ms(&r["ratio_inference"])
         );
         println!(
-            "  frame in → faces out:  tract simd128 {} ms ({} ms) | onnxruntime-web + JS decoding {} ms ({} ms) | ratio {}",
+            "                         tract + vigil-kernels relaxed SIMD {} ms ({} ms), ratio {} | tract's own kernels {} ms ({} ms), ratio {}",
+            ms(&x["infer_ms"]),
+            ms(&x["infer_p90_ms"]),
+            ms(&r["ratio_inference_relaxed"]),
+            ms(&t["tract_infer_ms"]),
+            ms(&t["tract_infer_p90_ms"]),
+            ms(&r["ratio_inference_tract_kernels"])
+        );
+        println!(
+            "    lanes reported by the workers: {} / {}; outputs against tract's own kernels in the browser: largest difference {} (relative above 1)",
+            t["lanes"], x["lanes"], t["tract_max_diff"]
+        );
+        println!(
+            "  frame in → faces out:  simd128 {} ms ({} ms), relaxed {} ms ({} ms) | onnxruntime-web + JS decoding {} ms ({} ms) | ratio {} / {}",
             ms(&t["detect_ms"]),
             ms(&t["detect_p90_ms"]),
+            ms(&x["detect_ms"]),
+            ms(&x["detect_p90_ms"]),
             ms(&o["pipeline_median_ms"]),
             ms(&o["pipeline_p90_ms"]),
-            ms(&r["ratio_pipeline"])
+            ms(&r["ratio_pipeline"]),
+            ms(&r["ratio_pipeline_relaxed"])
         );
         println!(
             "    faces found: tract {}, onnxruntime-web {}; first box differs by {} of the frame at most",

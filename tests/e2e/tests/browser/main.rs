@@ -28,3 +28,4 @@ mod reload;
 mod soak;
 mod storage;
 mod time;
+mod worker_build;
