@@ -15,6 +15,13 @@
 //! - s3s-fs 0.14.1 (crates.io, `--locked`, into `target/tools/bin`): a real
 //!   S3 server (SigV4, multipart) over a folder, for the server's
 //!   object-store tests; 0.14 is the newest that builds with rustc 1.95.
+//!
+//! The three `cargo install`s are what a fresh machine (CI) spends most of
+//! its setup on, so they are built for build time, not run time ([`install`]):
+//! one shared target directory, so the dependencies they have in common
+//! (tokio, hyper, serde…) compile once, and a release profile of opt-level 1
+//! without LTO (trunk's own asks for fat LTO and one codegen unit). They are
+//! build and test tools; none of them is shipped.
 
 use std::path::Path;
 
@@ -76,7 +83,23 @@ fn trunk() -> Result<()> {
         println!("ok   {want}");
         return Ok(());
     }
-    util::run(util::cargo().args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
+    util::run(install().args(["--locked", "trunk", "--version", TRUNK_VERSION]))
+}
+
+/// `cargo install`, built for build time: a shared target directory and a
+/// cheap release profile (Cargo's configuration overrides the installed
+/// crate's own `[profile.release]`). Measured on a fresh machine: see
+/// docs/architecture.md, "CI's time".
+fn install() -> std::process::Command {
+    let mut cmd = util::cargo();
+    cmd.arg("install")
+        .env("CARGO_TARGET_DIR", util::tools_dir().join("build"))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
+        .env("CARGO_PROFILE_RELEASE_LTO", "off")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")
+        .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+        .env("CARGO_INCREMENTAL", "0");
+    cmd
 }
 
 fn wasm_bindgen() -> Result<()> {
@@ -90,12 +113,7 @@ fn wasm_bindgen() -> Result<()> {
         println!("ok   {want}");
         return Ok(());
     }
-    util::run(util::cargo().args([
-        "install",
-        "wasm-bindgen-cli",
-        "--version",
-        &format!("={version}"),
-    ]))
+    util::run(install().args(["wasm-bindgen-cli", "--version", &format!("={version}")]))
 }
 
 fn wasm_opt() -> Result<()> {
@@ -149,8 +167,7 @@ fn s3_server() -> Result<()> {
         println!("ok   {want}");
         return Ok(());
     }
-    util::run(util::cargo().args([
-        "install",
+    util::run(install().args([
         "--locked",
         "s3s-fs",
         "--version",
