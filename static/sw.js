@@ -25,8 +25,10 @@ function passesThrough(pathname) {
 // The vision worker and its models (several MB, fixed names): fetched when
 // the app first needs faces checked, then served from this cache at once
 // and refreshed in the background (stale-while-revalidate), so the checks
-// start offline and a new version arrives at the next load.
-const VISION_CACHE = "vigil-vision-v2";
+// start offline and a new version arrives at the next load. The version
+// changes with the models' format (v2: NNEF archives; v3: Vigil's model
+// files), so a worker never meets models it cannot read.
+const VISION_CACHE = "vigil-vision-v3";
 const VISION = "/vision/";
 
 // Same-origin asset paths named by the page: "/name-HASH.ext" (Trunk's:

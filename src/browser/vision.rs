@@ -34,10 +34,10 @@ pub const SAMPLE_WIDTH: u32 = 320;
 /// The worker's entry script and the models it loads (copied into `dist/`
 /// by `cargo xtask build`).
 const WORKER_URL: &str = "/vision/worker.js";
-const SHORT_RANGE_URL: &str = "/vision/models/face_detection_short_range.nnef.tgz";
-const FULL_RANGE_URL: &str = "/vision/models/face_detection_full_range.nnef.tgz";
-const MESH_URL: &str = "/vision/models/face_landmark.nnef.tgz";
-const EMBEDDER_URL: &str = "/vision/models/MobileFaceNet.nnef.tgz";
+const SHORT_RANGE_URL: &str = "/vision/models/face_detection_short_range.graph.gz";
+const FULL_RANGE_URL: &str = "/vision/models/face_detection_full_range.graph.gz";
+const MESH_URL: &str = "/vision/models/face_landmark.graph.gz";
+const EMBEDDER_URL: &str = "/vision/models/MobileFaceNet.graph.gz";
 
 /// One camera frame's pixels, ready to hand over.
 pub struct Pixels {

@@ -127,7 +127,7 @@ fn vision() -> Result<()> {
     copy_dir(&crate::worker::dir(), &web.join("simd"))?;
     std::fs::rename(web.join("simd/models"), web.join("models"))?;
     let _ = std::fs::remove_dir_all(web.join("nosimd/models"));
-    // onnxruntime-web runs the committed ONNX file; the worker its NNEF
+    // onnxruntime-web runs the committed ONNX file; the worker its
     // conversion (the same weights, checked equal as it was converted).
     std::fs::copy(
         root.join("static/models/face_detection_short_range.onnx"),
@@ -174,10 +174,10 @@ fn vision() -> Result<()> {
         ("vigil_vision_worker_bg.wasm", true),
         ("vigil_vision_worker.js", true),
         ("worker.js", true),
-        ("models/face_detection_short_range.nnef.tgz", true),
-        ("models/face_landmark.nnef.tgz", false),
-        ("models/face_detection_full_range.nnef.tgz", false),
-        ("models/MobileFaceNet.nnef.tgz", false),
+        ("models/face_detection_short_range.graph.gz", true),
+        ("models/face_landmark.graph.gz", false),
+        ("models/face_detection_full_range.graph.gz", false),
+        ("models/MobileFaceNet.graph.gz", false),
     ] {
         let bytes = std::fs::read(dir.join(name))?;
         let gz = crate::size::gzip_len(&bytes)?;

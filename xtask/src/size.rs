@@ -30,7 +30,7 @@ use flate2::Compression;
 
 use crate::util;
 
-const SHIPPED: &[&str] = &["wasm", "js", "onnx", "nnef", "tar", "tgz", "css", "html"];
+const SHIPPED: &[&str] = &["wasm", "js", "onnx", "gz", "css", "html"];
 
 /// The first download's budget, gzip bytes (issue #12: 250 kB): what a
 /// candidate on a poor home connection waits for before the login screen.
@@ -339,7 +339,7 @@ mod tests {
             Group::App
         );
         assert_eq!(
-            Group::of(Path::new("vision/models/x.nnef.tgz")),
+            Group::of(Path::new("vision/models/x.graph.gz")),
             Group::Vision
         );
     }

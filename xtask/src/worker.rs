@@ -1,10 +1,12 @@
 //! The vision worker's files, built into `target/vision/` (Trunk copies that
 //! folder to `dist/vision/`, see index.html): the worker wasm with
 //! simd128, its wasm-bindgen glue, the entry script and the face models,
-//! converted from the committed ONNX files to NNEF (`vigil-faces --to-nnef`,
-//! checked numerically against the ONNX model as it converts): the worker
-//! reads NNEF with tract-nnef and tract-core alone, which keeps tract's ONNX
-//! front end (protobuf, operator set, inference rules) out of its wasm.
+//! converted from the committed ONNX files to Vigil's model files
+//! (`vigil-faces --to-graph`, format in crates/vision/src/graph.rs, checked
+//! numerically against the ONNX model as it converts): the worker reads them
+//! with tract-core alone, which keeps tract's ONNX front end (protobuf,
+//! operator set, inference rules) and tract-nnef's operator registries out
+//! of its wasm.
 //!
 //! Why outside Trunk's own Rust build: the worker is a second wasm with its
 //! own compiler flags (`+simd128`), and it is built in its own target
@@ -28,7 +30,7 @@ use sha2::{Digest, Sha256};
 use crate::util;
 
 /// The models the worker loads, by stem: `static/models/<stem>.onnx`
-/// (provenance there) becomes `models/<stem>.nnef.tgz`.
+/// (provenance there) becomes `models/<stem>.graph.gz`.
 pub(crate) const MODELS: [&str; 4] = [
     "face_detection_short_range",
     "face_detection_full_range",
@@ -85,7 +87,7 @@ pub(crate) fn build_into(out: &Path, lanes: Lanes) -> Result<()> {
     // The converter runs natively, in the dev profile the tests have built.
     util::run(
         util::vigil_faces(false)?
-            .arg("--to-nnef")
+            .arg("--to-graph")
             .arg(out.join("models"))
             .args(MODELS.map(|m| root.join("static/models").join(format!("{m}.onnx")))),
     )?;

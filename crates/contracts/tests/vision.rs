@@ -39,7 +39,7 @@ fn frame<P>(id: f64, data: P) -> FrameRequest<P> {
 fn identity<P: Clone>(data: P) -> IdentityRequest<P> {
     IdentityRequest {
         id: 4.0,
-        embedder: "/vision/models/MobileFaceNet.nnef.tgz".into(),
+        embedder: "/vision/models/MobileFaceNet.graph.gz".into(),
         id_photo: Image {
             width: 1,
             height: 1,
@@ -90,11 +90,11 @@ fn requests() -> Vec<Request<Vec<u8>>> {
 fn init_names_the_models_and_the_optional_ones_may_be_left_out() {
     round_trip(
         Request::<()>::Init(Models {
-            short: "/vision/models/face_detection_short_range.nnef.tgz".into(),
-            full: Some("/vision/models/face_detection_full_range.nnef.tgz".into()),
-            mesh: Some("/vision/models/face_landmark.nnef.tgz".into()),
+            short: "/vision/models/face_detection_short_range.graph.gz".into(),
+            full: Some("/vision/models/face_detection_full_range.graph.gz".into()),
+            mesh: Some("/vision/models/face_landmark.graph.gz".into()),
         }),
-        r#"{"type":"init","short":"/vision/models/face_detection_short_range.nnef.tgz","full":"/vision/models/face_detection_full_range.nnef.tgz","mesh":"/vision/models/face_landmark.nnef.tgz"}"#,
+        r#"{"type":"init","short":"/vision/models/face_detection_short_range.graph.gz","full":"/vision/models/face_detection_full_range.graph.gz","mesh":"/vision/models/face_landmark.graph.gz"}"#,
     );
     // What the benchmark page sends: the short-range detector only.
     round_trip(
@@ -146,11 +146,11 @@ fn frame_and_faces_carry_one_image_beside_the_id() {
 fn identity_carries_two_images() {
     round_trip(
         Request::Identity(identity(PIXEL.to_vec())),
-        r#"{"type":"identity","id":4.0,"embedder":"/vision/models/MobileFaceNet.nnef.tgz","id_photo":{"width":1,"height":1,"data":[10,20,30,255]},"face_photo":{"width":1,"height":1,"data":[10,20,30,255]}}"#,
+        r#"{"type":"identity","id":4.0,"embedder":"/vision/models/MobileFaceNet.graph.gz","id_photo":{"width":1,"height":1,"data":[10,20,30,255]},"face_photo":{"width":1,"height":1,"data":[10,20,30,255]}}"#,
     );
     round_trip(
         Request::Identity(identity(())),
-        r#"{"type":"identity","id":4.0,"embedder":"/vision/models/MobileFaceNet.nnef.tgz","id_photo":{"width":1,"height":1,"data":null},"face_photo":{"width":1,"height":1,"data":null}}"#,
+        r#"{"type":"identity","id":4.0,"embedder":"/vision/models/MobileFaceNet.graph.gz","id_photo":{"width":1,"height":1,"data":null},"face_photo":{"width":1,"height":1,"data":null}}"#,
     );
 }
 

@@ -161,8 +161,8 @@ pub struct FaceDetector {
 
 impl FaceDetector {
     /// Loads `face_detection_short_range.onnx` ([`Range::Short`]) or
-    /// `face_detection_full_range.onnx` ([`Range::Full`]), or their NNEF
-    /// conversions, from its bytes.
+    /// `face_detection_full_range.onnx` ([`Range::Full`]), or their
+    /// conversions (`cargo xtask worker`), from its bytes.
     pub fn from_model_bytes(bytes: &[u8], range: Range) -> Result<Self> {
         Self::from_model_bytes_with(bytes, range, Kernels::default())
     }

@@ -91,7 +91,7 @@ pub struct FaceEmbedder {
 }
 
 impl FaceEmbedder {
-    /// Loads `MobileFaceNet.onnx`, or its NNEF conversion, from its bytes.
+    /// Loads `MobileFaceNet.onnx`, or its conversion (`cargo xtask worker`), from its bytes.
     pub fn from_model_bytes(bytes: &[u8]) -> Result<Self> {
         Ok(FaceEmbedder {
             model: Model::load(bytes, "face embedder", &[2, 3, INPUT, INPUT])?,

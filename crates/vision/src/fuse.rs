@@ -1,7 +1,7 @@
 //! Our kernels as tract operators, and the graph rewrite that puts them in.
 //!
-//! [`fuse`] walks a decluttered model (what the NNEF archives hold, or an
-//! ONNX model after `into_decluttered`) and replaces three patterns, each
+//! [`fuse`] walks a decluttered model (what Vigil's model files hold, an
+//! NNEF archive, or an ONNX model after `into_decluttered`) and replaces three patterns, each
 //! only where every condition below holds, so anything else keeps tract's
 //! own operator and a model we do not know still runs unchanged:
 //!
@@ -25,15 +25,15 @@
 
 use std::collections::{HashMap, HashSet};
 
-use tract_nnef::internal::*;
-use tract_nnef::tract_core::ops::array::{Pad, PadMode};
-use tract_nnef::tract_core::ops::binary::TypedBinOp;
-use tract_nnef::tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec};
-use tract_nnef::tract_core::ops::einsum::EinSum;
-use tract_nnef::tract_core::ops::konst::Const;
-use tract_nnef::tract_core::ops::logic::Iff;
-use tract_nnef::tract_core::ops::nn::DataFormat;
-use tract_nnef::tract_core::ops::source::TypedSource;
+use tract_core::internal::*;
+use tract_core::ops::array::{Pad, PadMode};
+use tract_core::ops::binary::TypedBinOp;
+use tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec};
+use tract_core::ops::einsum::EinSum;
+use tract_core::ops::konst::Const;
+use tract_core::ops::logic::Iff;
+use tract_core::ops::nn::DataFormat;
+use tract_core::ops::source::TypedSource;
 
 use vigil_kernels::{max_pool_2x2, Activation, Depthwise, Pointwise};
 

@@ -5,10 +5,11 @@
 //! app's Web Worker on wasm32. Every model is loaded from bytes
 //! (`from_model_bytes`), in either of two forms told by their first bytes:
 //! the ONNX files of `static/models/` (provenance, licences and hashes in
-//! the README there; read natively with the `onnx` feature), or their NNEF
-//! conversions, which `cargo xtask worker` makes at build time
-//! (`onnx_to_nnef`) and which are all the browser worker fetches: loading
-//! NNEF needs only tract-nnef, so the worker's wasm links no ONNX front end.
+//! the README there; read natively with the `onnx` feature), or Vigil's
+//! model files converted from them ([`graph`]), which `cargo xtask worker`
+//! makes at build time (`onnx_to_graph`) and which are all the browser
+//! worker fetches: reading them needs only tract-core, so the worker's wasm
+//! links no ONNX front end and no NNEF reader.
 //!
 //! The pipeline on one camera frame ([`Frame`], RGBA of any size):
 //!
@@ -60,6 +61,7 @@ mod embed;
 mod frame;
 pub mod fuse;
 mod geometry;
+pub mod graph;
 mod mesh;
 mod model;
 mod nms;
@@ -77,7 +79,7 @@ pub use frame::{crop_square, letterbox, resize, to_planar, warp, Frame, Rgb};
 pub use geometry::{similarity_lstsq, Affine, Point, Rect};
 pub use mesh::{head_pose, FaceMesh, HeadPose, MeshResult, LANDMARKS};
 #[cfg(feature = "onnx")]
-pub use model::onnx_to_nnef;
+pub use model::onnx_to_graph;
 pub use model::{compare_kernels, compare_models, Kernels};
 pub use nms::weighted_nms;
 /// Which vector instructions the kernels were built with.
@@ -93,8 +95,8 @@ pub enum Error {
     Model(String),
 }
 
-impl From<tract_nnef::prelude::TractError> for Error {
-    fn from(e: tract_nnef::prelude::TractError) -> Self {
+impl From<tract_core::prelude::TractError> for Error {
+    fn from(e: tract_core::prelude::TractError) -> Self {
         // `{:#}` keeps tract's context chain (which node, which shape).
         Error::Model(format!("{e:#}"))
     }

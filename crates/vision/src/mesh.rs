@@ -79,7 +79,7 @@ pub struct FaceMesh {
 }
 
 impl FaceMesh {
-    /// Loads `face_landmark.onnx`, or its NNEF conversion, from its bytes.
+    /// Loads `face_landmark.onnx`, or its conversion (`cargo xtask worker`), from its bytes.
     pub fn from_model_bytes(bytes: &[u8]) -> Result<Self> {
         Ok(FaceMesh {
             model: Model::load(bytes, "face mesh", &[1, 3, INPUT, INPUT])?,

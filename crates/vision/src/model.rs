@@ -2,11 +2,12 @@
 //! wrappers.
 //!
 //! Two formats: the ONNX files committed under `static/models/` (feature
-//! `onnx`, native tools and tests), and their NNEF conversions
-//! ([`onnx_to_nnef`], made at build time by `cargo xtask worker`), which is
-//! all the browser worker reads: loading NNEF needs only tract-nnef and
-//! tract-core, so the worker's wasm carries no protobuf parser and no ONNX
-//! operator set. The format is told by the bytes (gzip or tar magic).
+//! `onnx`, native tools and tests), and Vigil's model files converted from
+//! them ([`onnx_to_graph`], made at build time by `cargo xtask worker`,
+//! format in [`crate::graph`]), which is all the browser worker reads:
+//! reading them needs only tract-core, so the worker's wasm carries no
+//! protobuf parser, no ONNX operator set and no NNEF registries. The format
+//! is told by the bytes (gzip or the file's header).
 //!
 //! Models come as bytes (the worker fetches them; tests read files), are
 //! optimised once at load (`into_optimized`: constant folding, fused
@@ -14,26 +15,13 @@
 //! shape it builds against the model's own, so a swapped file fails at load
 //! with a clear message rather than as a shape error deep in tract.
 
-use tract_nnef::prelude::*;
+use tract_core::prelude::*;
 
 use crate::{Error, Result};
 
-/// Whether `bytes` are an NNEF archive: a gzipped tar (what
-/// [`onnx_to_nnef`] writes) or a plain one ("ustar" at offset 257).
-fn is_nnef(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0x1f, 0x8b]) || bytes.get(257..262) == Some(b"ustar")
-}
-
-/// The NNEF reader and writer (tract-core operators are in by default).
-fn nnef() -> tract_nnef::framework::Nnef {
-    tract_nnef::nnef()
-}
-
 fn typed_model(bytes: &[u8], name: &str) -> Result<TypedModel> {
-    if is_nnef(bytes) {
-        return nnef()
-            .model_for_read(&mut &*bytes)
-            .map_err(|e| Error::Model(format!("{name}: not a readable NNEF archive: {e:#}")));
+    if crate::graph::is_graph(bytes) {
+        return crate::graph::read(bytes).map_err(|e| Error::Model(format!("{name}: {e}")));
     }
     #[cfg(feature = "onnx")]
     {
@@ -45,17 +33,17 @@ fn typed_model(bytes: &[u8], name: &str) -> Result<TypedModel> {
     }
     #[cfg(not(feature = "onnx"))]
     Err(Error::Model(format!(
-        "{name}: not an NNEF archive (this build reads only the NNEF models made by `cargo xtask worker`)"
+        "{name}: not a Vigil model file (this build reads only the files made by `cargo xtask worker`)"
     )))
 }
 
-/// Converts an ONNX model to NNEF (a gzipped tar, tract-core operators),
+/// Converts an ONNX model to Vigil's model file ([`crate::graph`]),
 /// decluttered but not optimised, so tract optimises it for the machine
-/// that loads it. The archive is loaded back and run against the original
-/// on a fixed input spanning [-1, 1]: the largest output difference is
-/// returned with it, for the caller to hold to a tolerance.
+/// that loads it. The file is read back and run against the original on a
+/// fixed input spanning [-1, 1]: the largest output difference is returned
+/// with it, for the caller to hold to a tolerance.
 #[cfg(feature = "onnx")]
-pub fn onnx_to_nnef(onnx: &[u8]) -> Result<(Vec<u8>, f32)> {
+pub fn onnx_to_graph(onnx: &[u8]) -> Result<(Vec<u8>, f32)> {
     use tract_onnx::prelude::InferenceModelExt as _;
     let model = tract_onnx::onnx()
         .model_for_read(&mut &*onnx)
@@ -68,15 +56,11 @@ pub fn onnx_to_nnef(onnx: &[u8]) -> Result<(Vec<u8>, f32)> {
         .as_concrete()
         .ok_or_else(|| Error::Model("the input shape is not fixed".into()))?
         .to_vec();
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    let gz = nnef().write_to_tar(&model, gz)?;
-    let archive = gz
-        .finish()
-        .map_err(|e| Error::Model(format!("compressing the NNEF archive: {e}")))?;
+    let file = crate::graph::write(&model)?;
     let n: usize = shape.iter().product();
     let input = (0..n).map(|i| ((i as f32) * 0.618).sin()).collect();
-    let diff = compare_models(onnx, &archive, &shape, input)?;
-    Ok((archive, diff))
+    let diff = compare_models(onnx, &file, &shape, input)?;
+    Ok((file, diff))
 }
 
 pub(crate) struct Model {
@@ -155,7 +139,7 @@ impl Model {
         let mut spent: Vec<(String, f64)> = Vec::new();
         state.run_plan_with_eval(tvec!(tensor.into()), |ctx, op_state, node, inputs| {
             let t0 = clock();
-            let out = tract_nnef::tract_core::plan::eval(ctx, op_state, node, inputs);
+            let out = tract_core::plan::eval(ctx, op_state, node, inputs);
             let dt = clock() - t0;
             let name = node.op().name();
             match spent.iter_mut().find(|(n, _)| *n == name) {

@@ -440,28 +440,28 @@ fn sweep_report() {
     }
 }
 
-/// What the browser worker loads: the NNEF conversion of each model
-/// (`cargo xtask worker`) finds the same faces, poses and embeddings as the
-/// ONNX file, and a file that is neither format is refused by name.
+/// What the browser worker loads: the conversion of each model (`cargo
+/// xtask worker`) finds the same faces, poses and embeddings as the ONNX
+/// file, and a file that is neither format is refused by name.
 #[test]
-fn the_nnef_conversions_compute_what_the_onnx_models_do() {
+fn the_conversions_compute_what_the_onnx_models_do() {
     let read = |name: &str| std::fs::read(root().join("static/models").join(name)).unwrap();
-    let nnef = |name: &str| {
-        let (archive, diff) = vigil_vision::onnx_to_nnef(&read(name)).unwrap();
+    let converted = |name: &str| {
+        let (archive, diff) = vigil_vision::onnx_to_graph(&read(name)).unwrap();
         assert!(diff <= 1e-4, "{name}: outputs differ by {diff}");
         assert!(
             archive.starts_with(&[0x1f, 0x8b]),
-            "{name}: not a gzipped archive"
+            "{name}: not a gzipped file"
         );
         archive
     };
     let img = photo("astronaut.png");
     let short =
-        FaceDetector::from_model_bytes(&nnef("face_detection_short_range.onnx"), Range::Short)
+        FaceDetector::from_model_bytes(&converted("face_detection_short_range.onnx"), Range::Short)
             .unwrap();
     let faces = short.detect(&frame(&img)).unwrap();
     assert_eq!(faces, models().short.detect(&frame(&img)).unwrap());
-    let mesh = FaceMesh::from_model_bytes(&nnef("face_landmark.onnx")).unwrap();
+    let mesh = FaceMesh::from_model_bytes(&converted("face_landmark.onnx")).unwrap();
     assert_eq!(
         mesh.estimate(&frame(&img), &faces[0]).unwrap().pose,
         models()

@@ -3,7 +3,7 @@
 //! ```text
 //! vigil-faces [--full-range] [--threshold T] [--embed] [--models DIR] IMAGE…
 //! vigil-faces --bench N [--models DIR] IMAGE
-//! vigil-faces --to-nnef OUT_DIR MODEL.onnx…
+//! vigil-faces --to-graph OUT_DIR MODEL.onnx…
 //! vigil-faces --compare-models OTHER_DIR [--models DIR] IMAGE
 //! ```
 //!
@@ -26,7 +26,7 @@ use vigil_vision::{
 };
 
 const USAGE: &str = "usage: vigil-faces [--full-range] [--threshold T] [--embed] [--models DIR] \
-[--bench N | --compare-models OTHER_DIR] IMAGE…\n       vigil-faces --to-nnef OUT_DIR MODEL.onnx…";
+[--bench N | --compare-models OTHER_DIR] IMAGE…\n       vigil-faces --to-graph OUT_DIR MODEL.onnx…";
 /// Largest output difference accepted between two conversions of a model.
 const COMPARE_TOLERANCE: f32 = 1e-4;
 const WARM_UP: usize = 5;
@@ -40,7 +40,7 @@ struct Args {
     models: PathBuf,
     bench: Option<usize>,
     compare: Option<PathBuf>,
-    to_nnef: Option<PathBuf>,
+    to_graph: Option<PathBuf>,
     images: Vec<PathBuf>,
 }
 
@@ -52,7 +52,7 @@ fn parse() -> Result<Args, String> {
         models: PathBuf::from("static/models"),
         bench: None,
         compare: None,
-        to_nnef: None,
+        to_graph: None,
         images: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -76,14 +76,16 @@ fn parse() -> Result<Args, String> {
                         .into(),
                 )
             }
-            "--to-nnef" => a.to_nnef = Some(it.next().ok_or("--to-nnef needs a directory")?.into()),
+            "--to-graph" => {
+                a.to_graph = Some(it.next().ok_or("--to-graph needs a directory")?.into())
+            }
             "-h" | "--help" => return Err(String::new()),
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => a.images.push(arg.into()),
         }
     }
     if a.images.is_empty() {
-        return Err(if a.to_nnef.is_some() {
+        return Err(if a.to_graph.is_some() {
             "no model given"
         } else {
             "no image given"
@@ -104,8 +106,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let result = if let Some(out) = &args.to_nnef {
-        to_nnef(out, &args.images)
+    let result = if let Some(out) = &args.to_graph {
+        to_graph(out, &args.images)
     } else if let Some(other) = &args.compare {
         compare(&args, other)
     } else if let Some(n) = args.bench {
@@ -175,21 +177,22 @@ fn round4(v: f32) -> f64 {
     (v as f64 * 1e4).round() / 1e4
 }
 
-/// Largest output difference accepted between an ONNX model and its NNEF
-/// conversion on the check input: the same operators computed in another
-/// order differ by float rounding only (~1e-6 here).
-const NNEF_TOLERANCE: f32 = 1e-3;
+/// Largest output difference accepted between an ONNX model and its
+/// conversion on the check input: the same graph, so the same outputs
+/// (rounding aside: ~1e-6 here).
+const CONVERSION_TOLERANCE: f32 = 1e-3;
 
-/// Converts each ONNX model to `OUT/<stem>.nnef.tgz`, checked numerically.
-fn to_nnef(out: &Path, models: &[PathBuf]) -> Result<(), BoxError> {
+/// Converts each ONNX model to Vigil's model file `OUT/<stem>.graph.gz`
+/// (vigil_vision::graph), checked numerically.
+fn to_graph(out: &Path, models: &[PathBuf]) -> Result<(), BoxError> {
     std::fs::create_dir_all(out)?;
     for model in models {
         let onnx = std::fs::read(model).map_err(|e| format!("{}: {e}", model.display()))?;
         let (archive, diff) =
-            vigil_vision::onnx_to_nnef(&onnx).map_err(|e| format!("{}: {e}", model.display()))?;
-        if diff.is_nan() || diff > NNEF_TOLERANCE {
+            vigil_vision::onnx_to_graph(&onnx).map_err(|e| format!("{}: {e}", model.display()))?;
+        if diff.is_nan() || diff > CONVERSION_TOLERANCE {
             return Err(format!(
-                "{}: the NNEF conversion computes something else (max difference {diff})",
+                "{}: the conversion computes something else (max difference {diff})",
                 model.display()
             )
             .into());
@@ -198,7 +201,7 @@ fn to_nnef(out: &Path, models: &[PathBuf]) -> Result<(), BoxError> {
             .file_stem()
             .and_then(|s| s.to_str())
             .unwrap_or("model");
-        let dest = out.join(format!("{stem}.nnef.tgz"));
+        let dest = out.join(format!("{stem}.graph.gz"));
         std::fs::write(&dest, &archive)?;
         println!(
             "{} → {} ({} → {} bytes, max difference {diff:.1e})",

@@ -20,7 +20,7 @@ window.__builds = null;
     w.onmessage = (e) => {
       const m = JSON.parse(e.data);
       if (m.type === "loaded") {
-        w.postMessage({ type: "init", short: "/vision/models/face_detection_short_range.nnef.tgz" });
+        w.postMessage({ type: "init", short: "/vision/models/face_detection_short_range.graph.gz" });
       } else if (m.type === "ready") {
         w.terminate();
         ok(m.lanes);
