@@ -1,4 +1,4 @@
-//! Entry point of the web app (built by Trunk from index.html).
+//! Entry point of the web app (built by `cargo xtask build`, xtask/src/app.rs).
 
 fn main() {
     vigil_app::run();

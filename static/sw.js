@@ -1,6 +1,6 @@
 // Vigil's service worker: the app shell opens with no network.
 //
-// Why it is shaped so: Trunk names the script, the wasm and the stylesheet
+// Why it is shaped so: the build names the script, the wasm and the stylesheet
 // by content hash, so they never change once published and can be served
 // from the cache first; the page itself (index.html, which names the
 // current hashes) is fetched from the network first so a new version is
@@ -31,8 +31,8 @@ function passesThrough(pathname) {
 const VISION_CACHE = "vigil-vision-v3";
 const VISION = "/vision/";
 
-// Same-origin asset paths named by the page: "/name-HASH.ext" (Trunk's:
-// the boot and the stylesheet) and "/app/name-HASH.ext" (the app the boot
+// Same-origin asset paths named by the page: "/name-HASH.ext" (the boot
+// and the stylesheet, xtask/src/page.rs) and "/app/name-HASH.ext" (the app the boot
 // loads, see src/boot.rs): cached at install, so a candidate signed in
 // here can come back to the exam offline.
 function assetsOf(html) {

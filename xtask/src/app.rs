@@ -1,16 +1,17 @@
-//! The app's own wasm (`src/main.rs`), built into `target/app/` outside
-//! Trunk; Trunk builds the boot (`src/bin/boot.rs`, the first download)
-//! and copies `target/app/` to `dist/app/` (index.html).
+//! The two wasm binaries of the web app, built outside any bundler: the
+//! boot (`src/bin/boot.rs`, the first download: the login screen) into
+//! `target/boot/`, and the app (`src/main.rs`) into `target/app/`;
+//! [`crate::page`] then writes the page that names them into `dist/`.
 //!
-//! Why outside Trunk: Trunk builds one app per page and starts it at once,
-//! and the whole point is that the app is *not* the first download (see
-//! `src/boot.rs`). The steps are Trunk's own: the release build (same
-//! profile and target directory as Trunk's, so the two binaries share the
-//! library's compilation), wasm-bindgen, `wasm-opt -Oz`. The files are
-//! named by the content hash of the compiler's output, as Trunk names its
-//! own, so the service worker can serve them from its cache for ever, and
-//! [`name_in_page`] writes that name where index.html says
-//! `__VIGIL_APP__`: the page is the one place that names the app.
+//! Why two binaries, and the app not the first download: see `src/boot.rs`
+//! and docs/architecture.md. The steps for each: the release build (the
+//! `wasm-release` profile; both binaries in one cargo invocation, so they
+//! share the library's compilation), wasm-bindgen `--target web`,
+//! `wasm-opt -Oz`. The files are named by the content hash of the
+//! compiler's output (`vigil-app-<hash>`, `vigil-boot-<hash>`), so the
+//! service worker can serve them from its cache for ever, and wasm-bindgen
+//! and wasm-opt are skipped when that output has not changed (a stamp
+//! beside the folder).
 
 use std::path::{Path, PathBuf};
 
@@ -19,23 +20,35 @@ use sha2::{Digest, Sha256};
 
 use crate::util;
 
-/// What index.html says where the app's file name (without extension) goes.
-pub(crate) const PLACEHOLDER: &str = "__VIGIL_APP__";
-
-/// `target/app/`, which index.html copies.
+/// `target/app/`, which the page copies to `dist/app/`.
 pub(crate) fn dir() -> PathBuf {
     util::root().join("target/app")
 }
 
-/// Builds the app with `features` (the benchmark's `bench`, or none) into
-/// [`dir`]; returns its file name without extension (`vigil-app-<hash>`).
-pub(crate) fn build(features: &[&str]) -> Result<String> {
-    println!("== build the app's wasm (features: {features:?}) into target/app/");
+/// `target/boot/`, whose files the page copies to `dist/`.
+pub(crate) fn boot_dir() -> PathBuf {
+    util::root().join("target/boot")
+}
+
+/// The built binaries' file names without extension.
+pub(crate) struct Built {
+    /// `vigil-app-<hash>`, in [`dir`].
+    pub app: String,
+    /// `vigil-boot-<hash>`, in [`boot_dir`].
+    pub boot: String,
+}
+
+/// Builds the boot and the app with `features` (the benchmark's `bench`,
+/// or none) into [`boot_dir`] and [`dir`].
+pub(crate) fn build(features: &[&str]) -> Result<Built> {
+    println!("== build the boot's and the app's wasm (features: {features:?})");
     let mut cargo = util::cargo();
     cargo.args([
         "build",
         "--bin",
         "vigil-app",
+        "--bin",
+        "vigil-boot",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
@@ -45,22 +58,33 @@ pub(crate) fn build(features: &[&str]) -> Result<String> {
         cargo.arg("--features").arg(features.join(","));
     }
     util::run(&mut cargo)?;
-    let wasm = util::root().join("target/wasm32-unknown-unknown/wasm-release/vigil-app.wasm");
+    Ok(Built {
+        app: bindgen("vigil-app", &dir())?,
+        boot: bindgen("vigil-boot", &boot_dir())?,
+    })
+}
+
+/// wasm-bindgen and `wasm-opt -Oz` on the compiled `bin` into `out`, its
+/// files named `<bin>-<hash>`; skipped when the compiler's output is the
+/// one already processed. Returns the name.
+fn bindgen(bin: &str, out: &Path) -> Result<String> {
+    let wasm = util::root().join(format!(
+        "target/wasm32-unknown-unknown/wasm-release/{bin}.wasm"
+    ));
     let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
-    let name = format!("vigil-app-{}", &hex::encode(Sha256::digest(&bytes))[..16]);
-    let out = dir();
+    let name = format!("{bin}-{}", &hex::encode(Sha256::digest(&bytes))[..16]);
     let bg = out.join(format!("{name}_bg.wasm"));
     // Beside the folder, not in it: the folder is copied to dist/. Written
     // once wasm-opt has finished, so an interrupted build is done again.
     let stamp = out.with_extension("stamp");
     if bg.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(name.as_str()) {
-        println!("(the app's wasm is unchanged: wasm-bindgen and wasm-opt skipped)");
+        println!("({bin}'s wasm is unchanged: wasm-bindgen and wasm-opt skipped)");
         return Ok(name);
     }
     // Fresh each time: an older build's files must not linger in dist/.
     let _ = std::fs::remove_file(&stamp);
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::create_dir_all(&out)?;
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out)?;
     util::run(
         util::program("wasm-bindgen")
             .args([
@@ -71,28 +95,15 @@ pub(crate) fn build(features: &[&str]) -> Result<String> {
                 &name,
                 "--out-dir",
             ])
-            .arg(&out)
+            .arg(out)
             .arg(&wasm),
     )?;
     if out.join("snippets").exists() {
         // The page names every file the app needs (the service worker
         // caches those); a snippet would be a file it does not name.
-        bail!("the app's wasm-bindgen output has snippets/: use a loader function in index.html instead");
+        bail!("{bin}'s wasm-bindgen output has snippets/: use a loader function in index.html instead");
     }
     util::wasm_opt_in_place(&bg)?;
     std::fs::write(&stamp, &name)?;
     Ok(name)
-}
-
-/// Writes the app's name where the built page (`dist/index.html`) says
-/// [`PLACEHOLDER`].
-pub(crate) fn name_in_page(dist: &Path, name: &str) -> Result<()> {
-    let page = dist.join("index.html");
-    let html =
-        std::fs::read_to_string(&page).with_context(|| format!("reading {}", page.display()))?;
-    if !html.contains(PLACEHOLDER) {
-        bail!("{} does not name the app ({PLACEHOLDER})", page.display());
-    }
-    std::fs::write(&page, html.replace(PLACEHOLDER, name))?;
-    Ok(())
 }

@@ -1,9 +1,7 @@
-//! `cargo xtask build`: the web app in release into `dist/`: the boot and
-//! the page by Trunk, the app and the vision worker by xtask beside it.
-//!
-//! Trunk runs offline (Trunk.toml) with the tools `setup` installed; a plain
-//! `cargo fetch` first puts every crate in the local registry, since Trunk's
-//! own cargo call must not need the network.
+//! `cargo xtask build`: the web app in release into `dist/`: the vision
+//! worker (xtask/src/worker.rs), the boot and the app (xtask/src/app.rs),
+//! then the page that names them (xtask/src/page.rs), with the tools
+//! `setup` installed (wasm-bindgen, wasm-opt).
 
 use anyhow::Result;
 
@@ -19,21 +17,11 @@ pub(crate) fn app() -> Result<()> {
 }
 
 /// The web app built with `features` (the benchmark's `bench`) into
-/// `dist`: the vision worker, the app ([`crate::app`]), then the boot and
-/// the page by Trunk.
+/// `dist`: the vision worker, the boot and the app, then the page.
 pub(crate) fn app_with(features: &[&str], dist: &std::path::Path) -> Result<()> {
-    util::run(util::cargo().arg("fetch"))?;
-    // First: Trunk copies target/vision/ and target/app/ into dist/ (index.html).
     crate::worker::build()?;
-    let app = crate::app::build(features)?;
-    println!("== build the boot and the page (trunk build --release, features: {features:?})");
-    let mut trunk = util::program("trunk");
-    trunk.args(["build", "--release"]);
-    if !features.is_empty() {
-        trunk.arg("--features").arg(features.join(","));
-    }
-    util::run(trunk.arg("--dist").arg(dist).env("NO_COLOR", "true"))?;
-    crate::app::name_in_page(dist, &app)
+    let built = crate::app::build(features)?;
+    crate::page::write(dist, &built)
 }
 
 /// The server binary the tests start (debug: it is already built for the tests).

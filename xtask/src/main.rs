@@ -2,8 +2,8 @@
 //! cargo does (the xtask pattern). Each subcommand is one module.
 //!
 //! - `setup`: installs the tools the build and tests need (idempotent).
-//! - `build`: builds the vision worker (`target/vision/`), then the web app
-//!   with Trunk into `dist/` (release).
+//! - `build`: builds the vision worker (`target/vision/`), the boot and the
+//!   app, then writes the page into `dist/` (release).
 //! - `worker`: only the vision worker.
 //! - `demo`: builds everything and serves a fresh demo session.
 //! - `test`: every check and test suite, with a one-line summary.
@@ -27,6 +27,7 @@ mod demo;
 mod fuzz;
 mod media;
 mod models;
+mod page;
 mod postgres;
 mod setup;
 mod size;

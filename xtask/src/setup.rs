@@ -3,7 +3,6 @@
 //! tool whose version already matches, so a warm run takes seconds.
 //!
 //! Versions, and why:
-//! - trunk 0.21.14 (`--locked`): newer trunk needs a newer rustc than 1.95.
 //! - wasm-bindgen-cli at exactly the `wasm-bindgen` version of Cargo.lock
 //!   (pinned with `=` in Cargo.toml): the CLI refuses other library versions.
 //!   Installed without `--locked`, whose lockfile names a yanked crate.
@@ -16,12 +15,14 @@
 //!   S3 server (SigV4, multipart) over a folder, for the server's
 //!   object-store tests; 0.14 is the newest that builds with rustc 1.95.
 //!
-//! The three `cargo install`s are what a fresh machine (CI) spends most of
+//! No bundler: `xtask/src/page.rs` writes the page itself (Trunk was the
+//! longest install of all, for a few substitutions).
+//!
+//! The two `cargo install`s are what a fresh machine (CI) spends most of
 //! its setup on, so they are built for build time, not run time ([`install`]):
 //! one shared target directory, so the dependencies they have in common
 //! (tokio, hyper, serde…) compile once, and a release profile of opt-level 1
-//! without LTO (trunk's own asks for fat LTO and one codegen unit). They are
-//! build and test tools; none of them is shipped.
+//! without LTO. They are build and test tools; neither is shipped.
 
 use std::path::Path;
 
@@ -29,7 +30,6 @@ use anyhow::{bail, Context, Result};
 
 use crate::util;
 
-pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 pub(crate) const BINARYEN_VERSION: &str = "132";
 /// axe-core, injected by the e2e harness to audit every screen.
 pub(crate) const AXE_VERSION: &str = "4.14.1";
@@ -48,7 +48,6 @@ pub(crate) fn run() -> Result<()> {
     for target in KIOSK_OTHER_TARGETS {
         rust_target(target)?;
     }
-    trunk()?;
     wasm_bindgen()?;
     wasm_opt()?;
     axe_core()?;
@@ -77,15 +76,6 @@ fn rust_target(target: &str) -> Result<()> {
     util::run(util::program("rustup").args(["target", "add", target]))
 }
 
-fn trunk() -> Result<()> {
-    let want = format!("trunk {TRUNK_VERSION}");
-    if util::version_of(&mut util::program("trunk")).as_deref() == Some(want.as_str()) {
-        println!("ok   {want}");
-        return Ok(());
-    }
-    util::run(install().args(["--locked", "trunk", "--version", TRUNK_VERSION]))
-}
-
 /// `cargo install`, built for build time: a shared target directory and a
 /// cheap release profile (Cargo's configuration overrides the installed
 /// crate's own `[profile.release]`). Measured on a fresh machine: see
@@ -104,10 +94,6 @@ fn install() -> std::process::Command {
 
 fn wasm_bindgen() -> Result<()> {
     let version = util::locked_version("wasm-bindgen")?;
-    let trunk_toml = std::fs::read_to_string(util::root().join("Trunk.toml"))?;
-    if !trunk_toml.contains(&format!("wasm_bindgen = \"{version}\"")) {
-        bail!("Trunk.toml [tools] wasm_bindgen must be {version}, the version in Cargo.lock");
-    }
     let want = format!("wasm-bindgen {version}");
     if util::version_of(&mut util::program("wasm-bindgen")).as_deref() == Some(want.as_str()) {
         println!("ok   {want}");

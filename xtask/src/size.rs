@@ -153,8 +153,8 @@ pub(crate) fn run() -> Result<()> {
     Ok(())
 }
 
-/// The release build through wasm-bindgen and `wasm-opt -Oz` as Trunk does
-/// (the features Trunk enables), keeping the name section.
+/// The release build through wasm-bindgen and `wasm-opt -Oz` as the build
+/// does (xtask/src/app.rs), keeping the name section.
 fn optimised_with_names(named: &Path, bin: &str) -> Result<PathBuf> {
     let out = util::root().join("target/size");
     std::fs::create_dir_all(&out)?;
@@ -176,8 +176,8 @@ fn optimised_with_names(named: &Path, bin: &str) -> Result<PathBuf> {
     Ok(optimised)
 }
 
-/// The wasm features Trunk passes to wasm-opt (those rustc's wasm32 target
-/// emits by default).
+/// The wasm features rustc's wasm32 target emits by default, named to
+/// wasm-opt (the build reads them from the module's target_features).
 const WASM_FEATURES: &[&str] = &[
     "--enable-bulk-memory",
     "--enable-nontrapping-float-to-int",

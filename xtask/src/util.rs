@@ -21,7 +21,7 @@ pub(crate) fn tools_dir() -> PathBuf {
 }
 
 /// PATH with the project-local tools and cargo's bin directory first, so
-/// Trunk finds the wasm-bindgen and wasm-opt that setup installed.
+/// the build finds the wasm-bindgen and wasm-opt that setup installed.
 pub(crate) fn tool_path() -> OsString {
     let mut dirs = vec![tools_dir().join("node_modules").join(".bin")];
     if let Some(home) = cargo_home() {

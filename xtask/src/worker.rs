@@ -1,5 +1,5 @@
-//! The vision worker's files, built into `target/vision/` (Trunk copies that
-//! folder to `dist/vision/`, see index.html): the worker wasm with
+//! The vision worker's files, built into `target/vision/` (the page copies
+//! that folder to `dist/vision/`, xtask/src/page.rs): the worker wasm with
 //! simd128, its wasm-bindgen glue, the entry script and the face models,
 //! converted from the committed ONNX files to Vigil's model files
 //! (`vigil-faces --to-graph`, format in crates/vision/src/graph.rs, checked
@@ -8,7 +8,7 @@
 //! operator set, inference rules) and tract-nnef's operator registries out
 //! of its wasm.
 //!
-//! Why outside Trunk's own Rust build: the worker is a second wasm with its
+//! Why apart from the app's build: the worker is a second wasm with its
 //! own compiler flags (`+simd128`), and it is built in its own target
 //! directory so that those flags never invalidate the app's build cache.
 //! Every browser Vigil supports runs wasm SIMD (Chrome/Edge 91, Firefox 89,

@@ -4,7 +4,7 @@
 //! Three policies, by path:
 //! - the candidate app (every path but `/api` and `/review`): a Content
 //!   Security Policy the app actually runs under. Scripts only from the
-//!   origin, plus the inline bootstrap Trunk writes into `index.html`
+//!   origin, plus the inline bootstrap the build writes into `index.html`
 //!   (allowed by its SHA-256, read from the served file at start-up) and
 //!   `'wasm-unsafe-eval'` to compile the wasm; no `eval`. Styles from the
 //!   origin; style *attributes* (`style-src-attr`) are allowed, because

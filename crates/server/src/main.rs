@@ -260,7 +260,7 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "VIGIL_ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
-    /// The built web app to serve (Trunk's dist/).
+    /// The built web app to serve (dist/, `cargo xtask build`).
     #[arg(long, env = "VIGIL_STATIC_DIR")]
     static_dir: Option<PathBuf>,
     /// The media folder (default: `media/` beside the database file): the

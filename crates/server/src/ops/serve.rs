@@ -21,7 +21,7 @@ use crate::results::{sweep_stale_partials, PARTIAL_SWEEP_EVERY_MS};
 pub struct ServeOptions {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// The built web app (Trunk's `dist/`); `None` serves the API alone.
+    /// The built web app (`dist/`, `cargo xtask build`); `None` serves the API alone.
     pub static_dir: Option<PathBuf>,
     /// The media folder and blob store.
     pub media: MediaStore,
