@@ -682,30 +682,23 @@ fn take(dt: DatumType, shape: &[usize], blob: &mut &[u8]) -> TractResult<Tensor>
     );
     let (bytes, rest) = blob.split_at(len);
     *blob = rest;
-    let chunks = |w: usize| bytes.chunks_exact(w);
     Ok(match dt {
-        DatumType::F32 => Tensor::from_shape(
-            shape,
-            &chunks(4)
-                .map(|c| f32::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect::<Vec<_>>(),
-        )?,
-        DatumType::I32 => Tensor::from_shape(
-            shape,
-            &chunks(4)
-                .map(|c| i32::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect::<Vec<_>>(),
-        )?,
-        DatumType::I64 => Tensor::from_shape(
-            shape,
-            &chunks(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
-                .collect::<Vec<_>>(),
-        )?,
+        DatumType::F32 => Tensor::from_shape(shape, &numbers(bytes, f32::from_le_bytes))?,
+        DatumType::I32 => Tensor::from_shape(shape, &numbers(bytes, i32::from_le_bytes))?,
+        DatumType::I64 => Tensor::from_shape(shape, &numbers(bytes, i64::from_le_bytes))?,
         DatumType::U8 => Tensor::from_shape(shape, bytes)?,
         DatumType::Bool => {
             Tensor::from_shape(shape, &bytes.iter().map(|&b| b != 0).collect::<Vec<_>>())?
         }
         _ => bail!("type {dt:?}"),
     })
+}
+
+/// Little-endian numbers of `N` bytes each (`bytes` holds a whole number
+/// of them: [`take`] sized it).
+fn numbers<T, const N: usize>(bytes: &[u8], from: fn([u8; N]) -> T) -> Vec<T> {
+    bytes
+        .chunks_exact(N)
+        .map(|c| from(c.try_into().unwrap_or([0; N])))
+        .collect()
 }
