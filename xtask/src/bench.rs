@@ -109,7 +109,6 @@ const ORT_VERSION: &str = "1.30.0";
 /// loop's CPU share over a minute (tests/e2e/bench/vision.html), and what a
 /// candidate downloads for the face checks (gzip).
 fn vision() -> Result<()> {
-    use std::path::Path;
     crate::setup::run()?;
     let root = util::root();
     println!("== native: ms per frame for each model (median of 50 after warm-up)");
@@ -124,7 +123,7 @@ fn vision() -> Result<()> {
     std::fs::create_dir_all(web.join("frames"))?;
     crate::worker::build()?;
     crate::worker::build_into(&web.join("nosimd"), crate::worker::Lanes::None)?;
-    copy_dir(&crate::worker::dir(), &web.join("simd"))?;
+    util::copy_dir(&crate::worker::dir(), &web.join("simd"))?;
     std::fs::rename(web.join("simd/models"), web.join("models"))?;
     let _ = std::fs::remove_dir_all(web.join("nosimd/models"));
     // onnxruntime-web runs the committed ONNX file; the worker its
@@ -194,18 +193,5 @@ fn vision() -> Result<()> {
         "worker + short-range detector: {:.2} MB gzip (goal 1.5 MB)",
         total_detector as f64 / 1e6
     );
-    fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-        std::fs::create_dir_all(to)?;
-        for e in std::fs::read_dir(from)? {
-            let p = e?.path();
-            let dst = to.join(p.file_name().expect("a file name"));
-            if p.is_dir() {
-                copy_dir(&p, &dst)?;
-            } else {
-                std::fs::copy(&p, &dst)?;
-            }
-        }
-        Ok(())
-    }
     Ok(())
 }

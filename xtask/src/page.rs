@@ -27,7 +27,7 @@ use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256, Sha384};
 
 use crate::app::Built;
-use crate::util;
+use crate::util::{self, copy, copy_dir};
 
 /// Where index.html wants the boot's script and preloads.
 pub(crate) const BOOT: &str = "<!-- vigil:boot -->";
@@ -125,26 +125,6 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to)
-        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
-        let path = entry?.path();
-        let dest = to.join(path.file_name().context("a file without a name")?);
-        if path.is_dir() {
-            copy_dir(&path, &dest)?;
-        } else {
-            copy(&path, &dest)?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

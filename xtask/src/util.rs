@@ -172,3 +172,25 @@ pub(crate) fn wasm_opt_in_place_with(wasm: &Path, extra: &[&str]) -> Result<()> 
         .arg(wasm)
         .arg(wasm))
 }
+
+/// Copies one file, naming both paths if it fails.
+pub(crate) fn copy(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
+    Ok(())
+}
+
+/// Copies a folder and everything in it.
+pub(crate) fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let path = entry?.path();
+        let dest = to.join(path.file_name().context("a file without a name")?);
+        if path.is_dir() {
+            copy_dir(&path, &dest)?;
+        } else {
+            copy(&path, &dest)?;
+        }
+    }
+    Ok(())
+}

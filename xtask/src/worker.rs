@@ -94,7 +94,7 @@ pub(crate) fn build_into(out: &Path, lanes: Lanes) -> Result<()> {
     }
     let root = util::root();
     for script in ["worker.js", "pick.js"] {
-        copy(&root.join("static/vision").join(script), &out.join(script))?;
+        util::copy(&root.join("static/vision").join(script), &out.join(script))?;
     }
     // The converter runs natively, in the dev profile the tests have built.
     util::run(
@@ -181,10 +181,4 @@ pub(crate) fn dir() -> PathBuf {
 
 pub(crate) fn build() -> Result<()> {
     build_into(&dir(), Lanes::Simd128)
-}
-
-fn copy(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to)
-        .with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    Ok(())
 }

@@ -485,11 +485,7 @@ pub fn read(bytes: &[u8]) -> Result<TypedModel> {
             .inputs
             .iter()
             .map(|&(n, slot)| {
-                outlets
-                    .get(n)
-                    .and_then(|o| o.get(slot))
-                    .copied()
-                    .ok_or_else(|| {
+                outlet(&outlets, (n, slot)).ok_or_else(|| {
                         bad(format!(
                             "node {i} ({:?}) reads ({n}, {slot}), which is not an earlier node's output",
                             node.name
@@ -508,15 +504,17 @@ pub fn read(bytes: &[u8]) -> Result<TypedModel> {
         .outputs
         .iter()
         .map(|&(n, slot)| {
-            outlets
-                .get(n)
-                .and_then(|o| o.get(slot))
-                .copied()
+            outlet(&outlets, (n, slot))
                 .ok_or_else(|| bad(format!("output ({n}, {slot}) is no node's output")))
         })
         .collect::<Result<Vec<_>>>()?;
     model.select_output_outlets(&outputs)?;
     Ok(model)
+}
+
+/// The outlet a wire names, if the node and its slot were read already.
+fn outlet(outlets: &[TVec<OutletId>], (node, slot): Wire) -> Option<OutletId> {
+    outlets.get(node).and_then(|o| o.get(slot)).copied()
 }
 
 /// Adds one node; a constant takes its bytes from the front of `blob`.
