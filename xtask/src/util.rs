@@ -159,16 +159,17 @@ pub(crate) fn locked_version(package: &str) -> Result<String> {
     Ok(lock[start..end].to_owned())
 }
 
-/// `wasm-opt -Oz` on `wasm`, in place (the app's and the worker's builds).
+/// `wasm-opt -Oz` on `wasm`, in place (the app's and the boot's builds).
 pub(crate) fn wasm_opt_in_place(wasm: &Path) -> Result<()> {
-    wasm_opt_in_place_with(wasm, &[])
+    wasm_opt_in_place_with(wasm, &["-Oz"])
 }
 
-/// The same with extra options (a feature to enable).
-pub(crate) fn wasm_opt_in_place_with(wasm: &Path, extra: &[&str]) -> Result<()> {
+/// `wasm-opt` with these options (an optimisation level, a feature to
+/// enable) on `wasm`, in place.
+pub(crate) fn wasm_opt_in_place_with(wasm: &Path, options: &[&str]) -> Result<()> {
     run(program("wasm-opt")
-        .args(extra)
-        .args(["-Oz", "-o"])
+        .args(options)
+        .arg("-o")
         .arg(wasm)
         .arg(wasm))
 }
