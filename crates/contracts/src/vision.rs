@@ -141,9 +141,30 @@ pub struct ProfileRequest<P> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs: Option<u32>,
     /// The short-range model's URL, to time it also with tract's own
-    /// kernels ([`ProfileDone::tract_infer_ms`]).
+    /// kernels ([`ProfileDone::tract_infer_ms`]; short range only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<String>,
+    /// Which of the loaded models to profile (the short-range detector
+    /// when absent). The mesh runs on the largest face the short-range
+    /// detector finds in the frame.
+    #[serde(default, skip_serializing_if = "ProfiledModel::is_short")]
+    pub model: ProfiledModel,
+}
+
+/// A model of the proctoring loop, as [`ProfileRequest::model`] names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfiledModel {
+    #[default]
+    Short,
+    Full,
+    Mesh,
+}
+
+impl ProfiledModel {
+    fn is_short(&self) -> bool {
+        *self == ProfiledModel::Short
+    }
 }
 
 /// The values of a request's `type`, as [`Request::kind`] gives them.
@@ -218,6 +239,7 @@ impl<P> Request<P> {
                 data: f(DATA, r.data)?,
                 runs: r.runs,
                 baseline: r.baseline,
+                model: r.model,
             }),
         })
     }
@@ -362,6 +384,9 @@ pub struct IdentityDone {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProfileDone {
     pub id: Id,
+    /// The model profiled.
+    #[serde(default)]
+    pub model: ProfiledModel,
     /// Letterbox, warp and planar floats (medians over `runs`).
     pub preprocess_ms: f64,
     /// Frame in → faces out: pre-processing, inference, decoding, NMS.
@@ -389,11 +414,15 @@ pub struct ProfileDone {
     pub ops: Vec<OpTime>,
 }
 
-/// One operator kind's time (tract's op name).
+/// One operator kind's time (tract's op name), and how many nodes of the
+/// plan it is: the browser's count says which operators Vigil's rewrite
+/// took over there.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpTime {
     pub op: String,
     pub ms: f64,
+    #[serde(default)]
+    pub nodes: u32,
 }
 
 /// [`Reply::Error`]: the request's id (absent if it had none), its `type`

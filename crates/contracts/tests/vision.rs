@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vigil_contracts::vision::{
     FaceCount, FaceObservation, Failure, FrameAnalysis, FrameDone, FrameRequest, IdentityDone,
-    IdentityRequest, Image, Models, OpTime, PixelPath, ProfileDone, ProfileRequest, Reply, Request,
-    RequestHeader, REQUEST_KINDS,
+    IdentityRequest, Image, Models, OpTime, PixelPath, ProfileDone, ProfileRequest, ProfiledModel,
+    Reply, Request, RequestHeader, REQUEST_KINDS,
 };
 
 /// `value` serializes to exactly `json`, and `json` reads back as `value`.
@@ -61,6 +61,7 @@ fn profile<P>(data: P, runs: Option<u32>) -> ProfileRequest<P> {
         data,
         runs,
         baseline: None,
+        model: ProfiledModel::Short,
     }
 }
 
@@ -163,6 +164,24 @@ fn profile_may_say_how_many_runs() {
     round_trip(
         Request::Profile(profile((), None)),
         r#"{"type":"profile","id":0.25,"width":1,"height":1,"data":null}"#,
+    );
+    // Another model of the loop, by name; a name the worker does not have
+    // is an error that says which are.
+    round_trip(
+        Request::Profile(ProfileRequest {
+            model: ProfiledModel::Mesh,
+            ..profile((), None)
+        }),
+        r#"{"type":"profile","id":0.25,"width":1,"height":1,"data":null,"model":"mesh"}"#,
+    );
+    let err = serde_json::from_str::<ProfileRequest<()>>(
+        r#"{"id":0.25,"width":1,"height":1,"data":null,"model":"eyes"}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("unknown variant `eyes`, expected one of `short`, `full`, `mesh`"),
+        "{err}"
     );
 }
 
@@ -396,6 +415,7 @@ fn the_benchmarks_profile() {
     round_trip(
         Reply::Profile(ProfileDone {
             id: 0.25,
+            model: ProfiledModel::Full,
             preprocess_ms: 0.5,
             detect_ms: 8.5,
             detect_p90_ms: 9.0,
@@ -410,14 +430,16 @@ fn the_benchmarks_profile() {
                 OpTime {
                     op: "OptMatMul".into(),
                     ms: 4.5,
+                    nodes: 4,
                 },
                 OpTime {
                     op: "DepthWise".into(),
                     ms: 2.25,
+                    nodes: 16,
                 },
             ],
         }),
-        r#"{"type":"profile","id":0.25,"preprocess_ms":0.5,"detect_ms":8.5,"detect_p90_ms":9.0,"infer_ms":7.5,"infer_p90_ms":8.0,"tract_infer_ms":9.5,"tract_infer_p90_ms":10.0,"tract_max_diff":0.000025,"lanes":"wasm simd128","runs":30,"ops":[{"op":"OptMatMul","ms":4.5},{"op":"DepthWise","ms":2.25}]}"#,
+        r#"{"type":"profile","id":0.25,"model":"full","preprocess_ms":0.5,"detect_ms":8.5,"detect_p90_ms":9.0,"infer_ms":7.5,"infer_p90_ms":8.0,"tract_infer_ms":9.5,"tract_infer_p90_ms":10.0,"tract_max_diff":0.000025,"lanes":"wasm simd128","runs":30,"ops":[{"op":"OptMatMul","ms":4.5,"nodes":4},{"op":"DepthWise","ms":2.25,"nodes":16}]}"#,
     );
 }
 

@@ -103,6 +103,16 @@ mod imp {
             let odd = i32x4_shuffle::<1, 3, 5, 7>(a.0, b.0);
             F4(f32x4_pmax(even, odd))
         }
+
+        /// `([a0, b0, a1, b1], [a2, b2, a3, b3])`: two vectors' lanes
+        /// interleaved, as a row of even and odd outputs is stored.
+        #[inline(always)]
+        pub(crate) fn zip(a: F4, b: F4) -> (F4, F4) {
+            (
+                F4(i32x4_shuffle::<0, 4, 1, 5>(a.0, b.0)),
+                F4(i32x4_shuffle::<2, 6, 3, 7>(a.0, b.0)),
+            )
+        }
     }
 }
 
@@ -182,6 +192,12 @@ mod imp {
                 m(b.0[0], b.0[1]),
                 m(b.0[2], b.0[3]),
             ])
+        }
+
+        #[inline(always)]
+        pub(crate) fn zip(a: F4, b: F4) -> (F4, F4) {
+            let (a, b) = (a.0, b.0);
+            (F4([a[0], b[0], a[1], b[1]]), F4([a[2], b[2], a[3], b[3]]))
         }
     }
 }

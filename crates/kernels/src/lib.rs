@@ -21,6 +21,13 @@
 //!   copy of the plane instead of an operator and a whole padded tensor,
 //!   and the inner loop has no border tests.
 //! - [`max_pool_2x2`]: 2×2, stride 2, two rows at a time.
+//! - [`activate`]: an activation on its own, one pass (the PReLU after the
+//!   face mesh's first convolution, which tract runs as a test, a product
+//!   and a select, three passes and two temporary tensors).
+//! - [`upsample_2x`]: bilinear 2× upsampling with half-pixel centres (the
+//!   full-range detector's feature pyramid), a fixed ¼–¾ stencil in each
+//!   direction; tract's general `Resize` builds its sampling plan and
+//!   gathers element by element on every run.
 //!
 //! All of them take NCHW with a batch of one (the caller checks), write
 //! every output element exactly once, and have a scalar tail for widths
@@ -411,6 +418,95 @@ pub fn max_pool_2x2(channels: usize, h: usize, w: usize, x: &[f32], out: &mut [f
                 let m = x[r0 + 2 * ox].max(x[r0 + 2 * ox + 1]);
                 out[d + ox] = m.max(x[r1 + 2 * ox]).max(x[r1 + 2 * ox + 1]);
             }
+        }
+    }
+}
+
+/// Bilinear 2× upsampling with half-pixel centres (ONNX `Resize`, linear,
+/// `half_pixel`, edges clamped) of `[channels][h][w]` into
+/// `[channels][2h][2w]`.
+///
+/// With a scale of exactly 2 each output sits a quarter of an input cell
+/// from its nearest input: output `2i` is `¼·in[i − 1] + ¾·in[i]` and
+/// `2i + 1` is `¾·in[i] + ¼·in[i + 1]`, along each axis, with `in[−1]` and
+/// `in[n]` read as the edge. So each pair of output rows is two vertical
+/// blends of three input rows, then the same along the row, the even and
+/// odd outputs interleaved as they are stored.
+pub fn upsample_2x(channels: usize, h: usize, w: usize, x: &[f32], out: &mut [f32]) {
+    assert_eq!(x.len(), channels * h * w);
+    assert_eq!(out.len(), channels * 4 * h * w);
+    let (near, far) = (F4::splat(0.75), F4::splat(0.25));
+    let w4 = w / 4 * 4;
+    // One vertically blended row, with its edge values repeated at both
+    // ends: blend[j + 1] is column j.
+    let mut blend = vec![0.0f32; w + 2];
+    for c in 0..channels {
+        let plane = &x[c * h * w..][..h * w];
+        for y in 0..h {
+            let cur = &plane[y * w..][..w];
+            for (dy, other) in [(0, y.saturating_sub(1)), (1, (y + 1).min(h - 1))] {
+                let other = &plane[other * w..][..w];
+                for j in (0..w4).step_by(4) {
+                    // SAFETY: j + 4 <= w = the rows' length, and
+                    // j + 1 + 4 <= w + 2 = blend's.
+                    unsafe {
+                        far.mul_add(
+                            F4::load(other, j),
+                            near.mul_add(F4::load(cur, j), F4::splat(0.0)),
+                        )
+                        .store(&mut blend, j + 1);
+                    }
+                }
+                for j in w4..w {
+                    blend[j + 1] = 0.25 * other[j] + 0.75 * cur[j];
+                }
+                blend[0] = blend[1];
+                blend[w + 1] = blend[w];
+                let row = &mut out[(c * 2 * h + 2 * y + dy) * 2 * w..][..2 * w];
+                for j in (0..w4).step_by(4) {
+                    // SAFETY: j + 2 + 4 <= w + 2 (blend), 2j + 8 <= 2w (row).
+                    unsafe {
+                        let mid = near.mul_add(F4::load(&blend, j + 1), F4::splat(0.0));
+                        let even = far.mul_add(F4::load(&blend, j), mid);
+                        let odd = far.mul_add(F4::load(&blend, j + 2), mid);
+                        let (lo, hi) = F4::zip(even, odd);
+                        lo.store(row, 2 * j);
+                        hi.store(row, 2 * j + 4);
+                    }
+                }
+                for j in w4..w {
+                    let mid = 0.75 * blend[j + 1];
+                    row[2 * j] = 0.25 * blend[j] + mid;
+                    row[2 * j + 1] = 0.25 * blend[j + 2] + mid;
+                }
+            }
+        }
+    }
+}
+
+/// `activation` applied to `[channels][pixels]` (the channel picks the
+/// PReLU slope), into `out` of the same shape.
+pub fn activate(
+    activation: &Activation,
+    channels: usize,
+    pixels: usize,
+    x: &[f32],
+    out: &mut [f32],
+) {
+    assert_eq!(x.len(), channels * pixels);
+    assert_eq!(out.len(), channels * pixels);
+    if let Activation::PRelu(a) = activation {
+        assert_eq!(a.len(), channels, "one PReLU slope per channel");
+    }
+    let p4 = pixels / 4 * 4;
+    for c in 0..channels {
+        let at = c * pixels;
+        for p in (0..p4).step_by(4) {
+            // SAFETY: at + p + 4 <= (c + 1)·pixels <= x.len() = out.len().
+            unsafe { activation.lanes(c, F4::load(x, at + p)).store(out, at + p) };
+        }
+        for p in p4..pixels {
+            out[at + p] = activation.scalar(c, x[at + p]);
         }
     }
 }

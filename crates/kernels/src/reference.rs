@@ -6,7 +6,7 @@
 
 use crate::{Activation, Depthwise};
 
-fn activate(a: &Activation, c: usize, x: f32) -> f32 {
+fn activate_one(a: &Activation, c: usize, x: f32) -> f32 {
     match a {
         Activation::None => x,
         Activation::Relu => {
@@ -50,7 +50,7 @@ pub fn pointwise(
                     acc += r[o * pixels + p];
                 }
             }
-            out[o * pixels + p] = activate(activation, o, acc);
+            out[o * pixels + p] = activate_one(activation, o, acc);
         }
     }
     out
@@ -99,4 +99,41 @@ pub fn max_pool_2x2(channels: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> 
         }
     }
     out
+}
+
+/// `x` `[channels][h][w]` → `[channels][2h][2w]`: each output at its
+/// half-pixel source coordinate `(o + ½)/2 − ½`, clamped into the plane,
+/// from the two nearest inputs along each axis.
+pub fn upsample_2x(channels: usize, h: usize, w: usize, x: &[f32]) -> Vec<f32> {
+    // The two inputs and their weights for output index `o` of an axis of
+    // `n` inputs.
+    let taps = |o: usize, n: usize| {
+        let src = ((o as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (n - 1) as f32);
+        let lo = src.floor() as usize;
+        let hi = (lo + 1).min(n - 1);
+        let f = src - lo as f32;
+        [(lo, 1.0 - f), (hi, f)]
+    };
+    let mut out = vec![0.0; channels * 4 * h * w];
+    for c in 0..channels {
+        for oy in 0..2 * h {
+            for ox in 0..2 * w {
+                let mut acc = 0.0;
+                for (y, wy) in taps(oy, h) {
+                    for (xx, wx) in taps(ox, w) {
+                        acc += wy * wx * x[(c * h + y) * w + xx];
+                    }
+                }
+                out[(c * 2 * h + oy) * 2 * w + ox] = acc;
+            }
+        }
+    }
+    out
+}
+
+/// `x` `[channels][pixels]`.
+pub fn activate(a: &Activation, channels: usize, pixels: usize, x: &[f32]) -> Vec<f32> {
+    (0..channels * pixels)
+        .map(|i| activate_one(a, i / pixels, x[i]))
+        .collect()
 }

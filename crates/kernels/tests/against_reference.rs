@@ -15,7 +15,9 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use vigil_kernels::{max_pool_2x2, reference, Activation, Depthwise, Pointwise, LANES};
+use vigil_kernels::{
+    activate, max_pool_2x2, reference, upsample_2x, Activation, Depthwise, Pointwise, LANES,
+};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -146,5 +148,49 @@ fn max_pool_matches_the_reference() {
         let mut out = vec![f32::NAN; c * h * w / 4];
         max_pool_2x2(c, h, w, &x, &mut out);
         assert_eq!(out, reference::max_pool_2x2(c, h, w, &x), "{c}×{h}×{w}");
+    }
+}
+
+#[test]
+fn upsample_matches_the_reference() {
+    let mut rng = Rng(7);
+    // Widths below, at and above one vector, with scalar tails; planes of
+    // one row or one column (both edges are the same input).
+    for (c, h, w) in [
+        (3, 6, 6),
+        (2, 12, 12),
+        (1, 1, 1),
+        (2, 1, 9),
+        (2, 7, 1),
+        (5, 3, 4),
+        (4, 24, 24),
+        (1, 5, 13),
+    ] {
+        let x = rng.vec(c * h * w);
+        let mut out = vec![f32::NAN; c * 4 * h * w];
+        upsample_2x(c, h, w, &x, &mut out);
+        let d = diff(&out, &reference::upsample_2x(c, h, w, &x));
+        assert!(d <= 1e-6, "{c}×{h}×{w}: off by {d}");
+    }
+}
+
+#[test]
+fn activation_alone_matches_the_reference() {
+    let mut rng = Rng(13);
+    for (c, pixels) in [(16, 9216), (3, 7), (5, 1), (4, 12)] {
+        let x = rng.vec(c * pixels);
+        for a in [
+            Activation::Relu,
+            Activation::PRelu(rng.vec(c)),
+            Activation::None,
+        ] {
+            let mut out = vec![f32::NAN; c * pixels];
+            activate(&a, c, pixels, &x, &mut out);
+            assert_eq!(
+                out,
+                reference::activate(&a, c, pixels, &x),
+                "{c}×{pixels} {a:?}"
+            );
+        }
     }
 }

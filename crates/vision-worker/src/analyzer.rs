@@ -124,6 +124,16 @@ impl Analyzer {
         &self.short
     }
 
+    /// The full-range detector, if loaded (the benchmark's profile).
+    pub fn full(&self) -> Option<&FaceDetector> {
+        self.full.as_ref()
+    }
+
+    /// The face mesh, if loaded (the benchmark's profile).
+    pub fn mesh(&self) -> Option<&FaceMesh> {
+        self.mesh.as_ref()
+    }
+
     /// The detector for stills (identity photos): full range when loaded,
     /// since the face on an ID card held to the camera is small.
     pub fn still_detector(&self) -> &FaceDetector {

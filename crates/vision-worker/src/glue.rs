@@ -21,7 +21,7 @@ use js_sys::{Reflect, Uint8Array, Uint8ClampedArray};
 use serde::{Deserialize, Deserializer};
 use vigil_contracts::vision::{
     FaceCount, Failure, FrameDone, FrameRequest, IdentityDone, IdentityRequest, Image, Models,
-    OpTime, ProfileDone, ProfileRequest, Reply, Request, RequestHeader,
+    OpTime, ProfileDone, ProfileRequest, ProfiledModel, Reply, Request, RequestHeader,
 };
 use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Kernels, Range};
 use wasm_bindgen::prelude::*;
@@ -169,16 +169,17 @@ fn faces(r: FrameRequest<Rgba>) -> Result<FaceCount, String> {
     })
 }
 
-/// The benchmark's split of the short-range detector's time on a frame:
-/// pre-processing alone (letterbox warp to 128×128, planar floats) and the
-/// whole detection, medians of `runs` (20 by default, at most 200); and the
-/// inference by operator kind (tract's op names), mean ms per run, largest
-/// first.
+/// The benchmark's split of one model's time on a frame (the short-range
+/// detector unless the request names another): pre-processing alone
+/// (letterbox or face crop, planar floats) and the whole model step (frame
+/// in → faces or pose out), medians of `runs` (20 by default, at most
+/// 200); and the inference by operator kind (tract's op names), mean ms
+/// per run, largest first.
 async fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
     let runs = r.runs.unwrap_or(20).clamp(1, 200);
     // tract's own kernels on the same model, for the same-run comparison.
-    let baseline = match &r.baseline {
-        Some(url) => Some(
+    let baseline = match (&r.baseline, r.model) {
+        (Some(url), ProfiledModel::Short) => Some(
             FaceDetector::from_model_bytes_with(
                 &fetch_bytes(url).await?,
                 Range::Short,
@@ -186,7 +187,7 @@ async fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
             )
             .map_err(|e| e.to_string())?,
         ),
-        None => None,
+        _ => None,
     };
     let image = Image {
         width: r.width,
@@ -194,57 +195,81 @@ async fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
         data: r.data,
     };
     let frame = frame_of(&image)?;
-    // The benchmark page's own definitions (tests/e2e/bench/vision.html),
-    // so both engines' figures are read the same way.
-    let sorted = |xs: &[f64]| {
-        let mut xs = xs.to_vec();
-        xs.sort_by(f64::total_cmp);
-        xs
-    };
-    let median = |xs: &[f64]| {
-        let s = sorted(xs);
-        match s.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => s[(n - 1) / 2],
-            n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
-        }
-    };
-    let p90 = |xs: &[f64]| {
-        let s = sorted(xs);
-        s.get(s.len() * 9 / 10).copied().unwrap_or(0.0)
-    };
+    let err = |e: vigil_vision::Error| e.to_string();
     STATE.with(|s| {
         let s = s.borrow();
         let a = s.analyzer.as_ref().ok_or_else(not_ready)?;
+        let detector = match r.model {
+            ProfiledModel::Short | ProfiledModel::Mesh => a.short(),
+            ProfiledModel::Full => a.full().ok_or("the full-range detector is not loaded")?,
+        };
+        let mesh = match r.model {
+            ProfiledModel::Mesh => {
+                let mesh = a.mesh().ok_or("the face mesh is not loaded")?;
+                let mut faces = a.short().detect(&frame).map_err(err)?;
+                faces.sort_by(|x, y| y.bbox.area().total_cmp(&x.bbox.area()));
+                let face = faces
+                    .into_iter()
+                    .next()
+                    .ok_or("no face to run the mesh on")?;
+                Some((mesh, face))
+            }
+            _ => None,
+        };
         let mut pre = Vec::with_capacity(runs as usize);
-        let mut detect = Vec::with_capacity(runs as usize);
+        let mut step = Vec::with_capacity(runs as usize);
         let mut infer = Vec::with_capacity(runs as usize);
         let mut tract_infer = Vec::with_capacity(runs as usize);
+        let mut ops: Vec<OpTime> = Vec::new();
         for _ in 0..runs {
             let t0 = now_ms();
-            let map = vigil_vision::letterbox(frame.width, frame.height, 128);
-            let rgb = vigil_vision::warp(&frame, &map, 128, 128).map_err(|e| e.to_string())?;
-            std::hint::black_box(vigil_vision::to_planar(&rgb, 1.0 / 127.5, -1.0));
+            std::hint::black_box(match &mesh {
+                Some((m, face)) => m.preprocess(&frame, face).map_err(err)?,
+                None => detector.preprocess(&frame).map_err(err)?,
+            });
             let t1 = now_ms();
-            std::hint::black_box(a.short().detect(&frame).map_err(|e| e.to_string())?);
+            match &mesh {
+                Some((m, face)) => {
+                    std::hint::black_box(m.estimate(&frame, face).map_err(err)?);
+                }
+                None => {
+                    std::hint::black_box(detector.detect(&frame).map_err(err)?);
+                }
+            }
             pre.push(t1 - t0);
-            detect.push(now_ms() - t1);
-            infer.push(
-                a.short()
-                    .time_inference(&frame, &mut now_ms)
-                    .map_err(|e| e.to_string())?,
-            );
+            step.push(now_ms() - t1);
+            let (timed, split) = match &mesh {
+                Some((m, face)) => (
+                    m.time_inference(&frame, face, &mut now_ms).map_err(err)?,
+                    m.profile_inference(&frame, face, &mut now_ms)
+                        .map_err(err)?,
+                ),
+                None => (
+                    detector.time_inference(&frame, &mut now_ms).map_err(err)?,
+                    detector
+                        .profile_inference(&frame, &mut now_ms)
+                        .map_err(err)?,
+                ),
+            };
+            infer.push(timed);
+            for s in split {
+                match ops.iter_mut().find(|o| o.op == s.op) {
+                    Some(o) => o.ms += s.ms,
+                    None => ops.push(OpTime {
+                        op: s.op,
+                        ms: s.ms,
+                        nodes: s.nodes,
+                    }),
+                }
+            }
             if let Some(b) = &baseline {
-                tract_infer.push(
-                    b.time_inference(&frame, &mut now_ms)
-                        .map_err(|e| e.to_string())?,
-                );
+                tract_infer.push(b.time_inference(&frame, &mut now_ms).map_err(err)?);
             }
         }
         let tract_max_diff = match &baseline {
             Some(b) => {
-                let ours = a.short().raw_outputs(&frame).map_err(|e| e.to_string())?;
-                let theirs = b.raw_outputs(&frame).map_err(|e| e.to_string())?;
+                let ours = a.short().raw_outputs(&frame).map_err(err)?;
+                let theirs = b.raw_outputs(&frame).map_err(err)?;
                 let mut d = 0.0f64;
                 for (x, y) in ours.iter().flatten().zip(theirs.iter().flatten()) {
                     let e = f64::from((x - y).abs()) / f64::from(y.abs()).max(1.0);
@@ -257,29 +282,16 @@ async fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
             }
             None => None,
         };
-        // Inference by operator kind, averaged over the same number of runs.
-        let mut ops: Vec<OpTime> = Vec::new();
-        for _ in 0..runs {
-            let split = a
-                .short()
-                .profile_inference(&frame, &mut now_ms)
-                .map_err(|e| e.to_string())?;
-            for (name, ms) in split {
-                match ops.iter_mut().find(|o| o.op == name) {
-                    Some(o) => o.ms += ms,
-                    None => ops.push(OpTime { op: name, ms }),
-                }
-            }
-        }
         for o in &mut ops {
             o.ms /= f64::from(runs);
         }
         ops.sort_by(|a, b| b.ms.total_cmp(&a.ms));
         Ok(ProfileDone {
             id: r.id,
+            model: r.model,
             preprocess_ms: median(&pre),
-            detect_ms: median(&detect),
-            detect_p90_ms: p90(&detect),
+            detect_ms: median(&step),
+            detect_p90_ms: p90(&step),
             infer_ms: median(&infer),
             infer_p90_ms: p90(&infer),
             tract_infer_ms: baseline.as_ref().map(|_| median(&tract_infer)),
@@ -290,6 +302,28 @@ async fn profile(r: ProfileRequest<Rgba>) -> Result<ProfileDone, String> {
             ops,
         })
     })
+}
+
+/// The benchmark page's own definitions (tests/e2e/bench/vision.html), so
+/// both engines' figures are read the same way.
+fn sorted(xs: &[f64]) -> Vec<f64> {
+    let mut xs = xs.to_vec();
+    xs.sort_by(f64::total_cmp);
+    xs
+}
+
+fn median(xs: &[f64]) -> f64 {
+    let s = sorted(xs);
+    match s.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => s[(n - 1) / 2],
+        n => (s[n / 2 - 1] + s[n / 2]) / 2.0,
+    }
+}
+
+fn p90(xs: &[f64]) -> f64 {
+    let s = sorted(xs);
+    s.get(s.len() * 9 / 10).copied().unwrap_or(0.0)
 }
 
 async fn identity(r: IdentityRequest<Rgba>) -> Result<IdentityDone, String> {

@@ -14,7 +14,7 @@
 //! | `{type:"frame", id, width, height, data}` (RGBA, its buffer transferred) | `{"type":"frame","id","analysis":{faces,brightness},"ms"}` |
 //! | `{type:"faces", id, width, height, data}` (a still) | `{"type":"faces","id","count"}` |
 //! | `{type:"identity", id, embedder, id_photo:{…}, face_photo:{…}}` | `{"type":"identity","id","faces_on_id","faces_on_photo","similarity"}` |
-//! | `{type:"profile", id, width, height, data, runs}` (the benchmark's) | `{"type":"profile","id","preprocess_ms","detect_ms","detect_p90_ms","infer_ms","infer_p90_ms","runs","ops":[{op,ms}]}` |
+//! | `{type:"profile", id, width, height, data, runs, model?}` (the benchmark's; `model`: `short`, `full` or `mesh`) | `{"type":"profile","id","model","preprocess_ms","detect_ms","detect_p90_ms","infer_ms","infer_p90_ms","runs","ops":[{op,ms,nodes}]}` |
 //! | — | `{"type":"error","id","request","error"}` for a request that failed |
 //!
 //! Requests are JavaScript objects (their pixels are transferred arrays),

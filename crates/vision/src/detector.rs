@@ -191,20 +191,23 @@ impl FaceDetector {
         &self,
         frame: &Frame,
         clock: &mut dyn FnMut() -> f64,
-    ) -> Result<Vec<(String, f64)>> {
+    ) -> Result<Vec<crate::model::OpSplit>> {
+        self.model.profile(self.preprocess(frame)?, clock)
+    }
+
+    /// The model's input for `frame`: letterboxed to its square input,
+    /// planar floats in [−1, 1] (x / 127.5 − 1).
+    pub fn preprocess(&self, frame: &Frame) -> Result<Vec<f32>> {
         let n = self.range.input_size();
         let map = letterbox(frame.width, frame.height, n);
-        let input = to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0);
-        self.model.profile(input, clock)
+        Ok(to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0))
     }
 
     /// The time of the model's inference alone on `frame`, in `clock`'s
     /// unit: the input is prepared first and the outputs are not decoded,
     /// so a benchmark can set it beside another engine's inference alone.
     pub fn time_inference(&self, frame: &Frame, clock: &mut dyn FnMut() -> f64) -> Result<f64> {
-        let n = self.range.input_size();
-        let map = letterbox(frame.width, frame.height, n);
-        let input = to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0);
+        let input = self.preprocess(frame)?;
         let t0 = clock();
         std::hint::black_box(self.model.run(input)?);
         Ok(clock() - t0)
@@ -213,19 +216,14 @@ impl FaceDetector {
     /// The model's raw outputs on `frame` (regressors, logits), before
     /// decoding: what the benchmark compares between two kernel sets.
     pub fn raw_outputs(&self, frame: &Frame) -> Result<Vec<Vec<f32>>> {
-        let n = self.range.input_size();
-        let map = letterbox(frame.width, frame.height, n);
-        self.model
-            .run(to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0))
+        self.model.run(self.preprocess(frame)?)
     }
 
     /// The faces in `frame`, best first, in the frame's pixels.
     pub fn detect(&self, frame: &Frame) -> Result<Vec<Face>> {
         let n = self.range.input_size();
         let map = letterbox(frame.width, frame.height, n);
-        // [−1, 1]: x / 127.5 − 1.
-        let input = to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0);
-        let out = self.model.run(input)?;
+        let out = self.model.run(self.preprocess(frame)?)?;
         let (regressors, logits) = match out.as_slice() {
             [r, l, ..] => (r, l),
             _ => {

@@ -1,9 +1,11 @@
 //! Our kernels as tract operators, and the graph rewrite that puts them in.
 //!
 //! [`fuse`] walks a decluttered model (what Vigil's model files hold, an
-//! NNEF archive, or an ONNX model after `into_decluttered`) and replaces three patterns, each
-//! only where every condition below holds, so anything else keeps tract's
-//! own operator and a model we do not know still runs unchanged:
+//! NNEF archive, or an ONNX model after `into_decluttered`; see
+//! `model::decluttered` for why a model file is not decluttered again)
+//! and replaces four patterns, each only where every condition below
+//! holds, so anything else keeps tract's own operator and a model we do
+//! not know still runs unchanged:
 //!
 //! - `EinSum NIHW,OI->NOHW` with constant weights (a 1×1 convolution),
 //!   then `Add` of a constant `[1, O, 1, 1]` bias, then optionally `Add`
@@ -15,6 +17,11 @@
 //! - `Conv` with one group per channel (depthwise), 3×3 or 5×5, stride 1 or
 //!   2, explicit or no padding, constant weights and bias: [`DepthwiseConv`].
 //! - `MaxPool` 2×2 stride 2 over even planes: [`MaxPool2x2`].
+//! - `Resize`, linear, half-pixel centres, to exactly twice the height and
+//!   width of an NCHW plane (the full-range detector's feature pyramid):
+//!   [`Upsample2x`].
+//! - The PReLU triple after any other operator with an NCHW output (the
+//!   face mesh's first, dense, convolution): one pass, [`Activate`].
 //!
 //! The rewritten model is an ordinary `TypedModel`: `into_optimized` then
 //! optimises what is left (the first dense convolution, the detection
@@ -32,10 +39,11 @@ use tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec};
 use tract_core::ops::einsum::EinSum;
 use tract_core::ops::konst::Const;
 use tract_core::ops::logic::Iff;
+use tract_core::ops::nn::resize::{CoordTransformer, Interpolator, Resize};
 use tract_core::ops::nn::DataFormat;
 use tract_core::ops::source::TypedSource;
 
-use vigil_kernels::{max_pool_2x2, Activation, Depthwise, Pointwise};
+use vigil_kernels::{activate, max_pool_2x2, upsample_2x, Activation, Depthwise, Pointwise};
 
 /// How many nodes [`fuse`] replaced, by kind (for tests and the bench).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +52,9 @@ pub struct FuseReport {
     pub with_residual: usize,
     pub depthwise: usize,
     pub max_pool: usize,
+    pub upsample: usize,
+    /// PReLUs on their own (not in a 1×1 convolution's epilogue).
+    pub activation: usize,
     /// Operators (constants and sources aside) of the original graph that
     /// no longer exist: absorbed into a fused one, or dead after it (a
     /// channel pad only the fused residual read).
@@ -267,6 +278,83 @@ impl TypedOp for MaxPool2x2 {
             h / 2,
             w / 2
         ))))
+    }
+}
+
+/// Bilinear 2× upsampling with half-pixel centres: [`upsample_2x`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upsample2x;
+
+impl Op for Upsample2x {
+    fn name(&self) -> StaticName {
+        "VigilUpsample2x".into()
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for Upsample2x {
+    fn eval(&self, _: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let x = &inputs[0];
+        let [c, h, w] = chw_of(x, "VigilUpsample2x")?;
+        let xs = plain_f32(x)?;
+        Ok(tvec!(output(
+            &shape(x.rank() == 4, c, 2 * h, 2 * w),
+            |out| upsample_2x(c, h, w, xs, out)
+        )?))
+    }
+    op_out_of_plan!();
+}
+
+impl TypedOp for Upsample2x {
+    as_op!();
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let [c, h, w] = chw(inputs[0]).context("VigilUpsample2x needs a fixed CHW input")?;
+        Ok(tvec!(f32::fact(shape(
+            inputs[0].rank() == 4,
+            c,
+            2 * h,
+            2 * w
+        ))))
+    }
+}
+
+/// An activation on its own: [`activate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activate(pub Activation);
+
+impl Eq for Activate {}
+
+impl Op for Activate {
+    fn name(&self) -> StaticName {
+        "VigilActivate".into()
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for Activate {
+    fn eval(&self, _: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let x = &inputs[0];
+        let [c, h, w] = chw_of(x, "VigilActivate")?;
+        if let Activation::PRelu(a) = &self.0 {
+            ensure!(
+                a.len() == c,
+                "VigilActivate: {c} channels, {} slopes",
+                a.len()
+            );
+        }
+        let xs = plain_f32(x)?;
+        Ok(tvec!(output(&shape(x.rank() == 4, c, h, w), |out| {
+            activate(&self.0, c, h * w, xs, out)
+        })?))
+    }
+    op_out_of_plan!();
+}
+
+impl TypedOp for Activate {
+    as_op!();
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let [c, h, w] = chw(inputs[0]).context("VigilActivate needs a fixed CHW input")?;
+        Ok(tvec!(f32::fact(shape(inputs[0].rank() == 4, c, h, w))))
     }
 }
 
@@ -567,6 +655,38 @@ impl<'a> Graph<'a> {
             && w.is_multiple_of(2);
         ok.then_some(MaxPool2x2)
     }
+
+    /// The PReLU reading `n`'s output, when `n`'s output is an NCHW (or
+    /// CHW) plane set: the op, the nodes it covers, its output node.
+    fn lone_prelu(&self, n: &TypedNode) -> Option<(Activate, Vec<usize>, usize)> {
+        if n.outputs.len() != 1 {
+            return None;
+        }
+        let [c, _, _] = chw(self.model.outlet_fact(OutletId::new(n.id, 0)).ok()?)?;
+        match self.activation(n.id, c)? {
+            (a @ Activation::PRelu(_), covered, out) => Some((Activate(a), covered, out)),
+            _ => None,
+        }
+    }
+
+    /// A `Resize` that is [`Upsample2x`]: linear, half-pixel centres (or
+    /// PyTorch's, the same above one output), whose output fact is the
+    /// input's with the height and width doubled, nothing else changed.
+    fn upsample(&self, n: &TypedNode) -> Option<Upsample2x> {
+        let r = n.op_as::<Resize>()?;
+        let input = self.model.outlet_fact(n.inputs[0]).ok()?;
+        let [c, h, w] = chw(input)?;
+        let out = self.model.outlet_fact(OutletId::new(n.id, 0)).ok()?;
+        let want = shape(input.rank() == 4, c, 2 * h, 2 * w);
+        let ok = r.interpolator == Interpolator::Linear
+            && matches!(
+                r.coord_transformer,
+                CoordTransformer::HalfPixel | CoordTransformer::PytorchHalfPixel
+            )
+            && out.datum_type == f32::datum_type()
+            && out.shape.as_concrete() == Some(&want[..]);
+        ok.then_some(Upsample2x)
+    }
 }
 
 fn operators(model: &TypedModel) -> usize {
@@ -605,6 +725,20 @@ pub fn fuse(model: &TypedModel) -> TractResult<(TypedModel, FuseReport)> {
         } else if let Some(op) = g.max_pool(n) {
             report.max_pool += 1;
             emit.insert(id, (Box::new(op), tvec![n.inputs[0]]));
+        } else if let Some(op) = g.upsample(n) {
+            report.upsample += 1;
+            emit.insert(id, (Box::new(op), tvec![n.inputs[0]]));
+        }
+        // Whatever `n` became, a PReLU after it that no pattern above took.
+        if let Some((op, covered, out)) = g.lone_prelu(n) {
+            if !covered
+                .iter()
+                .any(|c| skip.contains(c) || emit.contains_key(c))
+            {
+                report.activation += 1;
+                skip.extend(covered.iter().copied().filter(|&c| c != out));
+                emit.insert(out, (Box::new(op), tvec![OutletId::new(id, 0)]));
+            }
         }
     }
     let mut new = TypedModel::default();

@@ -80,7 +80,7 @@ pub use geometry::{similarity_lstsq, Affine, Point, Rect};
 pub use mesh::{head_pose, FaceMesh, HeadPose, MeshResult, LANDMARKS};
 #[cfg(feature = "onnx")]
 pub use model::onnx_to_graph;
-pub use model::{compare_kernels, compare_models, Kernels};
+pub use model::{compare_kernels, compare_models, Kernels, OpSplit};
 pub use nms::weighted_nms;
 /// Which vector instructions the kernels were built with.
 pub use vigil_kernels::LANES;

@@ -86,10 +86,46 @@ impl FaceMesh {
         })
     }
 
-    /// Landmarks, head pose and face presence for one detected face.
-    pub fn estimate(&self, frame: &Frame, face: &Face) -> Result<MeshResult> {
+    /// The model's input for `face`: its square crop, as planar floats in
+    /// [0, 1], and the crop's map back into the frame.
+    fn input(frame: &Frame, face: &Face) -> Result<(Vec<f32>, crate::geometry::Affine)> {
         let (map, _) = crop_square(&face.bbox, CROP_FACTOR, INPUT);
         let input = to_planar(&warp(frame, &map, INPUT, INPUT)?, 1.0 / 255.0, 0.0);
+        Ok((input, map))
+    }
+
+    /// The model's input for `face` alone (the benchmark times it).
+    pub fn preprocess(&self, frame: &Frame, face: &Face) -> Result<Vec<f32>> {
+        Ok(Self::input(frame, face)?.0)
+    }
+
+    /// The inference on `face`, timed by operator kind (the benchmark's
+    /// profile, as [`crate::FaceDetector::profile_inference`]).
+    pub fn profile_inference(
+        &self,
+        frame: &Frame,
+        face: &Face,
+        clock: &mut dyn FnMut() -> f64,
+    ) -> Result<Vec<crate::model::OpSplit>> {
+        self.model.profile(Self::input(frame, face)?.0, clock)
+    }
+
+    /// The time of the inference alone on `face`, in `clock`'s unit.
+    pub fn time_inference(
+        &self,
+        frame: &Frame,
+        face: &Face,
+        clock: &mut dyn FnMut() -> f64,
+    ) -> Result<f64> {
+        let input = Self::input(frame, face)?.0;
+        let t0 = clock();
+        std::hint::black_box(self.model.run(input)?);
+        Ok(clock() - t0)
+    }
+
+    /// Landmarks, head pose and face presence for one detected face.
+    pub fn estimate(&self, frame: &Frame, face: &Face) -> Result<MeshResult> {
+        let (input, map) = Self::input(frame, face)?;
         let out = self.model.run(input)?;
         let (coords, flag) = match out.as_slice() {
             [c, f, ..] if c.len() == LANDMARKS * 3 && !f.is_empty() => (c, f[0]),

@@ -37,6 +37,27 @@ fn typed_model(bytes: &[u8], name: &str) -> Result<TypedModel> {
     )))
 }
 
+/// The model in the decluttered form Vigil's rewrite ([`crate::fuse`])
+/// expects: a model file as it was written (it is decluttered when it is
+/// converted), an ONNX model decluttered here.
+///
+/// Why a model file is not decluttered again: tract's declutter is not the
+/// same on every machine. Where tract-linalg has a channel-last depthwise
+/// routine (wasm with simd128 has one; x86_64 has none), `Conv` asks for
+/// the channel axis to move last, and the move spreads through the blocks
+/// around it: in the browser the full-range detector lost 16 of its 40
+/// depthwise and 32 of its 46 pointwise convolutions to tract that way.
+/// `into_optimized` still declutters after the rewrite, when Vigil's
+/// operators (which accept no axis change) hold the layout in place.
+fn decluttered(bytes: &[u8], name: &str) -> Result<TypedModel> {
+    let typed = typed_model(bytes, name)?;
+    if crate::graph::is_graph(bytes) {
+        Ok(typed)
+    } else {
+        Ok(typed.into_decluttered()?)
+    }
+}
+
 /// Converts an ONNX model to Vigil's model file ([`crate::graph`]),
 /// decluttered but not optimised, so tract optimises it for the machine
 /// that loads it. The file is read back and run against the original on a
@@ -78,6 +99,17 @@ pub enum Kernels {
     Tract,
 }
 
+/// One operator kind's share of an inference ([`crate::FaceDetector::profile_inference`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpSplit {
+    /// tract's name for the operator (`OptMatMul`, `VigilPointwise`, …).
+    pub op: String,
+    /// Time in the caller's clock's unit.
+    pub ms: f64,
+    /// How many nodes of the plan are this operator.
+    pub nodes: u32,
+}
+
 impl Default for Kernels {
     /// Vigil's in wasm, where they are faster than tract's (the worker,
     /// `cargo xtask bench vision`); tract's natively, where tract has
@@ -104,7 +136,7 @@ impl Model {
         input_shape: &[usize],
         kernels: Kernels,
     ) -> Result<Self> {
-        let typed = typed_model(bytes, name)?.into_decluttered()?;
+        let typed = decluttered(bytes, name)?;
         let typed = match kernels {
             Kernels::Tract => typed,
             Kernels::Vigil => crate::fuse::fuse(&typed)?.0,
@@ -133,22 +165,29 @@ impl Model {
         &self,
         input: Vec<f32>,
         clock: &mut dyn FnMut() -> f64,
-    ) -> Result<Vec<(String, f64)>> {
+    ) -> Result<Vec<OpSplit>> {
         let tensor = Tensor::from_shape(&self.input_shape, &input)?;
         let mut state = self.plan.spawn()?;
-        let mut spent: Vec<(String, f64)> = Vec::new();
+        let mut spent: Vec<OpSplit> = Vec::new();
         state.run_plan_with_eval(tvec!(tensor.into()), |ctx, op_state, node, inputs| {
             let t0 = clock();
             let out = tract_core::plan::eval(ctx, op_state, node, inputs);
             let dt = clock() - t0;
             let name = node.op().name();
-            match spent.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, t)) => *t += dt,
-                None => spent.push((name.to_string(), dt)),
+            match spent.iter_mut().find(|s| *s.op == *name) {
+                Some(s) => {
+                    s.ms += dt;
+                    s.nodes += 1;
+                }
+                None => spent.push(OpSplit {
+                    op: name.to_string(),
+                    ms: dt,
+                    nodes: 1,
+                }),
             }
             out
         })?;
-        spent.sort_by(|a, b| b.1.total_cmp(&a.1));
+        spent.sort_by(|a, b| b.ms.total_cmp(&a.ms));
         Ok(spent)
     }
 
@@ -198,7 +237,7 @@ pub fn compare_kernels(
     let tract =
         Model::load_with(bytes, "model", input_shape, Kernels::Tract)?.run(input.clone())?;
     let vigil = Model::load_with(bytes, "model", input_shape, Kernels::Vigil)?.run(input)?;
-    let report = crate::fuse::fuse(&typed_model(bytes, "model")?.into_decluttered()?)?.1;
+    let report = crate::fuse::fuse(&decluttered(bytes, "model")?)?.1;
     if tract.len() != vigil.len() || tract.iter().zip(&vigil).any(|(x, y)| x.len() != y.len()) {
         return Ok((f32::INFINITY, f32::INFINITY, report));
     }

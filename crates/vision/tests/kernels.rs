@@ -23,6 +23,7 @@ use tract_core::ops::cnn::{Conv, KernelFormat, MaxPool, PaddingSpec, PoolSpec};
 use tract_core::ops::einsum::EinSum;
 use tract_core::ops::logic::{comp_gt, Iff};
 use tract_core::ops::math::{add, max, mul};
+use tract_core::ops::nn::resize::{CoordTransformer, Interpolator, Nearest, Resize};
 use tract_core::ops::nn::DataFormat;
 use vigil_vision::fuse::{fuse, FuseReport};
 use vigil_vision::{compare_kernels, letterbox, to_planar, warp, Frame};
@@ -302,6 +303,129 @@ fn max_pool_matches_tract() {
     }
 }
 
+#[test]
+fn a_prelu_after_a_dense_convolution_matches_tract() {
+    let mut rng = Rng(31);
+    // The face mesh's first layer (3×3, stride 2, 3 → 16 channels, PReLU),
+    // and odd sizes for the kernel's scalar tail.
+    for (ci, co, h, w) in [(3, 16, 24, 24), (3, 5, 9, 7), (2, 3, 5, 5)] {
+        let mut m = TypedModel::default();
+        let x = source(&mut m, [1, ci, h, w]);
+        let wt = konst(&mut m, "w", rng.tensor(&[co, ci, 3, 3]));
+        let b = konst(&mut m, "b", rng.tensor(&[co]));
+        let conv = Conv {
+            pool_spec: PoolSpec {
+                data_format: DataFormat::NCHW,
+                kernel_shape: tvec![3, 3],
+                padding: PaddingSpec::Explicit(tvec![0, 0], tvec![1, 1]),
+                dilations: None,
+                strides: Some(tvec![2, 2]),
+                input_channels: ci,
+                output_channels: co,
+            },
+            kernel_fmt: KernelFormat::OIHW,
+            group: 1,
+            q_params: None,
+        };
+        let y = m.wire_node("conv", conv, &[x, wt, b]).unwrap()[0];
+        let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
+        let alpha = konst(&mut m, "alpha", rng.tensor(&[1, co, 1, 1]));
+        let test = m
+            .wire_node("prelu.test", TypedBinOp(comp_gt(), None), &[z, y])
+            .unwrap()[0];
+        let scaled = m.wire_node("prelu.mul", mul(), &[y, alpha]).unwrap()[0];
+        let out = m.wire_node("prelu.iff", Iff, &[test, scaled, y]).unwrap()[0];
+        m.select_output_outlets(&[out]).unwrap();
+        let (d, report) = both(m, rng.tensor(&[1, ci, h, w]));
+        assert_eq!(report.activation, 1, "{ci}→{co} on {h}×{w}: {report:?}");
+        // Three nodes become one.
+        assert_eq!(report.removed, 2, "{report:?}");
+        assert!(d <= 1e-5, "{ci}→{co} on {h}×{w}: differs by {d}");
+    }
+}
+
+fn resize(
+    m: &mut TypedModel,
+    x: OutletId,
+    to: [usize; 4],
+    coord_transformer: CoordTransformer,
+    interpolator: Interpolator,
+) -> OutletId {
+    let sizes = konst(m, "sizes", tensor1(&to.map(|d| d as i64)));
+    let op = Resize {
+        coord_transformer,
+        interpolator,
+        nearest: Nearest::Floor,
+        optional_scales_input: None,
+        optional_sizes_input: Some(1),
+    };
+    m.wire_node("resize", op, &[x, sizes]).unwrap()[0]
+}
+
+#[test]
+fn upsample_matches_tract() {
+    let mut rng = Rng(23);
+    for (c, h, w) in [(3, 6, 6), (2, 12, 12), (5, 3, 7), (1, 1, 1), (4, 24, 24)] {
+        for ct in [
+            CoordTransformer::HalfPixel,
+            CoordTransformer::PytorchHalfPixel,
+        ] {
+            let mut m = TypedModel::default();
+            let x = source(&mut m, [1, c, h, w]);
+            let y = resize(
+                &mut m,
+                x,
+                [1, c, 2 * h, 2 * w],
+                ct.clone(),
+                Interpolator::Linear,
+            );
+            m.select_output_outlets(&[y]).unwrap();
+            let (d, report) = both(m, rng.tensor(&[1, c, h, w]));
+            assert_eq!(report.upsample, 1, "{c}×{h}×{w} {ct:?}");
+            assert!(d <= 1e-5, "{c}×{h}×{w} {ct:?}: off by {d}");
+        }
+    }
+}
+
+#[test]
+fn a_resize_that_is_not_a_half_pixel_bilinear_doubling_is_left_to_tract() {
+    let mut rng = Rng(29);
+    let cases = [
+        // Three times, not two.
+        (
+            [1, 2, 12, 12],
+            CoordTransformer::HalfPixel,
+            Interpolator::Linear,
+        ),
+        // Only the width doubled.
+        (
+            [1, 2, 4, 12],
+            CoordTransformer::HalfPixel,
+            Interpolator::Linear,
+        ),
+        // Corners aligned, or nearest neighbour: other stencils.
+        (
+            [1, 2, 8, 12],
+            CoordTransformer::AlignCorners,
+            Interpolator::Linear,
+        ),
+        (
+            [1, 2, 8, 12],
+            CoordTransformer::HalfPixel,
+            Interpolator::Cubic,
+        ),
+    ];
+    for (to, ct, interp) in cases {
+        let mut m = TypedModel::default();
+        let x = source(&mut m, [1, 2, 4, 6]);
+        let y = resize(&mut m, x, to, ct.clone(), interp.clone());
+        m.select_output_outlets(&[y]).unwrap();
+        let (d, report) = both(m, rng.tensor(&[1, 2, 4, 6]));
+        assert_eq!(report.upsample, 0, "{to:?} {ct:?} {interp:?}");
+        assert_eq!(d, 0.0);
+    }
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -333,6 +457,8 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                 with_residual: 16,
                 depthwise: 16,
                 max_pool: 3,
+                upsample: 0,
+                activation: 0,
                 removed: 59,
             },
         ),
@@ -346,6 +472,8 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                 with_residual: 20,
                 depthwise: 40,
                 max_pool: 4,
+                upsample: 3,
+                activation: 0,
                 removed: 120,
             },
         ),
@@ -359,7 +487,9 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                 with_residual: 20,
                 depthwise: 20,
                 max_pool: 5,
-                removed: 111,
+                upsample: 0,
+                activation: 1,
+                removed: 113,
             },
         ),
     ];
@@ -375,7 +505,9 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                         .unwrap();
                 println!("{file} ({format}) on {photo}: abs {abs:e}, rel {rel:e}, {report:?}");
                 // Every block of these models: the 1×1 convolutions but the
-                // detection heads (NHWC outputs), every depthwise one, every pool.
+                // detection heads (NHWC outputs), every depthwise one, every
+                // pool, the full range's three upsamplings, the mesh's first
+                // PReLU.
                 assert_eq!(report, expected, "{file}: not rewritten as expected");
                 assert!(
                     rel <= 1e-4,

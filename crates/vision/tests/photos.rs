@@ -493,10 +493,15 @@ fn inference_time_is_split_by_operator_kind_with_the_callers_clock() {
         .profile_inference(&frame(&img), &mut clock)
         .unwrap();
     assert!(split.len() >= 3, "{split:?}");
-    assert!(split.windows(2).all(|w| w[0].1 >= w[1].1), "{split:?}");
-    let nodes: f64 = split.iter().map(|(_, t)| t).sum();
-    assert_eq!(nodes * 2.0, ticks, "two readings per node");
-    assert!(split.iter().all(|(name, _)| !name.is_empty()));
+    assert!(split.windows(2).all(|w| w[0].ms >= w[1].ms), "{split:?}");
+    let time: f64 = split.iter().map(|s| s.ms).sum();
+    assert_eq!(time * 2.0, ticks, "two readings per node");
+    // Each node took one tick: an operator's time is its count of nodes.
+    assert!(
+        split.iter().all(|s| s.ms == f64::from(s.nodes)),
+        "{split:?}"
+    );
+    assert!(split.iter().all(|s| !s.op.is_empty()));
 }
 
 /// The benchmark's inference alone: the caller's clock is read exactly

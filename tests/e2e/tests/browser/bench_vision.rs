@@ -12,6 +12,28 @@ fn ms(v: &serde_json::Value) -> String {
         .unwrap_or_else(|| "?".into())
 }
 
+/// The first `n` operators of a profile's `ops`, as "name ms" (with the
+/// node count as "×k" when `nodes`).
+fn op_list(ops: &serde_json::Value, n: usize, nodes: bool) -> String {
+    let ops: Vec<String> = ops
+        .as_array()
+        .map(|ops| {
+            ops.iter()
+                .take(n)
+                .map(|o| {
+                    let name = o["op"].as_str().unwrap_or("?");
+                    if nodes {
+                        format!("{name} ×{} {}", o["nodes"], ms(&o["ms"]))
+                    } else {
+                        format!("{name} {}", ms(&o["ms"]))
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ops.join(", ")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: run by `cargo xtask bench vision`"]
 async fn bench_vision() {
@@ -90,18 +112,9 @@ async fn bench_vision() {
             ms(&t["load_ms"]),
             ms(&o["load_ms"])
         );
-        let ops: Vec<String> = t["ops"]
-            .as_array()
-            .map(|ops| {
-                ops.iter()
-                    .take(8)
-                    .map(|o| format!("{} {}", o["op"].as_str().unwrap_or("?"), ms(&o["ms"])))
-                    .collect()
-            })
-            .unwrap_or_default();
         println!(
             "    tract's inference by operator (ms per run, simd128): {}",
-            ops.join(", ")
+            op_list(&t["ops"], 8, false)
         );
         let n = &r["tract_no_simd"];
         println!(
@@ -109,26 +122,46 @@ async fn bench_vision() {
             ms(&n["infer_ms"]),
             ms(&n["detect_ms"])
         );
-        let l = &r["loop"];
-        println!(
-            "proctoring loop, 1 frame/s for {} s (short + mesh + full range every 5th): \
-             worker {}% of a core (median {} ms/frame), page {}% (median {} ms/frame) (goal < 3 %)",
-            l["seconds"],
-            ms(&l["worker_cpu_share_pct"]),
-            ms(&l["worker_frame_median_ms"]),
-            ms(&l["page_cpu_share_pct"]),
-            ms(&l["page_frame_median_ms"])
-        );
-        println!(
-            "identity check (face photo against the live frame, 640 px): {} ms (the first, with the embedder's load: {} ms; \
-             similarity of a frame with itself {}): {}% of a core at one check every 120 s; \
-             the whole loop with it, worker and page: {}% (goal < 3 %)",
-            ms(&l["identity_median_ms"]),
-            ms(&l["identity_first_ms"]),
-            ms(&l["identity_similarity_same_frame"]),
-            ms(&l["identity_share_pct_at_120s"]),
-            ms(&l["with_identity_pct"])
-        );
+        for key in ["loop", "loop_simd128"] {
+            let l = &r[key];
+            println!(
+                "proctoring loop, {} build ({} lanes), 1 frame/s for {} s (short + mesh every 2nd + full range every 5th): \
+                 worker {}% of a core (median {} ms/frame), page {}% (median {} ms/frame) (goal < 3 %)",
+                l["build"],
+                l["lanes"],
+                l["seconds"],
+                ms(&l["worker_cpu_share_pct"]),
+                ms(&l["worker_frame_median_ms"]),
+                ms(&l["page_cpu_share_pct"]),
+                ms(&l["page_frame_median_ms"])
+            );
+            println!(
+                "  by model (medians by kind of frame): short-range frame {} ms, the mesh adds {} ms, the full range adds {} ms",
+                ms(&l["short_frame_ms"]),
+                ms(&l["mesh_adds_ms"]),
+                ms(&l["full_adds_ms"])
+            );
+            for m in ["full", "mesh"] {
+                let p = &l["profiles"][m];
+                println!(
+                    "  {m}: inference {} ms, pre-processing {} ms, frame in → result out {} ms; by operator: {}",
+                    ms(&p["infer_ms"]),
+                    ms(&p["preprocess_ms"]),
+                    ms(&p["step_ms"]),
+                    op_list(&p["ops"], 12, true)
+                );
+            }
+            println!(
+                "  identity check (face photo against the live frame, 640 px): {} ms (the first, with the embedder's load: {} ms; \
+                 similarity of a frame with itself {}): {}% of a core at one check every 120 s; \
+                 the whole loop with it, worker and page: {}% (goal < 3 %)",
+                ms(&l["identity_median_ms"]),
+                ms(&l["identity_first_ms"]),
+                ms(&l["identity_similarity_same_frame"]),
+                ms(&l["identity_share_pct_at_120s"]),
+                ms(&l["with_identity_pct"])
+            );
+        }
         Ok(())
     }
     .await;
