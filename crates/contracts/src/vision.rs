@@ -334,6 +334,27 @@ pub struct FrameDone {
     pub analysis: FrameAnalysis,
     /// Milliseconds the worker spent on the frame.
     pub ms: f64,
+    /// Which models ran on it (the rest was carried from earlier frames).
+    #[serde(default)]
+    pub ran: ModelsRan,
+}
+
+/// Which of the loop's optional models ran on a frame: the short-range
+/// detector runs on every one; the full-range detector and the face mesh
+/// on some, their results carried in between. The benchmark splits the
+/// worker's time by it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelsRan {
+    /// The full-range detector ran.
+    pub full: bool,
+    /// The face mesh ran on this many faces.
+    pub mesh: u32,
+    /// Milliseconds of the frame's `ms` the full-range detector took.
+    #[serde(default)]
+    pub full_ms: f64,
+    /// Milliseconds of the frame's `ms` the face mesh took (all its runs).
+    #[serde(default)]
+    pub mesh_ms: f64,
 }
 
 /// The faces found on one camera frame and its mean brightness: the same

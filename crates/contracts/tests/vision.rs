@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use vigil_contracts::vision::{
     FaceCount, FaceObservation, Failure, FrameAnalysis, FrameDone, FrameRequest, IdentityDone,
-    IdentityRequest, Image, Models, OpTime, PixelPath, ProfileDone, ProfileRequest, ProfiledModel,
-    Reply, Request, RequestHeader, REQUEST_KINDS,
+    IdentityRequest, Image, Models, ModelsRan, OpTime, PixelPath, ProfileDone, ProfileRequest,
+    ProfiledModel, Reply, Request, RequestHeader, REQUEST_KINDS,
 };
 
 /// `value` serializes to exactly `json`, and `json` reads back as `value`.
@@ -355,10 +355,16 @@ fn a_frames_analysis_and_the_workers_time() {
             brightness: 0.45,
         },
         ms: 8.75,
+        ran: ModelsRan {
+            full: true,
+            mesh: 1,
+            full_ms: 30.5,
+            mesh_ms: 9.25,
+        },
     });
     round_trip(
         done.clone(),
-        r#"{"type":"frame","id":1.0,"analysis":{"faces":[{"score":0.93,"bbox":[0.25,0.125,0.5,0.625],"landmarks":[[0.375,0.25],[0.625,0.25]],"yaw_deg":-12.5,"pitch_deg":3.0}],"brightness":0.45},"ms":8.75}"#,
+        r#"{"type":"frame","id":1.0,"analysis":{"faces":[{"score":0.93,"bbox":[0.25,0.125,0.5,0.625],"landmarks":[[0.375,0.25],[0.625,0.25]],"yaw_deg":-12.5,"pitch_deg":3.0}],"brightness":0.45},"ms":8.75,"ran":{"full":true,"mesh":1,"full_ms":30.5,"mesh_ms":9.25}}"#,
     );
     assert_eq!(done.id(), Some(1.0));
     // Landmarks may be left out (as the engine's FaceObservation allows).
@@ -375,9 +381,19 @@ fn a_frames_analysis_and_the_workers_time() {
                 brightness: 0.0,
             },
             ms: 0.5,
+            ran: ModelsRan::default(),
         }),
-        r#"{"type":"frame","id":2.0,"analysis":{"faces":[],"brightness":0.0},"ms":0.5}"#,
+        r#"{"type":"frame","id":2.0,"analysis":{"faces":[],"brightness":0.0},"ms":0.5,"ran":{"full":false,"mesh":0,"full_ms":0.0,"mesh_ms":0.0}}"#,
     );
+    // A worker that does not say what ran: nothing optional did.
+    let old: Reply = serde_json::from_str(
+        r#"{"type":"frame","id":3.0,"analysis":{"faces":[],"brightness":0.0},"ms":0.5}"#,
+    )
+    .unwrap();
+    let Reply::Frame(old) = old else {
+        panic!("{old:?}")
+    };
+    assert_eq!(old.ran, ModelsRan::default());
 }
 
 #[test]

@@ -139,15 +139,19 @@ fn frame(r: FrameRequest<Rgba>) -> Result<FrameDone, String> {
     let image = r.image();
     let frame = frame_of(&image)?;
     let started = now_ms();
-    let analysis = STATE.with(|s| {
+    let (analysis, ran) = STATE.with(|s| {
         let mut s = s.borrow_mut();
         let a = s.analyzer.as_mut().ok_or_else(not_ready)?;
-        a.analyze(&frame).map_err(|e| e.to_string())
+        let analysis = a
+            .analyze_timed(&frame, &now_ms)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((analysis, a.ran()))
     })?;
     Ok(FrameDone {
         id,
         analysis,
         ms: now_ms() - started,
+        ran,
     })
 }
 
