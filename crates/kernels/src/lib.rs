@@ -20,6 +20,11 @@
 //!   through a zero-bordered copy of its plane, so the padding costs one
 //!   copy of the plane instead of an operator and a whole padded tensor,
 //!   and the inner loop has no border tests.
+//! - [`Dense`]: a k×k convolution over the image's few channels (each
+//!   model's first layer), through zero-bordered planes split by column
+//!   phase so that a stride-2 tap is a plain load; 4 output channels × 8
+//!   pixels of accumulators and the activation before the store, where
+//!   tract pads, unrolls the image into patches (im2col) and multiplies.
 //! - [`max_pool_2x2`]: 2×2, stride 2, two rows at a time.
 //! - [`activate`]: an activation on its own, one pass (the PReLU after the
 //!   face mesh's first convolution, which tract runs as a test, a product
@@ -507,6 +512,233 @@ pub fn activate(
         }
         for p in p4..pixels {
             out[at + p] = activation.scalar(c, x[at + p]);
+        }
+    }
+}
+
+/// A dense k×k convolution over a few input channels, with its bias and
+/// activation: a model's first layer, on the RGB image (3 → 16 to 32
+/// channels, 3×3 or 5×5, stride 2).
+///
+/// tract pads the image into a new tensor, unrolls it into patches (im2col,
+/// 27 or 75 values per output pixel), multiplies and applies the
+/// activation in another pass. Here each input plane is copied once into a
+/// zero-bordered plane split by column phase (for stride 2, the even
+/// columns then the odd), so every tap of every output is a plain load of
+/// 4 consecutive pixels, and 4 output channels × 8 pixels accumulate in
+/// registers before one store of whole vectors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    pub inputs: usize,
+    pub outputs: usize,
+    /// 3 or 5.
+    pub k: usize,
+    /// 1 or 2.
+    pub stride: usize,
+    /// Zero padding: top, left, bottom, right.
+    pub pad: [usize; 4],
+    /// `[outputs / 4][inputs][k][k][4]`, then the last `outputs % 4` as
+    /// `[o][inputs][k][k]`.
+    packed: Vec<f32>,
+    pub bias: Vec<f32>,
+    pub activation: Activation,
+}
+
+impl Dense {
+    /// At most this many input channels: beyond, a layer is no longer an
+    /// image's first and tract's matrix product suits it.
+    pub const MAX_INPUTS: usize = 4;
+
+    /// Whether this kernel handles the shape (else tract's op stays).
+    pub fn supports(inputs: usize, k: usize, stride: usize) -> bool {
+        (1..=Self::MAX_INPUTS).contains(&inputs) && Depthwise::supports(k, stride)
+    }
+
+    /// `weights` is `[outputs][inputs][k][k]` (OIHW), `bias` `[outputs]`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        inputs: usize,
+        outputs: usize,
+        k: usize,
+        stride: usize,
+        pad: [usize; 4],
+        weights: &[f32],
+        bias: Vec<f32>,
+        activation: Activation,
+    ) -> Dense {
+        assert!(
+            Self::supports(inputs, k, stride),
+            "dense kernel: {inputs} inputs, {k}×{k} stride {stride} is not supported"
+        );
+        let taps = inputs * k * k;
+        assert_eq!(weights.len(), outputs * taps, "weights are OIHW");
+        assert_eq!(bias.len(), outputs, "one bias per output channel");
+        if let Activation::PRelu(a) = &activation {
+            assert_eq!(a.len(), outputs, "one PReLU slope per output channel");
+        }
+        let full = outputs / 4 * 4;
+        let mut packed = Vec::with_capacity(weights.len());
+        for ob in (0..full).step_by(4) {
+            for t in 0..taps {
+                for j in 0..4 {
+                    packed.push(weights[(ob + j) * taps + t]);
+                }
+            }
+        }
+        packed.extend_from_slice(&weights[full * taps..]);
+        Dense {
+            inputs,
+            outputs,
+            k,
+            stride,
+            pad,
+            packed,
+            bias,
+            activation,
+        }
+    }
+
+    /// The output plane's height and width for an `h`×`w` input.
+    pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
+        let ph = h + self.pad[0] + self.pad[2];
+        let pw = w + self.pad[1] + self.pad[3];
+        if ph < self.k || pw < self.k {
+            return None;
+        }
+        Some((
+            (ph - self.k) / self.stride + 1,
+            (pw - self.k) / self.stride + 1,
+        ))
+    }
+
+    /// `x` is `[inputs][h][w]`, `out` `[outputs][oh][ow]`.
+    pub fn run(&self, h: usize, w: usize, x: &[f32], out: &mut [f32]) {
+        match (self.k, self.stride) {
+            (3, 1) => self.run_k::<3, 1>(h, w, x, out),
+            (3, 2) => self.run_k::<3, 2>(h, w, x, out),
+            (5, 1) => self.run_k::<5, 1>(h, w, x, out),
+            (5, 2) => self.run_k::<5, 2>(h, w, x, out),
+            (k, s) => panic!("dense kernel {k}×{k} stride {s} is not supported"),
+        }
+    }
+
+    fn run_k<const K: usize, const S: usize>(
+        &self,
+        h: usize,
+        w: usize,
+        x: &[f32],
+        out: &mut [f32],
+    ) {
+        let (oh, ow) = self
+            .output_size(h, w)
+            .expect("the input is smaller than the kernel");
+        let (ci, co) = (self.inputs, self.outputs);
+        assert_eq!(x.len(), ci * h * w);
+        assert_eq!(out.len(), co * oh * ow);
+        let [pt, pl, pb, pr] = self.pad;
+        let rows = h + pt + pb;
+        // Each padded row split into S phases (column j·S + r of the padded
+        // row is phase r's column j), each phase `rs` wide: tap (ky, kx) of
+        // output column ox is then phase kx % S, column ox + kx / S.
+        let pw = w + pl + pr;
+        let rs = pw.div_ceil(S);
+        let plane = rows * S * rs;
+        let mut phases = vec![0.0f32; ci * plane];
+        for c in 0..ci {
+            for y in 0..h {
+                let src = &x[(c * h + y) * w..][..w];
+                let row = &mut phases[c * plane + (y + pt) * S * rs..][..S * rs];
+                for (i, &v) in src.iter().enumerate() {
+                    let j = i + pl;
+                    row[(j % S) * rs + j / S] = v;
+                }
+            }
+        }
+        // The offset of each tap (c, ky, kx) for output (0, 0), in the
+        // weights' order; output (oy, ox) adds oy·S·S·rs + ox.
+        let taps = ci * K * K;
+        let offsets: Vec<usize> = (0..taps)
+            .map(|t| {
+                let (c, ky, kx) = (t / (K * K), t / K % K, t % K);
+                c * plane + ky * S * rs + (kx % S) * rs + kx / S
+            })
+            .collect();
+        let load = |at: usize| {
+            // SAFETY: `at` is a tap's offset + oy·S·S·rs + ox with ox + 4
+            // <= ow, and the last lane, at + 3, is inside that phase row:
+            // ox + 3 + (K − 1)/S <= ow − 1 + (K − 1)/S <= (pw − 1)/S < rs,
+            // since (ow − 1)·S + K <= pw; the row, oy·S + ky, is < rows
+            // likewise.
+            unsafe { F4::load(&phases, at) }
+        };
+        let full = co / 4 * 4;
+        let o8 = ow / 8 * 8;
+        let o4 = ow / 4 * 4;
+        let plane_out = oh * ow;
+        for oy in 0..oh {
+            let row = oy * S * S * rs;
+            for ob in (0..full).step_by(4) {
+                let panel = &self.packed[ob * taps..(ob + 4) * taps];
+                for ox in (0..o8).step_by(8) {
+                    let mut acc = [[F4::splat(0.0); 2]; 4];
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        let b = F4::splat(self.bias[ob + j]);
+                        *a = [b, b];
+                    }
+                    for (&off, wq) in offsets.iter().zip(panel.chunks_exact(4)) {
+                        let at = off + row + ox;
+                        let (x0, x1) = (load(at), load(at + 4));
+                        for (a, &wj) in acc.iter_mut().zip(wq) {
+                            let wj = F4::splat(wj);
+                            a[0] = wj.mul_add(x0, a[0]);
+                            a[1] = wj.mul_add(x1, a[1]);
+                        }
+                    }
+                    for (j, [a0, a1]) in acc.into_iter().enumerate() {
+                        let o = ob + j;
+                        let at = o * plane_out + oy * ow + ox;
+                        // SAFETY: o < co, oy < oh and ox + 8 <= ow.
+                        unsafe {
+                            self.activation.lanes(o, a0).store(out, at);
+                            self.activation.lanes(o, a1).store(out, at + 4);
+                        }
+                    }
+                }
+            }
+            // Channels past the last 4, and the 4-wide and scalar tails.
+            for o in 0..co {
+                let from = if o < full { o8 } else { 0 };
+                for ox in (from..o4).step_by(4) {
+                    let mut a = F4::splat(self.bias[o]);
+                    for (t, &off) in offsets.iter().enumerate() {
+                        a = F4::splat(self.weight(o, t)).mul_add(load(off + row + ox), a);
+                    }
+                    // SAFETY: o < co, oy < oh and ox + 4 <= ow.
+                    unsafe {
+                        self.activation
+                            .lanes(o, a)
+                            .store(out, o * plane_out + oy * ow + ox)
+                    };
+                }
+                for ox in o4..ow {
+                    let mut a = self.bias[o];
+                    for (t, &off) in offsets.iter().enumerate() {
+                        a += self.weight(o, t) * phases[off + row + ox];
+                    }
+                    out[o * plane_out + oy * ow + ox] = self.activation.scalar(o, a);
+                }
+            }
+        }
+    }
+
+    /// Weight of output `o`, tap `t` (`(c·k + ky)·k + kx`).
+    fn weight(&self, o: usize, t: usize) -> f32 {
+        let taps = self.inputs * self.k * self.k;
+        let full = self.outputs / 4 * 4;
+        if o < full {
+            self.packed[(o / 4) * 4 * taps + t * 4 + o % 4]
+        } else {
+            self.packed[full * taps + (o - full) * taps + t]
         }
     }
 }

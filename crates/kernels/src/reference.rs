@@ -4,7 +4,7 @@
 //! SIMD). `vigil-vision`'s tests hold the kernels, through tract, to
 //! tract's own operators as well.
 
-use crate::{Activation, Depthwise};
+use crate::{Activation, Dense, Depthwise};
 
 fn activate_one(a: &Activation, c: usize, x: f32) -> f32 {
     match a {
@@ -136,4 +136,35 @@ pub fn activate(a: &Activation, channels: usize, pixels: usize, x: &[f32]) -> Ve
     (0..channels * pixels)
         .map(|i| activate_one(a, i / pixels, x[i]))
         .collect()
+}
+
+/// `d`'s convolution from its definition, with `weights` the OIHW weights
+/// `d` was made from; `x` `[inputs][h][w]`.
+pub fn dense(d: &Dense, weights: &[f32], h: usize, w: usize, x: &[f32]) -> Vec<f32> {
+    let Some((oh, ow)) = d.output_size(h, w) else {
+        return Vec::new();
+    };
+    let (k, ci) = (d.k, d.inputs);
+    let mut out = vec![0.0; d.outputs * oh * ow];
+    for o in 0..d.outputs {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut acc = d.bias[o];
+                for c in 0..ci {
+                    for ky in 0..k {
+                        for kx in 0..k {
+                            let y = (oy * d.stride + ky) as isize - d.pad[0] as isize;
+                            let xx = (ox * d.stride + kx) as isize - d.pad[1] as isize;
+                            if y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < w {
+                                acc += weights[((o * ci + c) * k + ky) * k + kx]
+                                    * x[(c * h + y as usize) * w + xx as usize];
+                            }
+                        }
+                    }
+                }
+                out[(o * oh + oy) * ow + ox] = activate_one(&d.activation, o, acc);
+            }
+        }
+    }
+    out
 }

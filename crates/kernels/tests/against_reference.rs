@@ -16,7 +16,7 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use vigil_kernels::{
-    activate, max_pool_2x2, reference, upsample_2x, Activation, Depthwise, Pointwise, LANES,
+    activate, max_pool_2x2, reference, upsample_2x, Activation, Dense, Depthwise, Pointwise, LANES,
 };
 
 #[cfg(target_arch = "wasm32")]
@@ -137,6 +137,62 @@ fn depthwise_matches_the_reference() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn dense_matches_the_reference() {
+    let mut rng = Rng(0x0bad_cafe);
+    for (k, stride) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+        // The three models' first layers (3 → 24, 32, 16 on 128 or 192
+        // px), then widths and channel counts that reach every tail.
+        for (ci, co, h, w) in [
+            (3, 24, 32, 32),
+            (3, 16, 24, 24),
+            (1, 5, 9, 13),
+            (4, 7, 11, 21),
+            (2, 4, 8, 33),
+            (3, 3, 6, 10),
+        ] {
+            for pad in [[1, 1, 1, 1], [1, 1, 2, 2], [0; 4], [2, 0, 1, 2]] {
+                for activation in [
+                    Activation::None,
+                    Activation::Relu,
+                    Activation::PRelu(rng.vec(co)),
+                ] {
+                    let weights = rng.vec(co * ci * k * k);
+                    let d = Dense::new(ci, co, k, stride, pad, &weights, rng.vec(co), activation);
+                    let Some((oh, ow)) = d.output_size(h, w) else {
+                        continue;
+                    };
+                    let x = rng.vec(ci * h * w);
+                    let mut out = vec![f32::NAN; co * oh * ow];
+                    d.run(h, w, &x, &mut out);
+                    let got = diff(&out, &reference::dense(&d, &weights, h, w, &x));
+                    assert!(
+                        got <= 1e-5,
+                        "{ci}→{co} {k}×{k}/{stride} pad {pad:?} on {h}×{w}, {:?}: {got}",
+                        d.activation
+                    );
+                }
+            }
+        }
+    }
+    // The real first layers' sizes, once each.
+    for (co, k, h, pad) in [
+        (24, 5, 128, [1, 1, 2, 2]),
+        (32, 3, 192, [0, 0, 1, 1]),
+        (16, 3, 192, [0, 0, 1, 1]),
+    ] {
+        let weights = rng.vec(co * 3 * k * k);
+        let d = Dense::new(3, co, k, 2, pad, &weights, rng.vec(co), Activation::Relu);
+        let (oh, ow) = d.output_size(h, h).unwrap();
+        assert_eq!((oh, ow), (h / 2, h / 2));
+        let x = rng.vec(3 * h * h);
+        let mut out = vec![f32::NAN; co * oh * ow];
+        d.run(h, h, &x, &mut out);
+        let got = diff(&out, &reference::dense(&d, &weights, h, h, &x));
+        assert!(got <= 1e-5, "3→{co} {k}×{k} on {h}×{h}: {got}");
     }
 }
 

@@ -3,7 +3,7 @@
 //! [`fuse`] walks a decluttered model (what Vigil's model files hold, an
 //! NNEF archive, or an ONNX model after `into_decluttered`; see
 //! `model::decluttered` for why a model file is not decluttered again)
-//! and replaces four patterns, each only where every condition below
+//! and replaces these patterns, each only where every condition below
 //! holds, so anything else keeps tract's own operator and a model we do
 //! not know still runs unchanged:
 //!
@@ -16,17 +16,24 @@
 //!   intermediate results must have no other reader.
 //! - `Conv` with one group per channel (depthwise), 3×3 or 5×5, stride 1 or
 //!   2, explicit or no padding, constant weights and bias: [`DepthwiseConv`].
+//! - `Conv` with one group over at most 4 input channels (a model's first
+//!   layer, on the image), 3×3 or 5×5, stride 1 or 2, constant weights and
+//!   bias, after an optional zero `Pad` of the height and width that only
+//!   it reads, before an optional ReLU or PReLU as above: [`DenseConv`].
+//!   tract would pad into a new tensor, unroll the image into patches and
+//!   multiply, then apply the activation in another pass.
 //! - `MaxPool` 2×2 stride 2 over even planes: [`MaxPool2x2`].
 //! - `Resize`, linear, half-pixel centres, to exactly twice the height and
 //!   width of an NCHW plane (the full-range detector's feature pyramid):
 //!   [`Upsample2x`].
-//! - The PReLU triple after any other operator with an NCHW output (the
-//!   face mesh's first, dense, convolution): one pass, [`Activate`].
+//! - The PReLU triple after any other operator with an NCHW output (a
+//!   convolution over more channels than [`DenseConv`] takes): one pass,
+//!   [`Activate`].
 //!
 //! The rewritten model is an ordinary `TypedModel`: `into_optimized` then
-//! optimises what is left (the first dense convolution, the detection
-//! heads) with tract's own passes and leaves these operators as they are.
-//! The rewrite builds a new model node by node, in evaluation order, and
+//! optimises what is left (the detection heads, 1×1 convolutions with a
+//! channel-last output) with tract's own passes and leaves these operators
+//! as they are. The rewrite builds a new model node by node, in evaluation order, and
 //! emits a fused operator where its pattern's last node was, so every
 //! input it reads (the residual included) is already wired.
 
@@ -43,7 +50,7 @@ use tract_core::ops::nn::resize::{CoordTransformer, Interpolator, Resize};
 use tract_core::ops::nn::DataFormat;
 use tract_core::ops::source::TypedSource;
 
-use vigil_kernels::{activate, max_pool_2x2, upsample_2x, Activation, Depthwise, Pointwise};
+use vigil_kernels::{activate, max_pool_2x2, upsample_2x, Activation, Dense, Depthwise, Pointwise};
 
 /// How many nodes [`fuse`] replaced, by kind (for tests and the bench).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +58,8 @@ pub struct FuseReport {
     pub pointwise: usize,
     pub with_residual: usize,
     pub depthwise: usize,
+    /// Dense convolutions over the image (a model's first layer).
+    pub dense: usize,
     pub max_pool: usize,
     pub upsample: usize,
     /// PReLUs on their own (not in a 1×1 convolution's epilogue).
@@ -237,6 +246,90 @@ impl TypedOp for DepthwiseConv {
             .output_size(h, w)
             .context("VigilDepthwise: input smaller than the kernel")?;
         Ok(tvec!(f32::fact(shape(inputs[0].rank() == 4, c, oh, ow))))
+    }
+}
+
+/// A dense convolution over a few input channels with its padding, bias
+/// and activation (a model's first layer): [`Dense`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseConv {
+    pub kernel: Dense,
+    /// Whether the output has the batch axis (NCHW) or not (CHW).
+    pub batch: bool,
+}
+
+impl Eq for DenseConv {}
+
+impl Op for DenseConv {
+    fn name(&self) -> StaticName {
+        "VigilDense".into()
+    }
+    fn info(&self) -> TractResult<Vec<String>> {
+        let d = &self.kernel;
+        Ok(vec![format!(
+            "{}→{} channels, {}×{} stride {} pad {:?}, {:?}",
+            d.inputs,
+            d.outputs,
+            d.k,
+            d.k,
+            d.stride,
+            d.pad,
+            match &d.activation {
+                Activation::None => "linear",
+                Activation::Relu => "relu",
+                Activation::PRelu(_) => "prelu",
+            }
+        )])
+    }
+    op_as_typed_op!();
+}
+
+impl EvalOp for DenseConv {
+    fn eval(&self, _: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let d = &self.kernel;
+        let x = &inputs[0];
+        let [c, h, w] = chw_of(x, "VigilDense")?;
+        ensure!(
+            c == d.inputs,
+            "VigilDense: {} input channels, expected {}",
+            c,
+            d.inputs
+        );
+        let (oh, ow) = d
+            .output_size(h, w)
+            .context("VigilDense: input smaller than the kernel")?;
+        let xs = plain_f32(x)?;
+        Ok(tvec!(output(
+            &shape(self.batch, d.outputs, oh, ow),
+            |out| d.run(h, w, xs, out)
+        )?))
+    }
+    op_out_of_plan!();
+}
+
+impl TypedOp for DenseConv {
+    as_op!();
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let [_, h, w] = chw(inputs[0]).context("VigilDense needs a fixed CHW input")?;
+        let (oh, ow) = self
+            .kernel
+            .output_size(h, w)
+            .context("VigilDense: input smaller than the kernel")?;
+        Ok(tvec!(f32::fact(shape(
+            self.batch,
+            self.kernel.outputs,
+            oh,
+            ow
+        ))))
+    }
+    fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
+        let [_, h, w] = chw(inputs[0]).context("VigilDense needs a fixed CHW input")?;
+        let d = &self.kernel;
+        let (oh, ow) = d.output_size(h, w).unwrap_or((0, 0));
+        Ok(tvec!((
+            Cost::FMA(f32::datum_type()),
+            (oh * ow * d.outputs * d.inputs * d.k * d.k).into()
+        )))
     }
 }
 
@@ -635,6 +728,83 @@ impl<'a> Graph<'a> {
         }))
     }
 
+    /// A dense convolution (one group) over at most
+    /// [`Dense::MAX_INPUTS`] channels, with the zero `Pad` before it (if
+    /// only it reads the pad) and the activation after it: the op, its
+    /// input, the nodes it covers and its output node. The pad is left in
+    /// place, unread, for the compaction to drop.
+    fn dense(&self, n: &TypedNode) -> Option<(DenseConv, OutletId, Vec<usize>, usize)> {
+        let conv = n.op_as::<Conv>()?;
+        let ps = &conv.pool_spec;
+        let input = self.model.outlet_fact(n.inputs[0]).ok()?;
+        let [ci, _, _] = chw(input)?;
+        let out = self.model.outlet_fact(OutletId::new(n.id, 0)).ok()?;
+        let [co, _, _] = chw(out)?;
+        if conv.q_params.is_some()
+            || !matches!(ps.data_format, DataFormat::NCHW | DataFormat::CHW)
+            || conv.kernel_fmt != KernelFormat::OIHW
+            || conv.group != 1
+            || ps.output_channels != co
+            || n.inputs.len() != 3
+            || ps.kernel_shape.len() != 2
+            || ps.kernel_shape[0] != ps.kernel_shape[1]
+            || ps
+                .dilations
+                .as_ref()
+                .is_some_and(|d| d.iter().any(|&d| d != 1))
+        {
+            return None;
+        }
+        let k = ps.kernel_shape[0];
+        let strides = ps.strides.clone().unwrap_or_else(|| tvec![1, 1]);
+        if strides.len() != 2 || strides[0] != strides[1] || !Dense::supports(ci, k, strides[0]) {
+            return None;
+        }
+        let mut pad = match &ps.padding {
+            PaddingSpec::Explicit(b, a) if b.len() == 2 && a.len() == 2 => [b[0], b[1], a[0], a[1]],
+            PaddingSpec::Valid => [0; 4],
+            _ => return None,
+        };
+        let weights = self.konst_f32(n.inputs[1])?;
+        if weights.len() != co * ci * k * k {
+            return None;
+        }
+        let bias = self.konst_f32(n.inputs[2])?;
+        let bias = match bias.len() {
+            1 => vec![bias[0]; co],
+            l if l == co => bias,
+            _ => return None,
+        };
+        // A zero pad of the height and width only, read by this conv alone.
+        let mut from = n.inputs[0];
+        let src = self.model.node(from.node);
+        if let Some(p) = src.op_as::<Pad>() {
+            let spatial = match p.pads.len() {
+                4 if p.pads[..2] == [(0, 0), (0, 0)] => Some((p.pads[2], p.pads[3])),
+                3 if p.pads[0] == (0, 0) => Some((p.pads[1], p.pads[2])),
+                _ => None,
+            };
+            let zero = matches!(&p.mode, PadMode::Constant(v)
+                if v.try_as_plain_ram().ok().and_then(|v| v.as_slice::<f32>().ok().map(|s| s.iter().all(|&x| x == 0.0))) == Some(true));
+            if let (Some(((t, b), (l, r))), true, Some(m)) =
+                (spatial, zero, self.sole_reader(src.id))
+            {
+                if m.id == n.id && chw(self.model.outlet_fact(src.inputs[0]).ok()?).is_some() {
+                    pad = [pad[0] + t, pad[1] + l, pad[2] + b, pad[3] + r];
+                    from = src.inputs[0];
+                }
+            }
+        }
+        let (activation, mut covered, last) = match self.activation(n.id, co) {
+            Some(a) => a,
+            None => (Activation::None, vec![], n.id),
+        };
+        covered.push(n.id);
+        let kernel = Dense::new(ci, co, k, strides[0], pad, &weights, bias, activation);
+        let batch = out.rank() == 4;
+        Some((DenseConv { kernel, batch }, from, covered, last))
+    }
+
     fn max_pool(&self, n: &TypedNode) -> Option<MaxPool2x2> {
         let mp = n.op_as::<MaxPool>()?;
         let ps = &mp.pool_spec;
@@ -722,6 +892,10 @@ pub fn fuse(model: &TypedModel) -> TractResult<(TypedModel, FuseReport)> {
         } else if let Some(op) = g.depthwise(n) {
             report.depthwise += 1;
             emit.insert(id, (Box::new(op), tvec![n.inputs[0]]));
+        } else if let Some((op, input, covered, out)) = g.dense(n) {
+            report.dense += 1;
+            skip.extend(covered.iter().copied().filter(|&c| c != out));
+            emit.insert(out, (Box::new(op), tvec![input]));
         } else if let Some(op) = g.max_pool(n) {
             report.max_pool += 1;
             emit.insert(id, (Box::new(op), tvec![n.inputs[0]]));

@@ -303,45 +303,158 @@ fn max_pool_matches_tract() {
     }
 }
 
-#[test]
-fn a_prelu_after_a_dense_convolution_matches_tract() {
-    let mut rng = Rng(31);
-    // The face mesh's first layer (3×3, stride 2, 3 → 16 channels, PReLU),
-    // and odd sizes for the kernel's scalar tail.
-    for (ci, co, h, w) in [(3, 16, 24, 24), (3, 5, 9, 7), (2, 3, 5, 5)] {
-        let mut m = TypedModel::default();
-        let x = source(&mut m, [1, ci, h, w]);
-        let wt = konst(&mut m, "w", rng.tensor(&[co, ci, 3, 3]));
-        let b = konst(&mut m, "b", rng.tensor(&[co]));
-        let conv = Conv {
-            pool_spec: PoolSpec {
-                data_format: DataFormat::NCHW,
-                kernel_shape: tvec![3, 3],
-                padding: PaddingSpec::Explicit(tvec![0, 0], tvec![1, 1]),
-                dilations: None,
-                strides: Some(tvec![2, 2]),
-                input_channels: ci,
-                output_channels: co,
-            },
-            kernel_fmt: KernelFormat::OIHW,
-            group: 1,
-            q_params: None,
+/// A dense convolution (one group), optionally after an explicit zero
+/// pad of the height and width, then `act` ("relu", "prelu" or none).
+#[allow(clippy::too_many_arguments)]
+fn dense_graph(
+    rng: &mut Rng,
+    ci: usize,
+    co: usize,
+    hw: (usize, usize),
+    k: usize,
+    s: usize,
+    pads: ([usize; 4], Option<[usize; 4]>),
+    act: &str,
+) -> TypedModel {
+    let (h, w) = hw;
+    let mut m = TypedModel::default();
+    let mut x = source(&mut m, [1, ci, h, w]);
+    let (conv_pad, explicit) = pads;
+    if let Some([t, l, b, r]) = explicit {
+        let pad = Pad {
+            pads: vec![(0, 0), (0, 0), (t, b), (l, r)],
+            mode: PadMode::Constant(rctensor0(0f32)),
         };
-        let y = m.wire_node("conv", conv, &[x, wt, b]).unwrap()[0];
-        let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
-        let alpha = konst(&mut m, "alpha", rng.tensor(&[1, co, 1, 1]));
-        let test = m
-            .wire_node("prelu.test", TypedBinOp(comp_gt(), None), &[z, y])
-            .unwrap()[0];
-        let scaled = m.wire_node("prelu.mul", mul(), &[y, alpha]).unwrap()[0];
-        let out = m.wire_node("prelu.iff", Iff, &[test, scaled, y]).unwrap()[0];
-        m.select_output_outlets(&[out]).unwrap();
+        x = m.wire_node("pad", pad, &[x]).unwrap()[0];
+    }
+    let wt = konst(&mut m, "w", rng.tensor(&[co, ci, k, k]));
+    let b = konst(&mut m, "b", rng.tensor(&[co]));
+    let [t, l, bo, r] = conv_pad;
+    let conv = Conv {
+        pool_spec: PoolSpec {
+            data_format: DataFormat::NCHW,
+            kernel_shape: tvec![k, k],
+            padding: PaddingSpec::Explicit(tvec![t, l], tvec![bo, r]),
+            dilations: None,
+            strides: Some(tvec![s, s]),
+            input_channels: ci,
+            output_channels: co,
+        },
+        kernel_fmt: KernelFormat::OIHW,
+        group: 1,
+        q_params: None,
+    };
+    let mut y = m.wire_node("conv", conv, &[x, wt, b]).unwrap()[0];
+    match act {
+        "relu" => {
+            let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
+            y = m.wire_node("relu", max(), &[y, z]).unwrap()[0];
+        }
+        "prelu" => {
+            let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
+            let alpha = konst(&mut m, "alpha", rng.tensor(&[1, co, 1, 1]));
+            let test = m
+                .wire_node("prelu.test", TypedBinOp(comp_gt(), None), &[z, y])
+                .unwrap()[0];
+            let scaled = m.wire_node("prelu.mul", mul(), &[y, alpha]).unwrap()[0];
+            y = m.wire_node("prelu.iff", Iff, &[test, scaled, y]).unwrap()[0];
+        }
+        _ => {}
+    }
+    m.select_output_outlets(&[y]).unwrap();
+    m
+}
+
+#[test]
+fn a_dense_convolution_with_its_pad_and_activation_matches_tract() {
+    let mut rng = Rng(37);
+    // The three first layers (short range 5×5/2 3→24 after a pad, full
+    // range 3×3/2 3→32 ReLU, mesh 3×3/2 3→16 PReLU), scaled down, then
+    // shapes for the tails and each stride, size and input count.
+    let cases = [
+        (3, 24, (32, 32), 5, 2, ([0; 4], Some([1, 1, 2, 2])), "relu"),
+        (3, 32, (24, 24), 3, 2, ([0, 0, 1, 1], None), "relu"),
+        (3, 16, (24, 24), 3, 2, ([0, 0, 1, 1], None), "prelu"),
+        (3, 5, (9, 7), 3, 2, ([1, 1, 1, 1], None), "prelu"),
+        (1, 6, (11, 13), 5, 1, ([2, 2, 2, 2], None), ""),
+        (
+            4,
+            7,
+            (10, 21),
+            3,
+            1,
+            ([1, 0, 0, 1], Some([0, 1, 1, 0])),
+            "relu",
+        ),
+        (2, 3, (5, 5), 5, 2, ([0; 4], Some([2, 2, 2, 2])), "prelu"),
+    ];
+    for (ci, co, hw, k, s, pads, act) in cases {
+        let m = dense_graph(&mut rng, ci, co, hw, k, s, pads, act);
+        let (d, report) = both(m, rng.tensor(&[1, ci, hw.0, hw.1]));
+        let what = format!("{ci}→{co} {k}×{k}/{s} {pads:?} {act} on {hw:?}");
+        assert_eq!(report.dense, 1, "{what}: {report:?}");
+        assert_eq!(report.activation, 0, "{what}: {report:?}");
+        // The conv, its pad and its activation's nodes become one.
+        let nodes = 1
+            + usize::from(pads.1.is_some())
+            + match act {
+                "relu" => 1,
+                "prelu" => 3,
+                _ => 0,
+            };
+        assert_eq!(report.removed, nodes - 1, "{what}: {report:?}");
+        assert!(d <= 1e-5, "{what}: differs by {d}");
+    }
+}
+
+#[test]
+fn a_dense_convolution_over_many_channels_is_left_to_tract_and_its_prelu_runs_alone() {
+    let mut rng = Rng(31);
+    // Five input channels: past the image's, tract's matrix product suits
+    // it. Its PReLU still becomes one pass.
+    for (ci, co, h, w) in [(5, 16, 12, 12), (8, 5, 9, 7)] {
+        let m = dense_graph(
+            &mut rng,
+            ci,
+            co,
+            (h, w),
+            3,
+            2,
+            ([0, 0, 1, 1], None),
+            "prelu",
+        );
         let (d, report) = both(m, rng.tensor(&[1, ci, h, w]));
+        assert_eq!(report.dense, 0, "{ci}→{co}: {report:?}");
         assert_eq!(report.activation, 1, "{ci}→{co} on {h}×{w}: {report:?}");
         // Three nodes become one.
         assert_eq!(report.removed, 2, "{report:?}");
         assert!(d <= 1e-5, "{ci}→{co} on {h}×{w}: differs by {d}");
     }
+}
+
+#[test]
+fn a_pad_that_something_else_reads_stays_and_the_conv_pads_itself() {
+    let mut rng = Rng(41);
+    let mut m = dense_graph(
+        &mut rng,
+        3,
+        8,
+        (10, 10),
+        3,
+        2,
+        ([0; 4], Some([1, 1, 1, 1])),
+        "relu",
+    );
+    // A second reader of the pad: it must still be computed.
+    let pad = m.node_by_name("pad").unwrap().id;
+    let out = m.output_outlets().unwrap()[0];
+    m.select_output_outlets(&[out, OutletId::new(pad, 0)])
+        .unwrap();
+    let (d, report) = both(m, rng.tensor(&[1, 3, 10, 10]));
+    assert_eq!(report.dense, 1, "{report:?}");
+    // The conv and its ReLU only.
+    assert_eq!(report.removed, 1, "{report:?}");
+    assert!(d <= 1e-5, "differs by {d}");
 }
 
 fn resize(
@@ -456,10 +569,11 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                 pointwise: 16,
                 with_residual: 16,
                 depthwise: 16,
+                dense: 1,
                 max_pool: 3,
                 upsample: 0,
                 activation: 0,
-                removed: 59,
+                removed: 60,
             },
         ),
         (
@@ -471,10 +585,11 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                 pointwise: 46,
                 with_residual: 20,
                 depthwise: 40,
+                dense: 1,
                 max_pool: 4,
                 upsample: 3,
                 activation: 0,
-                removed: 120,
+                removed: 121,
             },
         ),
         (
@@ -486,10 +601,11 @@ fn the_models_give_the_same_outputs_on_the_photographs() {
                 pointwise: 22,
                 with_residual: 20,
                 depthwise: 20,
+                dense: 1,
                 max_pool: 5,
                 upsample: 0,
-                activation: 1,
-                removed: 113,
+                activation: 0,
+                removed: 114,
             },
         ),
     ];

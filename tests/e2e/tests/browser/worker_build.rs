@@ -176,14 +176,15 @@ async fn every_model_runs_its_convolutions_in_vigils_kernels_in_both_builds() {
             bail!("{e}");
         }
         // (pointwise, depthwise, 2×2 max-pools, 2× upsamplings, lone
-        // PReLUs): the native rewrite's counts for each model.
+        // PReLUs, dense first layers): the native rewrite's counts for
+        // each model.
         let expected = [
-            ("short", (16, 16, 3, 0, 0)),
-            ("full", (46, 40, 4, 3, 0)),
-            ("mesh", (22, 20, 5, 0, 1)),
+            ("short", (16, 16, 3, 0, 0, 1)),
+            ("full", (46, 40, 4, 3, 0, 1)),
+            ("mesh", (22, 20, 5, 0, 0, 1)),
         ];
         for build in ["simd128", "relaxed"] {
-            for (model, (pw, dw, mp, up, act)) in expected {
+            for (model, (pw, dw, mp, up, act, dense)) in expected {
                 let ops = &k[build][model];
                 let n = |op: &str| ops[op].as_u64().unwrap_or(0);
                 let got = (
@@ -192,17 +193,19 @@ async fn every_model_runs_its_convolutions_in_vigils_kernels_in_both_builds() {
                     n("VigilMaxPool2x2"),
                     n("VigilUpsample2x"),
                     n("VigilActivate"),
+                    n("VigilDense"),
                 );
                 ensure!(
-                    got == (pw, dw, mp, up, act),
-                    "{build} {model}: Vigil's kernels run (pointwise, depthwise, max-pool, upsample, activation) = {got:?}, \
+                    got == (pw, dw, mp, up, act, dense),
+                    "{build} {model}: Vigil's kernels run (pointwise, depthwise, max-pool, upsample, activation, dense) = {got:?}, \
                      natively {:?}: {ops}",
-                    (pw, dw, mp, up, act)
+                    (pw, dw, mp, up, act, dense)
                 );
                 ensure!(
                     n("DepthWiseConv") == 0,
                     "{build} {model}: a depthwise convolution left to tract: {ops}"
                 );
+
             }
         }
         Ok(())
