@@ -26,16 +26,21 @@ pub(crate) fn app_with(features: &[&str], dist: &std::path::Path) -> Result<()> 
 
 /// The server binary the tests start (debug: it is already built for the tests).
 ///
-/// Built with the native tests' package selection ([`NATIVE`]), so that
-/// Cargo unifies the dependencies' features the same way and reuses what
-/// the tests built instead of building the server and its dependencies a
-/// second time (`-p vigil-server` alone turns some serde_json features off).
+/// Built with the native tests' package selection ([`NATIVE`]) and their
+/// test targets, so that Cargo unifies the dependencies' features the same
+/// way and reuses what the tests built instead of building the server and
+/// its dependencies a second time: `-p vigil-server` alone turns some
+/// serde_json features off, and without `--tests` the dev-dependencies'
+/// features drop out (rustls's aws-lc-rs, regex's unicode tables), which
+/// rebuilt the server and 20 crates under it (sqlx, axum, reqwest,
+/// lettre…) in 55 s of CI's end-to-end step. Where the tests are not built
+/// yet (`cargo xtask e2e` alone) this builds them too, once.
 pub(crate) fn server_debug() -> Result<std::path::PathBuf> {
     util::run(
         util::cargo()
             .arg("build")
             .args(NATIVE)
-            .args(["--bin", "vigil-server"]),
+            .args(["--tests", "--bin", "vigil-server"]),
     )?;
     Ok(util::root().join("target/debug/vigil-server"))
 }
