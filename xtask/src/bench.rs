@@ -173,6 +173,7 @@ fn vision() -> Result<()> {
         ("vigil_vision_worker_bg.wasm", true),
         ("vigil_vision_worker.js", true),
         ("worker.js", true),
+        ("pick.js", true),
         ("models/face_detection_short_range.graph.gz", true),
         ("models/face_landmark.graph.gz", false),
         ("models/face_detection_full_range.graph.gz", false),

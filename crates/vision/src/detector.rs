@@ -14,7 +14,7 @@
 //! left of an unmirrored photograph.
 
 use crate::anchors::{ssd_anchors, AnchorOptions};
-use crate::frame::{letterbox, to_planar, warp, Frame};
+use crate::frame::{letterbox, warp_planar, Frame};
 use crate::geometry::{Affine, Point, Rect};
 use crate::model::{Kernels, Model};
 use crate::nms::weighted_nms;
@@ -200,7 +200,7 @@ impl FaceDetector {
     pub fn preprocess(&self, frame: &Frame) -> Result<Vec<f32>> {
         let n = self.range.input_size();
         let map = letterbox(frame.width, frame.height, n);
-        Ok(to_planar(&warp(frame, &map, n, n)?, 1.0 / 127.5, -1.0))
+        warp_planar(frame, &map, n, n, 1.0 / 127.5, -1.0)
     }
 
     /// The time of the model's inference alone on `frame`, in `clock`'s

@@ -5,8 +5,10 @@
 //! copy. Every model input is made the same way: an [`Affine`] from the
 //! input's pixels to the frame's (built by [`letterbox`], [`resize`] or
 //! [`crop_square`], or by face alignment), then [`warp`] samples the frame
-//! through it, then [`to_planar`] normalises into the NCHW tensor layout.
-//! One sampler for all of them means one place to get sampling right.
+//! through it, then [`to_planar`] normalises into the NCHW tensor layout
+//! ([`warp_planar`] does both at once, the same sums, for the per-frame
+//! inputs). One sampler for all of them means one place to get sampling
+//! right.
 //!
 //! Sampling is bilinear; when the map shrinks (a 1280×720 frame into 128×128)
 //! each output pixel averages a grid of bilinear taps over its footprint, so
@@ -223,6 +225,78 @@ fn warp_axis_aligned(
     }
 }
 
+/// [`warp`] then [`to_planar`], as one step: what every model input is.
+///
+/// For maps without rotation (letterbox, resize, crop: every detector and
+/// mesh input, on every sampled frame) the separable passes write the
+/// planes directly: each source row used is filtered once into three
+/// channel rows, and the vertical pass adds whole rows into each plane,
+/// a loop the compiler vectorises. The sums are the same, in the same
+/// order, as [`warp`]'s, so the result is identical; it saves the
+/// interleaved image, its per-row allocations and the transposing copy
+/// (about half of the short-range detector's pre-processing).
+pub fn warp_planar(
+    frame: &Frame,
+    map: &Affine,
+    width: usize,
+    height: usize,
+    scale: f32,
+    offset: f32,
+) -> Result<Vec<f32>> {
+    frame.check()?;
+    if map.b != 0.0 || map.d != 0.0 {
+        return Ok(to_planar(&warp(frame, map, width, height)?, scale, offset));
+    }
+    let (sx, sy) = map.footprint();
+    let taps_x = (sx.ceil() as usize).clamp(1, MAX_TAPS);
+    let taps_y = (sy.ceil() as usize).clamp(1, MAX_TAPS);
+    let (fw, fh) = (frame.width as usize, frame.height as usize);
+    let kx = axis_kernel(map.a, map.c, width, fw, taps_x);
+    let ky = axis_kernel(map.e, map.f, height, fh, taps_y);
+    // Horizontal pass: each source row used, once, as three channel rows.
+    let stride = 3 * width;
+    let mut slot = vec![usize::MAX; fh];
+    let mut rows: Vec<f32> = Vec::new();
+    for &(y, _) in ky.iter().flatten() {
+        if slot[y] != usize::MAX {
+            continue;
+        }
+        slot[y] = rows.len();
+        rows.resize(rows.len() + stride, 0.0);
+        let line = &frame.rgba[y * fw * 4..(y + 1) * fw * 4];
+        let (r, rest) = rows[slot[y]..].split_at_mut(width);
+        let (g, b) = rest.split_at_mut(width);
+        for (u, k) in kx.iter().enumerate() {
+            let mut acc = [0.0f32; 3];
+            for &(x, w) in k {
+                let p = &line[x * 4..x * 4 + 3];
+                for c in 0..3 {
+                    acc[c] += w * p[c] as f32;
+                }
+            }
+            (r[u], g[u], b[u]) = (acc[0], acc[1], acc[2]);
+        }
+    }
+    // Vertical pass, plane by plane, whole rows at a time.
+    let n = width * height;
+    let mut out = vec![0.0f32; 3 * n];
+    for (v, k) in ky.iter().enumerate() {
+        for &(y, w) in k {
+            let src = &rows[slot[y]..slot[y] + stride];
+            for c in 0..3 {
+                let dst = &mut out[c * n + v * width..c * n + (v + 1) * width];
+                for (o, x) in dst.iter_mut().zip(&src[c * width..(c + 1) * width]) {
+                    *o += w * x;
+                }
+            }
+        }
+    }
+    for x in &mut out {
+        *x = *x * scale + offset;
+    }
+    Ok(out)
+}
+
 /// The NCHW (channel-planar) layout the converted models take, each sample
 /// mapped to `value · scale + offset` (e.g. `1/127.5, −1` for [−1, 1]).
 pub fn to_planar(img: &Rgb, scale: f32, offset: f32) -> Vec<f32> {
@@ -293,6 +367,54 @@ mod tests {
         assert!(Frame::new(3, 2, &px).is_ok());
         assert!(Frame::new(2, 2, &px).is_err());
         assert!(Frame::new(0, 6, &[]).is_err());
+    }
+
+    /// A frame of pseudo-random colours.
+    fn noise(w: u32, h: u32) -> Vec<u8> {
+        let mut x = 0x9e37_79b9u32;
+        (0..w * h * 4)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warp_planar_is_warp_then_to_planar_exactly() {
+        let px = noise(320, 240);
+        let f = Frame::new(320, 240, &px).unwrap();
+        let big = noise(1280, 720);
+        let hd = Frame::new(1280, 720, &big).unwrap();
+        let face = Rect::new(100.0, 40.0, 90.0, 110.0);
+        // Off the frame's edge: the crop is partly black.
+        let edge = Rect::new(270.0, -20.0, 80.0, 80.0);
+        let rotated = Affine {
+            a: 0.8,
+            b: 0.3,
+            c: 10.0,
+            d: -0.3,
+            e: 0.8,
+            f: 40.0,
+        };
+        let cases: [(Frame, Affine, usize, usize); 7] = [
+            (f, letterbox(320, 240, 128), 128, 128),
+            (f, letterbox(320, 240, 192), 192, 192),
+            (hd, letterbox(1280, 720, 128), 128, 128),
+            (f, crop_square(&face, 1.5, 192).0, 192, 192),
+            (f, crop_square(&edge, 1.5, 192).0, 192, 192),
+            (f, resize(320, 240, 100, 37), 100, 37),
+            (f, rotated, 112, 112),
+        ];
+        for (i, (frame, map, w, h)) in cases.into_iter().enumerate() {
+            for (scale, offset) in [(1.0 / 127.5, -1.0), (1.0 / 255.0, 0.0)] {
+                let want = to_planar(&warp(&frame, &map, w, h).unwrap(), scale, offset);
+                let got = warp_planar(&frame, &map, w, h, scale, offset).unwrap();
+                assert_eq!(got, want, "case {i}");
+            }
+        }
     }
 
     #[test]

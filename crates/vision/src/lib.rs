@@ -75,7 +75,7 @@ pub use embed::{
     alignment, cosine_similarity, Embedding, FaceEmbedder, ARCFACE_TEMPLATE, EMBEDDING_LEN,
     MATCH_THRESHOLD,
 };
-pub use frame::{crop_square, letterbox, resize, to_planar, warp, Frame, Rgb};
+pub use frame::{crop_square, letterbox, resize, to_planar, warp, warp_planar, Frame, Rgb};
 pub use geometry::{similarity_lstsq, Affine, Point, Rect};
 pub use mesh::{head_pose, FaceMesh, HeadPose, MeshResult, LANDMARKS};
 #[cfg(feature = "onnx")]

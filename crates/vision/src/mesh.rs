@@ -21,7 +21,7 @@
 //! A horizontally mirrored image therefore flips the sign of yaw.
 
 use crate::detector::Face;
-use crate::frame::{crop_square, to_planar, warp, Frame};
+use crate::frame::{crop_square, warp_planar, Frame};
 use crate::model::Model;
 use crate::{Error, Result};
 
@@ -90,7 +90,7 @@ impl FaceMesh {
     /// [0, 1], and the crop's map back into the frame.
     fn input(frame: &Frame, face: &Face) -> Result<(Vec<f32>, crate::geometry::Affine)> {
         let (map, _) = crop_square(&face.bbox, CROP_FACTOR, INPUT);
-        let input = to_planar(&warp(frame, &map, INPUT, INPUT)?, 1.0 / 255.0, 0.0);
+        let input = warp_planar(frame, &map, INPUT, INPUT, 1.0 / 255.0, 0.0)?;
         Ok((input, map))
     }
 
