@@ -13,8 +13,17 @@
 //! it costs three times the short-range one, and what it is for (a person
 //! sitting behind the candidate) does not come and go within a second. Its
 //! faces are carried over to the frames in between, so the rules see them
-//! on every frame while they are there, and dropped at its next run.
-//!
+//! on every frame while they are there, and dropped at its next run. And
+//! on those frames it runs only if the scene changed since its last run
+//! (a block of a 16 × 12 grid, away from the near faces, whose mean luma
+//! moved by more than [`SCENE_CHANGED`]), or [`FULL_RANGE_REFRESH`] frames
+//! have passed: a person walking in, or leaving, changes the blocks they
+//! cross long before they could sit still behind the candidate, while the
+//! empty room behind a candidate sitting still does not change at all.
+//! Sensor noise of ±6 levels a pixel moves a block's mean by under 1 level
+//! in 255; the near faces (twice their box, for the hair and shoulders)
+//! are left out so that the candidate's own head does not count.
+
 //! The face mesh (head pose) runs when the face may have turned, not on
 //! every frame: it is the loop's second largest cost, and a candidate
 //! mostly sits still. A face keeps the pose measured on the box it
@@ -36,8 +45,16 @@
 use vigil_contracts::vision::{check_image, FaceObservation, FrameAnalysis, ModelsRan};
 use vigil_vision::{Face, FaceDetector, FaceEmbedder, FaceMesh, Frame, Rect};
 
-/// The full-range detector runs on one frame in this many.
+/// The full-range detector runs at most on one frame in this many.
 pub const FULL_RANGE_EVERY: u64 = 5;
+/// ... and on one of them at least every this many frames, even if the
+/// scene did not change.
+pub const FULL_RANGE_REFRESH: u64 = 15;
+/// A block of the scene changed when its mean luma moved by more than
+/// this many levels (of 255) since the full-range detector's last run.
+pub const SCENE_CHANGED: f32 = 10.0;
+/// The scene's grid of blocks, columns × rows.
+const SCENE_GRID: (usize, usize) = (16, 12);
 /// The face mesh runs at most on one frame in this many for the same face.
 pub const MESH_EVERY: u64 = 2;
 /// A face's pose is measured again after this many frames even if it
@@ -60,6 +77,9 @@ pub struct Analyzer {
     frames: u64,
     /// Faces only the full-range detector found at its last run.
     far: Vec<Face>,
+    /// The scene at the full-range detector's last run, with the near
+    /// faces then and the frame's number.
+    scene: Option<(Scene, Vec<Rect>, u64)>,
     /// The poses carried, each with what it was measured on.
     poses: Vec<Posed>,
     /// What ran on the last frame.
@@ -108,6 +128,7 @@ impl Analyzer {
             mesh,
             frames: 0,
             far: Vec::new(),
+            scene: None,
             poses: Vec::new(),
             ran: ModelsRan::default(),
         }
@@ -132,13 +153,36 @@ impl Analyzer {
         if let Some(full) = &self.full {
             if self.frames.is_multiple_of(FULL_RANGE_EVERY) {
                 let t = clock();
-                self.far = full
-                    .detect(frame)?
-                    .into_iter()
-                    .filter(|f| !overlaps_any(&f.bbox, &near))
+                let now = Scene::of(frame);
+                // The near faces with their hair, neck and shoulders: the
+                // box twice as wide and tall, about its centre.
+                let boxes: Vec<Rect> = near
+                    .iter()
+                    .map(|f| {
+                        let c = f.bbox.center();
+                        Rect::from_center(c.x, c.y, 2.0 * f.bbox.w, 2.0 * f.bbox.h)
+                    })
                     .collect();
-                ran.full = true;
-                ran.full_ms = clock() - t;
+                let due = match &self.scene {
+                    None => true,
+                    Some((then, then_boxes, at)) => {
+                        self.frames - at >= FULL_RANGE_REFRESH || {
+                            let mut away = boxes.clone();
+                            away.extend_from_slice(then_boxes);
+                            now.changed(then, &away, frame.width, frame.height)
+                        }
+                    }
+                };
+                if due {
+                    self.far = full
+                        .detect(frame)?
+                        .into_iter()
+                        .filter(|f| !overlaps_any(&f.bbox, &near))
+                        .collect();
+                    self.scene = Some((now, boxes, self.frames));
+                    ran.full = true;
+                    ran.full_ms = clock() - t;
+                }
             }
         }
         let (w, h) = (frame.width as f32, frame.height as f32);
@@ -224,6 +268,58 @@ impl Analyzer {
     /// since the face on an ID card held to the camera is small.
     pub fn still_detector(&self) -> &FaceDetector {
         self.full.as_ref().unwrap_or(&self.short)
+    }
+}
+
+/// A frame's mean luma by block ([`SCENE_GRID`]), from every second pixel
+/// of every second row: what the full-range detector's gate compares.
+#[derive(Debug, Clone, PartialEq)]
+struct Scene(Vec<f32>);
+
+impl Scene {
+    fn of(frame: &Frame) -> Scene {
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        let (cols, rows) = SCENE_GRID;
+        let mut sum = vec![0u64; cols * rows];
+        let mut n = vec![0u64; cols * rows];
+        for y in (0..h).step_by(2) {
+            let by = y * rows / h;
+            let line = &frame.rgba[y * w * 4..(y + 1) * w * 4];
+            for (x, px) in line.chunks_exact(4).enumerate().step_by(2) {
+                let b = by * cols + x * cols / w;
+                sum[b] += 299 * u64::from(px[0]) + 587 * u64::from(px[1]) + 114 * u64::from(px[2]);
+                n[b] += 1;
+            }
+        }
+        Scene(
+            sum.iter()
+                .zip(&n)
+                .map(|(&s, &n)| {
+                    if n == 0 {
+                        0.0
+                    } else {
+                        s as f32 / (1000.0 * n as f32)
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    /// Whether a block that no box in `away` (frame pixels) touches moved
+    /// by more than [`SCENE_CHANGED`] from `then`.
+    fn changed(&self, then: &Scene, away: &[Rect], width: u32, height: u32) -> bool {
+        let (cols, rows) = SCENE_GRID;
+        let (bw, bh) = (width as f32 / cols as f32, height as f32 / rows as f32);
+        (0..cols * rows).any(|b| {
+            let block = Rect::new((b % cols) as f32 * bw, (b / cols) as f32 * bh, bw, bh);
+            let near = away.iter().any(|r| {
+                r.x < block.x + block.w
+                    && block.x < r.x + r.w
+                    && r.y < block.y + block.h
+                    && block.y < r.y + r.h
+            });
+            !near && (self.0[b] - then.0[b]).abs() > SCENE_CHANGED
+        })
     }
 }
 

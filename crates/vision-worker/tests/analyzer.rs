@@ -11,8 +11,8 @@ use image::{imageops, Rgba, RgbaImage};
 use vigil_contracts::vision::FrameAnalysis;
 use vigil_vision::{FaceDetector, FaceEmbedder, FaceMesh, Frame, Range, MATCH_THRESHOLD};
 use vigil_vision_worker::analyzer::{
-    identity_match, mean_brightness, Analyzer, FULL_RANGE_EVERY, MESH_EVERY, MESH_MOVED,
-    MESH_REFRESH,
+    identity_match, mean_brightness, Analyzer, FULL_RANGE_EVERY, FULL_RANGE_REFRESH, MESH_EVERY,
+    MESH_MOVED, MESH_REFRESH,
 };
 
 fn root() -> PathBuf {
@@ -232,6 +232,83 @@ fn a_second_person_far_back_is_seen_by_the_full_range_run_and_carried_over() {
     assert_eq!(got.faces_over(0.6), 1, "{got:?}");
 }
 
+/// The frames (from 0) on which the full-range detector ran.
+fn full_runs(a: &mut Analyzer, frames: impl IntoIterator<Item = RgbaImage>) -> Vec<u64> {
+    let mut runs = Vec::new();
+    for (i, img) in (0..).zip(frames) {
+        analyze(a, &img);
+        if a.ran().full {
+            runs.push(i);
+        }
+    }
+    runs
+}
+
+/// `img` with ±6 levels of pseudo-random noise on each channel.
+fn noisy(img: &RgbaImage, seed: u32) -> RgbaImage {
+    let mut out = img.clone();
+    let mut s = seed;
+    out.pixels_mut().for_each(|px| {
+        for c in &mut px.0[..3] {
+            s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let n = i32::from((s >> 24) as u8 % 13) - 6;
+            *c = (i32::from(*c) + n).clamp(0, 255) as u8;
+        }
+    });
+    out
+}
+
+#[test]
+fn a_still_scene_runs_the_full_range_only_at_each_refresh() {
+    let desk = webcam(&photo("astronaut.png"), 360, 40, 40);
+    // Each frame with its own sensor noise: still no change.
+    let frames = (0..=2 * FULL_RANGE_REFRESH as u32).map(|i| noisy(&desk, i + 1));
+    let runs = full_runs(&mut analyzer(), frames);
+    assert_eq!(runs, [0, FULL_RANGE_REFRESH, 2 * FULL_RANGE_REFRESH]);
+}
+
+#[test]
+fn a_person_walking_in_behind_is_seen_at_the_next_full_range_frame() {
+    let mut a = analyzer();
+    let alone = webcam(&photo("astronaut.png"), 360, 40, 40);
+    let mut two = alone.clone();
+    let o = photo("obama.jpg");
+    let far = imageops::resize(
+        &o,
+        150,
+        o.height() * 150 / o.width(),
+        imageops::FilterType::Triangle,
+    );
+    imageops::overlay(&mut two, &far, 470, 40);
+    // Alone for 7 frames (a run at 0, none at 5: nothing changed), then
+    // the person: seen at frame 10, the next frame the detector may run.
+    for i in 0..7 {
+        let got = analyze(&mut a, &alone);
+        assert_eq!(a.ran().full, i == 0, "frame {i}");
+        assert_eq!(got.faces_over(0.6), 1, "frame {i}: {got:?}");
+    }
+    for i in 7..10 {
+        assert_eq!(analyze(&mut a, &two).faces_over(0.6), 1, "frame {i}");
+    }
+    let got = analyze(&mut a, &two);
+    assert!(a.ran().full);
+    assert_eq!(got.faces_over(0.6), 2, "frame 10: {got:?}");
+    // Seated behind, still: carried, not run again before the refresh.
+    for i in 11..10 + FULL_RANGE_REFRESH {
+        assert_eq!(analyze(&mut a, &two).faces_over(0.6), 2, "frame {i}");
+        assert!(!a.ran().full, "frame {i}");
+    }
+    // A change of light is a change of scene too.
+    let mut dim = two.clone();
+    dim.pixels_mut().for_each(|px| {
+        px.0[..3]
+            .iter_mut()
+            .for_each(|c| *c = (*c as f32 * 0.8) as u8)
+    });
+    let runs = full_runs(&mut a, std::iter::repeat_n(dim, FULL_RANGE_EVERY as usize));
+    assert_eq!(runs.len(), 1, "{runs:?}");
+}
+
 #[test]
 fn mean_brightness_runs_from_black_to_white() {
     let black = vec![0u8; 64 * 48 * 4];
@@ -302,9 +379,10 @@ fn the_worker_is_told_which_models_ran_and_how_long_each_took() {
     assert_eq!((ran.full_ms, ran.mesh_ms), (1.0, 1.0));
     a.analyze_timed(&f(&img), &clock).unwrap();
     assert_eq!(a.ran(), Default::default());
-    // Without a clock, what ran is still said.
-    for _ in 2..FULL_RANGE_EVERY {
+    // Without a clock, what ran is still said (the still scene's refresh).
+    for _ in 2..FULL_RANGE_REFRESH {
         a.analyze(&f(&img)).unwrap();
+        assert!(!a.ran().full);
     }
     a.analyze(&f(&img)).unwrap();
     let ran = a.ran();
