@@ -23,7 +23,7 @@
 //! Sensor noise of ±6 levels a pixel moves a block's mean by under 1 level
 //! in 255; the near faces (twice their box, for the hair and shoulders)
 //! are left out so that the candidate's own head does not count.
-
+//!
 //! The face mesh (head pose) runs when the face may have turned, not on
 //! every frame: it is the loop's second largest cost, and a candidate
 //! mostly sits still. A face keeps the pose measured on the box it
