@@ -263,6 +263,24 @@ impl Pointwise {
     }
 }
 
+/// The output plane of a k×k convolution with `stride` and `pad` (top,
+/// left, bottom, right) over an `h`×`w` plane; `None` if the padded plane
+/// is smaller than the kernel.
+fn conv_output_size(
+    h: usize,
+    w: usize,
+    k: usize,
+    stride: usize,
+    pad: [usize; 4],
+) -> Option<(usize, usize)> {
+    let ph = h + pad[0] + pad[2];
+    let pw = w + pad[1] + pad[3];
+    if ph < k || pw < k {
+        return None;
+    }
+    Some(((ph - k) / stride + 1, (pw - k) / stride + 1))
+}
+
 /// A depthwise k×k convolution (one filter per channel), weights `[c][k][k]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Depthwise {
@@ -285,15 +303,7 @@ impl Depthwise {
 
     /// The output plane's height and width for an `h`×`w` input.
     pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
-        let ph = h + self.pad[0] + self.pad[2];
-        let pw = w + self.pad[1] + self.pad[3];
-        if ph < self.k || pw < self.k {
-            return None;
-        }
-        Some((
-            (ph - self.k) / self.stride + 1,
-            (pw - self.k) / self.stride + 1,
-        ))
+        conv_output_size(h, w, self.k, self.stride, self.pad)
     }
 
     /// `x` is `[channels][h][w]`, `out` `[channels][oh][ow]`.
@@ -600,15 +610,7 @@ impl Dense {
 
     /// The output plane's height and width for an `h`×`w` input.
     pub fn output_size(&self, h: usize, w: usize) -> Option<(usize, usize)> {
-        let ph = h + self.pad[0] + self.pad[2];
-        let pw = w + self.pad[1] + self.pad[3];
-        if ph < self.k || pw < self.k {
-            return None;
-        }
-        Some((
-            (ph - self.k) / self.stride + 1,
-            (pw - self.k) / self.stride + 1,
-        ))
+        conv_output_size(h, w, self.k, self.stride, self.pad)
     }
 
     /// `x` is `[inputs][h][w]`, `out` `[outputs][oh][ow]`.

@@ -208,11 +208,9 @@ fn a_face_that_moved_is_measured_between_mesh_runs() {
     assert_eq!(analyze(&mut a, &moved).faces[0].yaw_deg, fresh);
 }
 
-#[test]
-fn a_second_person_far_back_is_seen_by_the_full_range_run_and_carried_over() {
-    let mut a = analyzer();
-    // The candidate near, a small face (about 1/10 of the width) behind.
-    let mut frame = webcam(&photo("astronaut.png"), 360, 40, 40);
+/// `desk` with a small face (about 1/10 of the width) behind, on the right.
+fn with_someone_behind(desk: &RgbaImage) -> RgbaImage {
+    let mut frame = desk.clone();
     let o = photo("obama.jpg");
     let far = imageops::resize(
         &o,
@@ -221,6 +219,13 @@ fn a_second_person_far_back_is_seen_by_the_full_range_run_and_carried_over() {
         imageops::FilterType::Triangle,
     );
     imageops::overlay(&mut frame, &far, 470, 40);
+    frame
+}
+
+#[test]
+fn a_second_person_far_back_is_seen_by_the_full_range_run_and_carried_over() {
+    let mut a = analyzer();
+    let frame = with_someone_behind(&webcam(&photo("astronaut.png"), 360, 40, 40));
     // Frame 0 runs both detectors; the following ones carry the far face.
     for i in 0..FULL_RANGE_EVERY {
         let got = analyze(&mut a, &frame);
@@ -271,15 +276,7 @@ fn a_still_scene_runs_the_full_range_only_at_each_refresh() {
 fn a_person_walking_in_behind_is_seen_at_the_next_full_range_frame() {
     let mut a = analyzer();
     let alone = webcam(&photo("astronaut.png"), 360, 40, 40);
-    let mut two = alone.clone();
-    let o = photo("obama.jpg");
-    let far = imageops::resize(
-        &o,
-        150,
-        o.height() * 150 / o.width(),
-        imageops::FilterType::Triangle,
-    );
-    imageops::overlay(&mut two, &far, 470, 40);
+    let two = with_someone_behind(&alone);
     // Alone for 7 frames (a run at 0, none at 5: nothing changed), then
     // the person: seen at frame 10, the next frame the detector may run.
     for i in 0..7 {

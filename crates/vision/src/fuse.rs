@@ -112,6 +112,15 @@ fn shape(batch: bool, c: usize, h: usize, w: usize) -> TVec<usize> {
     }
 }
 
+/// An activation's name in an operator's info.
+fn activation_name(a: &Activation) -> &'static str {
+    match a {
+        Activation::None => "linear",
+        Activation::Relu => "relu",
+        Activation::PRelu(_) => "prelu",
+    }
+}
+
 /// A 1×1 convolution with bias, optional residual (input 1, possibly with
 /// fewer channels) and activation: [`Pointwise`].
 #[derive(Debug, Clone, PartialEq)]
@@ -131,14 +140,10 @@ impl Op for FusedPointwise {
     }
     fn info(&self) -> TractResult<Vec<String>> {
         Ok(vec![format!(
-            "{}→{} channels, {:?}",
+            "{}→{} channels, {}",
             self.kernel.inputs,
             self.kernel.outputs,
-            match &self.kernel.activation {
-                Activation::None => "linear",
-                Activation::Relu => "relu",
-                Activation::PRelu(_) => "prelu",
-            }
+            activation_name(&self.kernel.activation)
         )])
     }
     op_as_typed_op!();
@@ -267,18 +272,14 @@ impl Op for DenseConv {
     fn info(&self) -> TractResult<Vec<String>> {
         let d = &self.kernel;
         Ok(vec![format!(
-            "{}→{} channels, {}×{} stride {} pad {:?}, {:?}",
+            "{}→{} channels, {}×{} stride {} pad {:?}, {}",
             d.inputs,
             d.outputs,
             d.k,
             d.k,
             d.stride,
             d.pad,
-            match &d.activation {
-                Activation::None => "linear",
-                Activation::Relu => "relu",
-                Activation::PRelu(_) => "prelu",
-            }
+            activation_name(&d.activation)
         )])
     }
     op_as_typed_op!();

@@ -158,6 +158,27 @@ fn depthwise_matches_tract_on_every_supported_shape() {
 
 /// A 1×1 convolution, its bias, optionally a residual (through a channel
 /// pad when it has fewer channels), optionally an activation.
+/// `act` ("relu", "prelu" or none) after `y`, as tract makes it of ONNX's:
+/// `Max` with 0, or `GT(0, y)`, `Mul(y, α)`, `Iff`.
+fn activation(m: &mut TypedModel, rng: &mut Rng, y: OutletId, co: usize, act: &str) -> OutletId {
+    match act {
+        "relu" => {
+            let z = konst(m, "zero", tensor4(&[[[[0f32]]]]));
+            m.wire_node("relu", max(), &[y, z]).unwrap()[0]
+        }
+        "prelu" => {
+            let z = konst(m, "zero", tensor4(&[[[[0f32]]]]));
+            let alpha = konst(m, "alpha", rng.tensor(&[1, co, 1, 1]));
+            let test = m
+                .wire_node("prelu.test", TypedBinOp(comp_gt(), None), &[z, y])
+                .unwrap()[0];
+            let scaled = m.wire_node("prelu.mul", mul(), &[y, alpha]).unwrap()[0];
+            m.wire_node("prelu.iff", Iff, &[test, scaled, y]).unwrap()[0]
+        }
+        _ => y,
+    }
+}
+
 fn pointwise_graph(
     rng: &mut Rng,
     ci: usize,
@@ -194,22 +215,7 @@ fn pointwise_graph(
         };
         y = m.wire_node("residual", add(), &[r, y]).unwrap()[0];
     }
-    match act {
-        "relu" => {
-            let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
-            y = m.wire_node("relu", max(), &[y, z]).unwrap()[0];
-        }
-        "prelu" => {
-            let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
-            let alpha = konst(&mut m, "alpha", rng.tensor(&[1, co, 1, 1]));
-            let test = m
-                .wire_node("prelu.test", TypedBinOp(comp_gt(), None), &[z, y])
-                .unwrap()[0];
-            let scaled = m.wire_node("prelu.mul", mul(), &[y, alpha]).unwrap()[0];
-            y = m.wire_node("prelu.iff", Iff, &[test, scaled, y]).unwrap()[0];
-        }
-        _ => {}
-    }
+    let y = activation(&mut m, rng, y, co, act);
     m.select_output_outlets(&[y]).unwrap();
     m
 }
@@ -344,23 +350,8 @@ fn dense_graph(
         group: 1,
         q_params: None,
     };
-    let mut y = m.wire_node("conv", conv, &[x, wt, b]).unwrap()[0];
-    match act {
-        "relu" => {
-            let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
-            y = m.wire_node("relu", max(), &[y, z]).unwrap()[0];
-        }
-        "prelu" => {
-            let z = konst(&mut m, "zero", tensor4(&[[[[0f32]]]]));
-            let alpha = konst(&mut m, "alpha", rng.tensor(&[1, co, 1, 1]));
-            let test = m
-                .wire_node("prelu.test", TypedBinOp(comp_gt(), None), &[z, y])
-                .unwrap()[0];
-            let scaled = m.wire_node("prelu.mul", mul(), &[y, alpha]).unwrap()[0];
-            y = m.wire_node("prelu.iff", Iff, &[test, scaled, y]).unwrap()[0];
-        }
-        _ => {}
-    }
+    let y = m.wire_node("conv", conv, &[x, wt, b]).unwrap()[0];
+    let y = activation(&mut m, rng, y, co, act);
     m.select_output_outlets(&[y]).unwrap();
     m
 }
