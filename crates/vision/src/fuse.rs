@@ -494,6 +494,30 @@ fn pointwise_axes(spec: &str, wi: usize) -> Option<(bool, bool)> {
 }
 
 /// The pattern matcher's view of a model.
+/// Whether `p` pads with zeros.
+fn zero_pad(p: &Pad) -> bool {
+    match &p.mode {
+        PadMode::Constant(v) => {
+            v.try_as_plain_ram().ok().and_then(|v| {
+                v.as_slice::<f32>()
+                    .ok()
+                    .map(|s| s.iter().all(|&x| x == 0.0))
+            }) == Some(true)
+        }
+        _ => false,
+    }
+}
+
+/// A convolution's geometry and constants ([`Graph::conv_parts`]).
+struct ConvParts {
+    k: usize,
+    stride: usize,
+    /// Top, left, bottom, right.
+    pad: [usize; 4],
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
 struct Graph<'a> {
     model: &'a TypedModel,
     outputs: HashSet<OutletId>,
@@ -659,8 +683,7 @@ impl<'a> Graph<'a> {
                             && p.pads[1].0 == 0
                             && p.pads[2] == (0, 0)
                             && p.pads[3] == (0, 0)
-                            && matches!(&p.mode, PadMode::Constant(v)
-                                if v.try_as_plain_ram().ok().and_then(|v| v.as_slice::<f32>().ok().map(|s| s.iter().all(|&x| x == 0.0))) == Some(true)) =>
+                            && zero_pad(p) =>
                     {
                         src.inputs[0]
                     }
@@ -680,71 +703,24 @@ impl<'a> Graph<'a> {
         Some((FusedPointwise { kernel, batch }, inputs, covered, out))
     }
 
-    fn depthwise(&self, n: &TypedNode) -> Option<DepthwiseConv> {
+    /// What the two convolution kernels take from a `Conv` node: float,
+    /// NCHW or CHW, OIHW weights, `group` groups, `co` outputs, a square
+    /// k×k kernel, one stride for both axes, no dilation, explicit or no
+    /// padding, constant weights (`weights` values) and bias (one value or
+    /// one an output).
+    fn conv_parts(
+        &self,
+        n: &TypedNode,
+        group: usize,
+        co: usize,
+        weights: impl Fn(usize) -> usize,
+    ) -> Option<ConvParts> {
         let conv = n.op_as::<Conv>()?;
         let ps = &conv.pool_spec;
-        let [c, _, _] = chw(self.model.outlet_fact(n.inputs[0]).ok()?)?;
         if conv.q_params.is_some()
             || !matches!(ps.data_format, DataFormat::NCHW | DataFormat::CHW)
             || conv.kernel_fmt != KernelFormat::OIHW
-            || conv.group != c
-            || ps.output_channels != c
-            || n.inputs.len() != 3
-            || ps.kernel_shape.len() != 2
-            || ps.kernel_shape[0] != ps.kernel_shape[1]
-            || ps
-                .dilations
-                .as_ref()
-                .is_some_and(|d| d.iter().any(|&d| d != 1))
-        {
-            return None;
-        }
-        let k = ps.kernel_shape[0];
-        let strides = ps.strides.clone().unwrap_or_else(|| tvec![1, 1]);
-        if strides.len() != 2 || strides[0] != strides[1] || !Depthwise::supports(k, strides[0]) {
-            return None;
-        }
-        let pad = match &ps.padding {
-            PaddingSpec::Explicit(b, a) if b.len() == 2 && a.len() == 2 => [b[0], b[1], a[0], a[1]],
-            PaddingSpec::Valid => [0; 4],
-            _ => return None,
-        };
-        let weights = self.konst_f32(n.inputs[1])?;
-        if weights.len() != c * k * k {
-            return None;
-        }
-        let bias = self.konst_f32(n.inputs[2])?;
-        let bias = match bias.len() {
-            1 => vec![bias[0]; c],
-            l if l == c => bias,
-            _ => return None,
-        };
-        Some(DepthwiseConv(Depthwise {
-            channels: c,
-            k,
-            stride: strides[0],
-            pad,
-            weights,
-            bias,
-        }))
-    }
-
-    /// A dense convolution (one group) over at most
-    /// [`Dense::MAX_INPUTS`] channels, with the zero `Pad` before it (if
-    /// only it reads the pad) and the activation after it: the op, its
-    /// input, the nodes it covers and its output node. The pad is left in
-    /// place, unread, for the compaction to drop.
-    fn dense(&self, n: &TypedNode) -> Option<(DenseConv, OutletId, Vec<usize>, usize)> {
-        let conv = n.op_as::<Conv>()?;
-        let ps = &conv.pool_spec;
-        let input = self.model.outlet_fact(n.inputs[0]).ok()?;
-        let [ci, _, _] = chw(input)?;
-        let out = self.model.outlet_fact(OutletId::new(n.id, 0)).ok()?;
-        let [co, _, _] = chw(out)?;
-        if conv.q_params.is_some()
-            || !matches!(ps.data_format, DataFormat::NCHW | DataFormat::CHW)
-            || conv.kernel_fmt != KernelFormat::OIHW
-            || conv.group != 1
+            || conv.group != group
             || ps.output_channels != co
             || n.inputs.len() != 3
             || ps.kernel_shape.len() != 2
@@ -758,16 +734,16 @@ impl<'a> Graph<'a> {
         }
         let k = ps.kernel_shape[0];
         let strides = ps.strides.clone().unwrap_or_else(|| tvec![1, 1]);
-        if strides.len() != 2 || strides[0] != strides[1] || !Dense::supports(ci, k, strides[0]) {
+        if strides.len() != 2 || strides[0] != strides[1] {
             return None;
         }
-        let mut pad = match &ps.padding {
+        let pad = match &ps.padding {
             PaddingSpec::Explicit(b, a) if b.len() == 2 && a.len() == 2 => [b[0], b[1], a[0], a[1]],
             PaddingSpec::Valid => [0; 4],
             _ => return None,
         };
-        let weights = self.konst_f32(n.inputs[1])?;
-        if weights.len() != co * ci * k * k {
+        let w = self.konst_f32(n.inputs[1])?;
+        if w.len() != weights(k) {
             return None;
         }
         let bias = self.konst_f32(n.inputs[2])?;
@@ -776,6 +752,52 @@ impl<'a> Graph<'a> {
             l if l == co => bias,
             _ => return None,
         };
+        Some(ConvParts {
+            k,
+            stride: strides[0],
+            pad,
+            weights: w,
+            bias,
+        })
+    }
+
+    fn depthwise(&self, n: &TypedNode) -> Option<DepthwiseConv> {
+        n.op_as::<Conv>()?;
+        let [c, _, _] = chw(self.model.outlet_fact(*n.inputs.first()?).ok()?)?;
+        let p = self.conv_parts(n, c, c, |k| c * k * k)?;
+        if !Depthwise::supports(p.k, p.stride) {
+            return None;
+        }
+        Some(DepthwiseConv(Depthwise {
+            channels: c,
+            k: p.k,
+            stride: p.stride,
+            pad: p.pad,
+            weights: p.weights,
+            bias: p.bias,
+        }))
+    }
+
+    /// A dense convolution (one group) over at most
+    /// [`Dense::MAX_INPUTS`] channels, with the zero `Pad` before it (if
+    /// only it reads the pad) and the activation after it: the op, its
+    /// input, the nodes it covers and its output node. The pad is left in
+    /// place, unread, for the compaction to drop.
+    fn dense(&self, n: &TypedNode) -> Option<(DenseConv, OutletId, Vec<usize>, usize)> {
+        n.op_as::<Conv>()?;
+        let [ci, _, _] = chw(self.model.outlet_fact(*n.inputs.first()?).ok()?)?;
+        let out = self.model.outlet_fact(OutletId::new(n.id, 0)).ok()?;
+        let [co, _, _] = chw(out)?;
+        let ConvParts {
+            k,
+            stride,
+            mut pad,
+            weights,
+            bias,
+        } = self.conv_parts(n, 1, co, |k| co * ci * k * k)?;
+        if !Dense::supports(ci, k, stride) {
+            return None;
+        }
         // A zero pad of the height and width only, read by this conv alone.
         let mut from = n.inputs[0];
         let src = self.model.node(from.node);
@@ -785,10 +807,8 @@ impl<'a> Graph<'a> {
                 3 if p.pads[0] == (0, 0) => Some((p.pads[1], p.pads[2])),
                 _ => None,
             };
-            let zero = matches!(&p.mode, PadMode::Constant(v)
-                if v.try_as_plain_ram().ok().and_then(|v| v.as_slice::<f32>().ok().map(|s| s.iter().all(|&x| x == 0.0))) == Some(true));
             if let (Some(((t, b), (l, r))), true, Some(m)) =
-                (spatial, zero, self.sole_reader(src.id))
+                (spatial, zero_pad(p), self.sole_reader(src.id))
             {
                 if m.id == n.id && chw(self.model.outlet_fact(src.inputs[0]).ok()?).is_some() {
                     pad = [pad[0] + t, pad[1] + l, pad[2] + b, pad[3] + r];
@@ -801,7 +821,7 @@ impl<'a> Graph<'a> {
             None => (Activation::None, vec![], n.id),
         };
         covered.push(n.id);
-        let kernel = Dense::new(ci, co, k, strides[0], pad, &weights, bias, activation);
+        let kernel = Dense::new(ci, co, k, stride, pad, &weights, bias, activation);
         let batch = out.rank() == 4;
         Some((DenseConv { kernel, batch }, from, covered, last))
     }
