@@ -32,7 +32,7 @@ const VISION_CACHE = "vigil-vision-v3";
 const VISION = "/vision/";
 
 // Same-origin asset paths named by the page: "/name-HASH.ext" (the boot
-// and the stylesheet, xtask/src/page.rs) and "/app/name-HASH.ext" (the app the boot
+// and the stylesheet, Trunk.toml) and "/app/name-HASH.ext" (the app the boot
 // loads, see src/boot.rs): cached at install, so a candidate signed in
 // here can come back to the exam offline.
 function assetsOf(html) {

@@ -1,14 +1,15 @@
-//! The two wasm binaries of the web app, built outside any bundler: the
-//! boot (`src/bin/boot.rs`, the first download: the login screen) into
-//! `target/boot/`, and the app (`src/main.rs`) into `target/app/`;
-//! [`crate::page`] then writes the page that names them into `dist/`.
+//! The app's wasm (`src/main.rs`), built outside Trunk into `target/app/`,
+//! which Trunk's hook adds to the page (xtask/src/page.rs). Trunk builds the
+//! other binary, the boot (`src/bin/boot.rs`, the first download: the login
+//! screen), from `index.html`; it cannot build a second binary that the
+//! page loads later.
 //!
 //! Why two binaries, and the app not the first download: see `src/boot.rs`
-//! and docs/architecture.md. The steps for each: the release build (the
-//! `wasm-release` profile; both binaries in one cargo invocation, so they
-//! share the library's compilation), wasm-bindgen `--target web`,
-//! `wasm-opt -Oz`. The files are named by the content hash of the
-//! compiler's output (`vigil-app-<hash>`, `vigil-boot-<hash>`), so the
+//! and docs/architecture.md. The steps: the build (the `wasm-release`
+//! profile in release, as Trunk builds the boot, so the two share the
+//! library's compilation; the dev profile for `trunk serve`), wasm-bindgen
+//! `--target web`, and in release `wasm-opt -Oz`. The files are named by
+//! the content hash of the compiler's output (`vigil-app-<hash>`), so the
 //! service worker can serve them from its cache for ever, and wasm-bindgen
 //! and wasm-opt are skipped when that output has not changed (a stamp
 //! beside the folder).
@@ -25,51 +26,54 @@ pub(crate) fn dir() -> PathBuf {
     util::root().join("target/app")
 }
 
-/// `target/boot/`, whose files the page copies to `dist/`.
-pub(crate) fn boot_dir() -> PathBuf {
-    util::root().join("target/boot")
+/// Which build of the web app.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Profile {
+    /// What candidates download: `wasm-release`, then `wasm-opt -Oz`.
+    Release,
+    /// The developer's loop (`trunk serve`): the dev profile, no wasm-opt.
+    Dev,
 }
 
-/// The built binaries' file names without extension.
-pub(crate) struct Built {
-    /// `vigil-app-<hash>`, in [`dir`].
-    pub app: String,
-    /// `vigil-boot-<hash>`, in [`boot_dir`].
-    pub boot: String,
+impl Profile {
+    /// The profile's folder under `target/wasm32-unknown-unknown/`.
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Release => "wasm-release",
+            Profile::Dev => "debug",
+        }
+    }
 }
 
-/// Builds the boot and the app with `features` (the benchmark's `bench`,
-/// or none) into [`boot_dir`] and [`dir`].
-pub(crate) fn build(features: &[&str]) -> Result<Built> {
-    println!("== build the boot's and the app's wasm (features: {features:?})");
-    let mut cargo = util::cargo();
-    cargo.args([
-        "build",
-        "--bin",
-        "vigil-app",
-        "--bin",
-        "vigil-boot",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--profile",
-        "wasm-release",
-    ]);
+/// Builds the app with `features` (the benchmark's `bench`, or none) into
+/// [`dir`]; its file name without extension.
+pub(crate) fn build(features: &[&str], profile: Profile) -> Result<String> {
+    println!("== build the app's wasm ({profile:?}, features: {features:?})");
+    // Compiled as `cargo build` does, without clippy's driver (it turns
+    // MIR's optimisations off in what it lints): this is what candidates
+    // download, and Trunk builds the boot so, which shares the library's
+    // compilation with it. The app's code is linted by the wasm32 tests'
+    // build.
+    let mut cargo = util::cargo_without_lints();
+    cargo.arg("build");
+    if profile == Profile::Release {
+        cargo.args(["--profile", "wasm-release"]);
+    }
+    cargo.args(["--bin", "vigil-app", "--target", "wasm32-unknown-unknown"]);
     if !features.is_empty() {
         cargo.arg("--features").arg(features.join(","));
     }
     util::run(&mut cargo)?;
-    Ok(Built {
-        app: bindgen("vigil-app", &dir())?,
-        boot: bindgen("vigil-boot", &boot_dir())?,
-    })
+    bindgen("vigil-app", &dir(), profile)
 }
 
-/// wasm-bindgen and `wasm-opt -Oz` on the compiled `bin` into `out`, its
-/// files named `<bin>-<hash>`; skipped when the compiler's output is the
-/// one already processed. Returns the name.
-fn bindgen(bin: &str, out: &Path) -> Result<String> {
+/// wasm-bindgen and (in release) `wasm-opt -Oz` on the compiled `bin` into
+/// `out`, its files named `<bin>-<hash>`; skipped when the compiler's
+/// output is the one already processed. Returns the name.
+fn bindgen(bin: &str, out: &Path, profile: Profile) -> Result<String> {
     let wasm = util::root().join(format!(
-        "target/wasm32-unknown-unknown/wasm-release/{bin}.wasm"
+        "target/wasm32-unknown-unknown/{}/{bin}.wasm",
+        profile.dir()
     ));
     let bytes = std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
     let name = format!("{bin}-{}", &hex::encode(Sha256::digest(&bytes))[..16]);
@@ -103,7 +107,9 @@ fn bindgen(bin: &str, out: &Path) -> Result<String> {
         // caches those); a snippet would be a file it does not name.
         bail!("{bin}'s wasm-bindgen output has snippets/: use a loader function in index.html instead");
     }
-    util::wasm_opt_in_place(&bg)?;
+    if profile == Profile::Release {
+        util::wasm_opt_in_place(&bg)?;
+    }
     std::fs::write(&stamp, &name)?;
     Ok(name)
 }

@@ -11,7 +11,7 @@ use crate::{build, setup};
 pub(crate) fn run() -> Result<()> {
     setup::run()?;
     build::app()?;
-    util::run(util::cargo().args(["build", "--release", "-p", "vigil-server"]))?;
+    util::run(util::cargo_without_lints().args(["build", "--release", "-p", "vigil-server"]))?;
     let root = util::root();
     let addr = std::env::var("VIGIL_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
     util::run(

@@ -6,11 +6,9 @@
 //! Why it is shaped so:
 //! - **Stable Rust.** cargo-fuzz wants nightly for its sanitizers; the
 //!   coverage libFuzzer steers by needs only `-C passes=sancov-module` and
-//!   LLVM options, which stable rustc takes. The build uses its own profile
-//!   (`fuzz`: optimised, debug assertions and overflow checks on) and the
-//!   host triple as an explicit `--target`, so that the instrumented
-//!   artifacts live apart (`target/<host>/fuzz/`) and never invalidate the
-//!   normal builds, and the flags reach no build script.
+//!   LLVM options, which stable rustc takes (`xtask/fuzz-rustc`).
+//! - **Vigil's crates instrumented, over the tests' dependencies**: see
+//!   [`build`].
 //! - **Seeds from the code.** Each target writes its seeds itself
 //!   (`VIGIL_FUZZ_SEEDS`, run once on an empty input): the demo exams, a
 //!   valid attempt's log. The corpus that grows is kept in
@@ -59,14 +57,6 @@ fn max_len(target: &str) -> u32 {
         _ => 4_096,
     }
 }
-
-/// The coverage libFuzzer steers by, on stable rustc.
-const RUSTFLAGS: &str = "-Cpasses=sancov-module \
-    -Cllvm-args=-sanitizer-coverage-level=4 \
-    -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
-    -Cllvm-args=-sanitizer-coverage-pc-table \
-    -Cllvm-args=-sanitizer-coverage-trace-compares \
-    --cfg fuzzing";
 
 /// How long each target runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,35 +125,36 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 
 /// Builds every target with the coverage instrumentation; the folder of
 /// the binaries.
+///
+/// The dev profile, in the tests' target directory, so the registry's
+/// crates are the tests' build, not compiled again: `xtask/fuzz-rustc`,
+/// as Cargo's workspace wrapper, instruments the workspace's crates alone,
+/// and vigil-fuzz's `instrumented` feature gives them artifacts of their
+/// own.
+/// (Until 2026-12-07 every crate was compiled again, instrumented, in a
+/// profile of its own: 324-585 s of CI's time.) libFuzzer steers by the
+/// coverage of Vigil's code; serde_json's or SQLite's branches are not
+/// ours to explore.
 pub(crate) fn build() -> Result<PathBuf> {
-    let host = host_triple()?;
     let mut cmd = util::cargo();
     cmd.args([
         "build",
-        "--profile",
-        "fuzz",
         "-p",
         "vigil-fuzz",
         "--bins",
-        "--target",
-        &host,
+        "--features",
+        "vigil-fuzz/instrumented",
     ])
-    .env("RUSTFLAGS", RUSTFLAGS)
-    .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    .env(
+        "RUSTC_WORKSPACE_WRAPPER",
+        util::root().join("xtask").join("fuzz-rustc"),
+    )
+    .env(
+        "CLIPPY_ARGS",
+        format!("{}--no-deps__CLIPPY_HACKERY__", util::CLIPPY_ARGS),
+    );
     util::run(&mut cmd)?;
-    Ok(util::root().join("target").join(host).join("fuzz"))
-}
-
-fn host_triple() -> Result<String> {
-    let out = Command::new("rustc")
-        .arg("-vV")
-        .output()
-        .context("rustc -vV")?;
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("host: "))
-        .map(str::to_owned)
-        .context("rustc -vV names no host")
+    Ok(util::root().join("target").join("debug"))
 }
 
 /// Runs one target within `budget`; fails on a crash, naming the input.

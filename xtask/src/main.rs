@@ -4,6 +4,7 @@
 //! - `setup`: installs the tools the build and tests need (idempotent).
 //! - `build`: builds the vision worker (`target/vision/`), the boot and the
 //!   app, then writes the page into `dist/` (release).
+//! - `trunk-hook`: Trunk's post-build hook (Trunk.toml), not for hands.
 //! - `worker`: only the vision worker.
 //! - `demo`: builds everything and serves a fresh demo session.
 //! - `test`: every check and test suite, with a one-line summary.
@@ -39,13 +40,14 @@ mod worker;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [--jobs J] [TARGET…]|soak server [--kills N]|soak browser [--kills N]>";
+    "usage: cargo xtask <setup|build|trunk-hook|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [--jobs J] [TARGET…]|soak server [--kills N]|soak browser [--kills N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("setup") => setup::run(),
         Some("build") => setup::run().and_then(|_| build::app()),
+        Some("trunk-hook") => build::trunk_hook(),
         Some("demo") => demo::run(),
         Some("test") => test::run(),
         Some("test-pg") => test::postgres_only(),

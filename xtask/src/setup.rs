@@ -15,14 +15,26 @@
 //!   S3 server (SigV4, multipart) over a folder, for the server's
 //!   object-store tests; 0.14 is the newest that builds with rustc 1.95.
 //!
-//! No bundler: `xtask/src/page.rs` writes the page itself (Trunk was the
-//! longest install of all, for a few substitutions).
+//! - Trunk 0.21.14 (crates.io, `--locked`, without its default features:
+//!   no TLS, no update check; it never downloads a tool here, it finds
+//!   wasm-bindgen on PATH): the Yew developer's `trunk serve` and `trunk
+//!   build`, whose hook calls `cargo xtask trunk-hook` (xtask/src/build.rs).
+//!   0.21 is the newest that builds with rustc 1.95.
+//! - Debian's `libssl-dev` (and `pkg-config`): the mail tests' SMTP server
+//!   links the system's OpenSSL.
+//! - Debian's `mold`: the native builds' linker (`.cargo/config.toml`); it
+//!   links the ~40 test binaries and the server in a fraction of ld's time.
 //!
-//! The two `cargo install`s are what a fresh machine (CI) spends most of
-//! its setup on, so they are built for build time, not run time ([`install`]):
+//! Where the tools go: npm's and s3s-fs into [`util::tools_dir`], a cache
+//! outside the work tree that a fresh clone on the same machine finds
+//! again (linked as `target/tools`, where the tests look); the cargo
+//! installs into cargo's own bin directory.
+//!
+//! The three `cargo install`s are what a fresh machine spends most of its
+//! setup on, so they are built for build time, not run time ([`install`]):
 //! one shared target directory, so the dependencies they have in common
 //! (tokio, hyper, serde…) compile once, and a release profile of opt-level 1
-//! without LTO. They are build and test tools; neither is shipped.
+//! without LTO. They are build and test tools; none is shipped.
 
 use std::path::Path;
 
@@ -35,6 +47,8 @@ pub(crate) const BINARYEN_VERSION: &str = "132";
 pub(crate) const AXE_VERSION: &str = "4.14.1";
 /// The S3 server of the object-store tests.
 pub(crate) const S3S_FS_VERSION: &str = "0.14.1";
+/// The Yew developer's dev server and bundler (`trunk serve`).
+pub(crate) const TRUNK_VERSION: &str = "0.21.14";
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -44,6 +58,10 @@ pub(crate) const KIOSK_OTHER_TARGETS: [&str; 2] = ["x86_64-pc-windows-gnu", "x86
 
 pub(crate) fn run() -> Result<()> {
     println!("== setup");
+    let started = std::time::Instant::now();
+    link_tools()?;
+    mold()?;
+    openssl()?;
     wasm_target()?;
     for target in KIOSK_OTHER_TARGETS {
         rust_target(target)?;
@@ -52,9 +70,66 @@ pub(crate) fn run() -> Result<()> {
     wasm_opt()?;
     axe_core()?;
     s3_server()?;
+    trunk()?;
     chromium()?;
-    println!("== setup done");
+    println!("== setup done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// `target/tools` → [`util::tools_dir`], where the tests and benches look.
+fn link_tools() -> Result<()> {
+    let (dir, link) = (util::tools_dir(), util::tools_link());
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    if std::fs::read_link(&link).ok().as_deref() == Some(dir.as_path()) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(util::root().join("target"))?;
+    // An older setup's real folder, or a link elsewhere: replaced.
+    if link.is_dir() && std::fs::read_link(&link).is_err() {
+        std::fs::remove_dir_all(&link)?;
+    } else {
+        let _ = std::fs::remove_file(&link);
+    }
+    std::os::unix::fs::symlink(&dir, &link)
+        .with_context(|| format!("linking {} to {}", link.display(), dir.display()))
+}
+
+/// The native linker (`.cargo/config.toml` names it).
+fn mold() -> Result<()> {
+    if let Some(v) = util::version_of(&mut util::program("mold")) {
+        println!("ok   {v}");
+        return Ok(());
+    }
+    apt_install(&["mold"])
+}
+
+/// The system's OpenSSL headers, for the mail tests' SMTP server
+/// (mailin-embedded's TLS; crates/server/Cargo.toml says why not rustls).
+fn openssl() -> Result<()> {
+    let found = util::program("pkg-config")
+        .args(["--exists", "openssl"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        println!("ok   openssl (pkg-config)");
+        return Ok(());
+    }
+    apt_install(&["libssl-dev", "pkg-config"])
+}
+
+fn trunk() -> Result<()> {
+    let want = format!("trunk {TRUNK_VERSION}");
+    if util::version_of(&mut util::program("trunk")).as_deref() == Some(want.as_str()) {
+        println!("ok   {want}");
+        return Ok(());
+    }
+    util::run(install().args([
+        "--locked",
+        "trunk",
+        "--version",
+        TRUNK_VERSION,
+        "--no-default-features",
+    ]))
 }
 
 fn wasm_target() -> Result<()> {
@@ -105,24 +180,47 @@ fn wasm_bindgen() -> Result<()> {
 fn wasm_opt() -> Result<()> {
     let bin = util::tools_dir().join("node_modules/.bin/wasm-opt");
     let want = format!("wasm-opt version {BINARYEN_VERSION}");
-    if let Some(v) = util::version_of(&mut std::process::Command::new(&bin)) {
-        if v.starts_with(&want) {
-            println!("ok   {v}");
-            return Ok(());
+    let installed = util::version_of(&mut std::process::Command::new(&bin))
+        .is_some_and(|v| v.starts_with(&want));
+    if installed {
+        println!("ok   {want}");
+    } else {
+        if util::version_of(&mut util::program("npm")).is_none() {
+            apt_install(&["nodejs", "npm"])?;
         }
+        std::fs::create_dir_all(util::tools_dir())?;
+        util::run(util::program("npm").args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            &util::tools_dir().to_string_lossy(),
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ]))?;
     }
-    if util::version_of(&mut util::program("npm")).is_none() {
-        apt_install(&["nodejs", "npm"])?;
+    link_into_cargo_bin(&bin)
+}
+
+/// `trunk build` and `trunk serve`, run from a shell, find wasm-opt on
+/// PATH: a link to it in cargo's bin directory, beside wasm-bindgen and
+/// trunk (a wasm-opt that is not a link is left alone).
+fn link_into_cargo_bin(bin: &Path) -> Result<()> {
+    let Some(home) = util::cargo_home() else {
+        return Ok(());
+    };
+    let link = home
+        .join("bin")
+        .join(bin.file_name().context("a tool without a name")?);
+    if std::fs::read_link(&link).ok().as_deref() == Some(bin) {
+        return Ok(());
     }
-    std::fs::create_dir_all(util::tools_dir())?;
-    util::run(util::program("npm").args([
-        "install",
-        "--no-audit",
-        "--no-fund",
-        "--prefix",
-        &util::tools_dir().to_string_lossy(),
-        &format!("binaryen@{BINARYEN_VERSION}"),
-    ]))
+    if link.exists() && std::fs::read_link(&link).is_err() {
+        println!("note {} is not setup's: left as it is", link.display());
+        return Ok(());
+    }
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(bin, &link)
+        .with_context(|| format!("linking {} to {}", link.display(), bin.display()))
 }
 
 fn axe_core() -> Result<()> {
@@ -187,4 +285,17 @@ pub(crate) fn apt_install(packages: &[&str]) -> Result<()> {
             .args(packages)
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BINARYEN_VERSION;
+
+    /// Trunk runs the wasm-opt setup installs, and refuses another version.
+    #[test]
+    fn trunk_asks_for_the_wasm_opt_setup_installs() {
+        let trunk = std::fs::read_to_string(crate::util::root().join("Trunk.toml")).unwrap();
+        let want = format!("wasm_opt = \"version_{BINARYEN_VERSION}\"");
+        assert!(trunk.contains(&want), "Trunk.toml must say {want}");
+    }
 }

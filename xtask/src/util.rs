@@ -15,8 +15,27 @@ pub(crate) fn root() -> PathBuf {
         .to_owned()
 }
 
-/// Where xtask installs project-local tools (npm's binaryen).
+/// Where xtask installs the tools that are not on PATH (npm's binaryen and
+/// axe-core, s3s-fs, the cargo installs' shared build directory): a cache
+/// outside the work tree (`VIGIL_TOOLS_DIR`, else
+/// `$XDG_CACHE_HOME/vigil/tools`, else `~/.cache/vigil/tools`), so that a
+/// fresh clone on a machine that already ran setup (CI's usual case) finds
+/// them there instead of compiling s3s-fs again (5 of a fresh CI run's 6
+/// minutes of setup). Setup links `target/tools` to it, the path the tests
+/// read.
 pub(crate) fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VIGIL_TOOLS_DIR") {
+        return PathBuf::from(dir);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| root().join("target"));
+    cache.join("vigil").join("tools")
+}
+
+/// `target/tools`, where the tests look for the tools: a link to [`tools_dir`].
+pub(crate) fn tools_link() -> PathBuf {
     root().join("target").join("tools")
 }
 
@@ -39,10 +58,41 @@ pub(crate) fn cargo_home() -> Option<PathBuf> {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
-/// `cargo` as invoked us, in the workspace root, with the tools on PATH.
+/// `cargo` as invoked us, in the workspace root, with the tools on PATH,
+/// and clippy's lints in every compilation of a workspace crate
+/// ([`CLIPPY_ARGS`]).
 pub(crate) fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    cmd.current_dir(root()).env("PATH", tool_path());
+    cmd.current_dir(root())
+        .env("PATH", tool_path())
+        .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
+        .env("CLIPPY_ARGS", CLIPPY_ARGS);
+    cmd
+}
+
+/// Clippy, as the compiler of the workspace's own crates (the registry's
+/// are compiled by rustc as usual): `clippy-driver` is rustc with clippy's
+/// lints, so a build with it as Cargo's `RUSTC_WORKSPACE_WRAPPER` produces
+/// the same binaries and fails on the same lints as `cargo clippy`
+/// (which sets just these two variables, then runs `cargo check`). Every
+/// build xtask makes uses it, so that the tests' build *is* the lint, and
+/// no dependency is compiled a second time only to be checked: a separate
+/// `cargo clippy --workspace --all-targets` was 335-449 s of CI's time, most
+/// of it checking the dependencies the tests then compiled again.
+/// `--no-deps` (clippy's own flag: only the packages named with `-p`)
+/// is added where a build must keep MIR's optimisations, which clippy turns
+/// off for the crates it lints: see the vision worker's build.
+/// Without xtask, `cargo clippy --workspace --all-targets -- -D warnings`
+/// checks the same.
+pub(crate) const CLIPPY_ARGS: &str = "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__";
+
+/// A cargo command whose workspace crates are compiled by rustc alone: the
+/// shipped app, whose code must be compiled as a plain `cargo build` does
+/// (clippy turns MIR's optimisations off in what it lints).
+pub(crate) fn cargo_without_lints() -> Command {
+    let mut cmd = cargo();
+    cmd.env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CLIPPY_ARGS");
     cmd
 }
 

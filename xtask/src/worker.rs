@@ -136,7 +136,14 @@ fn build_wasm(out: &Path, lanes: Lanes) -> Result<()> {
             ])
             .arg("--target-dir")
             .arg(&target_dir)
-            .env("CARGO_ENCODED_RUSTFLAGS", flags),
+            .env("CARGO_ENCODED_RUSTFLAGS", flags)
+            // Clippy lints the worker's own crate for wasm32 (its glue is
+            // wasm-only) and nothing else: the kernels and the vision
+            // crate keep MIR's optimisations (see util::CLIPPY_ARGS).
+            .env(
+                "CLIPPY_ARGS",
+                format!("{}--no-deps__CLIPPY_HACKERY__", util::CLIPPY_ARGS),
+            ),
     )?;
     let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/vigil_vision_worker.wasm");
     // -O1, not the app's -Oz: on the worker (3 MB, binaryen compiled to
