@@ -21,9 +21,14 @@ use sha2::{Digest, Sha256};
 
 use crate::util;
 
-/// `target/app/`, which the page copies to `dist/app/`.
-pub(crate) fn dir() -> PathBuf {
-    util::root().join("target/app")
+/// `target/app/` (`target/app-dev/` for the dev profile), which the page
+/// copies to `dist/app/`: apart, so that `trunk serve` and `cargo xtask
+/// build` do not undo each other's wasm-bindgen and wasm-opt.
+pub(crate) fn dir(profile: Profile) -> PathBuf {
+    util::root().join(match profile {
+        Profile::Release => "target/app",
+        Profile::Dev => "target/app-dev",
+    })
 }
 
 /// Which build of the web app.
@@ -46,7 +51,7 @@ impl Profile {
 }
 
 /// Builds the app with `features` (the benchmark's `bench`, or none) into
-/// [`dir`]; its file name without extension.
+/// [`dir`]`(profile)`; its file name without extension.
 pub(crate) fn build(features: &[&str], profile: Profile) -> Result<String> {
     println!("== build the app's wasm ({profile:?}, features: {features:?})");
     // Compiled as `cargo build` does, without clippy's driver (it turns
@@ -64,7 +69,7 @@ pub(crate) fn build(features: &[&str], profile: Profile) -> Result<String> {
         cargo.arg("--features").arg(features.join(","));
     }
     util::run(&mut cargo)?;
-    bindgen("vigil-app", &dir(), profile)
+    bindgen("vigil-app", &dir(profile), profile)
 }
 
 /// wasm-bindgen and (in release) `wasm-opt -Oz` on the compiled `bin` into

@@ -61,7 +61,7 @@ pub(crate) fn trunk_hook() -> Result<()> {
     let features: Vec<&str> = features.split(',').filter(|f| !f.is_empty()).collect();
     crate::worker::build()?;
     let app = crate::app::build(&features, profile)?;
-    crate::page::add_app(&staging, &app)
+    crate::page::add_app(&staging, &app, &crate::app::dir(profile))
 }
 
 /// The server binary the tests start (debug: it is already built for the tests).

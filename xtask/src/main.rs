@@ -5,6 +5,8 @@
 //! - `build`: builds the vision worker (`target/vision/`), the boot and the
 //!   app, then writes the page into `dist/` (release).
 //! - `trunk-hook`: Trunk's post-build hook (Trunk.toml), not for hands.
+//! - `serve-check`: `trunk serve` beside a demo server on 8080, as the
+//!   README gives it: the page, the API and a staff page through it.
 //! - `worker`: only the vision worker.
 //! - `demo`: builds everything and serves a fresh demo session.
 //! - `test`: every check and test suite, with a one-line summary.
@@ -30,6 +32,7 @@ mod media;
 mod models;
 mod page;
 mod postgres;
+mod serve;
 mod setup;
 mod size;
 mod soak;
@@ -40,7 +43,7 @@ mod worker;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: cargo xtask <setup|build|trunk-hook|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [--jobs J] [TARGET…]|soak server [--kills N]|soak browser [--kills N]>";
+    "usage: cargo xtask <setup|build|trunk-hook|serve-check|worker|demo|test|test-pg|e2e [FILTER]|media|size|models|bench NAME|fuzz [--long] [--jobs J] [TARGET…]|soak server [--kills N]|soak browser [--kills N]>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -48,6 +51,10 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(),
         Some("build") => setup::run().and_then(|_| build::app()),
         Some("trunk-hook") => build::trunk_hook(),
+        Some("serve-check") => setup::run()
+            .and_then(|_| build::app())
+            .and_then(|_| build::server_debug())
+            .and_then(|server| serve::check(&server, &util::root().join("dist"))),
         Some("demo") => demo::run(),
         Some("test") => test::run(),
         Some("test-pg") => test::postgres_only(),

@@ -27,17 +27,17 @@ use crate::util::copy_dir;
 /// What index.html says where the app's file name (without extension) goes.
 pub(crate) const APP: &str = "__VIGIL_APP__";
 
-/// Adds the app `app` (its file name without extension, in
+/// Adds the app `app` (its file name without extension, in `app_dir`, see
 /// [`crate::app::dir`]) and the vision worker to the page Trunk staged in
 /// `dist`.
-pub(crate) fn add_app(dist: &Path, app: &str) -> Result<()> {
+pub(crate) fn add_app(dist: &Path, app: &str, app_dir: &Path) -> Result<()> {
     println!("== add the app and the vision worker to {}", dist.display());
     let page = dist.join("index.html");
     let html =
         std::fs::read_to_string(&page).with_context(|| format!("reading {}", page.display()))?;
     std::fs::write(&page, name_app(&html, app)?)?;
     let _ = std::fs::remove_dir_all(dist.join("app"));
-    copy_dir(&crate::app::dir(), &dist.join("app"))?;
+    copy_dir(app_dir, &dist.join("app"))?;
     let _ = std::fs::remove_dir_all(dist.join("vision"));
     copy_dir(&crate::worker::dir(), &dist.join("vision"))
 }

@@ -119,26 +119,29 @@ impl Tally {
 
 /// Each step's budget on CI's machine (2 cores, a fresh clone, the tools
 /// and the registries' caches warm), in seconds, by the start of its name:
-/// about what it took on 2026-12-07 with a margin for a slow hour. Printed
-/// beside each step's time, never asserted (the machine's speed wanders by
-/// a factor of two): a step over its budget is marked, so whoever made it
-/// slower sees it at once. Their sum is the total the README states.
+/// what it took in a fresh clone's run on 2026-12-07 (3 088 s in all, on a
+/// slow hour: the same end-to-end build took 468 s in the run the issue
+/// measured and 727 s that day), rounded up. Printed beside each step's
+/// time, never asserted (the machine's speed wanders by a factor of two):
+/// a step over its budget is marked, so whoever made it slower sees it at
+/// once. The README gives the total.
 const BUDGETS: &[(&str, u32)] = &[
     ("setup", 30),
     ("rustfmt", 10),
-    ("build and lint (native", 600),
-    ("native tests", 240),
+    ("build and lint (native", 900),
+    ("native tests", 160),
     ("server tests on PostgreSQL", 60),
-    ("wasm32 build of the pure crates", 60),
-    ("fuzz targets (instrumented build)", 360),
-    ("fuzz runs", 45),
-    ("server soak", 120),
-    ("vigil-kiosk compiles", 60),
-    ("browser tests", 90),
-    ("vision kernels in headless Chromium", 45),
-    ("build for the end-to-end tests", 480),
+    ("fuzz targets (instrumented build)", 160),
+    ("fuzz runs", 50),
+    ("server soak", 160),
+    ("vigil-kiosk compiles", 100),
+    ("browser tests", 150),
+    ("wasm32 build of the pure crates", 50),
+    ("vision kernels in headless Chromium", 50),
+    ("build for the end-to-end tests", 730),
     ("the first download within its budget", 5),
-    ("end-to-end tests", 420),
+    ("end-to-end tests", 530),
+    ("trunk serve", 150),
 ];
 
 /// The budget of the step named `name`, if it has one.
@@ -427,6 +430,14 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
         "end-to-end tests (server + app in headless Chromium)",
         &mut cmd,
     );
+    if filter.is_none() {
+        let name = "trunk serve (the dev loop: dev build, proxies to the server)";
+        println!("\n== {name}");
+        t.outcome(
+            name,
+            crate::serve::check(&server, &util::root().join("dist")),
+        );
+    }
     Ok(())
 }
 
@@ -516,10 +527,10 @@ mod tests {
 
     #[test]
     fn every_step_has_a_budget_and_overruns_are_marked() {
-        assert_eq!(budget("fuzz runs (7 targets, 10 s each)"), Some(45));
+        assert_eq!(budget("fuzz runs (7 targets, 10 s each)"), Some(50));
         assert_eq!(
             budget("fuzz targets (instrumented build)"),
-            Some(360),
+            Some(160),
             "the longer prefix is listed first"
         );
         assert_eq!(budget("something new"), None);
@@ -531,7 +542,7 @@ mod tests {
         assert!(table.contains("       3 of   10  rustfmt\n"), "{table}");
         assert!(table.contains("native tests  OVER BUDGET"), "{table}");
         assert!(table.contains("(none) something new"), "{table}");
-        assert!(table.contains("904 of  250  in all"), "{table}");
+        assert!(table.contains("904 of  170  in all"), "{table}");
     }
 
     #[test]
