@@ -118,9 +118,10 @@ fn openssl() -> Result<()> {
 }
 
 fn trunk() -> Result<()> {
-    let want = format!("trunk {TRUNK_VERSION}");
-    if util::version_of(&mut util::program("trunk")).as_deref() == Some(want.as_str()) {
-        println!("ok   {want}");
+    if installed(
+        &mut util::program("trunk"),
+        &format!("trunk {TRUNK_VERSION}"),
+    ) {
         return Ok(());
     }
     util::run(install().args([
@@ -167,11 +168,21 @@ fn install() -> std::process::Command {
     cmd
 }
 
+/// Whether `tool --version` says `want` (said so when it does).
+fn installed(tool: &mut std::process::Command, want: &str) -> bool {
+    let yes = util::version_of(tool).as_deref() == Some(want);
+    if yes {
+        println!("ok   {want}");
+    }
+    yes
+}
+
 fn wasm_bindgen() -> Result<()> {
     let version = util::locked_version("wasm-bindgen")?;
-    let want = format!("wasm-bindgen {version}");
-    if util::version_of(&mut util::program("wasm-bindgen")).as_deref() == Some(want.as_str()) {
-        println!("ok   {want}");
+    if installed(
+        &mut util::program("wasm-bindgen"),
+        &format!("wasm-bindgen {version}"),
+    ) {
         return Ok(());
     }
     util::run(install().args(["wasm-bindgen-cli", "--version", &format!("={version}")]))
@@ -246,9 +257,10 @@ fn axe_core() -> Result<()> {
 
 fn s3_server() -> Result<()> {
     let bin = util::tools_dir().join("bin/s3s-fs");
-    let want = format!("s3s-fs {S3S_FS_VERSION}");
-    if util::version_of(&mut std::process::Command::new(&bin)).as_deref() == Some(want.as_str()) {
-        println!("ok   {want}");
+    if installed(
+        &mut std::process::Command::new(&bin),
+        &format!("s3s-fs {S3S_FS_VERSION}"),
+    ) {
         return Ok(());
     }
     util::run(install().args([
