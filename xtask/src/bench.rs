@@ -10,7 +10,15 @@ use crate::util;
 pub(crate) fn run(name: Option<&str>) -> Result<()> {
     match name {
         Some("engine") => {
-            util::run(util::cargo().args(["bench", "-p", "vigil-exam", "--bench", "engine"]))
+            // Compiled by rustc alone: clippy's driver turns MIR's
+            // optimisations off in the crates it lints (util::CLIPPY_ARGS).
+            util::run(util::cargo_without_lints().args([
+                "bench",
+                "-p",
+                "vigil-exam",
+                "--bench",
+                "engine",
+            ]))
         }
         Some("app") => app(),
         Some("sync") => sync(),
@@ -77,7 +85,7 @@ fn app() -> Result<()> {
 /// PostgreSQL cluster when one can be started.
 fn sync() -> Result<()> {
     let bench = |media: bool| {
-        let mut c = util::cargo();
+        let mut c = util::cargo_without_lints();
         c.args(["bench", "-p", "vigil-server", "--bench", "sync"]);
         c.env("VIGIL_BENCH_MEDIA", if media { "1" } else { "0" });
         c

@@ -115,16 +115,21 @@ pub(crate) fn server(soak: Soak) -> Result<()> {
 }
 
 fn command(soak: Soak) -> Command {
-    let mut cmd = util::cargo();
-    cmd.arg("bench");
-    if soak.dev {
+    let mut cmd = if soak.dev {
         // The tests' build of the server, with the native tests' package
         // selection so that the features unify as they did and nothing is
         // built again: no release build in CI.
-        cmd.args(["--profile", "dev"]).args(crate::build::NATIVE);
+        let mut cmd = util::cargo();
+        cmd.arg("bench")
+            .args(["--profile", "dev"])
+            .args(crate::build::NATIVE);
+        cmd
     } else {
-        cmd.args(["-p", "vigil-server"]);
-    }
+        // The release server as it ships: compiled by rustc alone.
+        let mut cmd = util::cargo_without_lints();
+        cmd.args(["bench", "-p", "vigil-server"]);
+        cmd
+    };
     cmd.args(["--bench", "soak"])
         .env("VIGIL_SOAK_KILLS", soak.kills.to_string())
         .env("VIGIL_BENCH_CANDIDATES", soak.candidates.to_string())
