@@ -5,13 +5,17 @@
 //! Steps: setup (tools); rustfmt; the native build of every crate and
 //! target, linted by clippy as it compiles (util::CLIPPY_ARGS: every build
 //! here is linted, so the app is linted for wasm32 by its browser tests'
-//! build and the worker by its own); native tests of every crate; the server's tests again on a throwaway
-//! PostgreSQL cluster; wasm32 build of the pure crates; the kiosk launcher
+//! build and the worker by its own); native tests of every crate; the
+//! server's tests again on a throwaway PostgreSQL cluster; the fuzz
+//! targets, built instrumented over the tests' dependencies and run a few
+//! seconds each, two at a time; the server soak; the kiosk launcher
 //! checked for Windows and macOS (its cfg paths compile, never run here);
-//! the fuzz targets, built instrumented and run a few seconds each;
-//! wasm-bindgen tests in headless Chromium; end-to-end tests (the vision
-//! worker and the app built in release, the real server, both driven in
-//! headless Chromium with a fake camera playing a face clip).
+//! wasm-bindgen tests in headless Chromium; a wasm32 build of the pure
+//! crates; the vision kernels in Chromium; end-to-end tests (the release
+//! page built by `trunk build --release`, the real server, both driven in
+//! headless Chromium with a fake camera playing a face clip); `trunk
+//! serve` beside a demo server, as the README gives it. Each step prints
+//! its wall time beside its budget ([`BUDGETS`]).
 
 use std::process::Command;
 use std::time::Instant;
