@@ -26,6 +26,7 @@
 mod app;
 mod bench;
 mod build;
+mod cache;
 mod demo;
 mod fuzz;
 mod media;

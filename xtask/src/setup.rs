@@ -60,6 +60,7 @@ pub(crate) fn run() -> Result<()> {
     println!("== setup");
     let started = std::time::Instant::now();
     link_tools()?;
+    crate::cache::prune()?;
     mold()?;
     openssl()?;
     wasm_target()?;
@@ -160,6 +161,7 @@ fn install() -> std::process::Command {
     let mut cmd = util::cargo();
     cmd.arg("install")
         .env("CARGO_TARGET_DIR", util::tools_dir().join("build"))
+        .env_remove("CARGO_BUILD_BUILD_DIR")
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "1")
         .env("CARGO_PROFILE_RELEASE_LTO", "off")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16")

@@ -511,13 +511,11 @@ pub(crate) const KERNEL_BUILDS: [(&str, &str); 2] = [
 fn kernel_tests(features: &str) -> Result<Command> {
     wasm_tests()?; // writes webdriver.json
     let mut cmd = wasm_test_command()?;
-    let dir = util::root().join(format!(
-        "target/wasm-kernels-{}",
-        features.replace(['+', ','], "")
-    ));
+    let name = format!("wasm-kernels-{}", features.replace(['+', ','], ""));
+    util::in_build_dir(&mut cmd, &name);
     cmd.args(["-p", "vigil-kernels"])
         .arg("--target-dir")
-        .arg(dir)
+        .arg(util::root().join("target").join(name))
         .env(
             "CARGO_ENCODED_RUSTFLAGS",
             format!("-Ctarget-feature={features}"),

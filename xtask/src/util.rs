@@ -15,23 +15,61 @@ pub(crate) fn root() -> PathBuf {
         .to_owned()
 }
 
-/// Where xtask installs the tools that are not on PATH (npm's binaryen and
-/// axe-core, s3s-fs, the cargo installs' shared build directory): a cache
-/// outside the work tree (`VIGIL_TOOLS_DIR`, else
-/// `$XDG_CACHE_HOME/vigil/tools`, else `~/.cache/vigil/tools`), so that a
-/// fresh clone on a machine that already ran setup (CI's usual case) finds
-/// them there instead of compiling s3s-fs again (5 of a fresh CI run's 6
-/// minutes of setup). Setup links `target/tools` to it, the path the tests
-/// read.
-pub(crate) fn tools_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("VIGIL_TOOLS_DIR") {
+/// Vigil's cache outside the work tree (`VIGIL_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/vigil`, else `~/.cache/vigil`): what a fresh clone on a
+/// machine that already built Vigil (CI's usual case: it runs on the
+/// submitting session's machine) need not make again: setup's tools
+/// ([`tools_dir`]), Cargo's build directories ([`build_dir`]) and the
+/// vision worker's builds (xtask/src/cache.rs).
+pub(crate) fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VIGIL_CACHE_DIR") {
         return PathBuf::from(dir);
     }
     let cache = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| root().join("target"));
-    cache.join("vigil").join("tools")
+    cache.join("vigil")
+}
+
+/// Where xtask installs the tools that are not on PATH (npm's binaryen and
+/// axe-core, s3s-fs, the cargo installs' shared build directory):
+/// `VIGIL_TOOLS_DIR`, else `tools/` in [`cache_dir`], so that a fresh
+/// clone on a machine that already ran setup finds them there instead of
+/// compiling s3s-fs again (5 of a fresh CI run's 6 minutes of setup).
+/// Setup links `target/tools` to it, the path the tests read.
+pub(crate) fn tools_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("VIGIL_TOOLS_DIR") {
+        return PathBuf::from(dir);
+    }
+    cache_dir().join("tools")
+}
+
+/// Cargo's build directory (`build.build-dir`: the intermediate artifacts,
+/// everything but the binaries and wasm Cargo hands out, which stay in the
+/// work tree's target directory) for the target directory `name` (`main`
+/// for `target/`, else the folder's name under `target/`): `build/<name>`
+/// in [`cache_dir`]. A fresh clone then finds the registry's crates
+/// compiled, with the same profile, features and flags, by the previous
+/// clone: Cargo's fingerprints say what is fresh, and the work tree's own
+/// crates (a package's id names its path) are compiled anew in each clone.
+/// One for each target directory, as the target directories are: flags
+/// differ between them, and Cargo rebuilds rather than keeps both.
+/// `VIGIL_BUILD_CACHE=off` keeps everything under `target/` as usual.
+/// [`crate::cache::prune`] bounds its size.
+pub(crate) fn build_dir(name: &str) -> Option<PathBuf> {
+    if std::env::var_os("VIGIL_BUILD_CACHE").is_some_and(|v| v == "off") {
+        return None;
+    }
+    Some(cache_dir().join("build").join(name))
+}
+
+/// Sets Cargo's build directory for the target directory `name` ([`build_dir`]).
+pub(crate) fn in_build_dir<'a>(cmd: &'a mut Command, name: &str) -> &'a mut Command {
+    match build_dir(name) {
+        Some(dir) => cmd.env("CARGO_BUILD_BUILD_DIR", dir),
+        None => cmd.env_remove("CARGO_BUILD_BUILD_DIR"),
+    }
 }
 
 /// `target/tools`, where the tests look for the tools: a link to [`tools_dir`].
@@ -67,6 +105,7 @@ pub(crate) fn cargo() -> Command {
         .env("PATH", tool_path())
         .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
         .env("CLIPPY_ARGS", CLIPPY_ARGS);
+    in_build_dir(&mut cmd, "main");
     cmd
 }
 
@@ -127,10 +166,12 @@ pub(crate) fn vigil_faces(release: bool) -> Result<Command> {
     Ok(cmd)
 }
 
-/// A program from PATH (with the tools first), in the workspace root.
+/// A program from PATH (with the tools first), in the workspace root; and
+/// if it runs Cargo (Trunk does), with `target/`'s build directory.
 pub(crate) fn program(name: &str) -> Command {
     let mut cmd = Command::new(name);
     cmd.current_dir(root()).env("PATH", tool_path());
+    in_build_dir(&mut cmd, "main");
     cmd
 }
 

@@ -24,10 +24,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
-
-use crate::util;
+use crate::{cache, util};
+use anyhow::Result;
 
 /// The models the worker loads, by stem: `static/models/<stem>.onnx`
 /// (provenance there) becomes `models/<stem>.graph.gz`.
@@ -60,9 +58,9 @@ impl Lanes {
     /// would rebuild everything at every switch.
     fn target_dir(self) -> &'static str {
         match self {
-            Lanes::None => "target/worker-nosimd",
-            Lanes::Simd128 => "target/worker",
-            Lanes::Relaxed => "target/worker-relaxed",
+            Lanes::None => "worker-nosimd",
+            Lanes::Simd128 => "worker",
+            Lanes::Relaxed => "worker-relaxed",
         }
     }
 }
@@ -115,15 +113,58 @@ fn build_wasm(out: &Path, lanes: Lanes) -> Result<()> {
         out.display()
     );
     std::fs::create_dir_all(out)?;
-    let target_dir = util::root().join(lanes.target_dir());
     let mut flags = String::from("-Ctarget-feature=+bulk-memory");
     match lanes {
         Lanes::None => {}
         Lanes::Simd128 => flags.push_str("\x1f-Ctarget-feature=+simd128"),
         Lanes::Relaxed => flags.push_str("\x1f-Ctarget-feature=+simd128,+relaxed-simd"),
     }
+    // -O1, not the app's -Oz: on the worker (3 MB, binaryen compiled to
+    // wasm and run by node) -Oz took 124 s a build and -O1 33 s, -O1's
+    // output is the smaller once gzipped (911 245 B against 989 481 B,
+    // 2026-12-02) and the inference as fast (8.10 ms both, `cargo xtask
+    // bench vision`): LLVM has already optimised it at opt-level z with
+    // LTO, and the kernels at 3.
+    //
+    // wasm-opt reads the features the wasm uses from its target_features
+    // section; relaxed SIMD is named as well, so an older reading of that
+    // section cannot reject the build.
+    let options: &[&str] = if lanes == Lanes::Relaxed {
+        &["-O1", "--enable-relaxed-simd"]
+    } else {
+        &["-O1"]
+    };
+    // The same sources, flags and tools make the same worker: a build
+    // kept in the cache is used as it is (xtask/src/cache.rs).
+    let versions = ["wasm-bindgen", "wasm-opt"]
+        .map(|tool| util::version_of(&mut util::program(tool)).unwrap_or_default());
+    let key = cache::sources_key(
+        "vigil-vision-worker",
+        "wasm32-unknown-unknown",
+        &[
+            &flags,
+            &options.join(" "),
+            util::CLIPPY_ARGS,
+            &versions[0],
+            &versions[1],
+        ],
+    )?;
+    let outputs = ["vigil_vision_worker.js", "vigil_vision_worker_bg.wasm"];
+    if let Some(kept) = cache::worker_build(&key) {
+        println!(
+            "(the worker's sources, flags and tools are those of the build kept in {}: used as it is)",
+            kept.display()
+        );
+        for file in outputs {
+            util::copy(&kept.join(file), &out.join(file))?;
+        }
+        return Ok(());
+    }
+    let target_dir = util::root().join("target").join(lanes.target_dir());
+    let mut cargo = util::cargo();
+    util::in_build_dir(&mut cargo, lanes.target_dir());
     util::run(
-        util::cargo()
+        cargo
             .args([
                 "build",
                 "-p",
@@ -146,53 +187,15 @@ fn build_wasm(out: &Path, lanes: Lanes) -> Result<()> {
             ),
     )?;
     let wasm = target_dir.join("wasm32-unknown-unknown/wasm-release/vigil_vision_worker.wasm");
-    // -O1, not the app's -Oz: on the worker (3 MB, binaryen compiled to
-    // wasm and run by node) -Oz took 124 s a build and -O1 33 s, -O1's
-    // output is the smaller once gzipped (911 245 B against 989 481 B,
-    // 2026-12-02) and the inference as fast (8.10 ms both, `cargo xtask
-    // bench vision`): LLVM has already optimised it at opt-level z with
-    // LTO, and the kernels at 3.
-    //
-    // wasm-opt reads the features the wasm uses from its target_features
-    // section; relaxed SIMD is named as well, so an older reading of that
-    // section cannot reject the build.
-    let options: &[&str] = if lanes == Lanes::Relaxed {
-        &["-O1", "--enable-relaxed-simd"]
-    } else {
-        &["-O1"]
-    };
-    // wasm-opt takes a while on the worker: skipped when the compiler's
-    // output is the one already processed with the same options (their
-    // hash, in a stamp file).
-    let built_from = format!(
-        "{} {}",
-        hex::encode(Sha256::digest(
-            std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?,
-        )),
-        options.join(" ")
-    );
-    // Beside the folder, not in it: the folder is copied to dist/.
-    // (In this build's own target directory, named after `out`, so two
-    // outputs of one build keep their own stamps.)
-    let stamp = target_dir.join(format!(
-        "{}.stamp",
-        &hex::encode(Sha256::digest(out.as_os_str().as_encoded_bytes()))[..16]
-    ));
+    util::run(
+        util::program("wasm-bindgen")
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(out)
+            .arg(&wasm),
+    )?;
     let bg = out.join("vigil_vision_worker_bg.wasm");
-    if bg.exists() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(built_from.as_str()) {
-        println!("(the worker's wasm is unchanged: wasm-bindgen and wasm-opt skipped)");
-    } else {
-        let _ = std::fs::remove_file(&stamp);
-        util::run(
-            util::program("wasm-bindgen")
-                .args(["--target", "web", "--no-typescript", "--out-dir"])
-                .arg(out)
-                .arg(&wasm),
-        )?;
-        util::wasm_opt_in_place_with(&bg, options)?;
-        std::fs::write(&stamp, &built_from)?;
-    }
-    Ok(())
+    util::wasm_opt_in_place_with(&bg, options)?;
+    cache::keep_worker_build(&key, &outputs.map(|f| out.join(f)))
 }
 
 /// The app's copy: `target/vision`.
