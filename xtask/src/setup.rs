@@ -49,6 +49,8 @@ pub(crate) const AXE_VERSION: &str = "4.14.1";
 pub(crate) const S3S_FS_VERSION: &str = "0.14.1";
 /// The Yew developer's dev server and bundler (`trunk serve`).
 pub(crate) const TRUNK_VERSION: &str = "0.21.14";
+/// Installed when the machine has no cargo-nextest of 0.9.91 or later.
+pub(crate) const NEXTEST_VERSION: &str = "0.9.143";
 pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 pub(crate) const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -72,6 +74,7 @@ pub(crate) fn run() -> Result<()> {
     axe_core()?;
     s3_server()?;
     trunk()?;
+    nextest()?;
     chromium()?;
     println!("== setup done in {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
@@ -132,6 +135,24 @@ fn trunk() -> Result<()> {
         TRUNK_VERSION,
         "--no-default-features",
     ]))
+}
+
+/// cargo-nextest, the end-to-end tests' runner (.config/nextest.toml):
+/// this kind of machine comes with it; any release that reads the
+/// configuration's `priority` (0.9.91 on) will do, else the locked one is
+/// installed.
+fn nextest() -> Result<()> {
+    if let Some(v) = util::version_of(util::cargo().arg("nextest")) {
+        let minor = v
+            .strip_prefix("cargo-nextest 0.9.")
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|n| n.parse::<u32>().ok());
+        if minor.is_some_and(|m| m >= 91) {
+            println!("ok   {v}");
+            return Ok(());
+        }
+    }
+    util::run(install().args(["--locked", "cargo-nextest", "--version", NEXTEST_VERSION]))
 }
 
 fn wasm_target() -> Result<()> {

@@ -81,7 +81,8 @@ fn browser(args: &[String]) -> Result<()> {
         _ => bail!("usage: cargo xtask soak browser [--kills N]"),
     };
     // The e2e test reads it; the child processes inherit it. Its figures
-    // are printed even though it passes (libtest's own variable).
+    // are printed even though it passes (libtest's own variable, which
+    // xtask turns into nextest's --no-capture).
     std::env::set_var("VIGIL_SOAK_KILLS", kills.to_string());
     std::env::set_var("RUST_TEST_NOCAPTURE", "1");
     crate::test::e2e_only(Some("soak::"))

@@ -88,8 +88,17 @@ impl Tally {
 
     /// A test suite: its `test result:` lines are added up.
     fn suite(&mut self, name: &str, cmd: &mut Command) {
+        self.suite_of(name, cmd, false);
+    }
+
+    /// A nextest run: its summary is added up (nextest reports on stderr).
+    fn nextest(&mut self, name: &str, cmd: &mut Command) {
+        self.suite_of(name, cmd, true);
+    }
+
+    fn suite_of(&mut self, name: &str, cmd: &mut Command, stderr_too: bool) {
         println!("\n== {name}");
-        let (ok, out) = match util::run_tee(cmd) {
+        let (ok, out) = match util::run_tee(cmd, stderr_too) {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("FAILED: {name}: {e:#}");
@@ -184,22 +193,37 @@ fn budget_table(times: &[(String, f64)]) -> String {
     out
 }
 
-/// Adds up `test result: ok. N passed; M failed; …` lines.
+/// Adds up cargo test's `test result: ok. N passed; M failed; …` lines
+/// and nextest's `Summary [ 1.2s] 9 tests run: 7 passed, 1 failed, 1 timed
+/// out, 2 skipped` (a test that timed out failed).
 fn count_results(out: &str) -> (u64, u64) {
     let mut totals = (0, 0);
     for line in out.lines() {
-        let Some(rest) = line.trim().strip_prefix("test result: ") else {
-            continue;
-        };
-        let number_before = |word: &str| -> u64 {
-            rest.split(';')
-                .find_map(|part| part.trim().strip_suffix(word))
-                .and_then(|n| n.trim().rsplit(' ').next())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0)
-        };
-        totals.0 += number_before("passed");
-        totals.1 += number_before("failed");
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            let number_before = |word: &str| -> u64 {
+                rest.split(';')
+                    .find_map(|part| part.trim().strip_suffix(word))
+                    .and_then(|n| n.trim().rsplit(' ').next())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0)
+            };
+            totals.0 += number_before("passed");
+            totals.1 += number_before("failed");
+        } else if let Some((_, counts)) = line
+            .strip_prefix("Summary [")
+            .and_then(|rest| rest.split_once(" run: "))
+        {
+            for part in counts.split(',') {
+                let mut words = part.split_whitespace();
+                let n: u64 = words.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                match words.next() {
+                    Some("passed") => totals.0 += n,
+                    Some("failed" | "timed") => totals.1 += n,
+                    _ => {}
+                }
+            }
+        }
     }
     totals
 }
@@ -417,20 +441,26 @@ fn e2e(t: &mut Tally, filter: Option<&str>) -> Result<()> {
         "the first download within its budget (cargo xtask size)",
         budget,
     );
+    // Through nextest (.config/nextest.toml): each test's wall time, and the
+    // longest started first. Two at a time, each with its own server and
+    // Chromium: most of a test is waiting (for the app's timers, the
+    // worker, the sync), so on CI's two cores the 27 tests took 407 s side
+    // by side against 791 s one after the other (2026-12-02).
+    // `VIGIL_E2E_THREADS=1` runs them one at a time, to read a failure's
+    // log in order.
+    let threads = std::env::var("VIGIL_E2E_THREADS").unwrap_or_else(|_| "2".into());
     let mut cmd = util::cargo();
-    cmd.args(["test", "--no-fail-fast", "-p", "vigil-e2e", "--"]);
+    cmd.args(["nextest", "run", "--no-fail-fast", "-p", "vigil-e2e"])
+        .arg(format!("--test-threads={threads}"));
     if let Some(f) = filter {
         cmd.arg(f);
     }
-    // Two tests at a time, each with its own server and Chromium: most of
-    // a test is waiting (for the app's timers, the worker, the sync), so on
-    // CI's two cores the 27 tests took 407 s side by side against 791 s
-    // one after the other (2026-12-02). `VIGIL_E2E_THREADS=1` runs them one
-    // at a time, to read a failure's log in order.
-    let threads = std::env::var("VIGIL_E2E_THREADS").unwrap_or_else(|_| "2".into());
-    cmd.arg(format!("--test-threads={threads}"));
+    if std::env::var_os("RUST_TEST_NOCAPTURE").is_some() {
+        // The browser soak's figures, printed though it passes.
+        cmd.arg("--no-capture");
+    }
     e2e_env(&mut cmd, &server, &util::root().join("dist"), &clips);
-    t.suite(
+    t.nextest(
         "end-to-end tests (server + app in headless Chromium)",
         &mut cmd,
     );
@@ -548,12 +578,22 @@ mod tests {
     }
 
     #[test]
-    fn counts_cargo_and_wasm_bindgen_results() {
+    fn counts_cargo_wasm_bindgen_and_nextest_results() {
         let out = "running 3 tests\n\
                    test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out\n\
                    test result: FAILED. 1 passed; 2 failed; 0 ignored\n\
                    noise\n";
         assert_eq!(count_results(out), (4, 2));
         assert_eq!(count_results(""), (0, 0));
+        let nextest = "        PASS [  12.001s] vigil-e2e::browser exam::a_candidate\n\
+                       ------------\n     \
+                       Summary [ 400.123s] 27 tests run: 27 passed (2 slow), 1 skipped\n";
+        assert_eq!(count_results(nextest), (27, 0));
+        let failing = "Summary [  3.0s] 9 tests run: 6 passed, 2 failed, 1 timed out, 1 skipped";
+        assert_eq!(count_results(failing), (6, 3));
+        assert_eq!(
+            count_results("     Summary [   0.2s] 1 test run: 1 passed"),
+            (1, 0)
+        );
     }
 }

@@ -198,17 +198,27 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
 }
 
 /// Runs a command, echoing its stdout, and returns that stdout as well (the
-/// test command reads the `test result:` lines from it).
-pub(crate) fn run_tee(cmd: &mut Command) -> Result<(bool, String)> {
+/// test command reads cargo test's `test result:` lines from it). With
+/// `stderr_too`, stderr goes into the same pipe, in the order written
+/// (nextest reports on stderr); only for commands whose children all end
+/// with them: a daemon left holding the pipe would hold the reading too.
+pub(crate) fn run_tee(cmd: &mut Command, stderr_too: bool) -> Result<(bool, String)> {
     let line = describe(cmd);
     println!("$ {line}");
+    let (reader, writer) = std::io::pipe().context("creating a pipe")?;
+    if stderr_too {
+        cmd.stderr(writer.try_clone().context("cloning a pipe")?);
+    }
     let mut child = cmd
-        .stdout(Stdio::piped())
+        .stdout(writer)
         .spawn()
         .with_context(|| format!("could not start `{line}`"))?;
+    // The command holds the pipe's writing ends until they are replaced:
+    // the reading below then ends when the child (and what it started)
+    // exits.
+    cmd.stdout(Stdio::inherit()).stderr(Stdio::inherit());
     let mut out = String::new();
-    let stdout = child.stdout.take().expect("piped stdout");
-    for l in BufReader::new(stdout).lines() {
+    for l in BufReader::new(reader).lines() {
         let l = l.unwrap_or_default();
         println!("{l}");
         out.push_str(&l);
