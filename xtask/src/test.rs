@@ -130,31 +130,33 @@ impl Tally {
     }
 }
 
-/// Each step's budget on CI's machine (2 cores, a fresh clone, the tools
-/// and the registries' caches warm), in seconds, by the start of its name:
-/// what it took in a fresh clone's run on 2026-12-07 (3 088 s in all, on a
-/// slow hour: the same end-to-end build took 468 s in the run the issue
-/// measured and 727 s that day), rounded up. Printed beside each step's
+/// Each step's budget on CI's machine (2 cores, a fresh clone, the tools,
+/// the registries' and the build cache warm: xtask/src/cache.rs), in
+/// seconds, by the start of its name: what it took in a fresh clone's run
+/// on 2026-12-07 (1 218 s in all), with about a third more room, and more
+/// for the builds, which compile the workspace's own crates in every clone
+/// and the vision worker whenever its sources change (about 7 minutes
+/// more: a cold cache's run took 2 726 s). Printed beside each step's
 /// time, never asserted (the machine's speed wanders by a factor of two):
 /// a step over its budget is marked, so whoever made it slower sees it at
 /// once. The README gives the total.
 const BUDGETS: &[(&str, u32)] = &[
     ("setup", 30),
     ("rustfmt", 10),
-    ("build and lint (native", 900),
-    ("native tests", 160),
-    ("server tests on PostgreSQL", 60),
-    ("fuzz targets (instrumented build)", 160),
-    ("fuzz runs", 50),
-    ("server soak", 160),
-    ("vigil-kiosk compiles", 100),
-    ("browser tests", 150),
-    ("wasm32 build of the pure crates", 50),
-    ("vision kernels in headless Chromium", 50),
-    ("build for the end-to-end tests", 730),
+    ("build and lint (native", 240),
+    ("native tests", 170),
+    ("server tests on PostgreSQL", 50),
+    ("fuzz targets (instrumented build)", 100),
+    ("fuzz runs", 60),
+    ("server soak", 140),
+    ("vigil-kiosk compiles", 20),
+    ("browser tests", 45),
+    ("wasm32 build of the pure crates", 20),
+    ("vision kernels in headless Chromium", 20),
+    ("build for the end-to-end tests", 200),
     ("the first download within its budget", 5),
-    ("end-to-end tests", 530),
-    ("trunk serve", 150),
+    ("end-to-end tests", 560),
+    ("trunk serve", 60),
 ];
 
 /// The budget of the step named `name`, if it has one.
@@ -559,10 +561,10 @@ mod tests {
 
     #[test]
     fn every_step_has_a_budget_and_overruns_are_marked() {
-        assert_eq!(budget("fuzz runs (7 targets, 10 s each)"), Some(50));
+        assert_eq!(budget("fuzz runs (7 targets, 10 s each)"), Some(60));
         assert_eq!(
             budget("fuzz targets (instrumented build)"),
-            Some(160),
+            Some(100),
             "the longer prefix is listed first"
         );
         assert_eq!(budget("something new"), None);
@@ -574,7 +576,7 @@ mod tests {
         assert!(table.contains("       3 of   10  rustfmt\n"), "{table}");
         assert!(table.contains("native tests  OVER BUDGET"), "{table}");
         assert!(table.contains("(none) something new"), "{table}");
-        assert!(table.contains("904 of  170  in all"), "{table}");
+        assert!(table.contains("904 of  180  in all"), "{table}");
     }
 
     #[test]
