@@ -11,6 +11,9 @@
 //! Why apart from the app's build: the worker is a second wasm with its
 //! own compiler flags (`+simd128`), and it is built in its own target
 //! directory so that those flags never invalidate the app's build cache.
+//! A finished build is kept outside the work tree by the hash of all it is
+//! made from (xtask/src/cache.rs): a clone whose vision crates did not
+//! change takes it as it is.
 //! Every browser Vigil supports runs wasm SIMD (Chrome/Edge 91, Firefox 89,
 //! Safari 16.4).
 //!
