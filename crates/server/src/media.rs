@@ -16,7 +16,7 @@
 //! requests from appending to the same partial file at once (per process:
 //! partial files are local to one instance anyway).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -126,22 +126,6 @@ pub fn sweep(dir: &Path, keep: &HashSet<String>) -> std::io::Result<(u64, u64)> 
     Ok((files, bytes))
 }
 
-/// Bytes of an attempt's partial uploads, but for the one of `except`
-/// (the upload being resumed counts by itself).
-pub fn partial_bytes(dir: &Path, attempt_id: &str, except: &str) -> u64 {
-    let skip = format!("{except}.part");
-    std::fs::read_dir(dir.join("partial").join(attempt_id))
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter(|e| e.file_name().to_str() != Some(skip.as_str()))
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// The attempts that have partial uploads under the media folder (their
 /// folder names under `partial/`).
 pub fn partial_attempts(dir: &Path) -> std::io::Result<Vec<String>> {
@@ -200,28 +184,49 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
-/// The uploads in progress in this process, by `attempt/sha`.
+/// The uploads in progress in this process: by attempt, the blobs it is
+/// sending.
 #[derive(Debug, Clone, Default)]
 pub struct Uploads {
-    busy: Arc<Mutex<HashSet<String>>>,
+    busy: Arc<Mutex<HashMap<String, HashSet<String>>>>,
 }
 
 /// Held while a request appends to a partial file; released on drop.
 #[derive(Debug)]
 pub struct UploadGuard {
     uploads: Uploads,
-    key: String,
+    attempt: String,
+    sha: String,
+}
+
+/// Why an upload could not be claimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// Another request is uploading this blob.
+    ThisBlob,
+    /// The attempt already has [`crate::quota::MAX_UPLOADS_PER_ATTEMPT`]
+    /// uploads in progress.
+    TooMany,
 }
 
 impl Uploads {
-    /// Claims the partial upload of `sha` by `attempt_id`, or `None` when
-    /// another request holds it.
-    pub fn claim(&self, attempt_id: &str, sha: &str) -> Option<UploadGuard> {
-        let key = format!("{attempt_id}/{sha}");
+    /// Claims the partial upload of `sha` by `attempt_id`: refused when
+    /// another request holds it, or when the attempt already has `most`
+    /// uploads in progress.
+    pub fn claim(&self, attempt_id: &str, sha: &str, most: usize) -> Result<UploadGuard, Busy> {
         let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
-        busy.insert(key.clone()).then(|| UploadGuard {
+        let of_attempt = busy.entry(attempt_id.to_owned()).or_default();
+        if of_attempt.contains(sha) {
+            return Err(Busy::ThisBlob);
+        }
+        if of_attempt.len() >= most {
+            return Err(Busy::TooMany);
+        }
+        of_attempt.insert(sha.to_owned());
+        Ok(UploadGuard {
             uploads: self.clone(),
-            key,
+            attempt: attempt_id.to_owned(),
+            sha: sha.to_owned(),
         })
     }
 }
@@ -229,7 +234,12 @@ impl Uploads {
 impl Drop for UploadGuard {
     fn drop(&mut self) {
         let mut busy = self.uploads.busy.lock().unwrap_or_else(|p| p.into_inner());
-        busy.remove(&self.key);
+        if let Some(of_attempt) = busy.get_mut(&self.attempt) {
+            of_attempt.remove(&self.sha);
+            if of_attempt.is_empty() {
+                busy.remove(&self.attempt);
+            }
+        }
     }
 }
 
@@ -247,12 +257,17 @@ mod tests {
     }
 
     #[test]
-    fn an_upload_is_claimed_once_at_a_time() {
+    fn an_upload_is_claimed_once_at_a_time_and_an_attempt_has_few() {
         let u = Uploads::default();
-        let g = u.claim("a", "x").unwrap();
-        assert!(u.claim("a", "x").is_none());
-        assert!(u.claim("b", "x").is_some());
+        let g = u.claim("a", "x", 2).unwrap();
+        assert_eq!(u.claim("a", "x", 2).unwrap_err(), Busy::ThisBlob);
+        assert!(u.claim("b", "x", 2).is_ok());
+        let y = u.claim("a", "y", 2).unwrap();
+        assert_eq!(u.claim("a", "z", 2).unwrap_err(), Busy::TooMany);
         drop(g);
-        assert!(u.claim("a", "x").is_some());
+        assert!(u.claim("a", "x", 2).is_ok());
+        drop(y);
+        let held = u.busy.lock().unwrap().len();
+        assert_eq!(held, 0, "released claims leave nothing behind");
     }
 }

@@ -9,6 +9,17 @@
 //! photos and stills, tens of MiB of room scan). A refusal is 413 with a
 //! code that names the quota, and stores nothing of the request. The
 //! README's limits table lists these numbers.
+//!
+//! The media quota holds under concurrency: an upload reserves its whole
+//! size in the database before a byte of it is accepted
+//! ([`crate::db::Db::reserve_media`]), so parallel uploads — on one server
+//! or on several replicas — cannot each see the same room. A reservation
+//! is given back when its upload fails with nothing kept, replaced by the
+//! blob's record when it completes, and stops counting once nobody has
+//! touched it for [`RESERVATION_IDLE_MS`] (an abandoned upload; resuming it
+//! reserves again). And one attempt uploads at most
+//! [`MAX_UPLOADS_PER_ATTEMPT`] blobs at once per server (the app sends one
+//! at a time); more is 429 `too_many_uploads`.
 
 /// Most events one attempt's stored log may hold.
 pub const MAX_ATTEMPT_EVENTS: u64 = 100_000;
@@ -17,6 +28,14 @@ pub const MAX_ATTEMPT_EVENT_BYTES: u64 = 32 * 1024 * 1024;
 /// Most bytes of media (finished blobs and partial uploads together) one
 /// attempt may store: four room scans at the largest size.
 pub const MAX_ATTEMPT_MEDIA_BYTES: u64 = 256 * 1024 * 1024;
+
+/// After how long without a request an upload's reservation no longer
+/// counts: 15 minutes, longer than any request may last (a body that sends
+/// nothing for a while is cut).
+pub const RESERVATION_IDLE_MS: i64 = 15 * 60 * 1000;
+
+/// Uploads one attempt may have in progress at once, per server process.
+pub const MAX_UPLOADS_PER_ATTEMPT: usize = 2;
 
 use crate::ApiError;
 

@@ -15,14 +15,17 @@
 //! Only a blob named by an already synced event of the attempt is taken
 //! (else 409 `media_not_named`), within the limit of its kind
 //! ([`MediaKind`]: identity photo 2 MiB, evidence still 1 MiB, room-scan
-//! video 64 MiB; else 413 `too_large`).
+//! video 64 MiB; else 413 `too_large`), and within the attempt's media
+//! quota, reserved whole before the first byte ([`crate::quota`]; else 413
+//! `quota_media`); at most [`MAX_UPLOADS_PER_ATTEMPT`] at once (else 429
+//! `too_many_uploads`).
 
 use std::path::Path;
 
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path as UrlPath, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
@@ -31,8 +34,10 @@ use vigil_api::MediaResponse;
 use super::candidate::CandidateAuth;
 use super::sync::sync_deadline;
 use crate::db::AttemptRow;
+use crate::db::Want;
 use crate::flags::FlagKind;
-use crate::media::{self, MediaKind, MAX_MEDIA_BYTES};
+use crate::media::{self, Busy, MediaKind, MAX_MEDIA_BYTES};
+use crate::quota::{MAX_UPLOADS_PER_ATTEMPT, RESERVATION_IDLE_MS};
 use crate::{ApiError, AppState};
 
 /// A parsed `Content-Range` request header.
@@ -123,27 +128,17 @@ pub(super) async fn put_media(
             "no synced event of this attempt names this media: send the events first",
         )
     })?;
-    // The attempt's media quota: what it stores, and its other partial
-    // uploads, leave `room` for this one.
-    let quota = state.quotas.media_bytes;
-    let partial = {
-        let (dir, id, sha) = (state.media_dir.clone(), attempt.id.clone(), sha.clone());
-        tokio::task::spawn_blocking(move || media::partial_bytes(&dir, &id, &sha))
-            .await
-            .map_err(ApiError::internal)?
-    };
-    let used = state.db.attempt_media_bytes(&attempt.id).await? + partial;
-    let room = quota.saturating_sub(used);
-    let over_quota = |bytes: u64| crate::quota::media_exceeded(used + bytes, quota);
     let limit = kind.limit();
     let range = match headers.get(header::CONTENT_RANGE) {
         Some(v) => Some(parse_range(v.to_str().unwrap_or("?"))?),
         None => None,
     };
+    // The body's length: as declared, or as the body knows it.
     let declared_len = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+        .and_then(|v| v.parse::<u64>().ok())
+        .or_else(|| axum::body::HttpBody::size_hint(&body).exact());
     if declared_len.is_some_and(|n| n > limit) {
         return Err(too_large_for(kind, declared_len.unwrap_or_default()));
     }
@@ -151,20 +146,50 @@ pub(super) async fn put_media(
         if total > limit {
             return Err(too_large_for(kind, total));
         }
-        if total > room {
-            return Err(over_quota(total));
-        }
-    }
-    if let Some(n) = declared_len.filter(|n| range.is_none() && *n > room) {
-        return Err(over_quota(n));
     }
 
-    let _guard = state.uploads.claim(&attempt.id, &sha).ok_or_else(|| {
-        ApiError::conflict(
-            "upload_in_progress",
-            "another request is uploading this media; retry when it ends",
+    let _guard = state
+        .uploads
+        .claim(&attempt.id, &sha, MAX_UPLOADS_PER_ATTEMPT)
+        .map_err(|busy| match busy {
+            Busy::ThisBlob => ApiError::conflict(
+                "upload_in_progress",
+                "another request is uploading this media; retry when it ends",
+            ),
+            Busy::TooMany => {
+                let mut e = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_uploads",
+                    format!(
+                        "this attempt already has {MAX_UPLOADS_PER_ATTEMPT} uploads in progress: \
+                         retry when one ends"
+                    ),
+                );
+                e.retry_after_s = Some(1);
+                e
+            }
+        })?;
+    // The attempt's media quota: the whole upload's room is reserved before
+    // a byte of it is accepted (atomically, across requests and replicas).
+    let want = match (range, declared_len) {
+        (Some(Range::Probe { total } | Range::Piece { total, .. }), _) => Want::Exactly(total),
+        (None, Some(n)) => Want::Exactly(n),
+        (None, None) => Want::UpTo(limit),
+    };
+    let now = state.clock.now_ms();
+    let room = state
+        .db
+        .reserve_media(
+            &attempt.id,
+            &sha,
+            want,
+            state.quotas.media_bytes,
+            now,
+            now - RESERVATION_IDLE_MS,
         )
-    })?;
+        .await?
+        .map_err(|would_hold| crate::quota::media_exceeded(would_hold, state.quotas.media_bytes))?;
+    let over_quota = |bytes: u64| crate::quota::media_exceeded(bytes, state.quotas.media_bytes);
     let part = media::partial_path(&state.media_dir, &attempt.id, &sha);
     let held = match tokio::fs::metadata(&part).await {
         Ok(m) => m.len(),
@@ -227,6 +252,8 @@ pub(super) async fn put_media(
             break;
         }
         if held + written > room {
+            // Only a body of unknown length can come here (a known one
+            // reserved its whole size): over what was left when it began.
             failure = Some(over_quota(held + written));
             written -= chunk.len() as u64;
             break;
@@ -254,6 +281,9 @@ pub(super) async fn put_media(
         if !resumable {
             // Nothing half-way: back to what was held before this request.
             truncate_or_remove(&part, held).await?;
+            if held == 0 {
+                state.db.release_media(&attempt.id, &sha).await?;
+            }
         }
         return Err(err);
     }
@@ -273,6 +303,7 @@ pub(super) async fn put_media(
         .map_err(ApiError::io)?;
     if actual != sha {
         let _ = tokio::fs::remove_file(&part).await;
+        state.db.release_media(&attempt.id, &sha).await?;
         return Err(ApiError::bad_request(
             "hash_mismatch",
             format!("the content's SHA-256 is {actual}, not {sha}: upload it again"),

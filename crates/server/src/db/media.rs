@@ -1,5 +1,7 @@
 //! Media records: which content-addressed blobs (photos, room scan,
-//! evidence stills) each attempt completed, and their sizes.
+//! evidence stills) each attempt completed, and their sizes; and the room
+//! the uploads in progress reserved in the attempt's quota
+//! (`media_reservations`, see [`Db::reserve_media`]).
 //!
 //! Only the records: the bytes are in the blob store ([`crate::blobs`]),
 //! shared between attempts by hash, which is why a purge sweeps the store
@@ -8,6 +10,16 @@
 use std::collections::HashSet;
 
 use super::{signed, unsigned, Db};
+
+/// How much room an upload asks for in its attempt's media quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// Its whole size, known (`Content-Range`'s total, `Content-Length`).
+    Exactly(u64),
+    /// A body of unknown length: as much as is left, up to this many bytes
+    /// (its kind's limit).
+    UpTo(u64),
+}
 
 impl Db {
     /// Bytes of the finished media an attempt stored (for the quota).
@@ -46,7 +58,8 @@ impl Db {
         size.map(|s| unsigned("size", s)).transpose()
     }
 
-    /// Records a completed media blob of an attempt (again: no change).
+    /// Records a completed media blob of an attempt (again: no change),
+    /// and drops its upload's reservation: the `media` row now counts.
     pub async fn insert_media(
         &self,
         attempt_id: &str,
@@ -54,6 +67,7 @@ impl Db {
         size: u64,
         now: i64,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO media (attempt_id, sha256, size, received_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (attempt_id, sha256) DO NOTHING",
@@ -62,9 +76,86 @@ impl Db {
         .bind(sha256)
         .bind(signed("size", size)?)
         .bind(now)
-        .execute(&self.writer)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM media_reservations WHERE attempt_id = $1 AND sha256 = $2")
+            .bind(attempt_id)
+            .bind(sha256)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    /// Reserves room in the attempt's media quota for the upload of
+    /// `sha256`, before any of its bytes is accepted: `Ok(bytes reserved)`,
+    /// or `Err(bytes the attempt would hold)` when that passes `quota`.
+    ///
+    /// What counts: the attempt's finished media, and the reservations of
+    /// its other uploads touched at or after `live_since` (older ones were
+    /// abandoned). The upload's own earlier reservation is replaced. Made
+    /// atomic across requests and replicas by updating the attempt's row
+    /// first, in the same transaction: PostgreSQL holds that row's lock
+    /// until the commit, so a second reservation of the same attempt reads
+    /// the sums only after the first is written; SQLite has one writer.
+    pub async fn reserve_media(
+        &self,
+        attempt_id: &str,
+        sha256: &str,
+        want: Want,
+        quota: u64,
+        now: i64,
+        live_since: i64,
+    ) -> Result<Result<u64, u64>, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query("UPDATE attempts SET media_reserved_at = $2 WHERE id = $1")
+            .bind(attempt_id)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let used: i64 = sqlx::query_scalar(
+            "SELECT CAST(
+               (SELECT COALESCE(SUM(size), 0) FROM media WHERE attempt_id = $1)
+             + (SELECT COALESCE(SUM(bytes), 0) FROM media_reservations
+                WHERE attempt_id = $1 AND sha256 <> $2 AND touched_at >= $3)
+             AS BIGINT)",
+        )
+        .bind(attempt_id)
+        .bind(sha256)
+        .bind(live_since)
+        .fetch_one(&mut *tx)
+        .await?;
+        let used = unsigned("reserved", used)?;
+        let room = quota.saturating_sub(used);
+        let bytes = match want {
+            Want::Exactly(n) if n <= room => n,
+            Want::Exactly(n) => return Ok(Err(used.saturating_add(n))),
+            Want::UpTo(n) if room > 0 => n.min(room),
+            Want::UpTo(n) => return Ok(Err(used.saturating_add(n.min(1)))),
+        };
+        sqlx::query(
+            "INSERT INTO media_reservations (attempt_id, sha256, bytes, touched_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (attempt_id, sha256)
+             DO UPDATE SET bytes = excluded.bytes, touched_at = excluded.touched_at",
+        )
+        .bind(attempt_id)
+        .bind(sha256)
+        .bind(signed("bytes", bytes)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Ok(bytes))
+    }
+
+    /// Gives back the room an upload reserved (it failed and kept nothing).
+    pub async fn release_media(&self, attempt_id: &str, sha256: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM media_reservations WHERE attempt_id = $1 AND sha256 = $2")
+            .bind(attempt_id)
+            .bind(sha256)
+            .execute(&self.writer)
+            .await
+            .map(|_| ())
     }
 
     /// Every media hash some attempt still refers to.

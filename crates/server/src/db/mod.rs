@@ -49,6 +49,7 @@ pub use candidates::{
     RosterWrite,
 };
 pub use mails::MailRow;
+pub use media::Want;
 pub use purge::PurgeCounts;
 pub use review::{DecisionRow, ExclusionRow, FlagRow, ReferralRow};
 pub use sessions::{PackageRow, SessionRow};

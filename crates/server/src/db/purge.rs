@@ -60,7 +60,14 @@ impl Db {
         if dry_run {
             return Ok(counts);
         }
-        for table in ["decisions", "flags", "media", "events", "tokens"] {
+        for table in [
+            "decisions",
+            "flags",
+            "media_reservations",
+            "media",
+            "events",
+            "tokens",
+        ] {
             sqlx::query(&format!("DELETE FROM {table} WHERE {by_attempt}"))
                 .bind(cutoff)
                 .execute(&mut *tx)

@@ -29,6 +29,7 @@ mod roster;
 mod s3;
 mod sanctions;
 mod start;
+mod start_hour;
 mod storage;
 mod sync;
 mod time_zones;
