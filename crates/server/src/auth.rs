@@ -29,11 +29,16 @@ pub const MAX_CODE_INPUT: usize = 64;
 /// [`CodeHashing::spend`]: each hash runs on tokio's blocking pool behind a
 /// semaphore of [`hash_permits`] permits, so a flood of logins waits its
 /// turn in a queue instead of occupying the async workers that serve
-/// everything else (a hash is ~16 ms of one core).
+/// everything else (a hash is ~16 ms of one core). A *suspect* login (its
+/// address has failed tries in flight or recent, [`crate::rate::LoginTry`])
+/// first waits for the suspects' single permit: floods, from however many
+/// addresses, hash one at a time, and a clean login never queues behind
+/// more than one of them.
 #[derive(Debug, Clone)]
 pub struct CodeHashing {
     params: Params,
     permits: Arc<Semaphore>,
+    suspects: Arc<Semaphore>,
 }
 
 impl Default for CodeHashing {
@@ -53,6 +58,7 @@ impl CodeHashing {
         Self {
             params,
             permits: Arc::new(Semaphore::new(hash_permits())),
+            suspects: Arc::new(Semaphore::new(1)),
         }
     }
 
@@ -63,25 +69,32 @@ impl CodeHashing {
 
     /// [`CodeHashing::verify`] off the async workers, one of
     /// [`hash_permits`] at a time.
-    pub async fn check(&self, code: &str, stored: &str) -> bool {
+    pub async fn check(&self, code: &str, stored: &str, suspect: bool) -> bool {
         let (this, code, stored) = (self.clone(), code.to_owned(), stored.to_owned());
-        self.blocking(move || this.verify(&code, &stored))
+        self.blocking(suspect, move || this.verify(&code, &stored))
             .await
             .unwrap_or(false)
     }
 
     /// [`CodeHashing::verify_dummy`] off the async workers, one of
     /// [`hash_permits`] at a time.
-    pub async fn spend(&self, code: &str) {
+    pub async fn spend(&self, code: &str, suspect: bool) {
         let (this, code) = (self.clone(), code.to_owned());
-        let _ = self.blocking(move || this.verify_dummy(&code)).await;
+        let _ = self
+            .blocking(suspect, move || this.verify_dummy(&code))
+            .await;
     }
 
     async fn blocking<T: Send + 'static>(
         &self,
+        suspect: bool,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Option<T> {
-        // The semaphore is never closed: `acquire` only fails if it were.
+        // The semaphores are never closed: `acquire` only fails if they were.
+        let _suspect = match suspect {
+            true => Some(self.suspects.acquire().await.ok()?),
+            false => None,
+        };
         let _permit = self.permits.acquire().await.ok()?;
         tokio::task::spawn_blocking(work).await.ok()
     }

@@ -273,6 +273,21 @@ struct ServeArgs {
     /// (and AWS_ALLOW_HTTP=true for a server without TLS).
     #[arg(long, env = "VIGIL_MEDIA_URL", value_name = "s3://BUCKET[/PREFIX]")]
     media_url: Option<String>,
+    /// A reverse proxy (address or CIDR block, repeatable) whose
+    /// X-Forwarded-For names the client for the per-address limits; the
+    /// header of any other peer is ignored.
+    #[arg(long = "trusted-proxy", env = "VIGIL_TRUSTED_PROXIES", value_name = "CIDR",
+          value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<vigil_server::rate::IpNet>,
+}
+
+/// A trusted proxy: a CIDR block, or one address (a /32 or /128).
+fn parse_proxy(value: &str) -> Result<vigil_server::rate::IpNet, String> {
+    let value = value.trim();
+    value
+        .parse::<vigil_server::rate::IpNet>()
+        .or_else(|_| value.parse::<std::net::IpAddr>().map(Into::into))
+        .map_err(|_| format!("{value:?}: expected an address or a CIDR block (10.0.0.0/8)"))
 }
 
 #[derive(Subcommand)]
@@ -524,6 +539,7 @@ impl From<ServeArgs> for ServeOptions {
                 dir: args.media_dir,
                 url: args.media_url,
             },
+            trusted_proxies: args.trusted_proxies,
         }
     }
 }

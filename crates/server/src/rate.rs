@@ -1,24 +1,36 @@
 //! Per-key rate limits, with the `governor` crate, on the service's clock
 //! (so tests drive them with the fixed clock).
 //!
-//! Why these keys:
+//! Why these keys (a login at the hour of the start must never be jammed,
+//! docs/security.md):
 //! - an authenticated candidate is known by their attempt (a runaway sync
 //!   loop or a script cannot starve the others, and logging in again does
 //!   not buy a fresh bucket);
-//! - a candidate login by the client address *and* the identity
-//!   ([`Limit::Login`]): a stranger guessing codes from one address
-//!   exhausts only their own bucket, never the real candidate's at another
-//!   address; the identity as a whole has a larger bucket
-//!   ([`Limit::LoginIdentity`]) that bounds guessing from many addresses;
-//! - logins naming no registered candidate share one budget
-//!   ([`Limit::LoginUnknown`]): past it they are refused without the dummy
-//!   argon2 hash, so a flood of made-up ids costs no CPU;
-//! - proctor logins by address and by name ([`Limit::ProctorLogin`]);
+//! - every login try, a candidate's or a proctor's, whatever name it
+//!   gives, known or not, first takes one from its client address's
+//!   budget of failed tries ([`LoginTries`]: [`LOGIN_ADDRESS_BURST`], then
+//!   one per [`LOGIN_ADDRESS_EVERY_MS`]); a success gives it back. So the
+//!   argon2 work one address can cause is bounded whatever ids it tries,
+//!   made-up ids cost what real ones cost (no timing tells which exist),
+//!   and a kiosk room behind one router is never refused for logging in;
+//!   a try from an address with failures in flight or recent ("suspect")
+//!   hashes behind one permit of its own ([`crate::auth::CodeHashing`]),
+//!   so a flood never queues ahead of a clean login;
+//! - a login by its client address *and* its name ([`Limit::Login`],
+//!   [`Limit::ProctorLogin`]): a stranger guessing one person's code from
+//!   one address exhausts only their own bucket, never the real person's
+//!   at another address;
+//! - a name across all addresses ([`Limit::LoginIdentity`],
+//!   [`Limit::ProctorLoginName`]) only *slows*: once its bucket is empty, a
+//!   try waits up to [`LOGIN_SLOWDOWN_MAX_MS`] before it is checked, and is
+//!   never refused, so eleven addresses cannot lock the real person out;
 //! - `/api/probe` (1 MiB a call) by address ([`Limit::Probe`]).
 //!
-//! The address is the TCP peer's (`ConnectInfo`): behind a reverse proxy it
-//! is the proxy's, so every candidate shares one address bucket per
-//! identity, which is still per identity. Limits are per server process:
+//! The address is the TCP peer's (`ConnectInfo`), unless that peer is a
+//! trusted reverse proxy (`--trusted-proxy CIDR`, [`Limiter::with_trusted_proxies`]):
+//! then it is the right-most address of `X-Forwarded-For` that is not a
+//! trusted proxy — what the outermost trusted proxy saw; whatever a client
+//! writes further left is not believed. Limits are per server process:
 //! behind a load balancer each instance counts its own share, which only
 //! loosens them by the number of instances.
 //!
@@ -39,15 +51,18 @@
 //! follows the keys active in the last minute or so, whatever the number
 //! of addresses or made-up identities that were ever seen.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter};
+pub use ipnet::IpNet;
 
 use crate::clock::Clock;
 
@@ -69,18 +84,27 @@ pub const CANDIDATE: Quota = Quota::per_second(nonzero(4)).allow_burst(nonzero(1
 pub const LOGIN: Quota = Quota::per_minute(nonzero(10)).allow_burst(nonzero(10));
 
 /// Login tries per session + candidate id from all addresses together:
-/// 100 at once, then one every 6 s (a 40-bit code stays out of reach).
+/// 100 at once, then one every 6 s (a 40-bit code stays out of reach);
+/// past it a try is slowed, not refused.
 pub const LOGIN_IDENTITY: Quota = Quota::per_minute(nonzero(10)).allow_burst(nonzero(100));
 
-/// Logins naming no registered candidate, all together: 50 at once, then
-/// 2 a second. Each costs a dummy argon2 hash (so timing does not tell
-/// which ids exist) until this budget is spent; past it they are refused
-/// at once.
-pub const LOGIN_UNKNOWN: Quota = Quota::per_second(nonzero(2)).allow_burst(nonzero(50));
-
-/// Proctor login tries per client address, and per proctor name: 10 at
-/// once, then one every 6 s.
+/// Proctor login tries per client address + proctor name: 10 at once, then
+/// one every 6 s.
 pub const PROCTOR_LOGIN: Quota = Quota::per_minute(nonzero(10)).allow_burst(nonzero(10));
+
+/// Proctor login tries per name from all addresses together: 100 at once,
+/// then one every 6 s; past it a try is slowed, not refused.
+pub const PROCTOR_LOGIN_NAME: Quota = Quota::per_minute(nonzero(10)).allow_burst(nonzero(100));
+
+/// Failed login tries per client address, candidates' and proctors'
+/// together, whatever names they give: 20 at once...
+pub const LOGIN_ADDRESS_BURST: u32 = 20;
+/// ...then one every 3 s (a success gives its try back).
+pub const LOGIN_ADDRESS_EVERY_MS: i64 = 3_000;
+
+/// The longest a try waits when its name's bucket across addresses is
+/// empty ([`Limiter::slow_down`]).
+pub const LOGIN_SLOWDOWN_MAX_MS: u64 = 2_000;
 
 /// `/api/probe` calls per client address: 30 at once, then one every 2 s
 /// (a system check makes a few).
@@ -96,12 +120,12 @@ pub enum Limit {
     Candidate,
     /// [`LOGIN`], keyed by address + identity.
     Login,
-    /// [`LOGIN_IDENTITY`], keyed by identity.
+    /// [`LOGIN_IDENTITY`], keyed by identity; slows.
     LoginIdentity,
-    /// [`LOGIN_UNKNOWN`], one key for all.
-    LoginUnknown,
-    /// [`PROCTOR_LOGIN`], keyed by address, and by name.
+    /// [`PROCTOR_LOGIN`], keyed by address + name.
     ProctorLogin,
+    /// [`PROCTOR_LOGIN_NAME`], keyed by name; slows.
+    ProctorLoginName,
     /// [`PROBE`], keyed by address.
     Probe,
 }
@@ -112,8 +136,8 @@ impl Limit {
         Limit::Candidate,
         Limit::Login,
         Limit::LoginIdentity,
-        Limit::LoginUnknown,
         Limit::ProctorLogin,
+        Limit::ProctorLoginName,
         Limit::Probe,
     ];
 
@@ -123,8 +147,8 @@ impl Limit {
             Limit::Candidate => CANDIDATE,
             Limit::Login => LOGIN,
             Limit::LoginIdentity => LOGIN_IDENTITY,
-            Limit::LoginUnknown => LOGIN_UNKNOWN,
             Limit::ProctorLogin => PROCTOR_LOGIN,
+            Limit::ProctorLoginName => PROCTOR_LOGIN_NAME,
             Limit::Probe => PROBE,
         }
     }
@@ -134,14 +158,92 @@ impl Limit {
     }
 }
 
-/// The client's address as rate limits know it: the TCP peer when the
-/// server runs with connection info (`vigil-server serve`), else
-/// `unknown` (tests through `oneshot`, which may insert a
-/// `ConnectInfo` themselves).
-pub fn client_address(extensions: &axum::http::Extensions) -> String {
-    extensions
+/// The client address of a request: the TCP peer (`ConnectInfo`; tests
+/// through `oneshot` may insert one, else `unknown`), or, when that peer is
+/// a trusted proxy, the right-most `X-Forwarded-For` address that is not.
+pub fn client_address(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpNet],
+) -> String {
+    let Some(peer) = extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".to_owned();
+    };
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer;
+    if is_trusted(&client) {
+        let hops = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect::<Vec<_>>();
+        for hop in hops.iter().rev() {
+            // Unreadable: the proxy did not write it; stop at what it did.
+            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !is_trusted(&ip) {
+                break;
+            }
+        }
+    }
+    client.to_string()
+}
+
+/// What taking a login try from an address's budget found
+/// ([`Limiter::take_login_try`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginTry {
+    /// The address had tries in flight or failures not yet refilled: its
+    /// hash waits behind the suspects' one permit.
+    pub suspect: bool,
+}
+
+/// Every address's budget of failed login tries: a GCRA of its own, since
+/// a try is taken before its hash and given back on success (governor
+/// cannot give back). Per address, the "theoretical arrival time" in ms.
+#[derive(Debug, Default)]
+struct LoginTries {
+    tat: Mutex<HashMap<String, i64>>,
+    swept_at: AtomicI64,
+}
+
+impl LoginTries {
+    /// The time the whole burst allows ahead of now.
+    const AHEAD_MS: i64 = (LOGIN_ADDRESS_BURST as i64 - 1) * LOGIN_ADDRESS_EVERY_MS;
+
+    fn take(&self, address: &str, now: i64) -> Result<LoginTry, u64> {
+        let mut tat = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        if now.saturating_sub(self.swept_at.load(Ordering::Relaxed)) >= SWEEP_EVERY_MS {
+            self.swept_at.store(now, Ordering::Relaxed);
+            tat.retain(|_, t| *t > now);
+            tat.shrink_to_fit();
+        }
+        let current = tat.get(address).copied().unwrap_or(i64::MIN).max(now);
+        if current - now > Self::AHEAD_MS {
+            let wait_ms = current - now - Self::AHEAD_MS;
+            return Err(whole_seconds(Duration::from_millis(wait_ms as u64)));
+        }
+        tat.insert(address.to_owned(), current + LOGIN_ADDRESS_EVERY_MS);
+        Ok(LoginTry {
+            suspect: current > now,
+        })
+    }
+
+    fn give_back(&self, address: &str, now: i64) {
+        let mut tat = self.tat.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = tat.get_mut(address) {
+            *t -= LOGIN_ADDRESS_EVERY_MS;
+            if *t <= now {
+                tat.remove(address);
+            }
+        }
+    }
 }
 
 /// The service's [`Clock`] as governor reads time: nanoseconds since the
@@ -173,6 +275,10 @@ type Keyed = RateLimiter<String, DashMapStateStore<String>, ServiceClock, NoOpMi
 
 struct Inner {
     clock: ServiceClock,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    trusted_proxies: Vec<IpNet>,
+    /// Failed login tries per address.
+    login_tries: LoginTries,
     /// One limiter per [`Limit`], in [`Limit::ALL`]'s order.
     limiters: Vec<Keyed>,
     /// When each limiter was last swept (service clock, ms).
@@ -204,9 +310,57 @@ impl Limiter {
         let swept_at = Limit::ALL.iter().map(|_| AtomicI64::new(now)).collect();
         Limiter(Arc::new(Inner {
             clock,
+            trusted_proxies: Vec::new(),
+            login_tries: LoginTries {
+                tat: Mutex::default(),
+                swept_at: AtomicI64::new(now),
+            },
             limiters,
             swept_at,
         }))
+    }
+
+    /// The same limits, fresh, believing `X-Forwarded-For` from `proxies`
+    /// (`--trusted-proxy`).
+    pub fn with_trusted_proxies(self, proxies: Vec<IpNet>) -> Limiter {
+        let mut fresh = Limiter::new(self.0.clock.0.clone());
+        if let Some(inner) = Arc::get_mut(&mut fresh.0) {
+            inner.trusted_proxies = proxies;
+        }
+        fresh
+    }
+
+    /// The client address of a request, as every per-address limit keys it
+    /// ([`client_address`] with this server's trusted proxies).
+    pub fn client_address(
+        &self,
+        extensions: &axum::http::Extensions,
+        headers: &axum::http::HeaderMap,
+    ) -> String {
+        client_address(extensions, headers, &self.0.trusted_proxies)
+    }
+
+    /// Takes one try from `address`'s budget of failed logins, before its
+    /// hash: `Err` with the seconds to wait when it is spent. Give it back
+    /// with [`Limiter::login_succeeded`].
+    pub fn take_login_try(&self, address: &str) -> Result<LoginTry, u64> {
+        self.0.login_tries.take(address, self.0.clock.0.now_ms())
+    }
+
+    /// A login from `address` succeeded: its try is given back.
+    pub fn login_succeeded(&self, address: &str) {
+        self.0
+            .login_tries
+            .give_back(address, self.0.clock.0.now_ms())
+    }
+
+    /// Waits while `key`'s bucket under a slowing `limit` is empty, at most
+    /// [`LOGIN_SLOWDOWN_MAX_MS`]; never refuses.
+    pub async fn slow_down(&self, limit: Limit, key: &str) {
+        if let Err(wait_s) = self.check(limit, key) {
+            let ms = (wait_s * 1000).min(LOGIN_SLOWDOWN_MAX_MS);
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
     }
 
     /// Takes one request from `key`'s budget under `limit`, now (service
@@ -272,8 +426,9 @@ mod tests {
         assert_eq!(shape(CANDIDATE), (120, 250));
         assert_eq!(shape(LOGIN), (10, 6_000));
         assert_eq!(shape(LOGIN_IDENTITY), (100, 6_000));
-        assert_eq!(shape(LOGIN_UNKNOWN), (50, 500));
         assert_eq!(shape(PROCTOR_LOGIN), (10, 6_000));
+        assert_eq!(shape(PROCTOR_LOGIN_NAME), (100, 6_000));
+        assert_eq!((LOGIN_ADDRESS_BURST, LOGIN_ADDRESS_EVERY_MS), (20, 3_000));
         assert_eq!(shape(PROBE), (30, 2_000));
         for (i, l) in Limit::ALL.iter().enumerate() {
             assert_eq!(l.index(), i);
@@ -359,5 +514,71 @@ mod tests {
         assert_eq!(l.check(Limit::Candidate, "k"), Ok(()));
         clock.set(i64::MIN);
         assert_eq!(l.check(Limit::Candidate, "k"), Ok(()));
+    }
+
+    #[test]
+    fn an_address_budget_of_failed_tries_with_successes_given_back() {
+        let (clock, l) = limiter_at(1_800_000_000_000);
+        assert_eq!(l.take_login_try("a"), Ok(LoginTry { suspect: false }));
+        for _ in 1..LOGIN_ADDRESS_BURST {
+            assert_eq!(l.take_login_try("a"), Ok(LoginTry { suspect: true }));
+        }
+        assert_eq!(l.take_login_try("a"), Err(3));
+        assert_eq!(l.take_login_try("b"), Ok(LoginTry { suspect: false }));
+        // One try refills in 3 s.
+        clock.advance(LOGIN_ADDRESS_EVERY_MS);
+        assert!(l.take_login_try("a").is_ok());
+        assert!(l.take_login_try("a").is_err());
+        // A success gives its try back; a clean address stays clean.
+        l.login_succeeded("b");
+        for _ in 0..100 {
+            assert_eq!(l.take_login_try("b"), Ok(LoginTry { suspect: false }));
+            l.login_succeeded("b");
+        }
+        // Refilled addresses are swept.
+        clock.advance(SWEEP_EVERY_MS + LOGIN_ADDRESS_EVERY_MS * LOGIN_ADDRESS_BURST as i64);
+        assert!(l.take_login_try("c").is_ok());
+        assert_eq!(l.0.login_tries.tat.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_client_address_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        use axum::extract::ConnectInfo;
+        use axum::http::{Extensions, HeaderMap};
+        let request = |peer: &str, xff: &[&str]| {
+            let mut ext = Extensions::new();
+            let ip: IpAddr = peer.parse().unwrap();
+            ext.insert(ConnectInfo(std::net::SocketAddr::new(ip, 5000)));
+            let mut headers = HeaderMap::new();
+            for v in xff {
+                headers.append("x-forwarded-for", v.parse().unwrap());
+            }
+            (ext, headers)
+        };
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let of = |peer, xff: &[&str]| {
+            let (e, h) = request(peer, xff);
+            client_address(&e, &h, &trusted)
+        };
+        // Not a proxy: the header is the client's own words.
+        assert_eq!(of("192.0.2.1", &["198.51.100.1"]), "192.0.2.1");
+        // A trusted proxy: the right-most untrusted hop, over several
+        // headers and proxies; a forged left part is skipped.
+        assert_eq!(of("10.0.0.1", &["6.6.6.6, 198.51.100.1"]), "198.51.100.1");
+        assert_eq!(
+            of("10.0.0.1", &["6.6.6.6", "198.51.100.1, 10.0.0.2"]),
+            "198.51.100.1"
+        );
+        assert_eq!(of("::1", &["2001:db8::5"]), "2001:db8::5");
+        // No header, or garbage where the proxy should have written: the
+        // last address the proxies vouch for.
+        assert_eq!(of("10.0.0.1", &[]), "10.0.0.1");
+        assert_eq!(of("10.0.0.1", &["198.51.100.1, nonsense"]), "10.0.0.1");
+        assert_eq!(of("10.0.0.1", &["10.0.0.3"]), "10.0.0.3");
+        // Without connection info (tests through oneshot).
+        assert_eq!(
+            client_address(&Extensions::new(), &HeaderMap::new(), &trusted),
+            "unknown"
+        );
     }
 }

@@ -60,26 +60,38 @@ pub(super) async fn login(
         ));
     }
 
-    // Slows the guessing of one candidate's code: per address and identity
-    // (a stranger locks out only themselves), and per identity overall.
+    // Logins that hold at the hour (crate::rate): one person's code is
+    // guessed per address and identity (refused past its bucket); the
+    // address's failed tries, whatever ids they name, are bounded before
+    // any hash; the identity across addresses only slows.
     let identity = format!("{session_id}\u{0}{candidate_id}");
-    let address = crate::rate::client_address(&extensions);
+    let address = state.limits.client_address(&extensions, &headers);
     state
         .limits
         .check(Limit::Login, &format!("{address}\u{0}{identity}"))
-        .and_then(|()| state.limits.check(Limit::LoginIdentity, &identity))
         .map_err(ApiError::rate_limited)?;
+    let login_try = state
+        .limits
+        .take_login_try(&address)
+        .map_err(ApiError::rate_limited)?;
+    state
+        .limits
+        .slow_down(Limit::LoginIdentity, &identity)
+        .await;
     let bad = || ApiError::unauthorized("bad_credentials", "unknown session, candidate or code");
     let Some(candidate) = state.db.candidate(session_id, candidate_id).await? else {
-        // Same cost as a real check while the budget for unknown ids lasts.
-        if state.limits.check(Limit::LoginUnknown, "all").is_ok() {
-            state.hashing.spend(&req.code).await;
-        }
+        // The same cost as a real check, from the same budget.
+        state.hashing.spend(&req.code, login_try.suspect).await;
         return Err(bad());
     };
-    if !state.hashing.check(&req.code, &candidate.code_hash).await {
+    if !state
+        .hashing
+        .check(&req.code, &candidate.code_hash, login_try.suspect)
+        .await
+    {
         return Err(bad());
     }
+    state.limits.login_succeeded(&address);
 
     // After the credentials, so the refusals tell nothing to a stranger.
     if let Some(closed) = state

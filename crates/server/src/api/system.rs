@@ -71,14 +71,13 @@ fn probe_body() -> &'static Bytes {
 pub(super) async fn probe(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
     q: Result<Query<ProbeQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let address = state.limits.client_address(&extensions, &headers);
     state
         .limits
-        .check(
-            crate::rate::Limit::Probe,
-            &crate::rate::client_address(&extensions),
-        )
+        .check(crate::rate::Limit::Probe, &address)
         .map_err(ApiError::rate_limited)?;
     let Query(q) = q.map_err(|e| {
         ApiError::new(

@@ -59,7 +59,10 @@ impl Db {
     }
 
     /// Records a completed media blob of an attempt (again: no change),
-    /// and drops its upload's reservation: the `media` row now counts.
+    /// then drops its upload's reservation: the `media` row now counts. Two
+    /// statements, not a transaction: should the second fail, the stale
+    /// reservation only counts twice until it goes idle
+    /// ([`crate::quota::RESERVATION_IDLE_MS`]).
     pub async fn insert_media(
         &self,
         attempt_id: &str,
@@ -67,7 +70,6 @@ impl Db {
         size: u64,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO media (attempt_id, sha256, size, received_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (attempt_id, sha256) DO NOTHING",
@@ -76,14 +78,9 @@ impl Db {
         .bind(sha256)
         .bind(signed("size", size)?)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&self.writer)
         .await?;
-        sqlx::query("DELETE FROM media_reservations WHERE attempt_id = $1 AND sha256 = $2")
-            .bind(attempt_id)
-            .bind(sha256)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await
+        self.release_media(attempt_id, sha256).await
     }
 
     /// Reserves room in the attempt's media quota for the upload of
@@ -92,11 +89,16 @@ impl Db {
     ///
     /// What counts: the attempt's finished media, and the reservations of
     /// its other uploads touched at or after `live_since` (older ones were
-    /// abandoned). The upload's own earlier reservation is replaced. Made
-    /// atomic across requests and replicas by updating the attempt's row
-    /// first, in the same transaction: PostgreSQL holds that row's lock
-    /// until the commit, so a second reservation of the same attempt reads
-    /// the sums only after the first is written; SQLite has one writer.
+    /// abandoned). The upload's own earlier reservation is replaced.
+    ///
+    /// Atomic across requests and replicas: the check and the write are one
+    /// statement (`INSERT … SELECT … WHERE room`). SQLite runs one writer
+    /// at a time, so that is enough there; on PostgreSQL the statement runs
+    /// in a transaction that first updates the attempt's row, whose lock
+    /// makes a second reservation of the same attempt read the sums only
+    /// after the first is committed. (Not a transaction on SQLite: a
+    /// statement that fails on a full disk can roll SQLite's transaction
+    /// back under sqlx, which then loses track of it on that connection.)
     pub async fn reserve_media(
         &self,
         attempt_id: &str,
@@ -106,35 +108,33 @@ impl Db {
         now: i64,
         live_since: i64,
     ) -> Result<Result<u64, u64>, sqlx::Error> {
-        let mut tx = self.writer.begin().await?;
-        sqlx::query("UPDATE attempts SET media_reserved_at = $2 WHERE id = $1")
+        let used = || async {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT CAST(
+                   (SELECT COALESCE(SUM(size), 0) FROM media WHERE attempt_id = $1)
+                 + (SELECT COALESCE(SUM(bytes), 0) FROM media_reservations
+                    WHERE attempt_id = $1 AND sha256 <> $2 AND touched_at >= $3)
+                 AS BIGINT)",
+            )
             .bind(attempt_id)
-            .bind(now)
-            .execute(&mut *tx)
+            .bind(sha256)
+            .bind(live_since)
+            .fetch_one(&self.writer)
             .await?;
-        let used: i64 = sqlx::query_scalar(
-            "SELECT CAST(
-               (SELECT COALESCE(SUM(size), 0) FROM media WHERE attempt_id = $1)
-             + (SELECT COALESCE(SUM(bytes), 0) FROM media_reservations
-                WHERE attempt_id = $1 AND sha256 <> $2 AND touched_at >= $3)
-             AS BIGINT)",
-        )
-        .bind(attempt_id)
-        .bind(sha256)
-        .bind(live_since)
-        .fetch_one(&mut *tx)
-        .await?;
-        let used = unsigned("reserved", used)?;
-        let room = quota.saturating_sub(used);
-        let bytes = match want {
-            Want::Exactly(n) if n <= room => n,
-            Want::Exactly(n) => return Ok(Err(used.saturating_add(n))),
-            Want::UpTo(n) if room > 0 => n.min(room),
-            Want::UpTo(n) => return Ok(Err(used.saturating_add(n.min(1)))),
+            unsigned("reserved", n)
         };
-        sqlx::query(
+        let bytes = match want {
+            Want::Exactly(n) => n,
+            // As much as is left now; the statement below checks it again.
+            Want::UpTo(n) => n.min(quota.saturating_sub(used().await?)).max(1),
+        };
+        let insert = sqlx::query(
             "INSERT INTO media_reservations (attempt_id, sha256, bytes, touched_at)
-             VALUES ($1, $2, $3, $4)
+             SELECT $1, $2, CAST($3 AS BIGINT), CAST($4 AS BIGINT)
+             WHERE (SELECT COALESCE(SUM(size), 0) FROM media WHERE attempt_id = $1)
+                 + (SELECT COALESCE(SUM(bytes), 0) FROM media_reservations
+                    WHERE attempt_id = $1 AND sha256 <> $2 AND touched_at >= $5)
+                 + CAST($3 AS BIGINT) <= CAST($6 AS BIGINT)
              ON CONFLICT (attempt_id, sha256)
              DO UPDATE SET bytes = excluded.bytes, touched_at = excluded.touched_at",
         )
@@ -142,10 +142,27 @@ impl Db {
         .bind(sha256)
         .bind(signed("bytes", bytes)?)
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Ok(bytes))
+        .bind(live_since)
+        .bind(signed("quota", quota)?);
+        let reserved = match self.backend {
+            super::Backend::Postgres => {
+                let mut tx = self.writer.begin().await?;
+                sqlx::query("UPDATE attempts SET media_reserved_at = $2 WHERE id = $1")
+                    .bind(attempt_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let n = insert.execute(&mut *tx).await?.rows_affected();
+                tx.commit().await?;
+                n
+            }
+            super::Backend::Sqlite => insert.execute(&self.writer).await?.rows_affected(),
+        };
+        if reserved == 1 {
+            Ok(Ok(bytes))
+        } else {
+            Ok(Err(used().await?.saturating_add(bytes)))
+        }
     }
 
     /// Gives back the room an upload reserved (it failed and kept nothing).

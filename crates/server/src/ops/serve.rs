@@ -25,6 +25,9 @@ pub struct ServeOptions {
     pub static_dir: Option<PathBuf>,
     /// The media folder and blob store.
     pub media: MediaStore,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`--trusted-proxy`, [`crate::rate`]).
+    pub trusted_proxies: Vec<crate::rate::IpNet>,
 }
 
 /// Serves until `shutdown` completes (see [`shutdown_signal`]).
@@ -42,7 +45,8 @@ pub async fn serve(
             dir.display()
         );
     }
-    let state = system_state(db, hashing, options.static_dir, options.media, at).await?;
+    let mut state = system_state(db, hashing, options.static_dir, options.media, at).await?;
+    state.limits = state.limits.with_trusted_proxies(options.trusted_proxies);
     // Partial uploads that can no longer complete go, with the personal data
     // they may hold, once their attempt's sync deadline has passed.
     {

@@ -238,27 +238,35 @@ pub(super) async fn login(
     if let Err(e) = same_origin(&headers) {
         return e.into_response();
     }
-    let address = crate::rate::client_address(&extensions);
+    // As a candidate's login (crate::rate): refused per address + name and
+    // per address's failed tries; slowed, never refused, per name.
+    let address = state.limits.client_address(&extensions, &headers);
     let limited = state
         .limits
-        .check(Limit::ProctorLogin, &format!("address:{address}"))
-        .and_then(|()| {
-            state
-                .limits
-                .check(Limit::ProctorLogin, &format!("name:{}", form.name))
-        });
-    if let Err(retry_after_s) = limited {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, retry_after_s.to_string())],
-            login_page(Some(&format!(
-                "too many login attempts: try again in {retry_after_s} s"
-            ))),
-        )
-            .into_response();
-    }
-    match check_login(&state, &form).await {
-        Ok(Some(cookie)) => (CookieJar::new().add(cookie), Redirect::to("/review")).into_response(),
+        .check(Limit::ProctorLogin, &format!("{address}\u{0}{}", form.name))
+        .and_then(|()| state.limits.take_login_try(&address));
+    let login_try = match limited {
+        Ok(t) => t,
+        Err(retry_after_s) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, retry_after_s.to_string())],
+                login_page(Some(&format!(
+                    "too many login attempts: try again in {retry_after_s} s"
+                ))),
+            )
+                .into_response();
+        }
+    };
+    state
+        .limits
+        .slow_down(Limit::ProctorLoginName, &form.name)
+        .await;
+    match check_login(&state, &form, login_try.suspect).await {
+        Ok(Some(cookie)) => {
+            state.limits.login_succeeded(&address);
+            (CookieJar::new().add(cookie), Redirect::to("/review")).into_response()
+        }
         Ok(None) => (
             StatusCode::UNAUTHORIZED,
             login_page(Some("wrong name or password")),
@@ -272,16 +280,17 @@ pub(super) async fn login(
 async fn check_login(
     state: &AppState,
     form: &LoginForm,
+    suspect: bool,
 ) -> Result<Option<Cookie<'static>>, PageError> {
     if form.name.len() > MAX_INPUT || form.password.len() > MAX_INPUT {
         return Ok(None);
     }
     let stored = state.db.proctor_password_hash(&form.name).await?;
     let Some(stored) = stored else {
-        state.hashing.spend(&form.password).await;
+        state.hashing.spend(&form.password, suspect).await;
         return Ok(None);
     };
-    if !state.hashing.check(&form.password, &stored).await {
+    if !state.hashing.check(&form.password, &stored, suspect).await {
         return Ok(None);
     }
     let token = new_token();

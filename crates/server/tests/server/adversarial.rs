@@ -398,17 +398,18 @@ async fn parallel_wrong_proctor_logins_leave_the_api_answering() {
             "{status}"
         );
     }
-    // The name's own budget was spent by the flood.
-    let limited = from(
+    // The flood spent the name's budget across addresses: that only slows
+    // a try from elsewhere (the real proctor is never locked out), while
+    // each flooding address is refused on its own.
+    let elsewhere = from(
         "127.0.2.1",
         Request::post("/review/login")
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(Body::from("name=marie&password=x"))
             .unwrap(),
     );
-    let res = f.app().oneshot(limited).await.unwrap();
-    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    let res = f.app().oneshot(elsewhere).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
 fn login_request(f: &Fixture, n: usize, code: &str) -> Request<Body> {

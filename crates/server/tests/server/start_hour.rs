@@ -162,7 +162,7 @@ async fn parallel_uploads_cannot_pass_the_media_quota_together() {
     // The refused uploads gave their room back: 40 bytes still fit.
     let small = vec![9u8; 40];
     let small_sha = sha_of(&small);
-    with_more_photos(&f, &token, &[small_sha.clone()]).await;
+    with_more_photos(&f, &token, std::slice::from_ref(&small_sha)).await;
     let (status, body) = send(f.app(), put(&token, &small_sha, &small, None)).await;
     assert_eq!(
         status,
@@ -208,4 +208,169 @@ async fn a_resumable_upload_keeps_its_room_until_it_is_abandoned() {
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
     assert_error(&body, "quota_media");
+}
+
+/// `req` as if it came from `addr` (the TCP peer).
+fn from(addr: &str, mut req: Request<Body>) -> Request<Body> {
+    let addr: std::net::SocketAddr = format!("{addr}:40000").parse().unwrap();
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    req
+}
+
+fn candidate_login(f: &Fixture, candidate: &str, code: &str) -> Request<Body> {
+    post_json(
+        "/api/login",
+        serde_json::json!({"session": f.demo.session, "candidate": candidate, "code": code}),
+    )
+}
+
+fn proctor_form(name: &str, password: &str) -> Request<Body> {
+    Request::post("/review/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("name={name}&password={password}")))
+        .unwrap()
+}
+
+async fn status_of(f: &Fixture, req: Request<Body>) -> StatusCode {
+    f.app().oneshot(req).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn one_address_trying_many_ids_spends_one_budget_and_jams_nobody() {
+    let f = fixture().await;
+    let budget = vigil_server::rate::LOGIN_ADDRESS_BURST as usize;
+    // Wrong codes over as many ids as the budget, known and made-up ids
+    // alike: each one a new id, so no per-id bucket is ever empty.
+    for i in 0..budget {
+        let id = if i < 3 {
+            f.demo.candidates[i].id.clone()
+        } else {
+            format!("made-up-{i}")
+        };
+        let status = status_of(
+            &f,
+            from("127.0.9.1", candidate_login(&f, &id, "WRONG-CODE")),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "try {i}");
+    }
+    // The address's budget is spent, whatever id it names next: refused
+    // at once, before any hash.
+    for id in ["made-up-x", f.demo.candidates[0].id.as_str()] {
+        let res = f
+            .app()
+            .oneshot(from("127.0.9.1", candidate_login(&f, id, "WRONG-CODE")))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{id}");
+        assert!(res.headers().contains_key(header::RETRY_AFTER));
+    }
+    // The real candidates, from their own addresses, are not touched.
+    for (n, c) in f.demo.candidates.iter().enumerate() {
+        let addr = format!("127.0.9.{}", 10 + n);
+        let status = status_of(&f, from(&addr, candidate_login(&f, &c.id, &c.code))).await;
+        assert_eq!(status, StatusCode::OK, "{}", c.id);
+    }
+    // A success gives its try back: candidates logging in, again and
+    // again, from one address (a kiosk room behind one router) are never
+    // refused, more times than the budget of failed tries.
+    for round in 0..8 {
+        for c in &f.demo.candidates {
+            let status =
+                status_of(&f, from("127.0.9.20", candidate_login(&f, &c.id, &c.code))).await;
+            assert_eq!(status, StatusCode::OK, "round {round}, {}", c.id);
+        }
+    }
+    assert!(8 * f.demo.candidates.len() > budget);
+}
+
+#[tokio::test]
+async fn wrong_codes_from_many_addresses_only_slow_the_real_candidate() {
+    let f = fixture().await;
+    let c = &f.demo.candidates[0];
+    // Ten addresses, ten wrong codes each, at the candidate's id: the id's
+    // whole budget across addresses (once refused the next try; now a
+    // try waits up to LOGIN_SLOWDOWN_MAX_MS).
+    for a in 0..10 {
+        let addr = format!("127.0.8.{}", a + 1);
+        for _ in 0..10 {
+            let status = status_of(&f, from(&addr, candidate_login(&f, &c.id, "WRONG-CODE"))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+    }
+    // The real candidate, from their own address, still gets in.
+    let status = status_of(&f, from("127.0.8.100", candidate_login(&f, &c.id, &c.code))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_anywhere_do_not_lock_a_proctor_out() {
+    let f = fixture().await;
+    let password = vigil_server::review::add_proctor(
+        &f.state.db,
+        &f.state.hashing,
+        &f.demo.session,
+        "marie",
+        NOW,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    for a in 0..11 {
+        let addr = format!("127.0.7.{}", a + 1);
+        let status = status_of(&f, from(&addr, proctor_form("marie", "wrong"))).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // One address that keeps trying is stopped...
+    let mut last = StatusCode::OK;
+    for _ in 0..12 {
+        last = status_of(&f, from("127.0.7.1", proctor_form("marie", "wrong"))).await;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    // ...but Marie, from her own desk, logs in.
+    let status = status_of(&f, from("127.0.7.200", proctor_form("marie", &password))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_address_is_the_clients() {
+    let mut f = fixture().await;
+    f.state.limits = vigil_server::rate::Limiter::new(f.clock.clone())
+        .with_trusted_proxies(vec!["10.1.0.0/16".parse().unwrap()]);
+    let via_proxy = |client: &str, req: Request<Body>| {
+        let mut req = from("10.1.2.3", req);
+        req.headers_mut().insert(
+            "x-forwarded-for",
+            format!("203.0.113.50, {client}").parse().unwrap(),
+        );
+        req
+    };
+    let budget = vigil_server::rate::LOGIN_ADDRESS_BURST as usize;
+    for i in 0..budget {
+        let req = via_proxy(
+            "198.51.100.7",
+            candidate_login(&f, &format!("x-{i}"), "WRONG"),
+        );
+        assert_eq!(status_of(&f, req).await, StatusCode::UNAUTHORIZED);
+    }
+    let req = via_proxy("198.51.100.7", candidate_login(&f, "x-last", "WRONG"));
+    assert_eq!(status_of(&f, req).await, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy has its own budget (the
+    // left-most address, written by the client itself, is not believed).
+    let req = via_proxy("198.51.100.8", candidate_login(&f, "x-last", "WRONG"));
+    assert_eq!(status_of(&f, req).await, StatusCode::UNAUTHORIZED);
+    // A client that is not the proxy cannot pick its address with the header.
+    let mut req = from("127.0.6.1", candidate_login(&f, "x-last", "WRONG"));
+    req.headers_mut()
+        .insert("x-forwarded-for", "198.51.100.7".parse().unwrap());
+    assert_eq!(status_of(&f, req).await, StatusCode::UNAUTHORIZED);
+    let mut req = from("127.0.6.1", candidate_login(&f, "x-other", "WRONG"));
+    req.headers_mut()
+        .insert("x-forwarded-for", "198.51.100.9".parse().unwrap());
+    assert_eq!(
+        status_of(&f, req).await,
+        StatusCode::UNAUTHORIZED,
+        "keyed by the peer, 127.0.6.1"
+    );
 }
