@@ -1,7 +1,8 @@
 //! `cargo xtask bench NAME`: benchmarks that print figures (never asserted):
 //! `engine` (verify, replay, proctoring), `app` (the web app in Chromium),
-//! `sync` (the server under a whole session syncing at once), `vision` (the
-//! face checks natively and in Chromium, against onnxruntime-web).
+//! `sync` (the server under a whole session syncing at once), `login` (a
+//! real login while wrong codes flood the server), `vision` (the face
+//! checks natively and in Chromium, against onnxruntime-web).
 
 use anyhow::{bail, Result};
 
@@ -22,8 +23,15 @@ pub(crate) fn run(name: Option<&str>) -> Result<()> {
         }
         Some("app") => app(),
         Some("sync") => sync(),
+        Some("login") => util::run(util::cargo_without_lints().args([
+            "bench",
+            "-p",
+            "vigil-server",
+            "--bench",
+            "login",
+        ])),
         Some("vision") => vision(),
-        other => bail!("unknown benchmark {other:?}; available: engine, app, sync, vision"),
+        other => bail!("unknown benchmark {other:?}; available: engine, app, sync, login, vision"),
     }
 }
 

@@ -19,6 +19,7 @@ pub mod error;
 pub mod flags;
 pub mod harden;
 pub mod kiosk;
+pub mod listen;
 pub mod mail;
 pub mod media;
 pub mod ops;

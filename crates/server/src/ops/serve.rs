@@ -2,7 +2,8 @@
 //!
 //! The one command that runs rather than reports: it prints where it
 //! listens and when it stopped as it goes, and keeps the periodic sweep of
-//! stale partial uploads running beside the server.
+//! stale partial uploads running beside the server. The server loop itself,
+//! with its timeouts and connection caps, is [`crate::listen`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -46,7 +47,9 @@ pub async fn serve(
         );
     }
     let mut state = system_state(db, hashing, options.static_dir, options.media, at).await?;
-    state.limits = state.limits.with_trusted_proxies(options.trusted_proxies);
+    state.limits = state
+        .limits
+        .with_trusted_proxies(options.trusted_proxies.clone());
     // Partial uploads that can no longer complete go, with the personal data
     // they may hold, once their attempt's sync deadline has passed.
     {
@@ -72,13 +75,13 @@ pub async fn serve(
         .with_context(|| format!("binding {addr}"))?;
     tracing::info!(addr = %addr, db = %at.label, "serving");
     println!("Listening on http://{addr}/ (Ctrl-C to stop)");
-    // With the peer address, for the per-address rate limits.
-    axum::serve(
-        listener,
-        crate::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    // Within the bounds that keep slow clients from starving the others,
+    // and with the peer address, for the per-address limits.
+    let bounds = crate::listen::Bounds {
+        trusted_proxies: options.trusted_proxies,
+        ..Default::default()
+    };
+    crate::listen::serve(listener, crate::app(state), bounds, shutdown).await?;
     println!("Stopped.");
     Ok(())
 }

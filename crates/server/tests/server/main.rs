@@ -15,6 +15,7 @@ mod cli;
 mod copies;
 mod failures;
 mod kiosk;
+mod listen;
 mod mail;
 mod media;
 mod openapi;
