@@ -85,6 +85,162 @@ pub fn severity_fr(s: Severity) -> &'static str {
     }
 }
 
+/// The server's own record of an attempt's start and opening: what counts,
+/// read beside the log's claims (the candidate's clock) but never replaced
+/// by them (#31).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ServerTimes {
+    /// The start: the server's own (`/api/attempt/start`), or for an
+    /// offline start the one the log declared (then `offline`).
+    pub started_at: Option<i64>,
+    /// Started with the printed start code, without the server.
+    pub offline: bool,
+    /// The opening the server recorded: at the app's call, or the bound.
+    pub questions_opened_at: Option<i64>,
+    /// Started online with no opening recorded yet: the identification
+    /// bound, by which the server counts the questions open.
+    pub opening_bound: Option<i64>,
+}
+
+/// Whether a log's claim differs from the server's record enough to be
+/// shown beside it (a second: the record and the log are written a few
+/// milliseconds apart).
+fn differs(log: i64, server: i64) -> bool {
+    log.abs_diff(server) >= 1_000
+}
+
+impl ServerTimes {
+    /// The start as the procès-verbal prints it (French), with the log's
+    /// claim `log` beside it when it differs.
+    pub fn start_fr(&self, log: Option<i64>, show: impl Fn(i64) -> String) -> String {
+        let beside = |server: i64| match log.filter(|l| differs(*l, server)) {
+            Some(l) => format!(
+                " ; le journal du candidat indique {} (horloge du candidat)",
+                show(l)
+            ),
+            None => String::new(),
+        };
+        match (self.started_at, log) {
+            (Some(s), _) if self.offline => format!(
+                "{} selon le journal du candidat (horloge du candidat) : démarrage hors ligne \
+                 avec le code de démarrage, à vérifier",
+                show(s)
+            ),
+            (Some(s), _) => format!("{} (horloge du serveur){}", show(s), beside(s)),
+            (None, Some(l)) => format!(
+                "non enregistré par le serveur ; le journal du candidat indique {} (horloge du \
+                 candidat)",
+                show(l)
+            ),
+            (None, None) => "non commencée".to_owned(),
+        }
+    }
+
+    /// The opening as the procès-verbal prints it (French).
+    pub fn opening_fr(&self, log: Option<(i64, Reason)>, show: impl Fn(i64) -> String) -> String {
+        let why = |r: Reason| match r {
+            Reason::Manual => " ; identification terminée",
+            Reason::Timeout => " ; durée d'identification dépassée, étapes manquantes",
+        };
+        let beside = |server: i64| match log {
+            Some((l, r)) if differs(l, server) => format!(
+                " ; le journal du candidat indique {} (horloge du candidat){}",
+                show(l),
+                why(r)
+            ),
+            Some((_, r)) => why(r).to_owned(),
+            None => String::new(),
+        };
+        match (self.questions_opened_at, self.opening_bound, log) {
+            (Some(o), _, _) if self.offline => format!(
+                "{} selon le journal du candidat (horloge du candidat, démarrage hors ligne)",
+                show(o)
+            ),
+            (Some(o), _, _) => format!("{} (horloge du serveur){}", show(o), beside(o)),
+            (None, Some(b), _) => format!(
+                "au plus tard {} (limite d'identification : le serveur n'a pas reçu \
+                 l'ouverture){}",
+                show(b),
+                beside(b)
+            ),
+            (None, None, Some((l, r))) => format!(
+                "non enregistrée par le serveur ; le journal du candidat indique {} (horloge du \
+                 candidat){}",
+                show(l),
+                why(r)
+            ),
+            (None, None, None) => "jamais".to_owned(),
+        }
+    }
+
+    /// The start as the review page shows it (English).
+    pub fn start_en(&self, log: Option<i64>, show: impl Fn(i64) -> String) -> String {
+        let beside = |server: i64| match log.filter(|l| differs(*l, server)) {
+            Some(l) => format!(
+                "; the candidate's log says {} (the candidate's clock)",
+                show(l)
+            ),
+            None => String::new(),
+        };
+        match (self.started_at, log) {
+            (Some(s), _) if self.offline => format!(
+                "Started at {} by the candidate's log (the candidate's clock): an offline start \
+                 with the start code, to be checked.",
+                show(s)
+            ),
+            (Some(s), _) => format!("Started at {} (the server's clock){}.", show(s), beside(s)),
+            (None, Some(l)) => format!(
+                "No start recorded by the server; the candidate's log says {} (the candidate's \
+                 clock).",
+                show(l)
+            ),
+            (None, None) => "Not started.".to_owned(),
+        }
+    }
+
+    /// The opening as the review page shows it (English).
+    pub fn opening_en(&self, log: Option<(i64, Reason)>, show: impl Fn(i64) -> String) -> String {
+        let why = |r: Reason| match r {
+            Reason::Manual => "; identification complete",
+            Reason::Timeout => "; identification bound reached: steps missing",
+        };
+        let beside = |server: i64| match log {
+            Some((l, r)) if differs(l, server) => format!(
+                "; the candidate's log says {} (the candidate's clock){}",
+                show(l),
+                why(r)
+            ),
+            Some((_, r)) => why(r).to_owned(),
+            None => String::new(),
+        };
+        match (self.questions_opened_at, self.opening_bound, log) {
+            (Some(o), _, _) if self.offline => format!(
+                "Questions opened at {} by the candidate's log (the candidate's clock, offline \
+                 start).",
+                show(o)
+            ),
+            (Some(o), _, _) => format!(
+                "Questions opened at {} (the server's clock){}.",
+                show(o),
+                beside(o)
+            ),
+            (None, Some(b), _) => format!(
+                "Questions open by {} at the latest (the identification bound: the server did \
+                 not receive the opening){}.",
+                show(b),
+                beside(b)
+            ),
+            (None, None, Some((l, r))) => format!(
+                "No opening recorded by the server; the candidate's log says {} (the \
+                 candidate's clock){}.",
+                show(l),
+                why(r)
+            ),
+            (None, None, None) => "The questions never opened.".to_owned(),
+        }
+    }
+}
+
 /// What the reviewer reads.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dossier {
@@ -397,5 +553,52 @@ mod tests {
         assert_eq!(duration_fr(65_000), "1 min 05 s");
         assert_eq!(duration_fr(3_720_000), "1 h 02 min");
         assert_eq!(duration_fr(-5), "0 s");
+    }
+
+    #[test]
+    fn the_servers_times_are_printed_and_the_logs_claims_beside_them() {
+        let show = |ms: i64| format!("t{}", ms / 1000);
+        let online = ServerTimes {
+            started_at: Some(100_000),
+            offline: false,
+            questions_opened_at: Some(160_000),
+            opening_bound: None,
+        };
+        assert_eq!(
+            online.start_fr(Some(100_020), show),
+            "t100 (horloge du serveur)",
+            "a few ms apart: the same"
+        );
+        assert_eq!(
+            online.start_fr(Some(130_000), show),
+            "t100 (horloge du serveur) ; le journal du candidat indique t130 (horloge du candidat)"
+        );
+        assert_eq!(
+            online.opening_fr(Some((130_000, Reason::Manual)), show),
+            "t160 (horloge du serveur) ; le journal du candidat indique t130 (horloge du \
+             candidat) ; identification terminée"
+        );
+        let unrecorded = ServerTimes {
+            questions_opened_at: None,
+            opening_bound: Some(700_000),
+            ..online
+        };
+        assert!(unrecorded
+            .opening_en(Some((130_000, Reason::Manual)), show)
+            .starts_with("Questions open by t700 at the latest"));
+        let offline = ServerTimes {
+            offline: true,
+            ..online
+        };
+        assert!(offline.start_fr(Some(100_000), show).contains("hors ligne"));
+        assert!(offline
+            .opening_en(Some((160_000, Reason::Manual)), show)
+            .contains("candidate's log"));
+        let none = ServerTimes::default();
+        assert_eq!(none.start_fr(None, show), "non commencée");
+        assert_eq!(none.opening_en(None, show), "The questions never opened.");
+        assert!(none
+            .start_en(Some(5_000), show)
+            .starts_with("No start recorded by the server"));
     }
 }

@@ -142,11 +142,34 @@ pub(super) async fn questions(
     let exam = load_exam(&state, &session.exam_id).await?;
     let d = deadlines(&exam, started, attempt.extra_time);
     let now = state.clock.now_ms();
+    let proposed = now.min(d.identification_by_ms).max(started);
     let at = state
         .db
-        .record_questions_opened(&attempt.id, now.min(d.identification_by_ms).max(started))
+        .record_questions_opened(&attempt.id, proposed)
         .await?
         .ok_or_else(|| ApiError::internal("attempt vanished"))?;
+    if attempt.questions_opened_at.is_none() && at == proposed {
+        // The first record: the log may already claim another opening.
+        let events = state.db.events(&attempt.id).await?;
+        let claim = events.iter().find_map(|e| match &e.kind {
+            vigil_exam::EventKind::QuestionsOpened(_) => Some(e.at),
+            _ => None,
+        });
+        if let Some(log_ms) =
+            claim.filter(|c| c.abs_diff(at) > vigil_exam::START_TOLERANCE_MS.unsigned_abs())
+        {
+            let detail = super::sync::opening_mismatch(log_ms, at, "at the app's call");
+            state
+                .db
+                .add_flag(
+                    &attempt.id,
+                    crate::flags::FlagKind::TimeMismatch,
+                    &detail,
+                    now,
+                )
+                .await?;
+        }
+    }
     tracing::info!(attempt = %attempt.id, "questions opened");
     Ok(Json(QuestionsResponse {
         questions_opened_at_ms: at,

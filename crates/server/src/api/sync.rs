@@ -35,7 +35,7 @@ use vigil_api::{codes, EventsRequest, EventsResponse};
 use vigil_exam::limits::MAX_EVENTS;
 use vigil_exam::{
     deadlines_opened, questions_discrepancy, start_discrepancies, verify_chain, Authority,
-    ChainFault, Event, EventKind, Reason, WaitingBody,
+    ChainFault, Event, EventKind, Reason, WaitingBody, START_TOLERANCE_MS,
 };
 
 use super::candidate::CandidateAuth;
@@ -131,6 +131,14 @@ pub async fn ingest(
         Vec::new()
     };
     let stored_offsets = clock_offsets(&earlier);
+    // A started attempt's opening in this batch with none recorded: how it
+    // started decides who records it (read before the transaction too).
+    let started_offline = attempt.started_at.is_some()
+        && attempt.questions_opened_at.is_none()
+        && events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::QuestionsOpened(_)))
+        && offline_started(state, attempt).await?;
     let mut tx = state.db.begin_sync(&attempt.id, now).await?;
     let last = tx.last_event().await?;
     let stored = last.as_ref().map_or(0, |e| e.seq);
@@ -266,14 +274,38 @@ pub async fn ingest(
                     } else if let Some(d) = questions_discrepancy(e.at, &timeline.authority) {
                         tx.add_flag(FlagKind::TimeMismatch, &d.to_string(), now)
                             .await?;
-                    }
-                    // Offline at the opening: the log's account, within the
-                    // bounds the server knows, is the only record there is.
-                    if attempt.questions_opened_at.is_none() {
-                        if let Some(started) = attempt.started_at {
-                            let by = started.saturating_add(timeline.identification_ms);
-                            tx.record_questions_opened(e.at.clamp(started, by)).await?;
+                    } else if let Some(server) = attempt.questions_opened_at {
+                        // An opening earlier than the server's: the
+                        // questions cannot have been open then.
+                        if server.saturating_sub(e.at) > START_TOLERANCE_MS {
+                            let detail = opening_mismatch(e.at, server, "at the app's call");
+                            tx.add_flag(FlagKind::TimeMismatch, &detail, now).await?;
                         }
+                    }
+                    if let (None, Some(started)) = (attempt.questions_opened_at, attempt.started_at)
+                    {
+                        let by = started.saturating_add(timeline.identification_ms);
+                        if started_offline {
+                            // Started with the printed code (flagged): the
+                            // log's account, within the bounds the server
+                            // knows, is the only record there is.
+                            tx.record_questions_opened(e.at.clamp(started, by)).await?;
+                        } else if now > by {
+                            // Online, and the app never asked the server
+                            // before the bound: the bound is the server's
+                            // record (never the log's account).
+                            tx.record_questions_opened(by).await?;
+                            if e.at.abs_diff(by) > START_TOLERANCE_MS.unsigned_abs() {
+                                let detail = opening_mismatch(
+                                    e.at,
+                                    by,
+                                    "the identification bound: the app never called \
+                                     /api/attempt/questions",
+                                );
+                                tx.add_flag(FlagKind::TimeMismatch, &detail, now).await?;
+                            }
+                        }
+                        // Else the app's call records it (and compares).
                     }
                 }
                 EventKind::Submit(_) => submitted = true,
@@ -424,6 +456,27 @@ fn clock_offsets(events: &[Event]) -> Vec<String> {
             _ => None,
         })
         .collect()
+}
+
+/// A log's account of the opening at `log_ms` against the server's record
+/// `server_ms` (made `how`), for a `time_mismatch` flag.
+pub(super) fn opening_mismatch(log_ms: i64, server_ms: i64, how: &str) -> String {
+    format!(
+        "the log says the questions opened at {} (the candidate's clock); the server's record \
+         is {} ({how})",
+        rfc3339(log_ms),
+        rfc3339(server_ms)
+    )
+}
+
+/// Whether the attempt started without the server (flagged `offline_start`).
+async fn offline_started(state: &AppState, attempt: &AttemptRow) -> Result<bool, ApiError> {
+    Ok(state
+        .db
+        .flags(&attempt.id)
+        .await?
+        .iter()
+        .any(|f| f.kind == FlagKind::OfflineStart.as_str()))
 }
 
 /// When the attempt's data must have arrived: the engine's `sync_by` from

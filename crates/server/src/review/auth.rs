@@ -349,6 +349,8 @@ pub(super) struct Reviewed {
     pub(super) decisions: Vec<crate::db::DecisionRow>,
     /// The session's time zone, for every time shown.
     pub(super) zone: crate::time::Zone,
+    /// The server's own start and opening, shown before the log's claims.
+    pub(super) times: crate::dossier::ServerTimes,
 }
 
 /// Loads [`Reviewed`] after the access check of [`reviewable`].
@@ -363,11 +365,37 @@ pub(super) async fn reviewed(
     let decisions = state.db.decisions(&attempt.id).await?;
     let chain = vigil_exam::verify_from(&attempt.genesis(), &events);
     let dossier = crate::dossier::Dossier::from_events(&events);
-    let zone = state
-        .db
-        .session(&attempt.session_id)
-        .await?
+    let session = state.db.session(&attempt.session_id).await?;
+    let zone = session
+        .as_ref()
         .map_or_else(crate::time::Zone::paris, |s| s.zone());
+    let offline = flags
+        .iter()
+        .any(|f| f.kind == crate::flags::FlagKind::OfflineStart.as_str());
+    // The identification bound, from the session's exam (a stored exam that
+    // no longer reads shows no bound rather than failing the page).
+    let identification_ms = match &session {
+        Some(s) => state
+            .db
+            .exam_json(&s.exam_id)
+            .await?
+            .and_then(|j| vigil_exam::Exam::from_json(&j).ok())
+            .map(|e| e.identification_max_ms()),
+        None => None,
+    };
+    let times = crate::dossier::ServerTimes {
+        started_at: attempt.started_at,
+        offline,
+        questions_opened_at: attempt.questions_opened_at,
+        opening_bound: match (
+            attempt.started_at,
+            attempt.questions_opened_at,
+            identification_ms,
+        ) {
+            (Some(s), None, Some(ms)) if !offline => Some(s.saturating_add(ms)),
+            _ => None,
+        },
+    };
     Ok(Reviewed {
         attempt,
         events,
@@ -376,6 +404,7 @@ pub(super) async fn reviewed(
         flags,
         decisions,
         zone,
+        times,
     })
 }
 

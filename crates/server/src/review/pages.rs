@@ -129,6 +129,7 @@ pub(super) async fn attempt_page(
         flags,
         decisions,
         zone,
+        times,
     } = reviewed(&state, &proctor, &id).await?;
     let local = |ms: i64| zone.show(ms);
     let history = state.db.sync_history(&attempt.id).await?;
@@ -170,17 +171,8 @@ pub(super) async fn attempt_page(
                         figcaption { "Turned " (side_en(*side)) ", yaw " (yaw) "°" } }
                 }
             }
-            p data-testid="questions-opened" { @match (d.started_at, d.questions_opened) {
-                (Some(start), Some((at, reason))) => {
-                    "Questions opened at " (local(at)) ", "
-                    (dossier::duration_fr(at.saturating_sub(start))) " after the start ("
-                    (match reason { vigil_exam::Reason::Manual => "identification complete",
-                        vigil_exam::Reason::Timeout => "identification bound reached: steps missing" })
-                    ")."
-                }
-                (_, None) => "The questions never opened.",
-                (None, Some((at, _))) => { "Questions opened at " (local(at)) "." }
-            } }
+            p data-testid="started" { (times.start_en(d.started_at, local)) }
+            p data-testid="questions-opened" { (times.opening_en(d.questions_opened, local)) }
             h2 { "Room scan" }
             @match &d.room_scan {
                 Some((s, ms)) => {

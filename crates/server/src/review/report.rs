@@ -29,6 +29,7 @@ pub(super) async fn report_page(
         flags,
         decisions,
         zone,
+        times,
     } = reviewed(&state, &proctor, &id).await?;
     let session = state.db.session(&attempt.session_id).await?;
     let exam_title = match &session {
@@ -72,12 +73,8 @@ pub(super) async fn report_page(
                     tr { th { "Candidat" } td { (attempt.candidate_id) } }
                     tr { th { "Tentative" } td { (attempt.id) } }
                     tr { th { "Tiers-temps" } td { (if attempt.extra_time { "oui" } else { "non" }) } }
-                    tr { th { "Début" } td { (d.started_at.map(when).unwrap_or_else(|| "non commencée".into())) } }
-                    tr { th { "Questions ouvertes" } td { @match d.questions_opened {
-                        Some((t, vigil_exam::Reason::Manual)) => { (when(t)) " (identification terminée)" }
-                        Some((t, vigil_exam::Reason::Timeout)) => { (when(t)) " (durée d'identification dépassée, étapes manquantes)" }
-                        None => "jamais",
-                    } } }
+                    tr { th { "Début" } td data-testid="report-start" { (times.start_fr(d.started_at, when)) } }
+                    tr { th { "Questions ouvertes" } td data-testid="report-opening" { (times.opening_fr(d.questions_opened, when)) } }
                     tr { th { "Fin" } td { @match d.submitted {
                         Some((t, vigil_exam::Reason::Manual)) => { (when(t)) " (remise par le candidat)" }
                         Some((t, vigil_exam::Reason::Timeout)) => { (when(t)) " (temps écoulé, remise automatique)" }

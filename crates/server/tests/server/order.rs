@@ -176,6 +176,14 @@ async fn the_dossier_shows_the_ears_and_when_the_questions_opened() {
     let f = fixture().await;
     let (token, attempt, exam, mut a) = started_at_now(&f).await;
     identify_and_open(&mut a, &exam, NOW + 75_000);
+    // The app tells the server as it opens them.
+    f.clock.set(NOW + 75_000);
+    let (status, _) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/questions", &token, json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     f.clock.set(NOW + 2 * MIN);
     let (status, _) = send(f.app(), events_request(&token, 1, a.events())).await;
     assert_eq!(status, StatusCode::OK);
@@ -184,12 +192,16 @@ async fn the_dossier_shows_the_ears_and_when_the_questions_opened() {
     assert!(page.contains("Turned left, yaw 40°"), "{page}");
     assert!(page.contains("Turned right, yaw -40°"), "{page}");
     assert!(
-        page.contains("1 min 15 s after the start (identification complete)"),
+        page.contains("(the server&#39;s clock); identification complete.")
+            || page.contains("(the server's clock); identification complete."),
         "{page}"
     );
     let report = get_page(&f, &format!("/review/attempts/{attempt}/report"), &cookie).await;
     assert!(report.contains("Questions ouvertes"), "{report}");
-    assert!(report.contains("(identification terminée)"), "{report}");
+    assert!(
+        report.contains("(horloge du serveur) ; identification terminée"),
+        "{report}"
+    );
 }
 
 #[tokio::test]

@@ -374,3 +374,80 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_the_clients() {
         "keyed by the peer, 127.0.6.1"
     );
 }
+
+/// Candidate 0 started online at `NOW`; its log, identified and opened at
+/// `opened`, synced at `synced` — without `/api/attempt/questions`.
+async fn opened_in_the_log_only(f: &Fixture, opened: i64, synced: i64) -> (String, String) {
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    let (status, body) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/start", &token, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let exam = demo_exam();
+    let mut a = waiting_attempt(f, 0, NOW - 60_000);
+    a.start(&exam, &demo_window(f), false, NOW).unwrap();
+    identify_and_open(&mut a, &exam, opened);
+    f.clock.set(synced);
+    let (status, body) = send(f.app(), events_request(&token, 1, a.events())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (token, attempt)
+}
+
+async fn time_mismatches(f: &Fixture, attempt: &str) -> Vec<String> {
+    f.state
+        .db
+        .flags(attempt)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|x| x.kind == "time_mismatch")
+        .map(|x| x.detail)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_log_never_becomes_the_servers_record_of_the_opening() {
+    let f = fixture().await;
+    // The log says the questions opened 30 s after the start (dated up to
+    // the future tolerance ahead, as a modified app may); the app never
+    // asked the server.
+    let (token, attempt) = opened_in_the_log_only(&f, NOW + 90_000, NOW + 40_000).await;
+    let row = f.state.db.attempt(&attempt).await.unwrap().unwrap();
+    assert_eq!(
+        row.questions_opened_at, None,
+        "the log is not the server's record"
+    );
+    // The app asks now: the server's record is now, and the log's other
+    // claim is flagged, as a start's would be.
+    f.clock.set(NOW + 50_000);
+    let (status, body) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/questions", &token, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["questions_opened_at_ms"], NOW + 50_000);
+    let flags = time_mismatches(&f, &attempt).await;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert!(flags[0].contains("candidate's clock"), "{}", flags[0]);
+}
+
+#[tokio::test]
+async fn without_the_servers_opening_the_bound_is_the_record_and_the_log_is_flagged() {
+    let f = fixture().await;
+    let bound = NOW + 600_000;
+    // The log reaches the server only after the bound; /questions never.
+    let (_, attempt) = opened_in_the_log_only(&f, NOW + 30_000, bound + 5_000).await;
+    let row = f.state.db.attempt(&attempt).await.unwrap().unwrap();
+    assert_eq!(
+        row.questions_opened_at,
+        Some(bound),
+        "the server's own rule"
+    );
+    let flags = time_mismatches(&f, &attempt).await;
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert!(flags[0].contains("never"), "{}", flags[0]);
+}
