@@ -176,7 +176,7 @@ pub async fn start_with_code(
         Ok(Some(p)) => p,
         _ => return Err(StartFailure::NoPackage),
     };
-    let key = package::key_from_start_code(&login.attempt.session.id, start_code);
+    let key = package::key_from_start_code(&login.attempt.session.id, start_code, id);
     begin(store, login, &package, &key, None, login.attempt.extra_time).await
 }
 

@@ -77,7 +77,8 @@ fn zero_genesis() -> String {
     "0".repeat(64)
 }
 
-/// `GET /api/attempt/package` answer: the exam, encrypted for its session.
+/// `GET /api/attempt/package` answer: the exam, encrypted for this attempt
+/// ([`attempt_key`]).
 ///
 /// Served at any time after login, so the candidate's machine holds the
 /// exam before the start even on a poor network. The key arrives with the
@@ -114,7 +115,8 @@ pub struct StartResponse {
     /// opened at the identification bound, plus the duration. It ends
     /// earlier when they open earlier ([`QuestionsResponse::deadline_ms`]).
     pub deadline_ms: i64,
-    /// The 32-byte AES-256-GCM key of the package, standard base64.
+    /// The 32-byte AES-256-GCM key of this attempt's package
+    /// ([`attempt_key`]), standard base64.
     pub key: String,
     /// Whether the server's records grant this attempt extra time (the
     /// exam's fraction, per section and overall): the app's `start` event
@@ -194,6 +196,24 @@ pub fn start_code_key(session_id: &str, start_code: &str) -> [u8; 32] {
     h.update(START_CODE_CONTEXT);
     h.update(session_id.as_bytes());
     h.update(normalize_code(start_code).as_bytes());
+    h.finalize().into()
+}
+
+/// Domain separation of an attempt's package key.
+pub const ATTEMPT_KEY_CONTEXT: &[u8] = b"vigil-attempt-key-v1";
+
+/// The package key of one attempt: `SHA-256(ATTEMPT_KEY_CONTEXT ‖ session
+/// key ‖ attempt id)`, the session key being [`start_code_key`]'s. Every
+/// attempt's package is sealed under its own key, and the start releases
+/// only that one, so a key passed from a candidate who started opens
+/// nothing of another's (#31); the printed start code still opens every
+/// attempt's package of its session, through this derivation.
+pub fn attempt_key(session_key: &[u8; 32], attempt_id: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(ATTEMPT_KEY_CONTEXT);
+    h.update(session_key);
+    h.update(attempt_id.as_bytes());
     h.finalize().into()
 }
 

@@ -32,10 +32,12 @@ pub enum OpenError {
     Invalid(String),
 }
 
-/// The package key (base64) a printed start code unlocks, for a start
-/// without network: the same derivation the server seals with.
-pub fn key_from_start_code(session_id: &str, start_code: &str) -> String {
-    STANDARD.encode(crate::start_code_key(session_id, start_code))
+/// The key (base64) of one attempt's package that a printed start code
+/// unlocks, for a start without network: the same derivations the server
+/// seals with ([`crate::start_code_key`], then [`crate::attempt_key`]).
+pub fn key_from_start_code(session_id: &str, start_code: &str, attempt_id: &str) -> String {
+    let session = crate::start_code_key(session_id, start_code);
+    STANDARD.encode(crate::attempt_key(&session, attempt_id))
 }
 
 /// Decrypts and validates the exam of a package.
@@ -107,17 +109,25 @@ mod tests {
     }
 
     #[test]
-    fn a_start_code_opens_its_sessions_package_only() {
+    fn a_start_code_opens_its_sessions_attempts_packages_only() {
         let exam = Exam::from_toml(EXAM).unwrap().redact();
-        let key = crate::start_code_key("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        let session = crate::start_code_key("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        let key = crate::attempt_key(&session, "a-1");
         let package = seal(&key, exam.to_json().as_bytes());
         // Typed loosely: case, spaces and dashes do not matter.
-        let typed = key_from_start_code("s-1", "abcd efgh jkmn pqrs tuvw xyz2");
+        let typed = key_from_start_code("s-1", "abcd efgh jkmn pqrs tuvw xyz2", "a-1");
         assert_eq!(open(&package, &typed).unwrap().id, "demo-short");
-        let wrong = key_from_start_code("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ3");
+        let wrong = key_from_start_code("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ3", "a-1");
         assert_eq!(open(&package, &wrong), Err(OpenError::WrongKey));
-        let other_session = key_from_start_code("s-2", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        let other_session = key_from_start_code("s-2", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2", "a-1");
         assert_eq!(open(&package, &other_session), Err(OpenError::WrongKey));
+        // Another attempt's key, or the session's own, opens nothing.
+        let other_attempt = key_from_start_code("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2", "a-2");
+        assert_eq!(open(&package, &other_attempt), Err(OpenError::WrongKey));
+        assert_eq!(
+            open(&package, &STANDARD.encode(session)),
+            Err(OpenError::WrongKey)
+        );
     }
 
     #[test]

@@ -12,9 +12,12 @@
 //! GCM tag, so the app needs nothing else to check it.
 //!
 //! The package is sealed once per session, at creation, with a random
-//! 12-byte nonce, and stored: every candidate downloads the same bytes (a
-//! cache or CDN may serve them), and a re-imported exam never reuses a nonce
-//! under the same key.
+//! 12-byte nonce, and stored (a re-imported exam never reuses a nonce under
+//! the same key). Each attempt downloads it sealed again under its own key,
+//! `vigil_api::attempt_key(session key, attempt id)`, which is what the
+//! start releases: a key passed on opens no other candidate's package,
+//! while the start code still opens them all (the app derives its
+//! attempt's key from it).
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Key, Nonce};

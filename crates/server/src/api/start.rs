@@ -3,8 +3,10 @@
 //!
 //! The package (the session's exam without answer keys, sealed once with
 //! AES-256-GCM at session creation, see [`crate::package`]) is served at
-//! any time after login, so every machine holds the exam before the start
-//! even on a poor network. The key is released only by the start: inside
+//! any time after login, sealed again for the caller's attempt under its
+//! own key, so every machine holds the exam before the start even on a
+//! poor network, and a key passed on opens no one else's copy. The
+//! attempt's key is released only by the start: inside
 //! the engine's start window ([`StartWindow::check_start`]), once per
 //! attempt (an atomic `UPDATE … WHERE started_at IS NULL`), with the start
 //! time taken from the server clock. A start already recorded is answered
@@ -26,18 +28,23 @@ use super::candidate::CandidateAuth;
 use crate::db::{PackageRow, SessionRow};
 use crate::{package, ApiError, AppState};
 
-/// `GET /api/attempt/package`: the sealed exam of the caller's session.
+/// `GET /api/attempt/package`: the exam, sealed for the caller's attempt
+/// under its own key ([`vigil_api::attempt_key`]): the session's sealed
+/// package opened and sealed again, with a fresh nonce at each call.
 pub(super) async fn get_package(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
 ) -> Result<Json<PackageResponse>, ApiError> {
     let pkg = load_package(&state, &attempt.session_id).await?;
+    let plain = package::open(&pkg.key, &pkg.sealed.nonce, &pkg.sealed.ciphertext)
+        .ok_or_else(|| ApiError::internal("the session's package does not open with its key"))?;
+    let sealed = package::seal(&vigil_api::attempt_key(&pkg.key, &attempt.id), &plain);
     Ok(Json(PackageResponse {
         exam_id: pkg.exam_id,
         algorithm: package::ALGORITHM.to_owned(),
-        nonce: package::b64(&pkg.sealed.nonce),
-        ciphertext: package::b64(&pkg.sealed.ciphertext),
-        sha256: pkg.sealed.sha256,
+        nonce: package::b64(&sealed.nonce),
+        ciphertext: package::b64(&sealed.ciphertext),
+        sha256: sealed.sha256,
     }))
 }
 
@@ -116,7 +123,7 @@ async fn recorded_start(
         started_at_ms: started,
         identification_by_ms: d.identification_by_ms,
         deadline_ms: d.ends_at_ms,
-        key: package::b64(&pkg.key),
+        key: package::b64(&vigil_api::attempt_key(&pkg.key, &attempt.id)),
         extra_time: attempt.extra_time,
     }))
 }

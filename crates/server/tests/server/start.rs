@@ -30,10 +30,12 @@ async fn the_package_is_served_before_the_start_and_opens_with_the_released_key(
     assert_eq!(nonce.len(), 12);
     let ciphertext = unb64(pkg["ciphertext"].as_str().unwrap()).unwrap();
 
-    // Another candidate of the session gets the very same bytes (cacheable).
+    // Another candidate of the session gets the same exam sealed under
+    // another key (#31): other bytes, the same plaintext's hash.
     let other = f.login(1).await;
     let (_, pkg2) = send(f.app(), get_with_token("/api/attempt/package", &other)).await;
-    assert_eq!(pkg, pkg2);
+    assert_ne!(pkg["ciphertext"], pkg2["ciphertext"]);
+    assert_eq!(pkg["sha256"], pkg2["sha256"]);
 
     // Before the window: refused, naming the opening time.
     let (status, body) = send(f.app(), start_req(&token)).await;
@@ -55,14 +57,15 @@ async fn the_package_is_served_before_the_start_and_opens_with_the_released_key(
         .unwrap()
         .try_into()
         .unwrap();
-    // The key is the one the printed start code gives offline.
-    assert_eq!(key, derive_key(&f.demo.session, &f.demo.start_code));
+    // The key is the one the printed start code gives offline, for this
+    // attempt.
+    let attempt_id = f.attempt_id(&token).await;
+    let attempt_key =
+        |code: &str| vigil_api::attempt_key(&derive_key(&f.demo.session, code), &attempt_id);
+    assert_eq!(key, attempt_key(&f.demo.start_code));
     assert_eq!(
         key,
-        derive_key(
-            &f.demo.session,
-            &f.demo.start_code.to_lowercase().replace('-', " ")
-        )
+        attempt_key(&f.demo.start_code.to_lowercase().replace('-', " "))
     );
 
     let plain = open(&key, &nonce, &ciphertext).expect("the key opens the package");

@@ -451,3 +451,48 @@ async fn without_the_servers_opening_the_bound_is_the_record_and_the_log_is_flag
     assert_eq!(flags.len(), 1, "{flags:?}");
     assert!(flags[0].contains("never"), "{}", flags[0]);
 }
+
+#[tokio::test]
+async fn one_candidates_key_opens_nothing_for_another() {
+    use vigil_server::package::{open, unb64};
+    let f = fixture().await;
+    let a = f.login(0).await;
+    let b = f.login(1).await;
+    let attempt_b = f.attempt_id(&b).await;
+    let package_of = |token: String| {
+        let app = f.app();
+        async move {
+            let (status, pkg) = send(app, get_with_token("/api/attempt/package", &token)).await;
+            assert_eq!(status, StatusCode::OK, "{pkg}");
+            let bytes = |field: &str| unb64(pkg[field].as_str().unwrap()).unwrap();
+            (bytes("nonce"), bytes("ciphertext"), pkg)
+        }
+    };
+    let (nonce_a, sealed_a, _) = package_of(a.clone()).await;
+    let (nonce_b, sealed_b, pkg_b) = package_of(b.clone()).await;
+    // A starts; B has not.
+    let (status, start_a) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/start", &a, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{start_a}");
+    let key_a: [u8; 32] = unb64(start_a["key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert!(
+        open(&key_a, &nonce_a, &sealed_a).is_some(),
+        "A's key opens A's package"
+    );
+    assert!(
+        open(&key_a, &nonce_b, &sealed_b).is_none(),
+        "A's key, passed on, opens nothing of B's"
+    );
+    // The printed start code still opens B's own package, offline.
+    let key_b =
+        vigil_api::package::key_from_start_code(&f.demo.session, &f.demo.start_code, &attempt_b);
+    let package_b: vigil_api::PackageResponse = serde_json::from_value(pkg_b).unwrap();
+    let exam = vigil_api::package::open(&package_b, &key_b).expect("the code opens B's package");
+    assert_eq!(exam.id, f.demo.exam);
+}
