@@ -6,7 +6,7 @@
 use std::rc::Rc;
 
 use vigil_api::LoginResponse;
-use vigil_exam::{Attempt, AttemptState, Exam, Phase, Schedule, StartWindow};
+use vigil_exam::{Attempt, AttemptState, Exam, Schedule, StartWindow};
 
 use crate::browser::api::ApiFailure;
 use crate::browser::{api, capabilities, clock, idb};
@@ -207,15 +207,7 @@ async fn begin(
     let opened = exam.clone();
     let next = store
         .commit_all(move |a, now| {
-            let mut events = Vec::new();
-            if a.state().phase == Phase::Consented {
-                events.push(a.enter_waiting_room(now)?);
-            }
-            let at = server_started_at
-                .unwrap_or(now)
-                .max(a.state().last_at_ms.unwrap_or(i64::MIN));
-            events.push(a.start(&opened, &window, extra_time, at)?);
-            Ok(events)
+            a.wait_and_start(&opened, &window, extra_time, server_started_at, now)
         })
         .await
         .map_err(StartFailure::Commit)?;

@@ -199,6 +199,33 @@ impl Attempt {
         self.push(None, EventKind::Waiting(WaitingBody {}), now_ms)
     }
 
+    /// The app's start: into the waiting room if the candidate is not there
+    /// yet, then the start, as of the server's start `server_ms` (an online
+    /// start) or `now_ms` (an offline one, by the trusted clock). The
+    /// waiting-room entry is dated no later than the start, and the start
+    /// event carries the server's start exactly — not the moment its answer
+    /// arrived (#31: 20–40 ms later on loopback, and the log then said the
+    /// candidate reached the waiting room after starting). Never back in
+    /// time: a log already past the server's start (a device clock ahead)
+    /// starts at its last event, which the sync flags.
+    pub fn wait_and_start(
+        &mut self,
+        exam: &Exam,
+        window: &StartWindow,
+        extra_time: bool,
+        server_ms: Option<i64>,
+        now_ms: i64,
+    ) -> Result<Vec<Event>, AttemptError> {
+        let last = self.state.last_at_ms.unwrap_or(i64::MIN);
+        let at = server_ms.unwrap_or(now_ms).max(last);
+        let mut events = Vec::new();
+        if self.state.phase == crate::state::Phase::Consented {
+            events.push(self.enter_waiting_room(at.min(now_ms).max(last))?);
+        }
+        events.push(self.start(exam, window, extra_time, at)?);
+        Ok(events)
+    }
+
     /// Start the exam at `now_ms`, inside `window`, with or without the
     /// extra-time accommodation.
     pub fn start(

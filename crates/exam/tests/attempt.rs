@@ -970,3 +970,56 @@ fn rewinding_to_a_stored_state_undoes_later_steps() {
 fn replay_from_start(exam: &Exam, events: &[Event]) -> AttemptState {
     replay(exam, events).unwrap()
 }
+
+#[test]
+fn an_online_start_carries_the_servers_start_and_the_waiting_room_comes_first() {
+    // #31: the server started the attempt at `server`; its answer reached
+    // the app 30 ms later, with the candidate not yet in the waiting room.
+    let exam = two_free_sections();
+    let window = StartWindow {
+        opens_at_ms: 0,
+        closes_at_ms: 10 * MIN,
+    };
+    let server = 5 * MIN;
+    let mut a = Attempt::new();
+    a.record_checks(vec![], server - 60_000).unwrap();
+    a.consent("v1", &"a".repeat(64), server - 50_000).unwrap();
+    let events = a
+        .wait_and_start(&exam, &window, false, Some(server), server + 30)
+        .unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(matches!(events[0].kind, EventKind::Waiting(_)));
+    assert!(
+        events[0].at <= server,
+        "in the waiting room before the start"
+    );
+    assert_eq!(
+        events[1].at, server,
+        "the start event is the server's start"
+    );
+    let EventKind::Start(b) = &events[1].kind else {
+        panic!("{:?}", events[1].kind)
+    };
+    assert_eq!(b.started_at_ms, server);
+    assert_eq!(b.deadline_ms, deadlines(&exam, server, false).ends_at_ms);
+
+    // Offline (no server start): now, the waiting room first as well.
+    let mut b = Attempt::new();
+    b.record_checks(vec![], server - 60_000).unwrap();
+    b.consent("v1", &"a".repeat(64), server - 50_000).unwrap();
+    let events = b
+        .wait_and_start(&exam, &window, false, None, server)
+        .unwrap();
+    assert_eq!((events[0].at, events[1].at), (server, server));
+
+    // A log already past the server's start (a device clock ahead): never
+    // back in time; the sync flags the difference.
+    let mut c = Attempt::new();
+    c.record_checks(vec![], server - 60_000).unwrap();
+    c.consent("v1", &"a".repeat(64), server + 2_000).unwrap();
+    let events = c
+        .wait_and_start(&exam, &window, false, Some(server), server + 30)
+        .unwrap();
+    assert_eq!(events[0].at, server + 2_000);
+    assert_eq!(events[1].at, server + 2_000);
+}
