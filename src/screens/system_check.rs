@@ -190,14 +190,18 @@ pub fn SystemCheckScreen(props: &Props) -> Html {
         Callback::from(move |o| mic.set(Some(o)))
     };
     let on_back = props.on_back.reform(|_: MouseEvent| ());
+    // The items' names are the engine's (one list with the server's
+    // pre-check rule), in its order.
+    let [browser, camera_item, microphone, network, memory, screens, storage] =
+        vigil_exam::CHECK_ITEMS;
     let results: Vec<CheckResult> = [
-        ("browser", browser_status, browser_message.clone()),
-        ("camera", camera_status, camera_message.clone()),
-        ("microphone", mic_status, mic_message.clone()),
-        ("network", network_status, network_message.clone()),
-        ("memory", memory_status, memory_message.clone()),
-        ("screens", screens_status, screens_message.to_owned()),
-        ("storage", storage_status, storage_message.clone()),
+        (browser, browser_status, browser_message.clone()),
+        (camera_item, camera_status, camera_message.clone()),
+        (microphone, mic_status, mic_message.clone()),
+        (network, network_status, network_message.clone()),
+        (memory, memory_status, memory_message.clone()),
+        (screens, screens_status, screens_message.to_owned()),
+        (storage, storage_status, storage_message.clone()),
     ]
     .into_iter()
     .map(|(item, status, detail)| CheckResult {

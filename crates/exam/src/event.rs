@@ -142,6 +142,20 @@ pub enum CheckStatus {
     Fail,
 }
 
+/// The system check's items, as the app records them in a `checks` event
+/// (`CheckResult::item`). One list for both sides: a pre-check counts as
+/// validated on the server only when each of these is present and none
+/// failed (#31: a run naming only the camera once counted).
+pub const CHECK_ITEMS: [&str; 7] = [
+    "browser",
+    "camera",
+    "microphone",
+    "network",
+    "memory",
+    "screens",
+    "storage",
+];
+
 /// One system-check result, e.g. `{item: "camera", status: pass}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -8,7 +8,8 @@
 //! started. That stored event is the pre-check record: nothing new to
 //! trust, and it is in the hash chain. The app records it only when no
 //! check failed (the candidate cannot continue otherwise), and the server
-//! checks that again.
+//! checks that again, and that every item of the check is there
+//! ([`passed`]).
 //!
 //! **Time.** What counts is when the server stored it, not the time the
 //! event carries: a log's times come from the candidate's machine, and a
@@ -54,9 +55,15 @@ pub fn deadline(exam: &Exam, starts_at: i64) -> i64 {
     starts_at.saturating_sub(hours.saturating_mul(3_600_000))
 }
 
-/// Whether a run passed: no check failed (warnings allowed, as in the app).
+/// Whether a run passed: every item of the system check present
+/// ([`vigil_exam::CHECK_ITEMS`]) and none failed (warnings allowed, as in
+/// the app). A run that leaves an item out — only a modified app can —
+/// did not pass.
 pub fn passed(results: &[CheckResult]) -> bool {
-    !results.is_empty() && results.iter().all(|r| r.status != CheckStatus::Fail)
+    vigil_exam::CHECK_ITEMS
+        .iter()
+        .all(|item| results.iter().any(|r| r.item == *item))
+        && results.iter().all(|r| r.status != CheckStatus::Fail)
 }
 
 /// Every candidate's pre-check in a session, by candidate id (candidates
@@ -102,16 +109,35 @@ mod tests {
         }
     }
 
+    fn run(statuses: &[CheckStatus]) -> Vec<CheckResult> {
+        vigil_exam::CHECK_ITEMS
+            .iter()
+            .zip(statuses.iter().chain(std::iter::repeat(&CheckStatus::Pass)))
+            .map(|(item, status)| CheckResult {
+                item: (*item).into(),
+                status: *status,
+                detail: String::new(),
+            })
+            .collect()
+    }
+
     #[test]
-    fn a_run_passes_without_a_failure() {
-        assert!(passed(&[
-            check(CheckStatus::Pass),
-            check(CheckStatus::Warn)
-        ]));
-        assert!(!passed(&[
-            check(CheckStatus::Pass),
-            check(CheckStatus::Fail)
-        ]));
+    fn a_run_passes_with_every_item_and_no_failure() {
+        assert!(passed(&run(&[CheckStatus::Pass, CheckStatus::Warn])));
+        assert!(!passed(&run(&[CheckStatus::Pass, CheckStatus::Fail])));
         assert!(!passed(&[]));
+        // Only the camera, passed: a run with items left out (#31).
+        assert!(!passed(&[check(CheckStatus::Pass)]));
+        let mut missing_storage = run(&[]);
+        missing_storage.pop();
+        assert!(!passed(&missing_storage));
+        // An unknown extra item does not hurt; its failure does.
+        let mut extra = run(&[]);
+        extra.push(CheckResult {
+            item: "gpu".into(),
+            status: CheckStatus::Warn,
+            detail: String::new(),
+        });
+        assert!(passed(&extra));
     }
 }

@@ -36,19 +36,24 @@ async fn sign_in(f: &Fixture, session: &str, candidate: &str, code: &str) -> (St
     (status, body["token"].as_str().unwrap_or("").to_owned())
 }
 
-/// Syncs a system check run with these statuses (the start of the log);
-/// the attempt, to go on with.
+/// Syncs a system check run whose first items have these statuses, the
+/// others passed (the start of the log); the attempt, to go on with.
 async fn sync_checks(f: &Fixture, token: &str, statuses: &[CheckStatus]) -> Attempt {
-    let mut a = Attempt::with_genesis(&f.genesis_of(token).await);
-    let results = statuses
+    let results = vigil_exam::CHECK_ITEMS
         .iter()
         .enumerate()
-        .map(|(i, s)| CheckResult {
+        .map(|(i, item)| CheckResult {
             detail: format!("measured {i}"),
-            item: ["browser", "camera", "microphone"][i % 3].into(),
-            status: *s,
+            item: (*item).into(),
+            status: statuses.get(i).copied().unwrap_or(CheckStatus::Pass),
         })
         .collect();
+    sync_run(f, token, results).await
+}
+
+/// Syncs a system check run of exactly these results.
+async fn sync_run(f: &Fixture, token: &str, results: Vec<CheckResult>) -> Attempt {
+    let mut a = Attempt::with_genesis(&f.genesis_of(token).await);
     a.record_checks(results, f.clock.now_ms()).unwrap();
     let (status, body) = send(f.app(), events_request(token, 1, a.events())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -113,6 +118,24 @@ async fn the_session_page_tells_who_validated_the_precheck_in_time_and_a_move_fo
         "failed\">failed 15/01/2027 09:00:00 (heure de Paris)"
     );
     assert_eq!(precheck_cell(&page, "V4"), "none\">not run");
+    // A run that names only the camera (a modified app): not validated.
+    let (_, v4) = sign_in(&f, &s, "V4", &code("V4")).await;
+    sync_run(
+        &f,
+        &v4,
+        vec![CheckResult {
+            detail: String::new(),
+            item: "camera".into(),
+            status: CheckStatus::Pass,
+        }],
+    )
+    .await;
+    let page_now = session_page(&f, &s, &cookie).await;
+    assert!(
+        precheck_cell(&page_now, "V4").starts_with("failed\""),
+        "{}",
+        precheck_cell(&page_now, "V4")
+    );
     assert!(page.contains("Martin Léa (ECR-1)"), "{page}");
 
     // V1's equipment fails on the day: moved to the next session.
