@@ -37,10 +37,15 @@ pub enum FlagKind {
     /// not allow them (before the start, after the questions opened), seen
     /// by the scoring replay (not stored).
     OutOfOrder,
+    /// Events that arrived after a pause in the attempt's syncing, dated
+    /// well before their arrival: written while the app could not sync, or
+    /// dated back by a modified app. The server's arrival times are the
+    /// evidence.
+    Backdated,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 9] = [
+    pub const ALL: [FlagKind; 10] = [
         FlagKind::Tampering,
         FlagKind::Late,
         FlagKind::OfflineStart,
@@ -50,6 +55,7 @@ impl FlagKind {
         FlagKind::ManualImport,
         FlagKind::IdentificationOverrun,
         FlagKind::OutOfOrder,
+        FlagKind::Backdated,
     ];
 
     /// The name stored and shown.
@@ -64,6 +70,7 @@ impl FlagKind {
             FlagKind::ManualImport => "manual_import",
             FlagKind::IdentificationOverrun => "identification_overrun",
             FlagKind::OutOfOrder => "out_of_order",
+            FlagKind::Backdated => "backdated",
         }
     }
 

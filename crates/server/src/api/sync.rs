@@ -50,6 +50,11 @@ use crate::{ApiError, AppState};
 /// before it is flagged `time_mismatch`.
 pub const FUTURE_TOLERANCE_MS: i64 = 60_000;
 
+/// A pause in an attempt's syncing, in ms, after which the events that
+/// arrive dated at least this long before their arrival are flagged
+/// `backdated` (the app syncs every few seconds while it has the network).
+pub const SYNC_PAUSE_MS: i64 = 120_000;
+
 /// Largest sync body, in bytes.
 pub const SYNC_BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Most events in one batch.
@@ -210,7 +215,32 @@ pub async fn ingest(
         if would_hold > quotas.event_bytes {
             return Err(quota::event_bytes_exceeded(would_hold, quotas.event_bytes));
         }
+        let previous_arrival = tx.last_stored_at().await?;
         tx.insert_events(new, &jsons, now).await?;
+        // After a pause in syncing, events dated well before they arrived:
+        // the arrival times are the evidence (written offline, or dated
+        // back by a modified app).
+        if let Some(prev) = previous_arrival.filter(|p| now.saturating_sub(*p) > SYNC_PAUSE_MS) {
+            let old: Vec<&Event> = new
+                .iter()
+                .filter(|e| now.saturating_sub(e.at) > SYNC_PAUSE_MS)
+                .collect();
+            if let (Some(first), Some(last)) = (old.first(), old.last()) {
+                let detail = format!(
+                    "{} event(s), {}..={}, dated {} to {}, arrived at {}, {} s after the \
+                     previous sync at {}: written while the app could not sync, or dated back",
+                    old.len(),
+                    first.seq,
+                    last.seq,
+                    rfc3339(first.at),
+                    rfc3339(last.at),
+                    rfc3339(now),
+                    now.saturating_sub(prev) / 1000,
+                    rfc3339(prev)
+                );
+                tx.add_flag(FlagKind::Backdated, &detail, now).await?;
+            }
+        }
         // Events dated ahead of the server's clock: one flag for the batch.
         let ahead: Vec<&Event> = new
             .iter()

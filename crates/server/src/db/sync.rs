@@ -141,6 +141,16 @@ impl SyncTx {
         json.as_deref().map(decode_event).transpose()
     }
 
+    /// When the server stored the attempt's last stored event, if any.
+    pub async fn last_stored_at(&mut self) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT stored_at FROM events WHERE attempt_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(&self.attempt_id)
+        .fetch_optional(&mut *self.tx)
+        .await
+    }
+
     /// `(seq, hash)` of the stored events with `from <= seq <= to`, in order.
     pub async fn hashes(&mut self, from: u64, to: u64) -> Result<Vec<(u64, String)>, sqlx::Error> {
         let rows: Vec<StoredHash> = sqlx::query_as(

@@ -496,3 +496,56 @@ async fn one_candidates_key_opens_nothing_for_another() {
     let exam = vigil_api::package::open(&package_b, &key_b).expect("the code opens B's package");
     assert_eq!(exam.id, f.demo.exam);
 }
+
+#[tokio::test]
+async fn events_dated_back_after_a_pause_in_syncing_are_flagged_with_their_arrival() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    let (status, _) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/start", &token, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let exam = demo_exam();
+    let mut a = waiting_attempt(&f, 0, NOW - 60_000);
+    a.start(&exam, &demo_window(&f), false, NOW).unwrap();
+    identify_and_open(&mut a, &exam, NOW + 5_000);
+    // Synced as it goes: nothing to say.
+    f.clock.set(NOW + 6_000);
+    let (status, _) = send(f.app(), events_request(&token, 1, a.events())).await;
+    assert_eq!(status, StatusCode::OK);
+    let synced = a.events().len();
+    a.answer(&exam, "capitale", Answer::Single { choice: 1 }, NOW + 10_000)
+        .unwrap();
+    f.clock.set(NOW + 12_000);
+    let (status, _) = send(
+        f.app(),
+        events_request(&token, synced as u64 + 1, &a.events()[synced..]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(f.state.db.flags(&attempt).await.unwrap().is_empty());
+    // Then three minutes without a sync, and answers dated inside them.
+    let synced = a.events().len();
+    a.answer(&exam, "capitale", Answer::Single { choice: 2 }, NOW + 30_000)
+        .unwrap();
+    a.answer(&exam, "capitale", Answer::Single { choice: 0 }, NOW + 150_000)
+        .unwrap();
+    f.clock.set(NOW + 200_000);
+    let (status, body) = send(
+        f.app(),
+        events_request(&token, synced as u64 + 1, &a.events()[synced..]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let flags = f.state.db.flags(&attempt).await.unwrap();
+    assert_eq!(flags.len(), 1, "{flags:?}");
+    assert_eq!(flags[0].kind, "backdated");
+    let detail = &flags[0].detail;
+    // The one dated 170 s before its arrival; the one 50 s before is not.
+    assert!(detail.starts_with("1 event(s)"), "{detail}");
+    assert!(detail.contains("arrived at"), "{detail}");
+    assert!(detail.contains("188 s after the previous sync"), "{detail}");
+}
