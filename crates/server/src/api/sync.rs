@@ -262,7 +262,14 @@ pub async fn ingest(
         for e in new {
             match &e.kind {
                 EventKind::Start(b) => {
-                    let offline = tx.record_start(e.at).await?;
+                    // An offline start counts inside the session's window:
+                    // a claim outside it is recorded (and scored) at the
+                    // window's bound, never by stretching the window; the
+                    // claim itself is flagged below.
+                    let w = timeline.authority.window;
+                    let offline = tx
+                        .record_start(e.at.clamp(w.opens_at_ms, w.closes_at_ms))
+                        .await?;
                     let authority = Authority {
                         started_at_ms: (!offline).then_some(attempt.started_at).flatten(),
                         ..timeline.authority

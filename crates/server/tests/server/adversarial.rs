@@ -310,10 +310,15 @@ async fn odd_times_render_on_every_page_report_and_export() {
         let text = String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec())
             .unwrap();
         assert_eq!(status, StatusCode::OK, "{uri}: {text}");
-        assert!(
-            text.contains("invalid time") || text.contains("heure invalide"),
-            "{uri} says what is odd: {text}"
-        );
+        // The session's page and export print the server's record of the
+        // start, which is inside the window whatever the log claims (#31);
+        // the dossier and the report print the log's claims beside it.
+        if uri.contains("/attempts/") {
+            assert!(
+                text.contains("invalid time") || text.contains("heure invalide"),
+                "{uri} says what is odd: {text}"
+            );
+        }
     }
     // The command line reads the same file.
     f.state.db.close().await;

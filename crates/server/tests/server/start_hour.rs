@@ -549,3 +549,39 @@ async fn events_dated_back_after_a_pause_in_syncing_are_flagged_with_their_arriv
     assert!(detail.contains("arrived at"), "{detail}");
     assert!(detail.contains("188 s after the previous sync"), "{detail}");
 }
+
+#[tokio::test]
+async fn an_offline_start_outside_the_window_is_scored_from_the_windows_bound() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    let exam = demo_exam();
+    let close = demo_window(&f).closes_at_ms;
+    // A log that started "offline" 20 minutes after the window closed (in
+    // a window of its own) and answered right away.
+    let late = close + 20 * 60_000;
+    let mut a = waiting_attempt(&f, 0, NOW - 60_000);
+    let own = StartWindow {
+        opens_at_ms: NOW,
+        closes_at_ms: late + 60_000,
+    };
+    a.start(&exam, &own, false, late).unwrap();
+    identify_and_open(&mut a, &exam, late + 10_000);
+    a.answer(&exam, "capitale", Answer::Single { choice: 1 }, late + 20_000)
+        .unwrap();
+    f.clock.set(late + 60_000);
+    let (status, body) = send(f.app(), events_request(&token, 1, a.events())).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The server's record is the window's bound, not the log's claim.
+    let row = f.state.db.attempt(&attempt).await.unwrap().unwrap();
+    assert_eq!(row.started_at, Some(close));
+    // Scored from the bound: its deadline (bound + identification +
+    // duration) passed before the answer, which does not count.
+    let results = vigil_server::results::session_results(&f.state.db, &f.demo.session, late + 60_000)
+        .await
+        .unwrap();
+    let r = &results.rows[0];
+    assert!(r.flags.contains(&"offline_start".to_owned()), "{r:?}");
+    assert!(r.flags.contains(&"after_deadline".to_owned()), "{r:?}");
+    assert_eq!(r.score.as_ref().unwrap().total.right, 0, "{r:?}");
+}
