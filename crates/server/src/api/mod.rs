@@ -11,7 +11,7 @@ mod system;
 
 pub use candidate::{token_expiry, MAX_ID_LEN};
 pub use media::store_verified;
-pub use sync::{ingest, FUTURE_TOLERANCE_MS, MAX_BATCH_EVENTS, SYNC_BODY_LIMIT};
+pub use sync::{ingest, FUTURE_TOLERANCE_MS, MAX_BATCH_EVENTS, SYNC_BODY_LIMIT, SYNC_PAUSE_MS};
 pub use system::OPENAPI;
 
 use axum::extract::DefaultBodyLimit;
