@@ -115,6 +115,63 @@ event_kinds! {
 }
 
 impl EventKind {
+    /// The engine's size limits on this body, checked without the exam or
+    /// the attempt's state: what a server can check of any event the moment
+    /// it arrives (#31). The engine's commands keep every event they write
+    /// within them, so only a modified app breaks one. `Err` names the
+    /// field, its size and the limit.
+    pub fn check_limits(&self) -> Result<(), String> {
+        use crate::limits::*;
+        let text = |field: &str, s: &str, max: usize| {
+            if s.len() > max {
+                Err(format!("{field} is {} bytes (max {max})", s.len()))
+            } else {
+                Ok(())
+            }
+        };
+        let results = |field: &str, r: &[CheckResult]| {
+            if r.len() > MAX_CHECK_ITEMS {
+                return Err(format!(
+                    "{field} has {} items (max {MAX_CHECK_ITEMS})",
+                    r.len()
+                ));
+            }
+            for c in r {
+                text(&format!("{field}.item"), &c.item, MAX_EVENT_TEXT_LEN)?;
+                text(&format!("{field}.detail"), &c.detail, MAX_EVENT_TEXT_LEN)?;
+            }
+            Ok(())
+        };
+        match self {
+            EventKind::Checks(b) => results("results", &b.results),
+            EventKind::Consent(b) => text("version", &b.version, MAX_EVENT_TEXT_LEN),
+            EventKind::Answer(b) => {
+                text("question", &b.question, MAX_ID_LEN)?;
+                match &b.answer {
+                    crate::Answer::Text { text: t } => text("answer.text", t, MAX_ANSWER_TEXT_LEN),
+                    crate::Answer::Multiple { choices } if choices.len() > MAX_CHOICES => {
+                        Err(format!(
+                            "answer.choices has {} items (max {MAX_CHOICES})",
+                            choices.len()
+                        ))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            EventKind::ClearAnswer(b)
+            | EventKind::Flag(b)
+            | EventKind::Unflag(b)
+            | EventKind::Navigate(b) => text("question", &b.question, MAX_ID_LEN),
+            EventKind::Blocked(b) => text("action", &b.action, MAX_BLOCKED_ACTION_LEN),
+            EventKind::KioskReport(b) => {
+                text("config_key", &b.config_key, MAX_EVENT_TEXT_LEN)?;
+                text("launcher", &b.launcher, MAX_EVENT_TEXT_LEN)?;
+                results("results", &b.results)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// A boundary event `tick` emits (the questions opening at the
     /// identification bound, a section change or submission at a deadline).
     pub fn is_timeout(&self) -> bool {

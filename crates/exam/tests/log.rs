@@ -395,3 +395,46 @@ fn log_since_gives_the_unacked_tail() {
     bad[0].at = 123;
     assert!(EventLog::from_events(bad).is_err());
 }
+
+#[test]
+fn an_events_size_limits_are_checked_without_the_exam() {
+    let ok = EventKind::Blocked(BlockedBody {
+        action: "paste".into(),
+    });
+    assert_eq!(ok.check_limits(), Ok(()));
+    let long_action = EventKind::Blocked(BlockedBody {
+        action: "x".repeat(limits::MAX_BLOCKED_ACTION_LEN + 1),
+    });
+    assert_eq!(
+        long_action.check_limits().unwrap_err(),
+        format!(
+            "action is 65 bytes (max {})",
+            limits::MAX_BLOCKED_ACTION_LEN
+        )
+    );
+    let long_answer = EventKind::Answer(AnswerBody {
+        answer: Answer::Text {
+            text: "a".repeat(limits::MAX_ANSWER_TEXT_LEN + 1),
+        },
+        question: "q".into(),
+    });
+    assert!(long_answer
+        .check_limits()
+        .unwrap_err()
+        .starts_with("answer.text"));
+    let many = EventKind::Checks(ChecksBody {
+        results: vec![
+            CheckResult {
+                detail: String::new(),
+                item: "camera".into(),
+                status: CheckStatus::Pass,
+            };
+            limits::MAX_CHECK_ITEMS + 1
+        ],
+    });
+    assert!(many.check_limits().unwrap_err().contains("items"));
+    let long_question = EventKind::Flag(QuestionBody {
+        question: "q".repeat(limits::MAX_ID_LEN + 1),
+    });
+    assert!(long_question.check_limits().is_err());
+}

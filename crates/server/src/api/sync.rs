@@ -16,7 +16,10 @@
 //! `chain_conflict`, and the attempt is flagged `tampering`; so is a log
 //! whose first event does not link to this attempt's genesis (a log written
 //! for another attempt). An event naming a media by anything but 64
-//! lowercase hex digits → 400 `malformed_hash`. The per-attempt quotas
+//! lowercase hex digits → 400 `malformed_hash`. An event past the engine's
+//! size limits (`EventKind::check_limits`: an answer's text, a blocked
+//! action's name, a check's detail…) → 400 `event_limit`, and the attempt
+//! is flagged `tampering`: only a modified app writes one. The per-attempt quotas
 //! ([`crate::quota`]) → 413 `quota_events` / `quota_event_bytes`.
 //!
 //! Stored and flagged, never refused, so no evidence is lost: data after the
@@ -117,6 +120,26 @@ pub async fn ingest(
             return Err(ApiError::conflict(codes::CHAIN_CONFLICT, detail));
         }
         return Err(ApiError::bad_request(codes::CHAIN_BROKEN, e.to_string()));
+    }
+    // The engine's size limits (#31): only a modified app writes past
+    // them, so the batch is refused whole (nothing honest is lost), and the
+    // attempt flagged for the reviewer; storing it would carry the excess
+    // into every page and export that reads the log.
+    if let Some((e, why)) = events
+        .iter()
+        .find_map(|e| e.kind.check_limits().err().map(|why| (e, why)))
+    {
+        let detail = format!(
+            "event {} ({}) past the engine's limits: {why}",
+            e.seq,
+            e.kind.name()
+        );
+        state
+            .db
+            .add_flag(&attempt.id, FlagKind::Tampering, &detail, now)
+            .await?;
+        tracing::warn!(attempt = %attempt.id, %detail, "event past the limits");
+        return Err(ApiError::bad_request("event_limit", detail));
     }
     let batch_last = from_seq + events.len() as u64 - 1;
 

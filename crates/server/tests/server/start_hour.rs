@@ -517,8 +517,13 @@ async fn events_dated_back_after_a_pause_in_syncing_are_flagged_with_their_arriv
     let (status, _) = send(f.app(), events_request(&token, 1, a.events())).await;
     assert_eq!(status, StatusCode::OK);
     let synced = a.events().len();
-    a.answer(&exam, "capitale", Answer::Single { choice: 1 }, NOW + 10_000)
-        .unwrap();
+    a.answer(
+        &exam,
+        "capitale",
+        Answer::Single { choice: 1 },
+        NOW + 10_000,
+    )
+    .unwrap();
     f.clock.set(NOW + 12_000);
     let (status, _) = send(
         f.app(),
@@ -529,10 +534,20 @@ async fn events_dated_back_after_a_pause_in_syncing_are_flagged_with_their_arriv
     assert!(f.state.db.flags(&attempt).await.unwrap().is_empty());
     // Then three minutes without a sync, and answers dated inside them.
     let synced = a.events().len();
-    a.answer(&exam, "capitale", Answer::Single { choice: 2 }, NOW + 30_000)
-        .unwrap();
-    a.answer(&exam, "capitale", Answer::Single { choice: 0 }, NOW + 150_000)
-        .unwrap();
+    a.answer(
+        &exam,
+        "capitale",
+        Answer::Single { choice: 2 },
+        NOW + 30_000,
+    )
+    .unwrap();
+    a.answer(
+        &exam,
+        "capitale",
+        Answer::Single { choice: 0 },
+        NOW + 150_000,
+    )
+    .unwrap();
     f.clock.set(NOW + 200_000);
     let (status, body) = send(
         f.app(),
@@ -567,8 +582,13 @@ async fn an_offline_start_outside_the_window_is_scored_from_the_windows_bound() 
     };
     a.start(&exam, &own, false, late).unwrap();
     identify_and_open(&mut a, &exam, late + 10_000);
-    a.answer(&exam, "capitale", Answer::Single { choice: 1 }, late + 20_000)
-        .unwrap();
+    a.answer(
+        &exam,
+        "capitale",
+        Answer::Single { choice: 1 },
+        late + 20_000,
+    )
+    .unwrap();
     f.clock.set(late + 60_000);
     let (status, body) = send(f.app(), events_request(&token, 1, a.events())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -577,11 +597,44 @@ async fn an_offline_start_outside_the_window_is_scored_from_the_windows_bound() 
     assert_eq!(row.started_at, Some(close));
     // Scored from the bound: its deadline (bound + identification +
     // duration) passed before the answer, which does not count.
-    let results = vigil_server::results::session_results(&f.state.db, &f.demo.session, late + 60_000)
-        .await
-        .unwrap();
+    let results =
+        vigil_server::results::session_results(&f.state.db, &f.demo.session, late + 60_000)
+            .await
+            .unwrap();
     let r = &results.rows[0];
     assert!(r.flags.contains(&"offline_start".to_owned()), "{r:?}");
     assert!(r.flags.contains(&"after_deadline".to_owned()), "{r:?}");
     assert_eq!(r.score.as_ref().unwrap().total.right, 0, "{r:?}");
+}
+
+#[tokio::test]
+async fn an_event_past_the_engines_limits_is_refused_and_flagged() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    let a = waiting_attempt(&f, 0, NOW - 60_000);
+    let mut log = EventLog::from_events_with_genesis(&f.genesis[0], a.events().to_vec()).unwrap();
+    // A blocked action named with 64 KiB, as only a modified app can write.
+    log.append(
+        EventKind::Blocked(BlockedBody {
+            action: "x".repeat(65_536),
+        }),
+        NOW - 30_000,
+    );
+    let (status, body) = send(f.app(), events_request(&token, 1, log.events())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, "event_limit");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("event 4 (blocked)"), "{message}");
+    assert!(
+        message.contains("action is 65536 bytes (max 64)"),
+        "{message}"
+    );
+    assert!(f.state.db.events(&attempt).await.unwrap().is_empty());
+    let flags = f.state.db.flags(&attempt).await.unwrap();
+    assert_eq!(flags.len(), 1);
+    assert_eq!(flags[0].kind, "tampering");
+    // The honest part alone goes through.
+    let (status, body) = send(f.app(), events_request(&token, 1, &log.events()[..3])).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }
