@@ -187,6 +187,9 @@ impl Route {
                         copy={self.copy.clone()} on_save_copy={self.on_save_copy.clone()} />
                 }
             }
+            Screen::Opening => html! {
+                <crate::screens::opening::OpeningScreen {lang} />
+            },
             Screen::Unavailable => html! {
                 <UnavailableScreen {lang} on_sign_out={self.on_sign_out.clone()} />
             },

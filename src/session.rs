@@ -30,11 +30,12 @@ pub async fn restore(store: &AttemptStore) -> Result<Option<SignedIn>, String> {
         return Ok(None);
     };
     let id = &login.attempt.id;
-    let exam = match (idb::load_package(id).await, idb::load_key(id).await) {
+    let (exam, sealed) = match (idb::load_package(id).await, idb::load_key(id).await) {
         (Ok(Some(p)), Ok(Some(key))) => {
-            Some(Rc::new(package::open(&p, &key).map_err(|e| e.to_string())?))
+            let questions_key = idb::load_questions_key(id).await.ok().flatten();
+            opened(&p, &key, questions_key.as_deref()).map_err(|e| e.to_string())?
         }
-        _ => None,
+        _ => (None, false),
     };
     let events = idb::load_events(id).await.map_err(|e| e.0)?;
     let attempt =
@@ -45,7 +46,23 @@ pub async fn restore(store: &AttemptStore) -> Result<Option<SignedIn>, String> {
         login: Rc::new(login),
         attempt,
         exam,
+        sealed,
     }))
+}
+
+/// The exam a package opens with the keys held: the questions with their
+/// key, else the skeleton (`sealed`), or the whole exam of a package made
+/// before the questions were sealed apart.
+fn opened(
+    package: &vigil_api::PackageResponse,
+    key: &str,
+    questions_key: Option<&str>,
+) -> Result<(Option<Rc<Exam>>, bool), OpenError> {
+    match (&package.questions, questions_key) {
+        (Some(_), Some(q)) => Ok((Some(Rc::new(package::open_questions(package, q)?)), false)),
+        (Some(_), None) => Ok((Some(Rc::new(package::open(package, key)?)), true)),
+        (None, _) => Ok((Some(Rc::new(package::open(package, key)?)), false)),
+    }
 }
 
 /// Remembers a fresh login and loads its attempt into `store`.
@@ -133,12 +150,13 @@ pub enum StartFailure {
 }
 
 /// Starts the exam: the server records the start and releases the key; the
-/// package kept since login is opened; the `start` event (stamped with the
-/// server's start time) is stored.
+/// package kept since login is opened (its skeleton: the questions' key
+/// comes at the opening, [`unseal`]); the `start` event (stamped with the
+/// server's start time) is stored. The `bool`: the exam is the skeleton.
 pub async fn start(
     store: &AttemptStore,
     login: &LoginResponse,
-) -> Result<(Rc<AttemptState>, Rc<Exam>), StartFailure> {
+) -> Result<(Rc<AttemptState>, Rc<Exam>, bool), StartFailure> {
     let id = &login.attempt.id;
     let package = match idb::load_package(id).await {
         Ok(Some(p)) => p,
@@ -151,7 +169,7 @@ pub async fn start(
         }
     };
     let started = api::start(&login.token).await.map_err(StartFailure::Api)?;
-    begin(
+    let (state, exam) = begin(
         store,
         login,
         &package,
@@ -159,25 +177,57 @@ pub async fn start(
         Some(started.started_at_ms),
         started.extra_time,
     )
-    .await
+    .await?;
+    Ok((state, exam, package.questions.is_some()))
 }
 
 /// Starts without the network: the proctor reads the session's printed
-/// start code, from which the package key derives. The start is stamped
-/// with the trusted time; the server sees it at the next sync (and flags
-/// the attempt as started offline).
+/// start code, from which both keys of this attempt derive (the start's
+/// and the questions'). The start is stamped with the trusted time; the
+/// server sees it at the next sync (and flags the attempt as started
+/// offline).
 pub async fn start_with_code(
     store: &AttemptStore,
     login: &LoginResponse,
     start_code: &str,
-) -> Result<(Rc<AttemptState>, Rc<Exam>), StartFailure> {
+) -> Result<(Rc<AttemptState>, Rc<Exam>, bool), StartFailure> {
     let id = &login.attempt.id;
     let package = match idb::load_package(id).await {
         Ok(Some(p)) => p,
         _ => return Err(StartFailure::NoPackage),
     };
-    let key = package::key_from_start_code(&login.attempt.session.id, start_code, id);
-    begin(store, login, &package, &key, None, login.attempt.extra_time).await
+    let session = &login.attempt.session.id;
+    let key = package::key_from_start_code(session, start_code, id);
+    let (state, skeleton) =
+        begin(store, login, &package, &key, None, login.attempt.extra_time).await?;
+    if package.questions.is_none() {
+        return Ok((state, skeleton, false));
+    }
+    let questions_key = package::questions_key_from_start_code(session, start_code, id);
+    let exam = package::open_questions(&package, &questions_key).map_err(StartFailure::Open)?;
+    idb::save_questions_key(id, &questions_key)
+        .await
+        .map_err(|e| StartFailure::Commit(CommitError::Storage(e.0)))?;
+    Ok((state, Rc::new(exam), false))
+}
+
+/// The questions' key from the server's opening (`POST
+/// /api/attempt/questions`, which records it), kept on this machine; the
+/// exam itself, opened with it.
+pub async fn unseal(login: &LoginResponse) -> Result<Rc<Exam>, StartFailure> {
+    let id = &login.attempt.id;
+    let package = match idb::load_package(id).await {
+        Ok(Some(p)) => p,
+        _ => return Err(StartFailure::NoPackage),
+    };
+    let opened = api::questions(&login.token)
+        .await
+        .map_err(StartFailure::Api)?;
+    let exam = package::open_questions(&package, &opened.key).map_err(StartFailure::Open)?;
+    idb::save_questions_key(id, &opened.key)
+        .await
+        .map_err(|e| StartFailure::Commit(CommitError::Storage(e.0)))?;
+    Ok(Rc::new(exam))
 }
 
 /// Opens the package with `key`, keeps the key, and stores the `start`

@@ -31,6 +31,9 @@ pub enum Screen {
     Exam,
     Review,
     Finished,
+    /// The questions are open on the engine's clock but still sealed on
+    /// this machine: their key comes from the server's opening (#31).
+    Opening,
     /// A phase whose screen is not part of this version yet.
     Unavailable,
 }
@@ -50,6 +53,7 @@ impl Screen {
             Screen::Exam => "exam",
             Screen::Review => "review",
             Screen::Finished => "finished",
+            Screen::Opening => "opening",
             Screen::Unavailable => "unavailable",
         }
     }
@@ -65,8 +69,11 @@ pub struct Model {
     /// The attempt's state after its last stored event (a snapshot from
     /// the store: cheap to clone, never the log).
     pub attempt: Option<Rc<AttemptState>>,
-    /// The opened exam, once started on this machine.
+    /// The opened exam, once started on this machine: its skeleton until
+    /// the questions' key arrives (`sealed`), then the exam itself.
     pub exam: Option<Rc<Exam>>,
+    /// `exam` is the skeleton: every question's content still sealed.
+    pub sealed: bool,
     /// The review screen is open over the exam.
     pub reviewing: bool,
     /// The equipment test opened from the login screen, without signing in.
@@ -82,6 +89,8 @@ pub struct SignedIn {
     pub login: Rc<LoginResponse>,
     pub attempt: Rc<AttemptState>,
     pub exam: Option<Rc<Exam>>,
+    /// `exam` is the skeleton (the questions' key not yet here).
+    pub sealed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -92,8 +101,11 @@ pub enum Action {
     LoggedIn(Rc<LoginResponse>, Rc<AttemptState>),
     /// A new event of the attempt is stored: the attempt moves on.
     Committed(Rc<AttemptState>),
-    /// The exam started: the attempt with its `start` event, and the exam.
-    Started(Rc<AttemptState>, Rc<Exam>),
+    /// The exam started: the attempt with its `start` event, and the exam
+    /// (its skeleton when `true`: the questions' key comes at the opening).
+    Started(Rc<AttemptState>, Rc<Exam>, bool),
+    /// The questions' key arrived: the exam itself replaces its skeleton.
+    Unsealed(Rc<Exam>),
     OpenReview,
     CloseReview,
     OpenEquipmentTest,
@@ -116,7 +128,10 @@ impl Model {
                 // questions open (the room scan screen stays until then).
                 Phase::Identifying => {
                     let s = attempt;
-                    if s.id_document_sha256.is_none() || s.face_sha256.is_none() {
+                    if self.sealed && s.identification_missing().is_empty() {
+                        // Done, and the questions' key not here yet.
+                        Screen::Opening
+                    } else if s.id_document_sha256.is_none() || s.face_sha256.is_none() {
                         Screen::Identity
                     } else if s.ear_left_sha256.is_none() || s.ear_right_sha256.is_none() {
                         Screen::HeadTurn
@@ -126,6 +141,7 @@ impl Model {
                 }
                 Phase::InProgress { .. } => match (&self.exam, self.reviewing) {
                     (None, _) => Screen::Unavailable,
+                    (Some(_), _) if self.sealed => Screen::Opening,
                     (Some(_), false) => Screen::Exam,
                     (Some(_), true) => Screen::Review,
                 },
@@ -146,6 +162,7 @@ impl Model {
                     next.login = Some(s.login);
                     next.attempt = Some(s.attempt);
                     next.exam = s.exam;
+                    next.sealed = s.sealed;
                 }
             }
             Action::LoggedIn(login, attempt) => {
@@ -160,10 +177,17 @@ impl Model {
                     next.attempt = Some(attempt);
                 }
             }
-            Action::Started(attempt, exam) => {
+            Action::Started(attempt, exam, sealed) => {
                 if next.attempt.is_some() {
                     next.attempt = Some(attempt);
                     next.exam = Some(exam);
+                    next.sealed = sealed;
+                }
+            }
+            Action::Unsealed(exam) => {
+                if next.attempt.is_some() {
+                    next.exam = Some(exam);
+                    next.sealed = false;
                 }
             }
             Action::OpenReview => next.reviewing = true,
@@ -274,7 +298,8 @@ mod tests {
         attempt.start(&exam, &window, false, 100).unwrap();
         let m = m.apply(Action::Started(
             Rc::new(attempt.state().clone()),
-            exam.clone(),
+            Rc::new(exam.skeleton()),
+            true,
         ));
         // After the start: the ID, the face, the head turn, the room scan.
         assert_eq!(m.screen(), Screen::Identity);
@@ -303,12 +328,22 @@ mod tests {
         assert_eq!(m.screen(), Screen::RoomScan);
         attempt.room_scan(&sha, 20_000, 150).unwrap();
         let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
-        assert_eq!(m.screen(), Screen::RoomScan, "until the questions open");
+        assert_eq!(
+            m.screen(),
+            Screen::Opening,
+            "done, until the questions' key arrives"
+        );
         attempt.open_questions(&exam, 160).unwrap();
         // Opened without the exam (its key lost): there is no exam to show.
         let lost = ready().apply(Action::LoggedIn(login(), Rc::new(attempt.state().clone())));
         assert_eq!(lost.screen(), Screen::Unavailable);
         let m = m.apply(Action::Committed(Rc::new(attempt.state().clone())));
+        // Open on the engine's clock, still sealed here: the opening screen
+        // until the questions' key arrives.
+        assert_eq!(m.screen(), Screen::Opening);
+        assert_eq!(m.screen().name(), "opening");
+        let m = m.apply(Action::Unsealed(exam.clone()));
+        assert!(!m.sealed);
         assert_eq!(m.screen(), Screen::Exam);
         assert_eq!(m.apply(Action::OpenReview).screen(), Screen::Review);
         let back = m.apply(Action::OpenReview).apply(Action::CloseReview);
@@ -329,6 +364,7 @@ mod tests {
             login: login(),
             attempt: Rc::new(attempt.state().clone()),
             exam: None,
+            sealed: false,
         };
         let m = Model::default().apply(Action::Restored(Some(signed_in)));
         assert_eq!(m.screen(), Screen::Consent);

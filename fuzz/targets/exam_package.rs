@@ -30,6 +30,7 @@ fn sealed(plain: &[u8]) -> PackageResponse {
         nonce: STANDARD.encode(nonce),
         ciphertext: STANDARD.encode(ciphertext),
         sha256: hex::encode(Sha256::digest(plain)),
+        questions: None,
     }
 }
 
@@ -57,6 +58,7 @@ fuzz_target!(|data: &[u8]| {
     if mode & 1 == 0 {
         if let Ok(package) = serde_json::from_slice::<PackageResponse>(rest) {
             let _ = open(&package, &key);
+            let _ = vigil_api::package::open_questions(&package, &key);
         }
         return;
     }

@@ -229,6 +229,7 @@ pub async fn forget_attempt(attempt_id: &str, media: &[String]) -> Result<(), St
     let packages = tx.object_store(PACKAGES)?;
     packages.delete(JsValue::from_str(attempt_id))?.await?;
     packages.delete(key_slot(attempt_id))?.await?;
+    packages.delete(questions_key_slot(attempt_id))?.await?;
     let session = tx.object_store(SESSION)?;
     session.delete(progress_slot(attempt_id))?.await?;
     session.delete(JsValue::from_str(CURRENT))?.await?;
@@ -328,6 +329,36 @@ pub async fn load_package(attempt_id: &str) -> Result<Option<PackageResponse>, S
 
 fn key_slot(attempt_id: &str) -> JsValue {
     JsValue::from_str(&format!("{attempt_id}#key"))
+}
+
+fn questions_key_slot(attempt_id: &str) -> JsValue {
+    JsValue::from_str(&format!("{attempt_id}#questions-key"))
+}
+
+/// Keeps the questions' key released at the opening (#31), so a reload
+/// reopens the questions themselves, not only the exam's skeleton.
+pub async fn save_questions_key(attempt_id: &str, key_b64: &str) -> Result<(), StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[PACKAGES], TransactionMode::ReadWrite)?;
+    tx.object_store(PACKAGES)?
+        .put(
+            &JsValue::from_str(key_b64),
+            Some(&questions_key_slot(attempt_id)),
+        )?
+        .await?;
+    tx.commit()?.await?;
+    Ok(())
+}
+
+/// The stored questions' key of an attempt, once its questions opened here.
+pub async fn load_questions_key(attempt_id: &str) -> Result<Option<String>, StoreError> {
+    let db = db().await?;
+    let tx = db.transaction(&[PACKAGES], TransactionMode::ReadOnly)?;
+    let value = tx
+        .object_store(PACKAGES)?
+        .get(questions_key_slot(attempt_id))?
+        .await?;
+    Ok(value.and_then(|v| v.as_string()))
 }
 
 /// Keeps the package key released at the start, so a reload can reopen the exam.

@@ -62,9 +62,9 @@ pub fn use_start(steps: &Steps, screen: Screen) -> Start {
                     Some(c) => session::start_with_code(&steps.store, &login, c).await,
                 };
                 match result {
-                    Ok((attempt, exam)) => {
+                    Ok((attempt, exam, sealed)) => {
                         steps.clear();
-                        steps.model.dispatch(Action::Started(attempt, exam));
+                        steps.model.dispatch(Action::Started(attempt, exam, sealed));
                     }
                     Err(failure) => {
                         if failure == StartFailure::Api(ApiFailure::Unreachable) {

@@ -6,6 +6,7 @@ pub mod finished;
 pub mod head_turn;
 pub mod identity;
 pub mod login;
+pub mod opening;
 pub mod review;
 pub mod room_scan;
 pub mod system_check;

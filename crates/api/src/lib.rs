@@ -77,13 +77,18 @@ fn zero_genesis() -> String {
     "0".repeat(64)
 }
 
-/// `GET /api/attempt/package` answer: the exam, encrypted for this attempt
-/// ([`attempt_key`]).
+/// `GET /api/attempt/package` answer: the exam, encrypted for this attempt,
+/// in two parts.
 ///
 /// Served at any time after login, so the candidate's machine holds the
-/// exam before the start even on a poor network. The key arrives with the
-/// start ([`StartResponse::key`]) or, when the network is down at the start,
-/// from the session's printed start code (see docs/architecture.md).
+/// exam before the start even on a poor network. The first part (`nonce`,
+/// `ciphertext`, `sha256`) is the exam's skeleton (`Exam::skeleton`: every
+/// question's content withheld), under the attempt's key ([`attempt_key`]),
+/// released by the start ([`StartResponse::key`]); the second
+/// ([`PackageResponse::questions`]) is the exam itself, under the
+/// attempt's questions key ([`questions_key`]), released by the opening
+/// ([`QuestionsResponse::key`]). When the network is down at the start,
+/// the session's printed start code gives both (see docs/architecture.md).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PackageResponse {
     pub exam_id: String,
@@ -91,9 +96,25 @@ pub struct PackageResponse {
     pub algorithm: String,
     /// 12-byte GCM nonce, standard base64.
     pub nonce: String,
-    /// The exam's JSON (`Exam::to_json`) encrypted, tag appended, standard base64.
+    /// The skeleton's JSON (`Exam::to_json`) encrypted, tag appended,
+    /// standard base64.
     pub ciphertext: String,
     /// SHA-256 (hex) of the plaintext JSON: checked after decryption.
+    pub sha256: String,
+    /// The exam's questions: the whole exam (without answer keys), sealed
+    /// under the questions key. Absent from a package made before #31.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub questions: Option<SealedPart>,
+}
+
+/// One AES-256-GCM sealed part of a package.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SealedPart {
+    /// 12-byte GCM nonce, standard base64.
+    pub nonce: String,
+    /// The plaintext encrypted, tag appended, standard base64.
+    pub ciphertext: String,
+    /// SHA-256 (hex) of the plaintext: checked after decryption.
     pub sha256: String,
 }
 
@@ -128,11 +149,15 @@ pub struct StartResponse {
 /// `POST /api/attempt/questions` answer: the server's record of the
 /// questions opening (the timer's start), never later than the
 /// identification bound; the same at every call.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct QuestionsResponse {
     pub questions_opened_at_ms: i64,
     /// Opening + duration (+ extra time).
     pub deadline_ms: i64,
+    /// The 32-byte key of this attempt's questions ([`questions_key`]),
+    /// standard base64: released only here, once the opening is recorded.
+    #[serde(default)]
+    pub key: String,
 }
 
 /// `POST /api/attempt/events` body: events `from_seq` onwards, in order.
@@ -212,6 +237,23 @@ pub fn attempt_key(session_key: &[u8; 32], attempt_id: &str) -> [u8; 32] {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     h.update(ATTEMPT_KEY_CONTEXT);
+    h.update(session_key);
+    h.update(attempt_id.as_bytes());
+    h.finalize().into()
+}
+
+/// Domain separation of an attempt's questions key.
+pub const QUESTIONS_KEY_CONTEXT: &[u8] = b"vigil-questions-key-v1";
+
+/// The key of one attempt's questions: `SHA-256(QUESTIONS_KEY_CONTEXT ‖
+/// session key ‖ attempt id)`. The package's questions are sealed under it
+/// ([`PackageResponse::questions`]) and the server releases it only at
+/// `POST /api/attempt/questions`, the call that records the opening (#31):
+/// before that the app holds the exam's skeleton, not its questions.
+pub fn questions_key(session_key: &[u8; 32], attempt_id: &str) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(QUESTIONS_KEY_CONTEXT);
     h.update(session_key);
     h.update(attempt_id.as_bytes());
     h.finalize().into()

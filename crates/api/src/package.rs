@@ -1,4 +1,5 @@
-//! Opening the exam package with the key released at the start.
+//! Opening the exam package: its skeleton with the key released at the
+//! start, its questions with the key released at the opening.
 //!
 //! The package (AES-256-GCM, see docs/architecture.md) is downloaded at
 //! login and kept in the app's IndexedDB; the key comes from
@@ -40,19 +41,59 @@ pub fn key_from_start_code(session_id: &str, start_code: &str, attempt_id: &str)
     STANDARD.encode(crate::attempt_key(&session, attempt_id))
 }
 
-/// Decrypts and validates the exam of a package.
+/// The key (base64) of one attempt's questions that a printed start code
+/// unlocks ([`crate::questions_key`]).
+pub fn questions_key_from_start_code(
+    session_id: &str,
+    start_code: &str,
+    attempt_id: &str,
+) -> String {
+    let session = crate::start_code_key(session_id, start_code);
+    STANDARD.encode(crate::questions_key(&session, attempt_id))
+}
+
+/// Decrypts and validates the exam of a package's first part: its
+/// skeleton, with the key the start releases (a package made before #31
+/// holds the whole exam there).
 pub fn open(package: &PackageResponse, key_b64: &str) -> Result<Exam, OpenError> {
     if package.algorithm != "AES-256-GCM" {
         return Err(OpenError::Algorithm(package.algorithm.clone()));
     }
+    open_part(
+        &package.nonce,
+        &package.ciphertext,
+        &package.sha256,
+        key_b64,
+    )
+}
+
+/// Decrypts and validates a package's questions (the whole exam), with the
+/// key the opening releases ([`crate::QuestionsResponse::key`]).
+pub fn open_questions(package: &PackageResponse, key_b64: &str) -> Result<Exam, OpenError> {
+    if package.algorithm != "AES-256-GCM" {
+        return Err(OpenError::Algorithm(package.algorithm.clone()));
+    }
+    let part = package
+        .questions
+        .as_ref()
+        .ok_or(OpenError::Malformed("questions"))?;
+    open_part(&part.nonce, &part.ciphertext, &part.sha256, key_b64)
+}
+
+fn open_part(
+    nonce_b64: &str,
+    ciphertext_b64: &str,
+    sha256: &str,
+    key_b64: &str,
+) -> Result<Exam, OpenError> {
     let key = STANDARD
         .decode(key_b64)
         .map_err(|_| OpenError::Malformed("key"))?;
     let nonce = STANDARD
-        .decode(&package.nonce)
+        .decode(nonce_b64)
         .map_err(|_| OpenError::Malformed("nonce"))?;
     let ciphertext = STANDARD
-        .decode(&package.ciphertext)
+        .decode(ciphertext_b64)
         .map_err(|_| OpenError::Malformed("ciphertext"))?;
     if key.len() != 32 {
         return Err(OpenError::Malformed("key"));
@@ -64,7 +105,7 @@ pub fn open(package: &PackageResponse, key_b64: &str) -> Result<Exam, OpenError>
     let plain = cipher
         .decrypt(Nonce::from_slice(&nonce), ciphertext.as_slice())
         .map_err(|_| OpenError::WrongKey)?;
-    if hex::encode(Sha256::digest(&plain)) != package.sha256 {
+    if hex::encode(Sha256::digest(&plain)) != sha256 {
         return Err(OpenError::HashMismatch);
     }
     let json = String::from_utf8(plain).map_err(|e| OpenError::Invalid(e.to_string()))?;
@@ -88,6 +129,7 @@ mod tests {
             nonce: STANDARD.encode(nonce),
             ciphertext: STANDARD.encode(ct),
             sha256: hex::encode(Sha256::digest(plain)),
+            questions: None,
         }
     }
 
@@ -159,5 +201,44 @@ mod tests {
             open(&package, &STANDARD.encode(key)),
             Err(OpenError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn the_questions_open_with_their_own_key_only() {
+        let exam = Exam::from_toml(EXAM).unwrap().redact();
+        let session = crate::start_code_key("s-1", "ABCD-EFGH-JKMN-PQRS-TUVW-XYZ2");
+        let start_key = crate::attempt_key(&session, "a-1");
+        let questions_key = crate::questions_key(&session, "a-1");
+        let mut package = seal(&start_key, exam.skeleton().to_json().as_bytes());
+        assert_eq!(
+            open_questions(&package, &STANDARD.encode(questions_key)),
+            Err(OpenError::Malformed("questions"))
+        );
+        let full = seal(&questions_key, exam.to_json().as_bytes());
+        package.questions = Some(crate::SealedPart {
+            nonce: full.nonce,
+            ciphertext: full.ciphertext,
+            sha256: full.sha256,
+        });
+        // The start's key opens the skeleton, not the questions.
+        let skeleton = open(&package, &STANDARD.encode(start_key)).unwrap();
+        assert_eq!(skeleton, exam.skeleton());
+        assert_eq!(
+            open_questions(&package, &STANDARD.encode(start_key)),
+            Err(OpenError::WrongKey)
+        );
+        assert_eq!(
+            open_questions(&package, &STANDARD.encode(questions_key)).unwrap(),
+            exam
+        );
+        // The start code gives both keys of its attempt.
+        let code = "abcd efgh jkmn pqrs tuvw xyz2";
+        assert!(open(&package, &key_from_start_code("s-1", code, "a-1")).is_ok());
+        assert!(
+            open_questions(&package, &questions_key_from_start_code("s-1", code, "a-1")).is_ok()
+        );
+        assert!(
+            open_questions(&package, &questions_key_from_start_code("s-1", code, "a-2")).is_err()
+        );
     }
 }

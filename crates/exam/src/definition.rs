@@ -574,7 +574,40 @@ impl Exam {
         }
         exam
     }
+
+    /// The exam without its questions' content, for the time between the
+    /// start and the server's opening of the questions (#31): the redacted
+    /// exam with every question's text, choices, image and translations,
+    /// and every passage's text, replaced by [`SEALED_TEXT`]. Its ids,
+    /// types, sections, times and rules are the exam's, so the engine runs
+    /// the start and the identification on it exactly as on the exam; the
+    /// content comes with the questions key, which the server releases
+    /// only when it records the opening.
+    pub fn skeleton(&self) -> Exam {
+        let mut exam = self.redact();
+        for p in &mut exam.passages {
+            p.text = SEALED_TEXT.to_owned();
+            p.i18n.clear();
+        }
+        for q in exam
+            .sections
+            .iter_mut()
+            .flat_map(|s| s.questions.iter_mut())
+        {
+            q.text = SEALED_TEXT.to_owned();
+            q.image = None;
+            q.i18n.clear();
+            // Numbered: the decoder refuses two equal choices.
+            for (i, c) in q.choices.iter_mut().enumerate() {
+                *c = format!("{SEALED_TEXT} {}", i + 1);
+            }
+        }
+        exam
+    }
 }
+
+/// What a [`Exam::skeleton`] shows in place of every text it withholds.
+pub const SEALED_TEXT: &str = "…";
 
 /// Seconds to milliseconds, saturating (validated inputs never saturate).
 pub(crate) fn secs_to_ms(s: u64) -> i64 {

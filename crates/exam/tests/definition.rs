@@ -3,7 +3,7 @@
 // Tests and benchmarks may unwrap: a panic is their failure report.
 #![allow(clippy::unwrap_used)]
 
-use vigil_exam::{DefinitionError, Exam, ExamSummary, MultipleRule, QuestionType};
+use vigil_exam::{DefinitionError, Exam, ExamSummary, MultipleRule, QuestionType, SEALED_TEXT};
 
 const TAGE: &str = include_str!("../../../exams/tage-post-bac-practice.toml");
 const DEMO: &str = include_str!("../../../exams/demo-short.toml");
@@ -555,4 +555,31 @@ fn the_tage_rules_are_the_procedures() {
     );
     assert_eq!(en.forbidden.len(), r.forbidden.len());
     assert_eq!(en.conduct.len(), r.conduct.len());
+}
+
+#[test]
+fn a_skeleton_keeps_the_structure_and_withholds_every_text() {
+    let exam = Exam::from_toml(include_str!("../../../exams/demo-short.toml")).unwrap();
+    let skeleton = exam.skeleton();
+    // A valid exam of its own, through the same decoder the app uses.
+    let again = Exam::from_json(&skeleton.to_json()).unwrap();
+    assert_eq!(again, skeleton);
+    assert!(skeleton.redacted);
+    assert_eq!(skeleton.timing, exam.timing);
+    assert_eq!(skeleton.sections.len(), exam.sections.len());
+    for (s, full) in skeleton.sections.iter().zip(&exam.sections) {
+        assert_eq!(s.id, full.id);
+        for (q, fq) in s.questions.iter().zip(&full.questions) {
+            assert_eq!((&q.id, q.kind), (&fq.id, fq.kind));
+            assert_eq!(q.text, SEALED_TEXT);
+            assert_eq!(q.choices.len(), fq.choices.len());
+            assert!(q.choices.iter().all(|c| c.starts_with(SEALED_TEXT)));
+            assert!(q.correct.is_none() && q.i18n.is_empty());
+        }
+    }
+    // Nothing of any question's text is left in it.
+    let json = skeleton.to_json();
+    for q in exam.sections.iter().flat_map(|s| &s.questions) {
+        assert!(!json.contains(&q.text), "{} leaks", q.id);
+    }
 }

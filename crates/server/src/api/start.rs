@@ -1,12 +1,15 @@
-//! The package and the start: `GET /api/attempt/package` and
-//! `POST /api/attempt/start`.
+//! The package and the start: `GET /api/attempt/package`,
+//! `POST /api/attempt/start` and `POST /api/attempt/questions`.
 //!
 //! The package (the session's exam without answer keys, sealed once with
 //! AES-256-GCM at session creation, see [`crate::package`]) is served at
-//! any time after login, sealed again for the caller's attempt under its
-//! own key, so every machine holds the exam before the start even on a
-//! poor network, and a key passed on opens no one else's copy. The
-//! attempt's key is released only by the start: inside
+//! any time after login, so every machine holds the exam before the start
+//! even on a poor network, sealed again for the caller's attempt in two
+//! parts (#31): the exam's skeleton (every question's content withheld)
+//! under the attempt's key, and the exam itself under the attempt's
+//! questions key. A key passed on opens no one else's copy.
+//!
+//! The attempt's key is released only by the start: inside
 //! the engine's start window ([`StartWindow::check_start`]), once per
 //! attempt (an atomic `UPDATE … WHERE started_at IS NULL`), with the start
 //! time taken from the server clock. A start already recorded is answered
@@ -17,6 +20,10 @@
 //! offline start, learnt from the synced log: it may be forged, and its
 //! time is the device's) is never answered with the key: 409
 //! `already_started`.
+//!
+//! The questions key is released only by `/questions`, the call that
+//! records the opening: the questions cannot be read before the server's
+//! clock for them runs.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -28,9 +35,11 @@ use super::candidate::CandidateAuth;
 use crate::db::{PackageRow, SessionRow};
 use crate::{package, ApiError, AppState};
 
-/// `GET /api/attempt/package`: the exam, sealed for the caller's attempt
-/// under its own key ([`vigil_api::attempt_key`]): the session's sealed
-/// package opened and sealed again, with a fresh nonce at each call.
+/// `GET /api/attempt/package`: the exam, sealed for the caller's attempt in
+/// two parts: its skeleton under the attempt's key, which the start
+/// releases, and its questions under the attempt's questions key, which
+/// only the opening releases (#31). The session's sealed package is opened
+/// and both parts sealed again, with fresh nonces, at each call.
 pub(super) async fn get_package(
     State(state): State<AppState>,
     CandidateAuth(attempt): CandidateAuth,
@@ -38,13 +47,25 @@ pub(super) async fn get_package(
     let pkg = load_package(&state, &attempt.session_id).await?;
     let plain = package::open(&pkg.key, &pkg.sealed.nonce, &pkg.sealed.ciphertext)
         .ok_or_else(|| ApiError::internal("the session's package does not open with its key"))?;
-    let sealed = package::seal(&vigil_api::attempt_key(&pkg.key, &attempt.id), &plain);
+    let exam = std::str::from_utf8(&plain)
+        .map_err(ApiError::internal)
+        .and_then(|json| Exam::from_json(json).map_err(ApiError::internal))?;
+    let head = package::seal(
+        &vigil_api::attempt_key(&pkg.key, &attempt.id),
+        exam.skeleton().to_json().as_bytes(),
+    );
+    let questions = package::seal(&vigil_api::questions_key(&pkg.key, &attempt.id), &plain);
     Ok(Json(PackageResponse {
         exam_id: pkg.exam_id,
         algorithm: package::ALGORITHM.to_owned(),
-        nonce: package::b64(&sealed.nonce),
-        ciphertext: package::b64(&sealed.ciphertext),
-        sha256: sealed.sha256,
+        nonce: package::b64(&head.nonce),
+        ciphertext: package::b64(&head.ciphertext),
+        sha256: head.sha256,
+        questions: Some(vigil_api::SealedPart {
+            nonce: package::b64(&questions.nonce),
+            ciphertext: package::b64(&questions.ciphertext),
+            sha256: questions.sha256,
+        }),
     }))
 }
 
@@ -178,9 +199,12 @@ pub(super) async fn questions(
         }
     }
     tracing::info!(attempt = %attempt.id, "questions opened");
+    // The questions' key, released only now that the opening is recorded.
+    let pkg = load_package(&state, &attempt.session_id).await?;
     Ok(Json(QuestionsResponse {
         questions_opened_at_ms: at,
         deadline_ms: vigil_exam::questions_deadline(&exam, at, attempt.extra_time),
+        key: package::b64(&vigil_api::questions_key(&pkg.key, &attempt.id)),
     }))
 }
 

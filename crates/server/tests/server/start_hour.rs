@@ -638,3 +638,52 @@ async fn an_event_past_the_engines_limits_is_refused_and_flagged() {
     let (status, body) = send(f.app(), events_request(&token, 1, &log.events()[..3])).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+#[tokio::test]
+async fn the_questions_are_sealed_until_the_server_records_their_opening() {
+    let f = fixture().await;
+    let token = f.login(0).await;
+    let attempt = f.attempt_id(&token).await;
+    let (status, pkg) = send(f.app(), get_with_token("/api/attempt/package", &token)).await;
+    assert_eq!(status, StatusCode::OK, "{pkg}");
+    let package: vigil_api::PackageResponse = serde_json::from_value(pkg).unwrap();
+    let (_, start) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/start", &token, serde_json::json!({})),
+    )
+    .await;
+    let start_key = start["key"].as_str().unwrap();
+    // The start opens the skeleton: the structure, no question's content.
+    let skeleton = vigil_api::package::open(&package, start_key).unwrap();
+    let full = demo_exam();
+    assert_eq!(skeleton, full.skeleton());
+    let first = &full.sections[0].questions[0].text;
+    assert!(!serde_json::to_string(&skeleton)
+        .unwrap()
+        .contains(first.as_str()));
+    // Nor does its key open the questions.
+    assert_eq!(
+        vigil_api::package::open_questions(&package, start_key),
+        Err(vigil_api::package::OpenError::WrongKey)
+    );
+    // The opening, recorded by the server, releases their key.
+    f.clock.advance(42_000);
+    let (status, opened) = send(
+        f.app(),
+        post_json_with_token("/api/attempt/questions", &token, serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{opened}");
+    let row = f.state.db.attempt(&attempt).await.unwrap().unwrap();
+    assert_eq!(row.questions_opened_at, Some(NOW + 42_000));
+    let exam =
+        vigil_api::package::open_questions(&package, opened["key"].as_str().unwrap()).unwrap();
+    assert_eq!(exam, full.redact());
+    // Another candidate's questions stay shut to this key.
+    let other = f.login(1).await;
+    let (_, pkg_b) = send(f.app(), get_with_token("/api/attempt/package", &other)).await;
+    let package_b: vigil_api::PackageResponse = serde_json::from_value(pkg_b).unwrap();
+    assert!(
+        vigil_api::package::open_questions(&package_b, opened["key"].as_str().unwrap()).is_err()
+    );
+}

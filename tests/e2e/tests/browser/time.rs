@@ -307,3 +307,66 @@ async fn lingering_in_the_identification_buys_no_time_and_is_flagged() {
     .await;
     h.finish("identification_overrun", r).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_questions_stay_sealed_until_the_server_records_their_opening() {
+    // #31: the start opens the exam's skeleton only; the questions' key
+    // comes from the server's opening. With the server down at that
+    // moment, the opening screen waits, and no question is shown, until it
+    // is back.
+    let mut h = Harness::start(Clip::Face).await.expect("harness");
+    let r: Result<()> = async {
+        h.walk_to_waiting_room(2).await?;
+        h.click("start-button").await?;
+        h.screen("identity").await?;
+        h.click("capture-id").await?;
+        h.click("continue").await?;
+        h.click("capture-face").await?;
+        h.head_turn_from_face().await?;
+        h.screen("room-scan").await?;
+        h.click("room-scan-start").await?;
+        h.css_within("[data-testid=\"room-scan-done\"]", 40).await?;
+        // What the start gave this machine: no question's text.
+        let opened = h
+            .js("return document.body.innerText.includes('Quelle est la capitale')")
+            .await?;
+        ensure!(opened == false, "a question shown before the opening");
+        Ok(())
+    }
+    .await;
+    h.stop_server();
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => {
+            async {
+                h.click("room-scan-done").await?;
+                h.screen("opening").await?;
+                h.screenshot("opening-waits-for-the-server").await?;
+                let questions = h
+                    .js("return document.querySelectorAll('[data-testid=\"question\"]').length")
+                    .await?;
+                ensure!(questions == 0, "questions shown without their key");
+                Ok(())
+            }
+            .await
+        }
+    };
+    let r = match r {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let back = h.restart_server().await;
+            async {
+                back?;
+                // The app asks again every 3 s: the questions appear.
+                h.css_within("[data-screen=\"exam\"]", 30).await?;
+                let text = h.testid("question").await?.text().await?;
+                ensure!(!text.contains('…'), "still the skeleton: {text}");
+                let body = h.stored_event("questions_opened").await?;
+                ensure!(body["reason"] == "manual", "{body}");
+                Ok(())
+            }
+            .await
+        }
+    };
+    h.finish("questions_sealed_until_opening", r).await;
+}
