@@ -109,135 +109,157 @@ fn differs(log: i64, server: i64) -> bool {
     log.abs_diff(server) >= 1_000
 }
 
+/// The words the start and the opening are told with, in one language.
+struct Words {
+    server_clock: &'static str,
+    log_says: &'static str,
+    candidate_clock: &'static str,
+    manual: &'static str,
+    timeout: &'static str,
+    offline_start: &'static str,
+    offline_opening: &'static str,
+    no_start_record: &'static str,
+    not_started: &'static str,
+    opened_at: &'static str,
+    started_at: &'static str,
+    by_the_bound: &'static str,
+    no_opening_record: &'static str,
+    never: &'static str,
+    end: &'static str,
+}
+
+const FR: Words = Words {
+    server_clock: "(horloge du serveur)",
+    log_says: " ; le journal du candidat indique ",
+    candidate_clock: " (horloge du candidat)",
+    manual: " ; identification terminée",
+    timeout: " ; durée d'identification dépassée, étapes manquantes",
+    offline_start: " selon le journal du candidat (horloge du candidat) : démarrage hors ligne \
+                    avec le code de démarrage, à vérifier",
+    offline_opening: " selon le journal du candidat (horloge du candidat, démarrage hors ligne)",
+    no_start_record: "non enregistré par le serveur",
+    not_started: "non commencée",
+    opened_at: "",
+    started_at: "",
+    by_the_bound: "au plus tard {} (limite d'identification : le serveur n'a pas reçu \
+                   l'ouverture)",
+    no_opening_record: "non enregistrée par le serveur",
+    never: "jamais",
+    end: "",
+};
+
+const EN: Words = Words {
+    server_clock: "(the server's clock)",
+    log_says: "; the candidate's log says ",
+    candidate_clock: " (the candidate's clock)",
+    manual: "; identification complete",
+    timeout: "; identification bound reached: steps missing",
+    offline_start: " by the candidate's log (the candidate's clock): an offline start with the \
+                    start code, to be checked",
+    offline_opening: " by the candidate's log (the candidate's clock, offline start)",
+    no_start_record: "No start recorded by the server",
+    not_started: "Not started.",
+    opened_at: "Questions opened at ",
+    started_at: "Started at ",
+    by_the_bound: "Questions open by {} at the latest (the identification bound: the server \
+                   did not receive the opening)",
+    no_opening_record: "No opening recorded by the server",
+    never: "The questions never opened.",
+    end: ".",
+};
+
 impl ServerTimes {
-    /// The start as the procès-verbal prints it (French), with the log's
-    /// claim `log` beside it when it differs.
-    pub fn start_fr(&self, log: Option<i64>, show: impl Fn(i64) -> String) -> String {
-        let beside = |server: i64| match log.filter(|l| differs(*l, server)) {
-            Some(l) => format!(
-                " ; le journal du candidat indique {} (horloge du candidat)",
-                show(l)
-            ),
+    /// The start, with the log's claim `log` beside it when it differs.
+    fn start_in(&self, w: &Words, log: Option<i64>, show: impl Fn(i64) -> String) -> String {
+        let claim = |l: i64| format!("{}{}{}", w.log_says, show(l), w.candidate_clock);
+        match (self.started_at, log) {
+            (Some(s), _) if self.offline => {
+                format!("{}{}{}{}", w.started_at, show(s), w.offline_start, w.end)
+            }
+            (Some(s), _) => {
+                let beside = log
+                    .filter(|l| differs(*l, s))
+                    .map(claim)
+                    .unwrap_or_default();
+                format!(
+                    "{}{} {}{}{}",
+                    w.started_at,
+                    show(s),
+                    w.server_clock,
+                    beside,
+                    w.end
+                )
+            }
+            (None, Some(l)) => format!("{}{}{}", w.no_start_record, claim(l), w.end),
+            (None, None) => w.not_started.to_owned(),
+        }
+    }
+
+    /// The opening, with the log's claim beside it (and why it opened).
+    fn opening_in(
+        &self,
+        w: &Words,
+        log: Option<(i64, Reason)>,
+        show: impl Fn(i64) -> String,
+    ) -> String {
+        let why = |r: Reason| match r {
+            Reason::Manual => w.manual,
+            Reason::Timeout => w.timeout,
+        };
+        let claim =
+            |l: i64, r: Reason| format!("{}{}{}{}", w.log_says, show(l), w.candidate_clock, why(r));
+        let beside = |server: i64| match log {
+            Some((l, r)) if differs(l, server) => claim(l, r),
+            Some((_, r)) => why(r).to_owned(),
             None => String::new(),
         };
-        match (self.started_at, log) {
-            (Some(s), _) if self.offline => format!(
-                "{} selon le journal du candidat (horloge du candidat) : démarrage hors ligne \
-                 avec le code de démarrage, à vérifier",
-                show(s)
-            ),
-            (Some(s), _) => format!("{} (horloge du serveur){}", show(s), beside(s)),
-            (None, Some(l)) => format!(
-                "non enregistré par le serveur ; le journal du candidat indique {} (horloge du \
-                 candidat)",
-                show(l)
-            ),
-            (None, None) => "non commencée".to_owned(),
+        match (self.questions_opened_at, self.opening_bound, log) {
+            (Some(o), _, _) if self.offline => {
+                format!("{}{}{}{}", w.opened_at, show(o), w.offline_opening, w.end)
+            }
+            (Some(o), _, _) => {
+                format!(
+                    "{}{} {}{}{}",
+                    w.opened_at,
+                    show(o),
+                    w.server_clock,
+                    beside(o),
+                    w.end
+                )
+            }
+            (None, Some(b), _) => {
+                format!(
+                    "{}{}{}",
+                    w.by_the_bound.replace("{}", &show(b)),
+                    beside(b),
+                    w.end
+                )
+            }
+            (None, None, Some((l, r))) => {
+                format!("{}{}{}", w.no_opening_record, claim(l, r), w.end)
+            }
+            (None, None, None) => w.never.to_owned(),
         }
+    }
+
+    /// The start as the procès-verbal prints it (French).
+    pub fn start_fr(&self, log: Option<i64>, show: impl Fn(i64) -> String) -> String {
+        self.start_in(&FR, log, show)
     }
 
     /// The opening as the procès-verbal prints it (French).
     pub fn opening_fr(&self, log: Option<(i64, Reason)>, show: impl Fn(i64) -> String) -> String {
-        let why = |r: Reason| match r {
-            Reason::Manual => " ; identification terminée",
-            Reason::Timeout => " ; durée d'identification dépassée, étapes manquantes",
-        };
-        let beside = |server: i64| match log {
-            Some((l, r)) if differs(l, server) => format!(
-                " ; le journal du candidat indique {} (horloge du candidat){}",
-                show(l),
-                why(r)
-            ),
-            Some((_, r)) => why(r).to_owned(),
-            None => String::new(),
-        };
-        match (self.questions_opened_at, self.opening_bound, log) {
-            (Some(o), _, _) if self.offline => format!(
-                "{} selon le journal du candidat (horloge du candidat, démarrage hors ligne)",
-                show(o)
-            ),
-            (Some(o), _, _) => format!("{} (horloge du serveur){}", show(o), beside(o)),
-            (None, Some(b), _) => format!(
-                "au plus tard {} (limite d'identification : le serveur n'a pas reçu \
-                 l'ouverture){}",
-                show(b),
-                beside(b)
-            ),
-            (None, None, Some((l, r))) => format!(
-                "non enregistrée par le serveur ; le journal du candidat indique {} (horloge du \
-                 candidat){}",
-                show(l),
-                why(r)
-            ),
-            (None, None, None) => "jamais".to_owned(),
-        }
+        self.opening_in(&FR, log, show)
     }
 
     /// The start as the review page shows it (English).
     pub fn start_en(&self, log: Option<i64>, show: impl Fn(i64) -> String) -> String {
-        let beside = |server: i64| match log.filter(|l| differs(*l, server)) {
-            Some(l) => format!(
-                "; the candidate's log says {} (the candidate's clock)",
-                show(l)
-            ),
-            None => String::new(),
-        };
-        match (self.started_at, log) {
-            (Some(s), _) if self.offline => format!(
-                "Started at {} by the candidate's log (the candidate's clock): an offline start \
-                 with the start code, to be checked.",
-                show(s)
-            ),
-            (Some(s), _) => format!("Started at {} (the server's clock){}.", show(s), beside(s)),
-            (None, Some(l)) => format!(
-                "No start recorded by the server; the candidate's log says {} (the candidate's \
-                 clock).",
-                show(l)
-            ),
-            (None, None) => "Not started.".to_owned(),
-        }
+        self.start_in(&EN, log, show)
     }
 
     /// The opening as the review page shows it (English).
     pub fn opening_en(&self, log: Option<(i64, Reason)>, show: impl Fn(i64) -> String) -> String {
-        let why = |r: Reason| match r {
-            Reason::Manual => "; identification complete",
-            Reason::Timeout => "; identification bound reached: steps missing",
-        };
-        let beside = |server: i64| match log {
-            Some((l, r)) if differs(l, server) => format!(
-                "; the candidate's log says {} (the candidate's clock){}",
-                show(l),
-                why(r)
-            ),
-            Some((_, r)) => why(r).to_owned(),
-            None => String::new(),
-        };
-        match (self.questions_opened_at, self.opening_bound, log) {
-            (Some(o), _, _) if self.offline => format!(
-                "Questions opened at {} by the candidate's log (the candidate's clock, offline \
-                 start).",
-                show(o)
-            ),
-            (Some(o), _, _) => format!(
-                "Questions opened at {} (the server's clock){}.",
-                show(o),
-                beside(o)
-            ),
-            (None, Some(b), _) => format!(
-                "Questions open by {} at the latest (the identification bound: the server did \
-                 not receive the opening){}.",
-                show(b),
-                beside(b)
-            ),
-            (None, None, Some((l, r))) => format!(
-                "No opening recorded by the server; the candidate's log says {} (the \
-                 candidate's clock){}.",
-                show(l),
-                why(r)
-            ),
-            (None, None, None) => "The questions never opened.".to_owned(),
-        }
+        self.opening_in(&EN, log, show)
     }
 }
 
