@@ -58,7 +58,7 @@ pub fn App(props: &Props) -> Html {
     let sync = use_sync(&steps);
     let package = use_package(&model);
     let attention = use_proctoring(&steps, screen, device_now);
-    use_identification(&steps);
+    let on_opening_code = use_identification(&steps);
     let start = use_start(&steps, screen);
     let (copy, on_save_copy) = use_save_copy(model.login.clone(), steps.store.clone());
     // The exam as the candidate reads it (its `i18n` texts in the chosen
@@ -113,6 +113,7 @@ pub fn App(props: &Props) -> Html {
         on_sign_out: session.on_sign_out,
         copy,
         on_save_copy,
+        on_opening_code,
     }
     .view();
     let on_lang = {

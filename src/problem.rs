@@ -32,6 +32,9 @@ pub enum Problem {
     /// The server clock could not be measured (offline): a notice, the
     /// device clock stands in until the next sync.
     Clock(String),
+    /// The questions could not be opened with the printed start code, on
+    /// the opening screen (#31).
+    Opening(StartFailure),
 }
 
 impl Problem {
@@ -46,6 +49,7 @@ impl Problem {
             Problem::Step(CommitError::NoAttempt) => t.step_signed_out.into(),
             Problem::Clock(_) => t.clock_offline.into(),
             Problem::Start { failure, with_code } => start_text(lang, failure, *with_code),
+            Problem::Opening(failure) => start_text(lang, failure, true),
         }
     }
 
@@ -54,6 +58,7 @@ impl Problem {
         match self {
             Problem::Restore(_) | Problem::SignIn(_) => Some(Screen::Login),
             Problem::Start { .. } | Problem::Clock(_) => Some(Screen::WaitingRoom),
+            Problem::Opening(_) => Some(Screen::Opening),
             Problem::Step(_) => None,
         }
     }
@@ -67,6 +72,7 @@ impl Problem {
             Problem::Step(_) => "step",
             Problem::Start { .. } => "start",
             Problem::Clock(_) => "clock",
+            Problem::Opening(_) => "opening",
         }
     }
 }
@@ -129,6 +135,7 @@ mod tests {
                 failure: StartFailure::NoPackage,
                 with_code: true,
             },
+            Problem::Opening(StartFailure::Open(vigil_api::package::OpenError::WrongKey)),
         ];
         for p in &problems {
             let (fr, en) = (p.text(Lang::Fr), p.text(Lang::En));
@@ -157,5 +164,13 @@ mod tests {
         assert_eq!(restore.screen, Screen::Login);
         let clock = Shown::new(Problem::Clock("x".into()), Screen::Consent);
         assert_eq!(clock.screen, Screen::WaitingRoom);
+        // A wrong start code on the opening screen is said there (#31).
+        let code = Shown::new(
+            Problem::Opening(StartFailure::Open(vigil_api::package::OpenError::WrongKey)),
+            Screen::Opening,
+        );
+        assert_eq!(code.screen, Screen::Opening);
+        assert!(Shown::on(Some(&code), Screen::Opening, Lang::Fr)
+            .is_some_and(|t| t.contains("code de démarrage")));
     }
 }

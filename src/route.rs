@@ -48,6 +48,8 @@ pub struct Route {
     pub on_sign_out: Callback<()>,
     pub copy: CopyState,
     pub on_save_copy: Callback<()>,
+    /// The opening screen's printed start code (`use_identification`).
+    pub on_opening_code: Callback<String>,
 }
 
 impl Route {
@@ -188,7 +190,8 @@ impl Route {
                 }
             }
             Screen::Opening => html! {
-                <crate::screens::opening::OpeningScreen {lang} />
+                <crate::screens::opening::OpeningScreen {lang}
+                    on_code={self.on_opening_code.clone()} {error} />
             },
             Screen::Unavailable => html! {
                 <UnavailableScreen {lang} on_sign_out={self.on_sign_out.clone()} />

@@ -230,6 +230,26 @@ pub async fn unseal(login: &LoginResponse) -> Result<Rc<Exam>, StartFailure> {
     Ok(Rc::new(exam))
 }
 
+/// The questions' key from the session's printed start code, when the
+/// server cannot be reached at the opening: kept on this machine; the exam
+/// itself, opened with it (a wrong code fails the GCM tag).
+pub async fn unseal_with_code(
+    login: &LoginResponse,
+    start_code: &str,
+) -> Result<Rc<Exam>, StartFailure> {
+    let id = &login.attempt.id;
+    let package = match idb::load_package(id).await {
+        Ok(Some(p)) => p,
+        _ => return Err(StartFailure::NoPackage),
+    };
+    let key = package::questions_key_from_start_code(&login.attempt.session.id, start_code, id);
+    let exam = package::open_questions(&package, &key).map_err(StartFailure::Open)?;
+    idb::save_questions_key(id, &key)
+        .await
+        .map_err(|e| StartFailure::Commit(CommitError::Storage(e.0)))?;
+    Ok(Rc::new(exam))
+}
+
 /// Opens the package with `key`, keeps the key, and stores the `start`
 /// event (at the server's start time when there is one, with the extra
 /// time the server's records grant: the deadline the app shows is the one

@@ -13,12 +13,15 @@
 //!   records the moment (again after a reload: it keeps the first; offline,
 //!   it takes the log's account at sync).
 
-use vigil_exam::Phase;
+use std::rc::Rc;
+
+use vigil_exam::{Exam, Phase};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use super::use_steps::Steps;
 use crate::browser::{api, timer};
+use crate::problem::Problem;
 use crate::session;
 use crate::state::Action;
 
@@ -26,8 +29,23 @@ use crate::state::Action;
 /// again, while it cannot be reached.
 const UNSEAL_RETRY_MS: u32 = 3_000;
 
+/// The questions opened on this machine with `exam`: the engine's opening
+/// (unless the bound already made it), then the exam itself on screen.
+fn opened_with(steps: &Steps, exam: Rc<Exam>) {
+    let opened = exam.clone();
+    steps.run(move |a, now| {
+        let mut events = a.tick(&opened, now);
+        if a.state().phase == Phase::Identifying {
+            events.push(a.open_questions(&opened, now)?);
+        }
+        Ok(events)
+    });
+    steps.model.dispatch(Action::Unsealed(exam));
+}
+
+/// Returns the opening screen's callback for the printed start code.
 #[hook]
-pub fn use_identification(steps: &Steps) {
+pub fn use_identification(steps: &Steps) -> Callback<String> {
     let state = steps.model.attempt.clone();
     {
         let due = state.as_ref().and_then(|s| crate::face_match::due(s));
@@ -63,17 +81,7 @@ pub fn use_identification(steps: &Steps) {
                 };
                 spawn_local(async move {
                     match session::unseal(&login).await {
-                        Ok(exam) => {
-                            let opened = exam.clone();
-                            steps.run(move |a, now| {
-                                let mut events = a.tick(&opened, now);
-                                if a.state().phase == Phase::Identifying {
-                                    events.push(a.open_questions(&opened, now)?);
-                                }
-                                Ok(events)
-                            });
-                            steps.model.dispatch(Action::Unsealed(exam));
-                        }
+                        Ok(exam) => opened_with(&steps, exam),
                         Err(_) => {
                             timer::sleep_ms(UNSEAL_RETRY_MS).await;
                             retry.set(tries + 1);
@@ -106,4 +114,20 @@ pub fn use_identification(steps: &Steps) {
             }
         });
     }
+    let steps = steps.clone();
+    Callback::from(move |code: String| {
+        let Some(login) = steps.model.login.clone() else {
+            return;
+        };
+        let steps = steps.clone();
+        spawn_local(async move {
+            match session::unseal_with_code(&login, &code).await {
+                Ok(exam) => {
+                    steps.clear();
+                    opened_with(&steps, exam);
+                }
+                Err(failure) => steps.fail(Problem::Opening(failure)),
+            }
+        });
+    })
 }

@@ -346,6 +346,14 @@ async fn the_questions_stay_sealed_until_the_server_records_their_opening() {
                     .js("return document.querySelectorAll('[data-testid=\"question\"]').length")
                     .await?;
                 ensure!(questions == 0, "questions shown without their key");
+                // The printed start code is offered; a wrong one is refused
+                // here, by the package itself.
+                let input = h.testid("opening-code-input").await?;
+                h.retype(&input, "AAAA-AAAA-AAAA-AAAA-AAAA-AAAA").await?;
+                h.click("opening-code-submit").await?;
+                let alert = h.testid("problem").await?.text().await?;
+                ensure!(alert.contains("code de démarrage"), "{alert}");
+                h.screen("opening").await?;
                 Ok(())
             }
             .await
