@@ -11,6 +11,7 @@ pub mod microphone_meter;
 pub mod navigator;
 pub mod package_status;
 pub mod question_view;
+pub mod start_code_form;
 pub mod storage_banner;
 pub mod sync_status;
 pub mod timer;

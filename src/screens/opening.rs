@@ -9,6 +9,7 @@
 
 use yew::prelude::*;
 
+use crate::components::start_code_form::StartCodeForm;
 use crate::i18n::Lang;
 
 #[derive(Properties, PartialEq)]
@@ -22,20 +23,6 @@ pub struct Props {
 #[component]
 pub fn OpeningScreen(props: &Props) -> Html {
     let t = props.lang.texts();
-    let code = use_state(String::new);
-    let on_input = {
-        let code = code.clone();
-        Callback::from(move |e: InputEvent| code.set(crate::browser::dom::input_value(e.target())))
-    };
-    let on_submit = {
-        let (code, on_code) = (code.clone(), props.on_code.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if !code.trim().is_empty() {
-                on_code.emit(code.trim().to_owned());
-            }
-        })
-    };
     html! {
         <section class="screen screen--narrow" data-screen="opening" aria-labelledby="opening-title"
             aria-busy="true">
@@ -44,16 +31,9 @@ pub fn OpeningScreen(props: &Props) -> Html {
             if let Some(err) = &props.error {
                 <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
-            <form class="form start-code" onsubmit={on_submit}>
-                <p class="note">{ t.opening_code_help }</p>
-                <label class="field">
-                    <span class="field__label">{ t.waiting_code_label }</span>
-                    <input data-testid="opening-code-input" autocomplete="off" spellcheck="false"
-                        value={(*code).clone()} oninput={on_input} />
-                </label>
-                <button type="submit" class="button" data-testid="opening-code-submit">
-                    { t.opening_code_submit }</button>
-            </form>
+            <StartCodeForm lang={props.lang} help={t.opening_code_help}
+                submit={t.opening_code_submit} input_id="opening-code-input"
+                submit_id="opening-code-submit" on_code={props.on_code.clone()} />
         </section>
     }
 }

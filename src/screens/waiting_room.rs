@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::components::convocation::Convocation;
 use crate::components::package_status::{PackageState, PackageStatus};
+use crate::components::start_code_form::StartCodeForm;
 use crate::components::timer::Timer;
 use crate::i18n::{fill, Lang};
 
@@ -70,20 +71,6 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
     let t = props.lang.texts();
     let state = window_state(props.now_ms, props.opens_at_ms, props.closes_at_ms);
     let on_start = props.on_start.reform(|_: MouseEvent| ());
-    let code = use_state(String::new);
-    let on_code_input = {
-        let code = code.clone();
-        Callback::from(move |e: InputEvent| code.set(crate::browser::dom::input_value(e.target())))
-    };
-    let on_code_submit = {
-        let (code, on_code) = (code.clone(), props.on_code.clone());
-        Callback::from(move |e: SubmitEvent| {
-            e.prevent_default();
-            if !code.trim().is_empty() {
-                on_code.emit(code.trim().to_owned());
-            }
-        })
-    };
     html! {
         <section class="screen screen--narrow" data-screen="waiting-room" aria-labelledby="wait-title">
             <h1 id="wait-title">{ t.waiting_title }</h1>
@@ -119,17 +106,10 @@ pub fn WaitingRoomScreen(props: &Props) -> Html {
                 <p class="alert alert--error" role="alert" data-testid="problem">{ err }</p>
             }
             if props.offer_code && state == WindowState::Open {
-                <form class="form start-code" onsubmit={on_code_submit}>
-                    <h2>{ t.waiting_offline_title }</h2>
-                    <p>{ t.waiting_offline_help }</p>
-                    <label class="field">
-                        <span class="field__label">{ t.waiting_code_label }</span>
-                        <input data-testid="start-code-input" autocomplete="off" spellcheck="false"
-                            value={(*code).clone()} oninput={on_code_input} />
-                    </label>
-                    <button type="submit" class="button" data-testid="start-code-submit"
-                        disabled={props.starting}>{ t.waiting_code_submit }</button>
-                </form>
+                <StartCodeForm lang={props.lang} title={Some(t.waiting_offline_title)}
+                    help={t.waiting_offline_help} submit={t.waiting_code_submit}
+                    input_id="start-code-input" submit_id="start-code-submit"
+                    disabled={props.starting} on_code={props.on_code.clone()} />
             }
             <div class="actions actions--end">
                 <button type="button" class="button button--primary" data-testid="start-button"
